@@ -1,0 +1,116 @@
+# Redial — every command a newcomer needs. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+
+RUN        := $(CURDIR)/.run
+REDIS_PORT ?= 16379
+PG_PORT    ?= 15432
+PG_USER    := redial
+PG_DB      := redial
+# Swift's toolchain may not be on a fresh shell's PATH.
+export PATH := $(PATH):/opt/swift/usr/bin
+PG_BIN     := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
+SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
+
+APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
+                libcurl4-openssl-dev libssl-dev
+
+export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
+export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
+
+.PHONY: help deps build services services-running stop test run migrate
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+deps: ## install missing system packages with apt (quiet when nothing is missing)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
+	if [ -n "$$missing" ]; then
+	  echo "installing:" $$missing
+	  $(SUDO) apt-get -o DPkg::Lock::Timeout=300 update -qq
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=300 install -y -qq $$missing >/dev/null
+	fi
+
+build: deps ## build the redial binary (debug)
+	swift build
+
+# The shipped Redis configuration, one flag per line so each trade-off is visible:
+#   appendonly yes + appendfsync always  an acknowledged enqueue survives kill -9 of Redis;
+#                                        the cost is measured by `make bench`, not guessed.
+#   maxmemory-policy noeviction          Redis refuses writes when full instead of silently
+#                                        evicting jobs; workers check this at start-up.
+#   save ""                              the AOF is the durable copy; RDB snapshots add only forks.
+REDIS_FLAGS := --port $(REDIS_PORT) --bind 127.0.0.1 --protected-mode yes \
+  --daemonize yes --pidfile $(RUN)/redis.pid --dir $(RUN)/redis --logfile $(RUN)/redis.log \
+  --appendonly yes --appendfsync always --maxmemory-policy noeviction --save ""
+
+services: deps ## start the local Redis and PostgreSQL under .run/ (reuses running ones)
+	@mkdir -p $(RUN)/redis
+	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null; then
+	  echo "redis: already running (pid $$(cat $(RUN)/redis.pid), port $(REDIS_PORT))"
+	else
+	  redis-server $(REDIS_FLAGS)
+	  for i in $$(seq 100); do redis-cli -p $(REDIS_PORT) ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+	  redis-cli -p $(REDIS_PORT) ping | grep -q PONG || { echo "redis did not start; see $(RUN)/redis.log"; exit 1; }
+	  echo "redis: started (pid $$(cat $(RUN)/redis.pid), port $(REDIS_PORT))"
+	fi
+	# PostgreSQL refuses to run as root: as root, run it as the `postgres` user, with a data
+	# directory that user can reach (a clone under a 0700 directory cannot be traversed).
+	pgdata=$(RUN)/pg; as=()
+	if [ "$$(id -u)" = 0 ]; then
+	  as=(runuser -u postgres --)
+	  chmod 755 $(RUN)
+	  if ! "$${as[@]}" test -x $(RUN); then pgdata=/var/tmp/redial-pg-$$(echo -n $(CURDIR) | md5sum | cut -c1-12); fi
+	fi
+	echo "$$pgdata" > $(RUN)/pgdata
+	if [ -f $$pgdata/postmaster.pid ] && "$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata status >/dev/null 2>&1; then
+	  echo "postgres: already running (port $(PG_PORT))"
+	else
+	  if [ ! -f $$pgdata/PG_VERSION ]; then
+	    rm -rf $$pgdata; install -d -m 700 $${as:+-o postgres} $$pgdata
+	    "$${as[@]}" $(PG_BIN)/initdb -D $$pgdata -U $(PG_USER) --auth=trust -E UTF8 --no-locale >$(RUN)/initdb.log
+	  fi
+	  "$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata -l $$pgdata/server.log -w -t 60 start \
+	    -o "-p $(PG_PORT) -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=$${PG_FSYNC:-on}" >/dev/null \
+	    || { echo "postgres did not start; see $$pgdata/server.log"; exit 1; }
+	  echo "postgres: started (port $(PG_PORT), data $$pgdata)"
+	fi
+	psql -h 127.0.0.1 -p $(PG_PORT) -U $(PG_USER) -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(PG_DB)'" | grep -q 1 \
+	  || psql -h 127.0.0.1 -p $(PG_PORT) -U $(PG_USER) -d postgres -qc 'CREATE DATABASE $(PG_DB)'
+
+services-running:
+	@pgdata=$$(cat $(RUN)/pgdata 2>/dev/null || true)
+	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null \
+	   && [ -n "$$pgdata" ] && [ -f $$pgdata/postmaster.pid ]; then echo yes; else echo no; fi
+
+stop: ## stop the local Redis and PostgreSQL started by `make services` (by pid file)
+	@if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null; then
+	  pid=$$(cat $(RUN)/redis.pid); kill $$pid
+	  while kill -0 $$pid 2>/dev/null; do sleep 0.1; done
+	  echo "redis: stopped"
+	fi
+	if [ -f $(RUN)/pgdata ]; then
+	  pgdata=$$(cat $(RUN)/pgdata); as=(); [ "$$(id -u)" = 0 ] && as=(runuser -u postgres --)
+	  if [ -f $$pgdata/postmaster.pid ]; then
+	    "$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata -m fast -w stop >/dev/null && echo "postgres: stopped"
+	  fi
+	fi
+
+migrate: build services ## apply pending PostgreSQL migrations
+	swift run redial migrate
+
+test: build ## install what is missing, start services, run every test, stop what it started
+	@running=$$($(MAKE) --no-print-directory -s services-running)
+	PG_FSYNC=off $(MAKE) --no-print-directory services
+	# Stop afterwards only what this run started, also when tests fail.
+	[ "$$running" = yes ] || trap '$(MAKE) --no-print-directory stop' EXIT
+	swift build --build-tests
+	swift test --skip-build --parallel
+
+run: build services ## build, start services, migrate, and run Redial in the foreground
+	swift run redial migrate
+	echo
+	echo "Redial is up: Redis at $$REDIAL_REDIS_URL, PostgreSQL at $$REDIAL_DATABASE_URL"
+	echo "Try:  swift run redial enqueue --type noop --count 10 && swift run redial stats --json"

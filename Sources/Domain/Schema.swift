@@ -1,0 +1,10 @@
+import PostgresClient
+
+/// The PostgreSQL schema of the system of record, as the ordered list of shipped migrations.
+public enum Schema {
+    public static func migrations() throws(PostgresError) -> [Migration] {
+        try Migration.parse(files: [
+            ("0001_effects.sql", String(decoding: PackageResources._001_effects_sql, as: UTF8.self)),
+        ])
+    }
+}

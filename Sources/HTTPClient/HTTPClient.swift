@@ -1,0 +1,16 @@
+import Dispatch
+
+/// Sends HTTP requests with libcurl. Each transfer blocks a Dispatch worker thread, never
+/// Swift's cooperative pool.
+public struct HTTPClient: Sendable {
+    public init() {}
+
+    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let result: Result<HTTPResponse, HTTPError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(HTTPError) in try CurlTransfer(request).perform() })
+            }
+        }
+        return try result.get()
+    }
+}

@@ -1,0 +1,105 @@
+import CLibpq
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Owns one libpq `PGconn` and frees it; the only place a libpq pointer exists.
+/// Not `Sendable`: it lives inside one `PostgresConnection` actor.
+final class LibpqConnection {
+    private let connection: OpaquePointer
+
+    init(connectionString: String, description: String) throws(PostgresError) {
+        guard let connection = PQconnectdb(connectionString) else {
+            throw PostgresError(.connectionFailed, "cannot allocate a connection to \(description)")
+        }
+        self.connection = connection  // from here on, deinit frees it, also when init throws
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let reason = Self.errorMessage(connection)
+            throw PostgresError(.connectionFailed, "cannot connect to \(description): \(reason)")
+        }
+        // Without a processor libpq prints every NOTICE to stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(connection) }
+
+    enum Health {
+        case usable
+        /// Broken, or the server sent something unasked on the idle socket (a FATAL before it
+        /// closes: restart, terminate, idle timeout). Found before sending, so nothing is in doubt.
+        case broken
+        /// Broken in the middle of a transaction: its earlier statements are lost, so the caller
+        /// must hear about it rather than get a fresh connection outside the transaction.
+        case brokenInTransaction
+    }
+
+    var health: Health {
+        let inTransaction = PQtransactionStatus(connection) != PQTRANS_IDLE
+        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        let unexpectedInput = poll(&descriptor, 1, 0) > 0
+        guard PQstatus(connection) != CONNECTION_OK || unexpectedInput else { return .usable }
+        return inTransaction ? .brokenInTransaction : .broken
+    }
+
+    /// Runs one parameterised statement; text-format parameters and results.
+    func execute(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> [PostgresRow] {
+        let result = withCStrings(parameters) { pointers in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        }
+        guard let result else {
+            throw PostgresError(.connectionLost, Self.errorMessage(connection))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return []
+        case PGRES_TUPLES_OK:
+            return Self.rows(of: result)
+        default:
+            if PQstatus(connection) != CONNECTION_OK {
+                throw PostgresError(.connectionLost, Self.errorMessage(connection))
+            }
+            throw Self.serverError(result)
+        }
+    }
+
+    private static func rows(of result: OpaquePointer) -> [PostgresRow] {
+        let columnCount = PQnfields(result)
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        return (0..<PQntuples(result)).map { row in
+            let values: [String?] = (0..<columnCount).map { column in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+            return PostgresRow(columns: columns, values: values)
+        }
+    }
+
+    private static func serverError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        let sqlState = field("C")
+        let message = field("M") ?? String(cString: PQresultErrorMessage(result))
+        let constraint = field("n")
+        return PostgresError(sqlState == "23505" ? .uniqueViolation : .server, message,
+                             sqlState: sqlState, constraint: constraint)
+    }
+
+    private static func errorMessage(_ connection: OpaquePointer) -> String {
+        String(cString: PQerrorMessage(connection)).trimmingTrailingWhitespace()
+    }
+
+    private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let owned = strings.map { $0.map { strdup($0) } ?? nil }
+        defer { owned.forEach { free($0) } }
+        return body(owned.map { $0.map { UnsafePointer($0) } })
+    }
+}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        var text = Substring(self)
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,84 @@
+/// Where a PostgreSQL server is: parsed from `postgres://user[:password]@host[:port]/database`.
+public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+
+    public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+    }
+
+    public init(parsing text: String) throws(PostgresError) {
+        let expected = "expected postgres://user[:pw]@host:port/db"
+        func bad(_ why: String) -> PostgresError {
+            PostgresError(.invalidURL, "\(expected), got '\(PostgresURL.redacted(text))': \(why)")
+        }
+        guard let schemeEnd = text.firstRange(of: "://"),
+              ["postgres", "postgresql"].contains(text[..<schemeEnd.lowerBound]) else {
+            throw bad("scheme must be postgres://")
+        }
+        var rest = text[schemeEnd.upperBound...]
+        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
+        guard let at = rest.lastIndex(of: "@") else { throw bad("user is missing") }
+        let credentials = rest[..<at]
+        rest = rest[rest.index(after: at)...]
+        var user = String(credentials)
+        var password: String?
+        if let colon = credentials.firstIndex(of: ":") {
+            user = String(credentials[..<colon])
+            password = String(credentials[credentials.index(after: colon)...])
+        }
+        guard !user.isEmpty else { throw bad("user is missing") }
+        guard let slash = rest.firstIndex(of: "/") else { throw bad("database is missing") }
+        let database = String(rest[rest.index(after: slash)...])
+        guard !database.isEmpty, !database.contains("/") else { throw bad("database is missing") }
+        rest = rest[..<slash]
+        var host = String(rest)
+        var port = 5432
+        if let colon = rest.lastIndex(of: ":") {
+            host = String(rest[..<colon])
+            guard let p = Int(rest[rest.index(after: colon)...]), (1...65535).contains(p) else {
+                throw bad("port must be 1-65535")
+            }
+            port = p
+        }
+        guard !host.isEmpty, !host.contains(" ") else { throw bad("host is missing or malformed") }
+        self.init(host: host, port: port, user: user, password: password, database: database)
+    }
+
+    /// libpq's keyword/value form, every value quoted so nothing in it can inject a keyword.
+    func connectionString(connectTimeout: Duration, applicationName: String) -> String {
+        var pairs = [
+            ("host", host), ("port", String(port)), ("user", user), ("dbname", database),
+            ("connect_timeout", String(max(1, connectTimeout.components.seconds))),
+            ("application_name", applicationName),
+        ]
+        if let password { pairs.append(("password", password)) }
+        return pairs.map { key, value in
+            let escaped = value.replacingAll("\\", with: "\\\\").replacingAll("'", with: "\\'")
+            return "\(key)='\(escaped)'"
+        }.joined(separator: " ")
+    }
+
+    public var description: String {
+        "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)"
+    }
+
+    static func redacted(_ text: String) -> String {
+        guard let start = text.firstRange(of: "://")?.upperBound, let at = text.lastIndex(of: "@"), start < at,
+              let colon = text[start..<at].firstIndex(of: ":") else { return text }
+        return text[..<colon] + ":***" + text[at...]
+    }
+}
+
+extension String {
+    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,29 @@
+/// How to reach Redis and how long to wait for it.
+public struct RedisConfiguration: Sendable {
+    /// Which server, credentials and database.
+    public var url: RedisURL
+    /// Bound on establishing a connection. Default 2 s: a local server answers in microseconds;
+    /// a longer wait only hides an outage.
+    public var connectTimeout: Duration
+    /// Bound on any single non-blocking command or pipeline round trip. Default 5 s: long enough
+    /// for a 10,000-command pipeline under `appendfsync always`, short enough to fail over.
+    public var commandTimeout: Duration
+    /// Maximum connections a pool opens. Default 8.
+    public var poolSize: Int
+
+    public static let defaultConnectTimeout: Duration = .seconds(2)
+    public static let defaultCommandTimeout: Duration = .seconds(5)
+    public static let defaultPoolSize = 8
+
+    public init(
+        url: RedisURL,
+        connectTimeout: Duration = defaultConnectTimeout,
+        commandTimeout: Duration = defaultCommandTimeout,
+        poolSize: Int = defaultPoolSize
+    ) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.poolSize = poolSize
+    }
+}

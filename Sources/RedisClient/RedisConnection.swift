@@ -1,0 +1,149 @@
+import BlockingIO
+
+/// One connection to Redis. Its calls block a private thread, never Swift's cooperative pool.
+///
+/// Reconnects by itself: a connection found broken (error recorded, or the server closed the idle
+/// socket, e.g. because it restarted) is replaced before the next command is sent. A command that
+/// fails *during* its round trip is not retried here: whether it ran is unknown, and only the
+/// caller knows whether it is safe to send again.
+public actor RedisConnection {
+    public let configuration: RedisConfiguration
+    private let executor: DispatchQueueExecutor
+    private var context: HiredisContext?
+    /// SHA1 of each script already loaded through this connection, by source.
+    private var loadedScripts: [String: String] = [:]
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public init(configuration: RedisConfiguration) {
+        self.configuration = configuration
+        executor = DispatchQueueExecutor(label: "redial.redis.\(configuration.url.host):\(configuration.url.port)")
+    }
+
+    /// Connects now instead of on first use, to fail fast.
+    public func connect() throws(RedisError) {
+        _ = try usableContext()
+    }
+
+    /// Sends a command; an error reply is thrown as `.server`.
+    @discardableResult
+    public func send(_ arguments: any RedisArgument...) throws(RedisError) -> RedisValue {
+        try send(arguments)
+    }
+
+    @discardableResult
+    public func send(_ arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
+        try perform { context throws(RedisError) in try context.command(arguments.map(\.redisBytes)) }.get()
+    }
+
+    /// Sends a blocking command (`BLMOVE`, `BLPOP`, …) whose own server-side timeout is `blocking`.
+    /// The socket timeout is raised above it for this call only.
+    @discardableResult
+    public func send(blocking: Duration, _ arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
+        let context = try usableContext()
+        context.setTimeout(blocking + configuration.commandTimeout)
+        defer { context.setTimeout(configuration.commandTimeout) }
+        return try perform { context throws(RedisError) in try context.command(arguments.map(\.redisBytes)) }.get()
+    }
+
+    /// Sends every command, then reads every reply: one round trip. Error replies come back as
+    /// `.error` values in their place. Script calls answered NOSCRIPT (the server's script cache
+    /// was flushed) are loaded and sent again in a second round trip, so they run after the rest.
+    public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
+        if commands.isEmpty { return [] }
+        for case .script(let script, _, _) in commands { try load(script) }
+        var replies = try roundTrip(commands)
+        let missing = replies.indices.filter { replies[$0].isNoScript }
+        if !missing.isEmpty {
+            loadedScripts.removeAll()
+            for index in missing { if case .script(let script, _, _) = commands[index] { try load(script) } }
+            let retried = try roundTrip(missing.map { commands[$0] })
+            for (index, reply) in zip(missing, retried) { replies[index] = reply }
+        }
+        return replies
+    }
+
+    /// Runs a script with EVALSHA, loading it first if needed; an error reply is thrown.
+    @discardableResult
+    public func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
+        try pipeline([.script(script, keys: keys, arguments: arguments)])[0].get()
+    }
+
+    /// Closes the socket; the next call opens a new one.
+    public func close() {
+        context = nil
+    }
+
+    private func roundTrip(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
+        try perform { context throws(RedisError) in
+            for command in commands { try context.append(self.argv(of: command)) }
+            var replies: [RedisValue] = []
+            replies.reserveCapacity(commands.count)
+            for _ in commands { replies.append(try context.readReply()) }
+            return replies
+        }
+    }
+
+    private func argv(of command: RedisCommand) -> [[UInt8]] {
+        switch command {
+        case .command(let arguments):
+            return arguments.map(\.redisBytes)
+        case .script(let script, let keys, let arguments):
+            let sha = loadedScripts[script.source] ?? ""
+            return [Array("EVALSHA".utf8), Array(sha.utf8), Array(String(keys.count).utf8)]
+                + keys.map { Array($0.utf8) } + arguments.map(\.redisBytes)
+        }
+    }
+
+    private func load(_ script: RedisScript) throws(RedisError) {
+        guard loadedScripts[script.source] == nil else { return }
+        let reply = try send("SCRIPT", "LOAD", script.source)
+        guard let sha = reply.string else {
+            throw RedisError(.unexpectedReply, "SCRIPT LOAD of \(script.name) answered \(reply)")
+        }
+        loadedScripts[script.source] = sha
+    }
+
+    /// Runs `body` on a usable connection; any transport failure drops the connection so the
+    /// next call starts clean (a timed-out reply would otherwise arrive as the next one's).
+    private func perform<T>(_ body: (HiredisContext) throws(RedisError) -> T) throws(RedisError) -> T {
+        let context = try usableContext()
+        do {
+            return try body(context)
+        } catch {
+            self.context = nil
+            throw error
+        }
+    }
+
+    private func usableContext() throws(RedisError) -> HiredisContext {
+        if let context, context.isUsable { return context }
+        context = nil
+        loadedScripts.removeAll()
+        let url = configuration.url
+        let fresh = try HiredisContext(host: url.host, port: url.port, timeout: configuration.connectTimeout)
+        fresh.setTimeout(configuration.commandTimeout)
+        if let password = url.password {
+            let auth = url.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+            try Self.handshake(fresh, auth.map { Array($0.utf8) }, url)
+        }
+        if url.database != 0 {
+            try Self.handshake(fresh, [Array("SELECT".utf8), Array(String(url.database).utf8)], url)
+        }
+        context = fresh
+        return fresh
+    }
+
+    private static func handshake(_ context: HiredisContext, _ argv: [[UInt8]], _ url: RedisURL) throws(RedisError) {
+        if case .error(let message) = try context.command(argv) {
+            throw RedisError(.connectionFailed, "\(url): \(String(decoding: argv[0], as: UTF8.self)) refused: \(message)")
+        }
+    }
+}
+
+extension RedisValue {
+    var isNoScript: Bool {
+        if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+}

@@ -1,0 +1,34 @@
+/// A failure talking to Redis. `description` is written for a log line or an on-call human.
+public struct RedisError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The URL could not be parsed.
+        case invalidURL = "invalid_url"
+        /// No connection could be made (server down, refused, unreachable, auth failed).
+        case connectionFailed = "connection_failed"
+        /// The connection broke during a command; whether the command ran is unknown.
+        case connectionLost = "connection_lost"
+        /// No reply within the timeout; the connection is dropped.
+        case timeout
+        /// The server answered with an error reply (`-ERR …`, `-NOSCRIPT …`).
+        case server
+        /// A reply had an unexpected shape.
+        case unexpectedReply = "unexpected_reply"
+        /// The pool was closed.
+        case closed
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// For server errors: the error's first word (`NOSCRIPT`, `WRONGTYPE`, `ERR`).
+    public var serverErrorKind: Substring? {
+        code == .server ? message.prefix(while: { $0 != " " }) : nil
+    }
+
+    public var description: String { "redis \(code.rawValue): \(message)" }
+}

@@ -1,0 +1,145 @@
+import PostgresClient
+import RedisClient
+
+/// The process configuration, read from `REDIAL_*` environment variables (CONTRACT.md) and
+/// validated as a whole: every bad variable is reported at once, each with what was expected.
+public struct RedialSettings: Sendable {
+    /// Defaults point at what `make services` and `redial sandbox` start locally.
+    public enum Defaults {
+        public static let redisURL = "redis://127.0.0.1:16379/0"
+        public static let databaseURL = "postgres://redial@127.0.0.1:15432/redial"
+        public static let httpHost = "127.0.0.1"
+        public static let httpPort = 8080
+        public static let sandboxPort = 8090
+        public static let smtpURL = "smtp://127.0.0.1:2525"
+        public static let s3URL = "http://127.0.0.1:9000"
+        public static let s3Bucket = "redial-recordings"
+        public static let trustedProxies = "127.0.0.1,::1"
+        public static let timeScale = 1.0
+    }
+
+    /// `production` refuses unsafe set-ups (e.g. Redis without AOF) that `development` warns about.
+    public enum Mode: String, Sendable {
+        case development, production
+    }
+
+    public var mode: Mode
+    public var redis: RedisURL
+    public var database: PostgresURL
+    public var httpHost: String
+    public var httpPort: Int
+    public var telephonyURL: String
+    public var smsURL: String
+    public var sandboxPort: Int
+    public var smtpURL: String
+    public var s3URL: String
+    public var s3Bucket: String
+    public var s3Key: String?
+    public var s3Secret: String?
+    public var trustedProxies: [NetworkRange]
+    /// Multiplies every retry, backoff, schedule and lease delay; tests use e.g. 0.01.
+    public var timeScale: Double
+
+    public init(environment: [String: String]) throws(SettingsError) {
+        var problems: [String] = []
+        func value(_ name: String, _ fallback: String) -> String {
+            let text = environment[name] ?? ""
+            return text.isEmpty ? fallback : text
+        }
+        func check<T>(_ name: String, _ fallback: String, _ parse: (String) throws -> T) -> T? {
+            do {
+                return try parse(value(name, fallback))
+            } catch let error as RedisError {
+                problems.append("\(name): \(error.message)")
+            } catch let error as PostgresError {
+                problems.append("\(name): \(error.message)")
+            } catch let error as SettingsError {
+                problems += error.problems.map { "\(name): \($0)" }
+            } catch {
+                problems.append("\(name): \(error)")
+            }
+            return nil
+        }
+        let mode = check("REDIAL_ENV", "development") { text throws(SettingsError) in
+            guard let mode = Mode(rawValue: text) else { throw SettingsError("expected development or production, got '\(text)'") }
+            return mode
+        }
+        let redis = check("REDIAL_REDIS_URL", Defaults.redisURL) { try RedisURL(parsing: $0) }
+        let database = check("REDIAL_DATABASE_URL", Defaults.databaseURL) { try PostgresURL(parsing: $0) }
+        let httpPort = check("REDIAL_HTTP_PORT", String(Defaults.httpPort), Self.port)
+        let sandboxPort = check("REDIAL_SANDBOX_PORT", String(Defaults.sandboxPort), Self.port)
+        let sandbox = "http://127.0.0.1:\(sandboxPort ?? Defaults.sandboxPort)"
+        let telephony = check("REDIAL_TELEPHONY_URL", sandbox) { try Self.url($0, schemes: ["http", "https"]) }
+        let sms = check("REDIAL_SMS_URL", sandbox) { try Self.url($0, schemes: ["http", "https"]) }
+        let smtp = check("REDIAL_SMTP_URL", Defaults.smtpURL) { try Self.url($0, schemes: ["smtp", "smtps"]) }
+        let s3 = check("REDIAL_S3_URL", Defaults.s3URL) { try Self.url($0, schemes: ["http", "https"]) }
+        let bucket = check("REDIAL_S3_BUCKET", Defaults.s3Bucket, Self.bucket)
+        let proxies = check("REDIAL_TRUSTED_PROXIES", Defaults.trustedProxies) { text throws(SettingsError) in
+            try text.split(separator: ",").map { item throws(SettingsError) in
+                let trimmed = item.trimmingSpaces
+                guard let range = NetworkRange(parsing: trimmed) else {
+                    throw SettingsError("expected comma-separated IP addresses or CIDRs, got '\(trimmed)'")
+                }
+                return range
+            }
+        }
+        let timeScale = check("REDIAL_TIME_SCALE", String(Defaults.timeScale)) { text throws(SettingsError) in
+            guard let scale = Double(text), scale.isFinite, scale > 0, scale <= 1000 else {
+                throw SettingsError("expected a number > 0 and ≤ 1000, got '\(text)'")
+            }
+            return scale
+        }
+        guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
+              let sms, let smtp, let s3, let bucket, let proxies, let timeScale else {
+            throw SettingsError(problems: problems)
+        }
+        self.mode = mode
+        self.redis = redis
+        self.database = database
+        self.httpHost = value("REDIAL_HTTP_HOST", Defaults.httpHost)
+        self.httpPort = httpPort
+        self.sandboxPort = sandboxPort
+        self.telephonyURL = telephony
+        self.smsURL = sms
+        self.smtpURL = smtp
+        self.s3URL = s3
+        self.s3Bucket = bucket
+        self.s3Key = environment["REDIAL_S3_KEY"]
+        self.s3Secret = environment["REDIAL_S3_SECRET"]
+        self.trustedProxies = proxies
+        self.timeScale = timeScale
+    }
+
+    static func port(_ text: String) throws(SettingsError) -> Int {
+        guard let port = Int(text), (1...65535).contains(port) else {
+            throw SettingsError("expected a port number 1-65535, got '\(text)'")
+        }
+        return port
+    }
+
+    static func url(_ text: String, schemes: [String]) throws(SettingsError) -> String {
+        let expected = "expected \(schemes.map { "\($0)://host[:port]" }.joined(separator: " or "))"
+        guard let separator = text.firstRange(of: "://"), schemes.contains(String(text[..<separator.lowerBound])) else {
+            throw SettingsError("\(expected), got '\(text)'")
+        }
+        let authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        let host = authority.split(separator: "@").last.map { $0.split(separator: ":").first ?? "" } ?? ""
+        guard !host.isEmpty, !text.contains(" ") else { throw SettingsError("\(expected), got '\(text)': host is missing") }
+        if text.hasSuffix("/") { return String(text.dropLast()) }
+        return text
+    }
+
+    static func bucket(_ text: String) throws(SettingsError) -> String {
+        let allowed = text.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "." }
+        guard (3...63).contains(text.count), allowed else {
+            throw SettingsError("expected an S3 bucket name (3-63 of a-z 0-9 . -), got '\(text)'")
+        }
+        return text
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

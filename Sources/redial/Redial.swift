@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Redial: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redial",
+        abstract: "Redial: a reliability-first job-queue cluster behind a \"call me back\" widget.",
+        discussion: "Configuration comes from REDIAL_* environment variables (see README.md).",
+        subcommands: [Migrate.self])
+}

@@ -1,0 +1,77 @@
+import PostgresClient
+import RedisClient
+import Settings
+import Testing
+
+@Suite struct RedialSettingsTests {
+    @Test func defaultsPointAtTheLocalServices() throws {
+        let settings = try RedialSettings(environment: [:])
+        #expect(settings.redis.port == 16379)
+        #expect(settings.database.port == 15432)
+        #expect(settings.httpPort == 8080)
+        #expect(settings.telephonyURL == "http://127.0.0.1:8090")
+        #expect(settings.timeScale == 1)
+        #expect(settings.mode == .development)
+        #expect(settings.trustedProxies.map(\.description) == ["127.0.0.1/32", "0:0:0:0:0:0:0:1/128"])
+    }
+
+    @Test func readsEveryVariable() throws {
+        let settings = try RedialSettings(environment: [
+            "REDIAL_REDIS_URL": "redis://:pw@10.0.0.5:6380/1",
+            "REDIAL_DATABASE_URL": "postgres://u:p@db:5433/x",
+            "REDIAL_HTTP_PORT": "9000", "REDIAL_HTTP_HOST": "0.0.0.0",
+            "REDIAL_SANDBOX_PORT": "9100",
+            "REDIAL_SMTP_URL": "smtp://mail:25",
+            "REDIAL_S3_URL": "https://s3.example/", "REDIAL_S3_BUCKET": "recs", "REDIAL_S3_KEY": "k", "REDIAL_S3_SECRET": "s",
+            "REDIAL_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8",
+            "REDIAL_TIME_SCALE": "0.01", "REDIAL_ENV": "production",
+        ])
+        #expect(settings.redis.password == "pw")
+        #expect(settings.database.database == "x")
+        #expect(settings.httpHost == "0.0.0.0")
+        #expect(settings.telephonyURL == "http://127.0.0.1:9100")  // follows the sandbox port
+        #expect(settings.s3URL == "https://s3.example")
+        #expect(settings.timeScale == 0.01)
+        #expect(settings.mode == .production)
+        #expect(settings.trustedProxies[0].contains("10.200.3.4"))
+        #expect(!settings.trustedProxies[0].contains("11.0.0.1"))
+        #expect(settings.trustedProxies[1].contains("fd12::1"))
+    }
+
+    @Test func reportsEveryBadVariableAtOnceNamingIt() {
+        #expect {
+            try RedialSettings(environment: [
+                "REDIAL_REDIS_URL": "localhost:6379",
+                "REDIAL_HTTP_PORT": "eighty",
+                "REDIAL_TIME_SCALE": "-1",
+                "REDIAL_TRUSTED_PROXIES": "10.0.0.0/33",
+                "REDIAL_SMTP_URL": "http://mail",
+                "REDIAL_ENV": "prod",
+            ])
+        } throws: { error in
+            guard let error = error as? SettingsError else { return false }
+            let text = error.description
+            return error.problems.count == 6
+                && text.contains("REDIAL_REDIS_URL: expected redis://")
+                && text.contains("REDIAL_HTTP_PORT: expected a port number 1-65535, got 'eighty'")
+                && text.contains("REDIAL_TIME_SCALE: expected a number > 0")
+                && text.contains("REDIAL_TRUSTED_PROXIES: expected comma-separated IP addresses or CIDRs, got '10.0.0.0/33'")
+                && text.contains("REDIAL_SMTP_URL: expected smtp://")
+                && text.contains("REDIAL_ENV: expected development or production, got 'prod'")
+        }
+    }
+
+    @Test(arguments: ["1.2.3", "256.0.0.1", "1.2.3.4/", "::1::2", "12345::", "a.b.c.d", ""])
+    func rejectsMalformedAddresses(text: String) {
+        #expect(NetworkRange(parsing: text) == nil)
+    }
+
+    @Test func matchesOnlyTheSameFamily() throws {
+        let v4 = try #require(NetworkRange(parsing: "127.0.0.1"))
+        #expect(v4.contains("127.0.0.1"))
+        #expect(!v4.contains("127.0.0.2"))
+        #expect(!v4.contains("::1"))
+        let all = try #require(NetworkRange(parsing: "0.0.0.0/0"))
+        #expect(all.contains("8.8.8.8"))
+    }
+}

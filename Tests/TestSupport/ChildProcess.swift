@@ -1,0 +1,72 @@
+import Foundation
+
+/// A process a test starts and must stop: killed on `stop()` and, as a safety net, on deinit,
+/// so no test leaves a server behind.
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `process` is only read after init; Foundation's Process is thread-safe for
+    // terminate/isRunning/processIdentifier.
+    public let process: Process
+    public let logFile: URL
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                logName: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let logs = TestServices.repositoryRoot.appendingPathComponent(".run/test-logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        logFile = logs.appendingPathComponent("\(logName).log")
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw TestSetupError("cannot create \(logFile.path)")
+        }
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends a signal (SIGKILL, SIGTERM, SIGSTOP, SIGCONT).
+    public func signal(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Kills the process and waits until it is gone.
+    public func stop(signal: Int32 = SIGKILL) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// Waits for the process to exit by itself, up to `timeout`; returns its status, or nil.
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; for signals a service does not expose.
+public func eventually(timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
+                       _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: interval)
+    }
+    return try await condition()
+}

@@ -1,0 +1,84 @@
+import Foundation
+import PostgresClient
+import RedisClient
+
+/// The shared servers `make test` starts. A test that cannot reach one fails with a message
+/// saying how to start it; it never skips.
+public enum TestServices {
+    public static var redisURL: RedisURL {
+        let text = ProcessInfo.processInfo.environment["REDIAL_REDIS_URL"] ?? "redis://127.0.0.1:16379/0"
+        do { return try RedisURL(parsing: text) } catch { fatalError("REDIAL_REDIS_URL for tests: \(error)") }
+    }
+
+    public static var postgresURL: PostgresURL {
+        let text = ProcessInfo.processInfo.environment["REDIAL_DATABASE_URL"] ?? "postgres://redial@127.0.0.1:15432/redial"
+        do { return try PostgresURL(parsing: text) } catch { fatalError("REDIAL_DATABASE_URL for tests: \(error)") }
+    }
+
+    /// A name no other test (or run) uses: tests share servers and must not share keys or schemas.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UInt32.random(in: .min ... .max))_\(UInt32.random(in: .min ... .max))"
+    }
+
+    /// A connection to the shared Redis, checked to answer.
+    public static func redis(poolSize: Int = 4) async throws -> RedisPool {
+        let pool = RedisPool(configuration: RedisConfiguration(url: redisURL, poolSize: poolSize))
+        do {
+            try await pool.send("PING")
+        } catch {
+            throw TestSetupError("Redis at \(redisURL) is not reachable (run `make services`): \(error)")
+        }
+        return pool
+    }
+
+    /// A pool on the shared PostgreSQL whose `search_path` starts at a fresh, empty schema.
+    public static func postgres(poolSize: Int = 2) async throws -> (pool: PostgresPool, schema: String) {
+        let schema = uniqueName("test")
+        let admin = PostgresPool(configuration: PostgresConfiguration(url: postgresURL, poolSize: 1))
+        do {
+            try await admin.query("CREATE SCHEMA \(PostgresConnection.quoteIdentifier(schema))")
+        } catch {
+            await admin.close()
+            throw TestSetupError("PostgreSQL at \(postgresURL) is not reachable (run `make services`): \(error)")
+        }
+        await admin.close()
+        let pool = PostgresPool(configuration: PostgresConfiguration(url: postgresURL, poolSize: poolSize, schema: schema))
+        return (pool, schema)
+    }
+
+    /// Drops a schema made by `postgres()`.
+    public static func dropSchema(_ schema: String) async throws {
+        let admin = PostgresPool(configuration: PostgresConfiguration(url: postgresURL, poolSize: 1))
+        try await admin.query("DROP SCHEMA IF EXISTS \(PostgresConnection.quoteIdentifier(schema)) CASCADE")
+        await admin.close()
+    }
+
+    /// A TCP port on loopback that nothing listens on right now.
+    public static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestSetupError("socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestSetupError("cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// The repository's root, found from this file's path.
+    public static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+}
+
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
