@@ -60,7 +60,7 @@ services: deps ## start the local Redis and PostgreSQL under .run/ (reuses runni
 	# directory that user can reach (a clone under a 0700 directory cannot be traversed).
 	pgdata=$(RUN)/pg; as=()
 	if [ "$$(id -u)" = 0 ]; then
-	  as=(runuser -u postgres --)
+	  as=(runuser -u postgres -- env -C /)
 	  chmod 755 $(RUN)
 	  if ! "$${as[@]}" test -x $(RUN); then pgdata=/var/tmp/redial-pg-$$(echo -n $(CURDIR) | md5sum | cut -c1-12); fi
 	fi
@@ -92,7 +92,7 @@ stop: ## stop the local Redis and PostgreSQL started by `make services` (by pid 
 	  echo "redis: stopped"
 	fi
 	if [ -f $(RUN)/pgdata ]; then
-	  pgdata=$$(cat $(RUN)/pgdata); as=(); [ "$$(id -u)" = 0 ] && as=(runuser -u postgres --)
+	  pgdata=$$(cat $(RUN)/pgdata); as=(); [ "$$(id -u)" = 0 ] && as=(runuser -u postgres -- env -C /)
 	  if [ -f $$pgdata/postmaster.pid ]; then
 	    "$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata -m fast -w stop >/dev/null && echo "postgres: stopped"
 	  fi

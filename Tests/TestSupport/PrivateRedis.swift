@@ -34,7 +34,7 @@ public final class PrivateRedis: @unchecked Sendable {
                 try await connection.send("PING")
                 return true
             } catch let error as RedisError where error.code == .server {
-                return true  // answering, only refusing (e.g. NOAUTH)
+                return error.serverErrorKind != "LOADING"  // NOAUTH means up; LOADING means not yet
             } catch {
                 return false
             }
