@@ -19,6 +19,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C libraries, reached only through the client modules right above them.
@@ -38,6 +41,29 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Queue",
+            dependencies: [
+                "RedisClient", "CryptoPrimitives",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.embedInCode("Scripts")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Jobs",
+            dependencies: ["Queue", .product(name: "Logging", package: "swift-log")],
+            path: "Jobs",
+            exclude: ["README.md"],
+            resources: [
+                .embedInCode("noop/noop.policy.json"),
+                .embedInCode("sleep/sleep.policy.json"),
+                .embedInCode("flaky/flaky.policy.json"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Domain",
             dependencies: ["PostgresClient"],
             resources: [.embedInCode("Migrations")],
@@ -46,8 +72,11 @@ let package = Package(
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Domain", "RedisClient", "PostgresClient",
+                "Settings", "Queue", "Jobs", "Domain", "RedisClient", "PostgresClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -61,6 +90,8 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strict),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient"], swiftSettings: strict),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "TestSupport"],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

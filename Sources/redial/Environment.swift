@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import RedisClient
 import Settings
 
 enum Environment {
@@ -8,8 +10,28 @@ enum Environment {
         do {
             return try RedialSettings(environment: ProcessInfo.processInfo.environment)
         } catch {
-            FileHandle.standardError.write(Data("redial: \(error)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG
+            fail("\(error)", code: 78)  // EX_CONFIG
         }
+    }
+
+    static func redisConfiguration(_ settings: RedialSettings, poolSize: Int = 4) -> RedisConfiguration {
+        RedisConfiguration(url: settings.redis, poolSize: poolSize)
+    }
+
+    /// Log lines to stderr; `REDIAL_LOG_LEVEL` (trace…critical) sets the level, default info.
+    static func bootstrapLogging() -> Logger {
+        let level = ProcessInfo.processInfo.environment["REDIAL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "redial")
+    }
+
+    /// Prints `redial: message` to stderr and exits with `code`.
+    static func fail(_ message: String, code: Int32 = 1) -> Never {
+        FileHandle.standardError.write(Data("redial: \(message)\n".utf8))
+        Foundation.exit(code)
     }
 }

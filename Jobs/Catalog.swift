@@ -1,0 +1,125 @@
+import Foundation
+import Queue
+
+/// The catalog of job types: each folder of `Jobs/` holds a handler and its declarative policy
+/// (`<type>.policy.json`). Read and validated at start-up; a bad file stops start-up with a
+/// message naming the file, the field and the problem.
+public enum Catalog {
+    /// Handlers by type; every one must have a policy file and every policy file a handler.
+    static let handlers: [String: any JobHandler] = [
+        "noop": NoopJob(),
+        "sleep": SleepJob(),
+        "flaky": FlakyJob(),
+    ]
+
+    /// Policy files compiled into the binary, by their path in the repository.
+    static let shippedFiles: [(path: String, contents: [UInt8])] = [
+        ("Jobs/noop/noop.policy.json", PackageResources.noop_policy_json),
+        ("Jobs/sleep/sleep.policy.json", PackageResources.sleep_policy_json),
+        ("Jobs/flaky/flaky.policy.json", PackageResources.flaky_policy_json),
+    ]
+
+    /// The shipped catalog, validated.
+    public static func load() throws(CatalogError) -> [JobDefinition] {
+        try load(files: shippedFiles, handlers: handlers)
+    }
+
+    /// Validates policy files against handlers; used by `load()` and by tests with crafted files.
+    public static func load(files: [(path: String, contents: [UInt8])],
+                            handlers: [String: any JobHandler]) throws(CatalogError) -> [JobDefinition] {
+        var definitions: [JobDefinition] = []
+        for file in files {
+            let (type, policy) = try parse(file.path, file.contents)
+            guard !definitions.contains(where: { $0.type == type }) else {
+                throw CatalogError(file: file.path, field: "type", "'\(type)' is declared twice")
+            }
+            guard let handler = handlers[type] else {
+                throw CatalogError(file: file.path, field: "type", "no handler is registered for '\(type)'")
+            }
+            definitions.append(JobDefinition(type: type, policy: policy, handler: handler))
+        }
+        if let orphan = handlers.keys.sorted().first(where: { type in !definitions.contains { $0.type == type } }) {
+            throw CatalogError(file: "Jobs/\(orphan)/\(orphan).policy.json", "missing: handler '\(orphan)' has no policy file")
+        }
+        return definitions.sorted { $0.type < $1.type }
+    }
+
+    static let knownFields: Set<String> = ["type", "description", "queue", "max_attempts", "backoff", "timeout_ms",
+                                          "dedup_window_ms", "priority"]
+
+    static func parse(_ path: String, _ contents: [UInt8]) throws(CatalogError) -> (String, JobPolicy) {
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(contents)) as? [String: Any] else {
+                throw CatalogError(file: path, "expected a JSON object")
+            }
+            object = parsed
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError(file: path, "not valid JSON (\(error.localizedDescription))")
+        }
+        if let unknown = object.keys.sorted().first(where: { !knownFields.contains($0) }) {
+            throw CatalogError(file: path, field: unknown, "unknown field (known: \(knownFields.sorted().joined(separator: ", ")))")
+        }
+        func string(_ field: String) throws(CatalogError) -> String {
+            guard let value = object[field] as? String, !value.isEmpty else {
+                throw CatalogError(file: path, field: field, "expected a non-empty string, got \(describe(object[field]))")
+            }
+            return value
+        }
+        func integer(_ field: String, in source: [String: Any], _ range: ClosedRange<Int>, name: String? = nil) throws(CatalogError) -> Int {
+            guard let number = source[field] as? NSNumber, String(cString: number.objCType) != "c",  // "c": a JSON boolean
+                  let value = Int(exactly: number.doubleValue), range.contains(value) else {
+                throw CatalogError(file: path, field: name ?? field,
+                                   "expected an integer \(range.lowerBound)-\(range.upperBound), got \(describe(source[field]))")
+            }
+            return value
+        }
+        let type = try string("type")
+        let expectedName = (path as NSString).lastPathComponent
+        guard expectedName == "\(type).policy.json" else {
+            throw CatalogError(file: path, field: "type", "'\(type)' does not match the file name (expected \(type).policy.json)")
+        }
+        let queue = try string("queue")
+        guard Keys.isValidQueueName(queue) else {
+            throw CatalogError(file: path, field: "queue", "expected 1-64 of A-Z a-z 0-9 . _ -, got '\(queue)'")
+        }
+        let maxAttempts = try integer("max_attempts", in: object, 1...1000)
+        guard let backoff = object["backoff"] as? [String: Any] else {
+            throw CatalogError(file: path, field: "backoff", "expected an object {\"base_ms\": n, \"cap_ms\": n}, got \(describe(object["backoff"]))")
+        }
+        let base = try integer("base_ms", in: backoff, 1...86_400_000, name: "backoff.base_ms")
+        let cap = try integer("cap_ms", in: backoff, 1...604_800_000, name: "backoff.cap_ms")
+        guard cap >= base else {
+            throw CatalogError(file: path, field: "backoff.cap_ms", "expected ≥ backoff.base_ms (\(base)), got \(cap)")
+        }
+        let timeout = try integer("timeout_ms", in: object, 1...86_400_000)
+        var dedup: Duration?
+        if object["dedup_window_ms"] != nil {
+            let window = try integer("dedup_window_ms", in: object, 0...2_592_000_000)
+            dedup = window == 0 ? nil : .milliseconds(window)
+        }
+        var priority = JobPolicy.Priority.normal
+        if object["priority"] != nil {
+            let text = try string("priority")
+            guard let parsed = JobPolicy.Priority(rawValue: text) else {
+                throw CatalogError(file: path, field: "priority",
+                                   "expected one of \(JobPolicy.Priority.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+            }
+            priority = parsed
+        }
+        return (type, JobPolicy(queue: queue, maxAttempts: maxAttempts, backoffBase: .milliseconds(base),
+                                backoffCap: .milliseconds(cap), timeout: .milliseconds(timeout), dedupWindow: dedup,
+                                priority: priority))
+    }
+
+    private static func describe(_ value: Any?) -> String {
+        switch value {
+        case nil: "nothing"
+        case let string as String: "'\(string)'"
+        case let number as NSNumber: number.stringValue
+        default: "\(type(of: value!))"
+        }
+    }
+}

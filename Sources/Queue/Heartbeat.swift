@@ -1,0 +1,50 @@
+import Logging
+import RedisClient
+
+/// Keeps this worker's heartbeat key alive in one queue and its id in the registry. A worker
+/// whose heartbeat expires is presumed dead: the reaper of any live worker recovers its jobs.
+struct Heartbeat: Sendable {
+    let keys: Keys
+    let worker: String
+    let ttl: Duration
+    let redis: RedisPool
+    let logger: Logger
+
+    /// One beat. Returns false if this worker had been removed from the registry: it was
+    /// presumed dead (e.g. paused past its TTL) and its jobs were given to others.
+    func beat() async throws -> Bool {
+        let replies = try await redis.pipeline([
+            .make("SET", keys.alive(worker), "1", "PX", ttl.milliseconds),
+            .make("SADD", keys.workers, worker),
+        ])
+        return try replies[1].get().int == 0
+    }
+
+    /// Beats every third of the TTL until cancelled.
+    func run() async {
+        var pause = Pause()
+        while !Task.isCancelled {
+            do {
+                if try await !beat() {
+                    logger.warning("this worker was presumed dead and its jobs recovered by others; its late acks will be refused",
+                                   metadata: ["job.queue": "\(keys.queue)"])
+                }
+                pause.reset()
+                try? await Task.sleep(for: ttl / 3)
+            } catch {
+                logger.warning("heartbeat failed: \(error)", metadata: ["job.queue": "\(keys.queue)"])
+                await pause.wait()
+            }
+        }
+    }
+
+    /// Leaves the registry; only when the active list is empty, else the reaper finishes the job.
+    func retire() async throws {
+        let held = try await redis.send("LLEN", keys.active(worker)).int ?? 0
+        guard held == 0 else {
+            logger.warning("retiring with \(held) jobs still held; the reaper will return them", metadata: ["job.queue": "\(keys.queue)"])
+            return
+        }
+        _ = try await redis.pipeline([.make("DEL", keys.alive(worker)), .make("SREM", keys.workers, worker)])
+    }
+}

@@ -1,0 +1,170 @@
+import RedisClient
+
+/// The producer and operator side of the engine: enqueue, stats, and dead-job handling.
+/// An enqueue returns only after Redis accepted it (with `appendfsync always`, after it is on disk).
+public final class JobQueue: Sendable {
+    public let redis: RedisPool
+    /// `REDIAL_TIME_SCALE`: multiplies enqueue delays.
+    public let timeScale: Double
+    private let knownQueues = KnownQueues()
+
+    public init(redis: RedisPool, timeScale: Double = 1) {
+        self.redis = redis
+        self.timeScale = timeScale
+    }
+
+    public struct Request: Sendable {
+        public var type: String
+        /// JSON text; checked to parse before it is stored.
+        public var payload: String
+        public var policy: JobPolicy
+        public var delay: Duration
+        /// With `policy.dedupWindow`, a second enqueue of the same key inside it returns the first id.
+        public var dedupKey: String?
+
+        public init(type: String, payload: String = "{}", policy: JobPolicy, delay: Duration = .zero, dedupKey: String? = nil) {
+            self.type = type
+            self.payload = payload
+            self.policy = policy
+            self.delay = delay
+            self.dedupKey = dedupKey
+        }
+    }
+
+    public struct Receipt: Sendable, Equatable {
+        public let id: String
+        /// False when a job with the same dedup key already existed inside the window.
+        public let created: Bool
+    }
+
+    public func enqueue(_ request: Request) async throws -> Receipt {
+        try await enqueue(batch: [request])[0]
+    }
+
+    /// Enqueues many jobs in one round trip; each job is still its own atomic script call.
+    public func enqueue(batch requests: [Request]) async throws -> [Receipt] {
+        let commands = try requests.map(command)
+        for queue in Set(requests.map(\.policy.queue)) where await knownQueues.insert(queue) {
+            try await redis.send("SADD", Keys.queues, queue)
+        }
+        let replies = try await redis.pipeline(commands)
+        return try replies.map { reply in
+            guard let items = try reply.get().array, items.count == 2, let id = items[0].string, let created = items[1].int else {
+                throw QueueError(.unexpectedReply, "enqueueJob answered \(reply)")
+            }
+            return Receipt(id: id, created: created == 1)
+        }
+    }
+
+    private func command(_ request: Request) throws -> RedisCommand {
+        guard Keys.isValidQueueName(request.policy.queue) else {
+            throw QueueError(.invalidRequest, "queue name '\(request.policy.queue)': expected 1-64 of A-Z a-z 0-9 . _ -")
+        }
+        guard !request.type.isEmpty, request.type.utf8.count <= 128 else {
+            throw QueueError(.invalidRequest, "job type must be 1-128 bytes, got '\(request.type.prefix(40))'")
+        }
+        guard JSONCheck.isJSON(request.payload) else {
+            throw QueueError(.invalidRequest, "payload of \(request.type) job is not valid JSON: \(request.payload.prefix(80))")
+        }
+        guard request.delay >= .zero else {
+            throw QueueError(.invalidRequest, "delay must not be negative, got \(request.delay)")
+        }
+        let keys = Keys(queue: request.policy.queue)
+        let id = JobID.make()
+        let dedupKey = request.policy.dedupWindow == nil ? "" : (request.dedupKey ?? "")
+        let window = request.policy.dedupWindow?.milliseconds ?? 0
+        return .script(QueueScripts.enqueueJob.script, keys: [
+            keys.ready, keys.delayed, keys.job(id), keys.dedup(dedupKey), keys.stats,
+        ], arguments: [
+            id, request.type, request.policy.queue, request.payload, request.policy.maxAttempts,
+            request.delay.scaled(timeScale).milliseconds, request.policy.priority.rawValue, dedupKey, max(window, 1),
+        ])
+    }
+
+    /// Every queue ever enqueued to.
+    public func queues() async throws -> [String] {
+        try await redis.send("SMEMBERS", Keys.queues).array?.compactMap(\.string).sorted() ?? []
+    }
+
+    public func stats(queue: String) async throws -> QueueStats {
+        let keys = Keys(queue: queue)
+        let replies = try await redis.pipeline([
+            .make("LLEN", keys.ready), .make("ZCARD", keys.delayed), .make("ZCARD", keys.dead),
+            .make("HMGET", keys.stats, "completed", "failed"), .make("SMEMBERS", keys.workers),
+        ])
+        var stats = QueueStats()
+        stats.ready = try replies[0].get().int ?? 0
+        stats.delayed = try replies[1].get().int ?? 0
+        stats.dead = try replies[2].get().int ?? 0
+        let counters = try replies[3].get().array ?? []
+        stats.completed = counters.first?.int ?? 0
+        stats.failed = counters.dropFirst().first?.int ?? 0
+        let workers = try replies[4].get().array?.compactMap(\.string) ?? []
+        if !workers.isEmpty {
+            let lengths = try await redis.pipeline(workers.map { .make("LLEN", keys.active($0)) })
+            stats.active = try lengths.reduce(0) { try $0 + ($1.get().int ?? 0) }
+        }
+        return stats
+    }
+
+    /// Ids of live workers across the given queues (heartbeat present).
+    public func liveWorkers(queues: [String]) async throws -> Set<String> {
+        var live = Set<String>()
+        for queue in queues {
+            let keys = Keys(queue: queue)
+            let workers = try await redis.send("SMEMBERS", keys.workers).array?.compactMap(\.string) ?? []
+            if workers.isEmpty { continue }
+            let alive = try await redis.pipeline(workers.map { .make("EXISTS", keys.alive($0)) })
+            for (worker, reply) in zip(workers, alive) where try reply.get().int == 1 { live.insert(worker) }
+        }
+        return live
+    }
+
+    public func record(queue: String, id: String) async throws -> JobRecord? {
+        let reply = try await redis.send("HGETALL", Keys(queue: queue).job(id))
+        let items = reply.array ?? []
+        guard !items.isEmpty else { return nil }
+        var fields: [String: String] = [:]
+        for pair in stride(from: 0, to: items.count - 1, by: 2) {
+            if let key = items[pair].string { fields[key] = items[pair + 1].string ?? "" }
+        }
+        return JobRecord(fields: fields)
+    }
+
+    /// Finds a job by id in any known queue.
+    public func find(id: String) async throws -> JobRecord? {
+        for queue in try await queues() {
+            if let record = try await record(queue: queue, id: id) { return record }
+        }
+        return nil
+    }
+
+    /// Dead jobs of a queue, most recent first.
+    public func dead(queue: String, limit: Int = 100) async throws -> [JobRecord] {
+        let ids = try await redis.send("ZRANGE", Keys(queue: queue).dead, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, limit)
+            .array?.compactMap(\.string) ?? []
+        var records: [JobRecord] = []
+        for id in ids {
+            if let record = try await record(queue: queue, id: id) { records.append(record) }
+        }
+        return records
+    }
+
+    /// Sends a dead job back to ready with fresh attempts; false if it is not dead.
+    public func retryDead(queue: String, id: String) async throws -> Bool {
+        let keys = Keys(queue: queue)
+        return try await redis.run(QueueScripts.retryDead.script, keys: [keys.dead, keys.ready, keys.job(id)], arguments: [id]).int == 1
+    }
+
+    /// Deletes a dead job; false if it is not dead.
+    public func deleteDead(queue: String, id: String) async throws -> Bool {
+        let keys = Keys(queue: queue)
+        return try await redis.run(QueueScripts.deleteDead.script, keys: [keys.dead, keys.job(id)], arguments: [id]).int == 1
+    }
+}
+
+/// Queues this process has already registered in `redial:queues` (saves a round trip per enqueue).
+actor KnownQueues {
+    private var names: Set<String> = []
+    func insert(_ name: String) -> Bool { names.insert(name).inserted }
+}

@@ -1,0 +1,45 @@
+/// Who moves a job out of each state; the README's state diagram draws the same edges.
+public enum JobState: String, Sendable, CaseIterable {
+    /// In `ready`; a worker's claim moves it to active.
+    case ready
+    /// In `delayed` until its run-at; the promoter moves it to ready.
+    case delayed
+    /// In a worker's active list; that worker's ack (completed) or fail (retry / dead), its
+    /// shutdown hand-back (ready), or the reaper when the worker's heartbeat expires (ready / dead).
+    case active
+    /// Failed or snoozed, in `delayed` until its next run-at; the promoter moves it to ready.
+    case retry
+    /// Terminal; the record expires after the retention window.
+    case completed
+    /// Out of attempts or permanently failed, in `dead`; an operator retries (ready) or deletes it.
+    case dead
+}
+
+/// A job's stored record, as operators see it (`redial jobs inspect`).
+public struct JobRecord: Sendable {
+    public let fields: [String: String]
+
+    public init(fields: [String: String]) { self.fields = fields }
+
+    public var id: String { fields["id"] ?? "" }
+    public var type: String { fields["type"] ?? "" }
+    public var queue: String { fields["queue"] ?? "" }
+    public var state: JobState? { fields["state"].flatMap(JobState.init(rawValue:)) }
+    public var attempt: Int { fields["attempt"].flatMap { Int($0) } ?? 0 }
+    public var maxAttempts: Int { fields["max_attempts"].flatMap { Int($0) } ?? 0 }
+    public var lastError: String? { fields["last_error"] }
+    public var payload: String { fields["payload"] ?? "" }
+}
+
+/// Counts for one queue (`redial stats`).
+public struct QueueStats: Sendable, Equatable, Codable {
+    public var ready = 0
+    public var delayed = 0
+    public var active = 0
+    public var dead = 0
+    /// Since the queue was created: jobs completed, and attempts that failed.
+    public var completed = 0
+    public var failed = 0
+
+    public init() {}
+}

@@ -1,0 +1,37 @@
+/// Every Redis key the engine uses, built in this one place. A queue's keys share the hash tag
+/// `{<queue>}`, so each script's keys live in one Cluster slot.
+public struct Keys: Sendable, Hashable {
+    public let queue: String
+    /// `redial:{<queue>}:`
+    public let prefix: String
+
+    public init(queue: String) {
+        self.queue = queue
+        prefix = "redial:{\(queue)}:"
+    }
+
+    public var ready: String { prefix + "ready" }
+    public var delayed: String { prefix + "delayed" }
+    public var dead: String { prefix + "dead" }
+    public var stats: String { prefix + "stats" }
+    public var workers: String { prefix + "workers" }
+    public var reaperLock: String { prefix + "reaper" }
+    /// Prefix of job hashes, passed to scripts that reach jobs by id.
+    public var jobPrefix: String { prefix + "job:" }
+
+    public func job(_ id: String) -> String { jobPrefix + id }
+    public func active(_ worker: String) -> String { prefix + "worker:\(worker):active" }
+    public func alive(_ worker: String) -> String { prefix + "worker:\(worker):alive" }
+    public func dedup(_ key: String) -> String { prefix + "dedup:" + key }
+
+    /// Set of queue names ever enqueued to; for `redial stats` and operators. Not hash-tagged:
+    /// no script touches it together with a queue's keys.
+    public static let queues = "redial:queues"
+    /// The script-set version a cluster runs (see `Preflight`).
+    public static let scriptVersion = "redial:scripts:version"
+
+    /// Queue names become key parts: keep them to a safe alphabet.
+    public static func isValidQueueName(_ name: String) -> Bool {
+        (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+    }
+}

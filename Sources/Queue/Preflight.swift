@@ -1,0 +1,56 @@
+import CryptoPrimitives
+import Logging
+import RedisClient
+
+/// Start-up checks that Redis can keep the queue's promises: Redis ≥ 7 (BLMOVE, LMOVE,
+/// ZRANGE BYSCORE), `maxmemory-policy noeviction` (a full Redis must refuse writes, not evict
+/// jobs), `appendonly yes` (an acknowledged job survives a crash), and the script-set version
+/// (two releases with different scripts must not share one Redis unnoticed).
+/// In production a failed check stops the worker; in development it is a warning.
+public enum Preflight {
+    /// The version of the script set this binary carries: a digest of every script's source.
+    public static let scriptSetVersion: String = {
+        let sources = QueueScripts.all.map { $0.script.name + "\n" + $0.script.source }.joined(separator: "\n")
+        return String(SHA256.hash(Array(sources.utf8)).hexString.prefix(16))
+    }()
+
+    /// Problems found, each with what to change. Empty when Redis is fit.
+    public static func findings(_ redis: RedisPool) async throws -> [String] {
+        var problems: [String] = []
+        let info = try await redis.send("INFO", "server").string ?? ""
+        let version = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
+            .map { String($0.dropFirst("redis_version:".count)) } ?? "unknown"
+        if (Int(version.split(separator: ".").first ?? "") ?? 0) < 7 {
+            problems.append("Redis \(version) is too old: Redial needs Redis ≥ 7")
+        }
+        do {
+            let policy = try await redis.send("CONFIG", "GET", "maxmemory-policy").array?.last?.string ?? "unknown"
+            if policy != "noeviction" {
+                problems.append("maxmemory-policy is \(policy): set `maxmemory-policy noeviction`, or Redis may evict jobs")
+            }
+            let aof = try await redis.send("CONFIG", "GET", "appendonly").array?.last?.string ?? "unknown"
+            if aof != "yes" {
+                problems.append("appendonly is \(aof): set `appendonly yes`, or a Redis crash loses acknowledged jobs")
+            }
+        } catch let error as RedisError where error.code == .server {
+            problems.append("cannot read Redis's configuration (\(error.message)): check maxmemory-policy and appendonly by hand")
+        }
+        let stamped = try await redis.send("GET", Keys.scriptVersion).string
+        if let stamped, stamped != scriptSetVersion {
+            problems.append("Redis is stamped with script set \(stamped), this worker carries \(scriptSetVersion): "
+                + "another release is using this Redis; stop it, then `DEL \(Keys.scriptVersion)`")
+        }
+        return problems
+    }
+
+    /// Runs the checks: throws in production when any fails, logs warnings otherwise. Stamps the
+    /// script-set version when Redis has none (or, outside production, a different one).
+    public static func run(_ redis: RedisPool, production: Bool, logger: Logger) async throws {
+        let problems = try await findings(redis)
+        if production, !problems.isEmpty {
+            throw QueueError(.unsafeRedis, "refusing to run in production: " + problems.joined(separator: "; "))
+        }
+        for problem in problems { logger.warning("preflight: \(problem)") }
+        try await redis.send("SET", Keys.scriptVersion, scriptSetVersion)
+    }
+}

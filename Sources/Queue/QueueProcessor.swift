@@ -1,0 +1,309 @@
+import Logging
+import RedisClient
+import Synchronization
+
+/// Runs one queue inside a worker process: one blocking fetch loop feeding `concurrency`
+/// handler slots, plus the queue's heartbeat, reaper and scheduler.
+///
+/// Crash windows. Fetch is `BLMOVE ready → worker:<wid>:active` and then `claimJobs.lua`,
+/// which marks jobs active; a batch claim moves and marks in one script. If this process dies
+/// at any point, its jobs sit in its own active list and its heartbeat expires: another worker's
+/// reaper returns them to ready (state ready or active alike). If only the connection dies
+/// mid-claim, the process lives on: ids it holds but is not running ("orphans") are found
+/// and handed back before the next claim. Acks are fenced by `completeJob.lua`/`failJob.lua`.
+final class QueueProcessor: Sendable {
+    let keys: Keys
+    let configuration: WorkerConfiguration
+    let definitions: [String: JobDefinition]
+    let redis: RedisPool
+    let redisConfiguration: RedisConfiguration
+    let logger: Logger
+    let metrics: QueueMetrics
+    private let slots: Slots
+    private let acknowledger: Acknowledger
+    /// Jobs this process is running: id → attempt.
+    private let inFlight = Mutex<[String: Int]>([:])
+    private let state = Mutex(State())
+
+    private struct State {
+        var stopping = false
+        /// Once past it, a shutdown stops retrying acks (Redis down at shutdown must not hang us).
+        var giveUpAt: ContinuousClock.Instant?
+    }
+
+    init(queue: String, configuration: WorkerConfiguration, definitions: [String: JobDefinition],
+         redis: RedisPool, redisConfiguration: RedisConfiguration, logger: Logger) {
+        keys = Keys(queue: queue)
+        self.configuration = configuration
+        self.definitions = definitions
+        self.redis = redis
+        self.redisConfiguration = redisConfiguration
+        var logger = logger
+        logger[metadataKey: "job.queue"] = "\(queue)"
+        self.logger = logger
+        metrics = QueueMetrics(queue: queue)
+        slots = Slots(configuration.concurrency[queue] ?? 1)
+        acknowledger = Acknowledger(configuration: redisConfiguration)
+    }
+
+    private var worker: String { configuration.id }
+    private var ttl: Duration { configuration.effectiveHeartbeatTTL }
+    private var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Stops fetching; in-flight jobs get the shutdown grace period, then are handed back.
+    func stop() {
+        state.withLock { state in
+            guard !state.stopping else { return }
+            state.stopping = true
+            state.giveUpAt = .now + configuration.shutdownGrace + .seconds(2)
+        }
+        Task { await slots.close() }
+    }
+
+    func run() async {
+        let heartbeat = Heartbeat(keys: keys, worker: worker, ttl: ttl, redis: redis, logger: logger)
+        var pause = Pause()
+        while !isStopping {
+            do {
+                _ = try await heartbeat.beat()
+                break
+            } catch {
+                logger.warning("cannot register with Redis yet: \(error)")
+                await pause.wait()
+            }
+        }
+        let reaper = Reaper(keys: keys, worker: worker, interval: ttl / 2, redis: redis, logger: logger, metrics: metrics)
+        let scheduler = Scheduler(keys: keys, redis: redis, logger: logger)
+        await withTaskGroup(of: Void.self) { maintenance in
+            maintenance.addTask { await heartbeat.run() }
+            maintenance.addTask { await reaper.run() }
+            maintenance.addTask { await scheduler.run() }
+            await fetchAndRun()
+            maintenance.cancelAll()
+        }
+        do {
+            try await heartbeat.retire()
+        } catch {
+            logger.warning("could not leave the registry: \(error); the reaper will")
+        }
+        await acknowledger.close()
+        logger.info("stopped")
+    }
+
+    // MARK: - Fetching
+
+    private func fetchAndRun() async {
+        let connection = RedisConnection(configuration: redisConfiguration)
+        await withTaskGroup(of: Void.self) { handlers in
+            var pause = Pause()
+            var orphansSuspected = false
+            while !isStopping {
+                let room = await slots.takeAvailable()
+                if room == 0 { break }
+                do {
+                    if orphansSuspected {
+                        try await handBackOrphans(connection)
+                        orphansSuspected = false
+                    }
+                    var jobs = try await claim(connection, count: room, moved: nil)
+                    if jobs.isEmpty {
+                        let block = configuration.fetchBlock
+                        let seconds = Double(block.milliseconds) / 1000
+                        let moved = try await connection.send(blocking: block, [
+                            "BLMOVE", keys.ready, keys.active(worker), "RIGHT", "LEFT", String(seconds),
+                        ])
+                        if let id = moved.string { jobs = try await claim(connection, count: room - 1, moved: id) }
+                    }
+                    if jobs.count < room { await slots.give(room - jobs.count) }
+                    for job in jobs {
+                        inFlight.withLock { $0[job.id] = job.attempt }
+                        handlers.addTask {
+                            await self.execute(job)
+                            await self.slots.give()
+                        }
+                    }
+                    pause.reset()
+                } catch {
+                    await slots.give(room)
+                    orphansSuspected = true  // a claim whose reply was lost may have moved jobs
+                    logger.warning("fetch failed: \(error)")
+                    await pause.wait()
+                }
+            }
+            await drain()
+            handlers.cancelAll()
+            await handlers.waitForAll()
+        }
+        await connection.close()
+    }
+
+    private func claim(_ connection: RedisConnection, count: Int, moved: String?) async throws -> [Job] {
+        if count == 0 && moved == nil { return [] }
+        let reply = try await connection.run(QueueScripts.claimJobs.script, keys: [keys.ready, keys.active(worker), keys.stats],
+                                             arguments: [keys.jobPrefix, worker, count, moved ?? ""])
+        let items = reply.array ?? []
+        var jobs: [Job] = []
+        jobs.reserveCapacity(items.count / 7)
+        for base in stride(from: 0, to: items.count - 6, by: 7) {
+            jobs.append(Job(
+                id: items[base].string ?? "", type: items[base + 1].string ?? "", queue: keys.queue,
+                payload: items[base + 2].bytes ?? [], attempt: items[base + 3].int ?? 0, maxAttempts: items[base + 4].int ?? 0,
+                enqueuedAt: Int64(items[base + 5].int ?? 0), startedAt: Int64(items[base + 6].int ?? 0)))
+        }
+        return jobs
+    }
+
+    /// Hands back ids in this worker's active list that it is not running.
+    private func handBackOrphans(_ connection: RedisConnection) async throws {
+        let held = try await connection.send("LRANGE", keys.active(worker), 0, -1).array?.compactMap(\.string) ?? []
+        let running = inFlight.withLock { $0 }
+        let orphans = held.filter { running[$0] == nil }
+        guard !orphans.isEmpty else { return }
+        let attempts = try await connection.pipeline(orphans.map { .make("HGET", keys.job($0), "attempt") })
+        var arguments: [any RedisArgument] = [keys.jobPrefix, worker]
+        for (id, attempt) in zip(orphans, attempts) { arguments += [id, attempt.string ?? "0"] }
+        let count = try await connection.run(QueueScripts.requeueJobs.script, keys: [keys.active(worker), keys.ready],
+                                             arguments: arguments).int ?? 0
+        logger.warning("handed back \(count) orphaned jobs after a lost claim reply")
+    }
+
+    /// Waits for in-flight jobs up to the grace period, then hands the rest back to ready.
+    private func drain() async {
+        let deadline = ContinuousClock.now + configuration.shutdownGrace
+        while !inFlight.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let remaining = inFlight.withLock { $0 }
+        guard !remaining.isEmpty else { return }
+        var arguments: [any RedisArgument] = [keys.jobPrefix, worker]
+        for (id, attempt) in remaining { arguments += [id, attempt] }
+        do {
+            let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.active(worker), keys.ready], arguments: arguments)
+            logger.info("shutdown: handed back \(count.int ?? 0) unfinished jobs")
+        } catch {
+            logger.warning("shutdown: could not hand back \(remaining.count) jobs (\(error)); the reaper will recover them")
+        }
+    }
+
+    // MARK: - Running one job
+
+    private func execute(_ job: Job) async {
+        var logger = self.logger
+        logger[metadataKey: "job.id"] = "\(job.id)"
+        logger[metadataKey: "job.type"] = "\(job.type)"
+        logger[metadataKey: "job.attempt"] = "\(job.attempt)"
+        metrics.started(job.type)
+        metrics.waited(milliseconds: job.startedAt - job.enqueuedAt, type: job.type)
+        let started = ContinuousClock.now
+        let definition = definitions[job.type]
+        let outcome: JobOutcome?
+        if let definition {
+            outcome = await runHandler(definition, job)
+        } else {
+            outcome = .discard(reason: "unknown job type '\(job.type)': no handler for it in this worker's catalog")
+        }
+        metrics.ran(ContinuousClock.now - started, type: job.type)
+        defer { inFlight.withLock { _ = $0.removeValue(forKey: job.id) } }
+        guard let outcome else { return }  // stopped by shutdown: handed back, nothing to report
+        let policy = definition?.policy ?? JobPolicy(queue: keys.queue)
+        let (command, operation) = ackCommand(job, outcome, policy)
+        guard let reply = await submit(command, logger: logger) else { return }
+        switch reply.int {
+        case 1 where operation == "completeJob":
+            metrics.completed(job.type)
+        case 1:
+            metrics.failed(job.type)
+            metrics.retried(job.type)
+            logger.info("attempt \(job.attempt) failed, will retry: \(outcome.reason)")
+        case 2:
+            logger.debug("snoozed")
+        case 3:
+            metrics.failed(job.type)
+            metrics.dead(job.type)
+            logger.warning("dead after attempt \(job.attempt) of \(job.maxAttempts): \(outcome.reason)")
+        case -1, -2:
+            logger.warning("""
+                lease lost for job \(job.id) in \(operation) (attempt \(job.attempt), worker \(worker)): \
+                it was recovered by another worker; this result is discarded
+                """)
+        default:
+            logger.error("\(operation) answered \(reply)")
+        }
+    }
+
+    /// Runs the handler against its timeout. nil: stopped by shutdown (the job was handed back).
+    private func runHandler(_ definition: JobDefinition, _ job: Job) async -> JobOutcome? {
+        let timeout = definition.policy.timeout
+        let result: JobOutcome?? = await withTaskGroup(of: JobOutcome??.self) { group in
+            group.addTask {
+                do {
+                    return try await definition.handler.run(job)
+                } catch let error as PermanentJobError {
+                    return .discard(reason: error.reason)
+                } catch is CancellationError {
+                    return .some(nil)
+                } catch {
+                    return .retry(after: nil, reason: "\(error)")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : .retry(after: nil, reason: "timed out after \(timeout)")
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch result {
+        case .some(.some(let outcome)): return outcome
+        case .some(.none) where isStopping: return nil
+        default: return .retry(after: nil, reason: "the handler was cancelled")
+        }
+    }
+
+    private func ackCommand(_ job: Job, _ outcome: JobOutcome, _ policy: JobPolicy) -> (RedisCommand, String) {
+        let active = keys.active(worker)
+        if case .completed = outcome {
+            return (.script(QueueScripts.completeJob.script, keys: [active, keys.job(job.id), keys.stats],
+                            arguments: [job.id, worker, job.attempt, configuration.completedRetention.milliseconds]), "completeJob")
+        }
+        let (mode, delay): (String, Duration) = switch outcome {
+        case .retry(let after, _): ("retry", (after ?? policy.backoff(afterAttempt: job.attempt)).scaled(configuration.timeScale))
+        case .snooze(let delay): ("snooze", delay.scaled(configuration.timeScale))
+        default: ("dead", .zero)
+        }
+        return (.script(QueueScripts.failJob.script, keys: [active, keys.job(job.id), keys.delayed, keys.dead, keys.stats],
+                        arguments: [job.id, worker, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))]),
+                "failJob")
+    }
+
+    /// Sends an ack, retrying while Redis is unreachable. A retry after a lost reply may be
+    /// refused because the first one landed; that is logged like any fenced ack.
+    private func submit(_ command: RedisCommand, logger: Logger) async -> RedisValue? {
+        var pause = Pause()
+        while true {
+            do {
+                return try await acknowledger.submit(command)
+            } catch {
+                let giveUp = state.withLock { state in state.giveUpAt.map { ContinuousClock.now > $0 } ?? false }
+                if giveUp {
+                    logger.warning("shutdown: ack not delivered (\(error)); the reaper will recover the job")
+                    return nil
+                }
+                logger.warning("ack failed, retrying: \(error)")
+                await pause.wait()
+            }
+        }
+    }
+}
+
+extension JobOutcome {
+    var reason: String {
+        switch self {
+        case .completed: "completed"
+        case .retry(_, let reason): reason
+        case .snooze(let delay): "snoozed for \(delay)"
+        case .discard(let reason): reason
+        }
+    }
+}

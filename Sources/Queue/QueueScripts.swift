@@ -1,0 +1,37 @@
+import RedisClient
+
+/// One `.lua` file of `Scripts/` and the names of its KEYS, in order. A test checks each header's
+/// `KEYS[i] name` lines against `keys` here, so the two cannot drift apart.
+public struct QueueScript: Sendable {
+    public let script: RedisScript
+    public let keys: [String]
+
+    init(_ name: String, _ bytes: [UInt8], keys: [String]) {
+        script = RedisScript(name: name, source: String(decoding: bytes, as: UTF8.self))
+        self.keys = keys
+    }
+}
+
+public enum QueueScripts {
+    public static let enqueueJob = QueueScript("enqueueJob", PackageResources.enqueueJob_lua,
+                                               keys: ["ready", "delayed", "job", "dedup", "stats"])
+    public static let claimJobs = QueueScript("claimJobs", PackageResources.claimJobs_lua,
+                                              keys: ["ready", "active", "stats"])
+    public static let completeJob = QueueScript("completeJob", PackageResources.completeJob_lua,
+                                                keys: ["active", "job", "stats"])
+    public static let failJob = QueueScript("failJob", PackageResources.failJob_lua,
+                                            keys: ["active", "job", "delayed", "dead", "stats"])
+    public static let promoteDue = QueueScript("promoteDue", PackageResources.promoteDue_lua,
+                                               keys: ["delayed", "ready"])
+    public static let reapWorker = QueueScript("reapWorker", PackageResources.reapWorker_lua,
+                                               keys: ["workers", "alive", "active", "ready", "dead", "stats"])
+    public static let requeueJobs = QueueScript("requeueJobs", PackageResources.requeueJobs_lua,
+                                                keys: ["active", "ready"])
+    public static let retryDead = QueueScript("retryDead", PackageResources.retryDead_lua,
+                                              keys: ["dead", "ready", "job"])
+    public static let deleteDead = QueueScript("deleteDead", PackageResources.deleteDead_lua,
+                                               keys: ["dead", "job"])
+
+    public static let all = [enqueueJob, claimJobs, completeJob, failJob, promoteDue, reapWorker,
+                             requeueJobs, retryDead, deleteDead]
+}

@@ -1,0 +1,47 @@
+-- claimJobs: move up to N jobs from ready into this worker's active list and mark them active,
+-- attempt + 1. A job the worker already moved with BLMOVE (ARGV[4]) is marked first.
+--
+-- KEYS[1] ready    list   ready jobs, taken from the right
+-- KEYS[2] active   list   worker:<wid>:active, this worker's held jobs
+-- KEYS[3] stats    hash   queue counters
+-- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] worker id
+-- ARGV[3] how many more to move from ready     ARGV[4] id already moved into active ("" = none)
+--
+-- Returns a flat array, 7 entries per claimed job:
+--   id, type, payload, attempt, max attempts, enqueued at (ms), started at (ms)
+-- An id whose job hash is gone (deleted by hand) or not in state ready is dropped from the
+-- active list and skipped, so a stray id can never run.
+local ready, active, stats = KEYS[1], KEYS[2], KEYS[3]
+local prefix, worker, count, moved = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+
+local function mark(id)
+  local job = prefix .. id
+  local state = redis.call('HGET', job, 'state')
+  if state ~= 'ready' then
+    redis.call('LREM', active, -1, id)
+    return
+  end
+  local attempt = redis.call('HINCRBY', job, 'attempt', 1)
+  redis.call('HSET', job, 'state', 'active', 'worker', worker, 'started_at', now)
+  local f = redis.call('HMGET', job, 'type', 'payload', 'max_attempts', 'enqueued_at')
+  out[#out + 1] = id
+  out[#out + 1] = f[1]
+  out[#out + 1] = f[2]
+  out[#out + 1] = attempt
+  out[#out + 1] = f[3]
+  out[#out + 1] = f[4]
+  out[#out + 1] = now
+end
+
+if moved ~= '' then mark(moved) end
+for _ = 1, count do
+  local id = redis.call('LMOVE', ready, active, 'RIGHT', 'LEFT')
+  if not id then break end
+  mark(id)
+end
+if #out > 0 then redis.call('HINCRBY', stats, 'started', #out / 7) end
+return out

@@ -1,0 +1,52 @@
+-- reapWorker: return the jobs of a worker whose heartbeat expired to ready, then forget it.
+--
+-- KEYS[1] workers  set     registry of worker ids
+-- KEYS[2] alive    string  worker:<wid>:alive, the heartbeat (has a TTL)
+-- KEYS[3] active   list    worker:<wid>:active, the dead worker's held jobs
+-- KEYS[4] ready    list    ready jobs
+-- KEYS[5] dead     zset    dead jobs
+-- KEYS[6] stats    hash    queue counters
+-- ARGV[1] job key prefix   ARGV[2] worker id
+--
+-- Returns {recovered, dead}; or -1 when the heartbeat is present (the worker is alive after all).
+-- Compare-and-set: the liveness check, the read of the active list and every move happen in
+-- this one script, so a job is rescued only if, at that instant, it is still in the dead
+-- worker's list, still active, held by that worker: a rescue never overwrites newer state
+-- (the duplicate runs of sidekiq#4611 and river#1302 come from rescues that did).
+-- A job moved in by BLMOVE but not yet marked active (state still ready) goes back as well.
+-- A job whose attempts are used up goes to dead instead: a job that kills its worker every
+-- time must not loop forever.
+local workers, alive, active, ready, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local prefix, worker = ARGV[1], ARGV[2]
+
+if redis.call('EXISTS', alive) == 1 then return -1 end
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local recovered, buried = 0, 0
+for _, id in ipairs(redis.call('LRANGE', active, 0, -1)) do
+  local job = prefix .. id
+  local f = redis.call('HMGET', job, 'state', 'worker', 'attempt', 'max_attempts')
+  if f[1] == 'active' and f[2] == worker then
+    redis.call('HDEL', job, 'worker')
+    local reason = 'worker ' .. worker .. ' stopped heartbeating during attempt ' .. f[3]
+    if tonumber(f[3]) >= tonumber(f[4]) then
+      redis.call('HSET', job, 'state', 'dead', 'last_error', reason, 'finished_at', now)
+      redis.call('ZADD', dead, now, id)
+      redis.call('HINCRBY', stats, 'dead', 1)
+      buried = buried + 1
+    else
+      redis.call('HSET', job, 'state', 'ready', 'last_error', reason)
+      redis.call('RPUSH', ready, id)  -- it was already running: front of the line
+      recovered = recovered + 1
+    end
+  elseif f[1] == 'ready' then
+    -- Moved by BLMOVE but never marked: the worker died between the two steps.
+    redis.call('RPUSH', ready, id)
+    recovered = recovered + 1
+  end
+end
+redis.call('DEL', active)
+redis.call('SREM', workers, worker)
+redis.call('HINCRBY', stats, 'recovered', recovered)
+return {recovered, buried}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How one `redial work` process runs.
+public struct WorkerConfiguration: Sendable {
+    /// Unique per process: host, pid and a random suffix, so a restarted process is a new worker.
+    public var id: String
+    /// Handler slots per queue; the queues this worker serves.
+    public var concurrency: [String: Int]
+    /// The heartbeat key's TTL: a worker silent this long is presumed dead and its jobs are
+    /// recovered. Default 10 s, × `REDIAL_TIME_SCALE`, never under 300 ms (a shorter TTL
+    /// mistakes a busy machine for a dead worker). Heartbeats go every third of it.
+    public var heartbeatTTL: Duration
+    /// On SIGTERM, how long in-flight jobs may run on before they are handed back. Default 25 s
+    /// (inside the 30 s most supervisors wait before SIGKILL).
+    public var shutdownGrace: Duration
+    /// How long a completed job's record is kept. Default 24 h.
+    public var completedRetention: Duration
+    /// How long one blocking fetch waits for work; bounds how fast shutdown is noticed. Default 1 s.
+    public var fetchBlock: Duration
+    /// `REDIAL_TIME_SCALE`: multiplies backoff and heartbeat delays.
+    public var timeScale: Double
+    /// Production refuses an unsafe Redis (see `Preflight`); development warns.
+    public var production: Bool
+
+    public static let defaultHeartbeatTTL: Duration = .seconds(10)
+    public static let minimumHeartbeatTTL: Duration = .milliseconds(300)
+    public static let defaultShutdownGrace: Duration = .seconds(25)
+    public static let defaultCompletedRetention: Duration = .seconds(24 * 3600)
+    public static let defaultFetchBlock: Duration = .seconds(1)
+    public static let defaultConcurrency = 10
+
+    public init(
+        id: String = WorkerConfiguration.makeID(),
+        concurrency: [String: Int],
+        heartbeatTTL: Duration = defaultHeartbeatTTL,
+        shutdownGrace: Duration = defaultShutdownGrace,
+        completedRetention: Duration = defaultCompletedRetention,
+        fetchBlock: Duration = defaultFetchBlock,
+        timeScale: Double = 1,
+        production: Bool = false
+    ) {
+        self.id = id
+        self.concurrency = concurrency
+        self.heartbeatTTL = heartbeatTTL
+        self.shutdownGrace = shutdownGrace
+        self.completedRetention = completedRetention
+        self.fetchBlock = fetchBlock
+        self.timeScale = timeScale
+        self.production = production
+    }
+
+    /// The TTL in force: scaled, floored.
+    public var effectiveHeartbeatTTL: Duration {
+        max(Self.minimumHeartbeatTTL, heartbeatTTL.scaled(timeScale))
+    }
+
+    /// "expected X, got Y" for every field that cannot work.
+    public func validate() throws(QueueError) {
+        guard !concurrency.isEmpty else { throw QueueError(.invalidRequest, "a worker needs at least one queue") }
+        for (queue, slots) in concurrency {
+            guard Keys.isValidQueueName(queue) else {
+                throw QueueError(.invalidRequest, "queue name '\(queue)': expected 1-64 of A-Z a-z 0-9 . _ -")
+            }
+            guard (1...10_000).contains(slots) else {
+                throw QueueError(.invalidRequest, "concurrency of queue \(queue): expected 1-10000, got \(slots)")
+            }
+        }
+        guard shutdownGrace >= .zero else { throw QueueError(.invalidRequest, "shutdown grace must not be negative") }
+        guard fetchBlock >= .milliseconds(10) else { throw QueueError(.invalidRequest, "fetch block: expected ≥ 10 ms, got \(fetchBlock)") }
+    }
+
+    public static func makeID() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let safeHost = String(host.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }.prefix(32))
+        return "\(safeHost.isEmpty ? "worker" : safeHost)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Queue
+import RedisClient
+import Settings
+
+struct Stats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show every queue's counts and the number of live workers.")
+
+    @Flag(help: "Print JSON: {\"queues\": {\"<name>\": {ready, delayed, active, dead, completed, failed}}, \"workers\": n}.")
+    var json = false
+
+    struct Report: Encodable {
+        let queues: [String: QueueStats]
+        let workers: Int
+    }
+
+    func run() async throws {
+        let settings = try Environment.settings()
+        let pool = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 2))
+        let jobs = JobQueue(redis: pool, timeScale: settings.timeScale)
+        let report: Report
+        do {
+            let names = try await jobs.queues()
+            var queues: [String: QueueStats] = [:]
+            for name in names { queues[name] = try await jobs.stats(queue: name) }
+            report = Report(queues: queues, workers: try await jobs.liveWorkers(queues: names).count)
+        } catch {
+            await pool.close()
+            Environment.fail("\(error)")
+        }
+        await pool.close()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print("queue".padding(20) + ["ready", "delayed", "active", "dead", "completed", "failed"].map { $0.padding(11) }.joined())
+        for (name, stats) in report.queues.sorted(by: { $0.key < $1.key }) {
+            print(name.padding(20) + [stats.ready, stats.delayed, stats.active, stats.dead, stats.completed, stats.failed]
+                .map { String($0).padding(11) }.joined())
+        }
+        print("live workers: \(report.workers)")
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

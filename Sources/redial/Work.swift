@@ -1,0 +1,53 @@
+import ArgumentParser
+import Jobs
+import Logging
+import Queue
+import ServiceLifecycle
+import UnixSignals
+import Settings
+
+struct Work: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a worker: fetch and run jobs until SIGTERM/SIGINT, then drain gracefully.")
+
+    @Option(help: "Comma-separated queues to serve (default: every queue in the job catalog).")
+    var queues: String?
+
+    @Option(help: "Handler slots per queue.")
+    var concurrency = WorkerConfiguration.defaultConcurrency
+
+    @Option(help: "Seconds in-flight jobs may run on after SIGTERM before they are handed back.")
+    var shutdownGrace: Double = Double(WorkerConfiguration.defaultShutdownGrace.components.seconds)
+
+    func run() async throws {
+        let settings = try Environment.settings()
+        let logger = Environment.bootstrapLogging()
+        let definitions: [JobDefinition]
+        do {
+            definitions = try Catalog.load()
+        } catch {
+            Environment.fail("job catalog: \(error)", code: 78)
+        }
+        let names = queues.map { $0.split(separator: ",").map(String.init) } ?? Array(Set(definitions.map(\.policy.queue))).sorted()
+        guard shutdownGrace >= 0, shutdownGrace.isFinite else {
+            Environment.fail("--shutdown-grace: expected seconds ≥ 0, got \(shutdownGrace)", code: 64)
+        }
+        let configuration = WorkerConfiguration(
+            concurrency: Dictionary(names.map { ($0, concurrency) }, uniquingKeysWith: { a, _ in a }),
+            shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
+            timeScale: settings.timeScale,
+            production: settings.mode == .production)
+        do {
+            try configuration.validate()
+        } catch {
+            Environment.fail("\(error.message)", code: 64)
+        }
+        let worker = Worker(configuration: configuration, redis: Environment.redisConfiguration(settings),
+                            definitions: definitions, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

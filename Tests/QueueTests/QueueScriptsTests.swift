@@ -1,0 +1,336 @@
+import Foundation
+import Queue
+import RedisClient
+import Testing
+import TestSupport
+
+/// Each script run directly on crafted keys of a queue of its own.
+@Suite struct QueueScriptsTests {
+    let redis: RedisPool
+    let keys: Keys
+    let jobs: JobQueue
+    let policy: JobPolicy
+
+    init() async throws {
+        redis = try await TestServices.redis()
+        keys = Keys(queue: TestServices.uniqueName("q"))
+        jobs = JobQueue(redis: redis)
+        policy = JobPolicy(queue: keys.queue, maxAttempts: 2)
+    }
+
+    func field(_ id: String, _ name: String) async throws -> String? {
+        try await redis.send("HGET", keys.job(id), name).string
+    }
+
+    func list(_ key: String) async throws -> [String] {
+        try await redis.send("LRANGE", key, 0, -1).array?.compactMap(\.string) ?? []
+    }
+
+    func claim(_ worker: String, count: Int, moved: String = "") async throws -> [String] {
+        let reply = try await redis.run(QueueScripts.claimJobs.script, keys: [keys.ready, keys.active(worker), keys.stats],
+                                        arguments: [keys.jobPrefix, worker, count, moved])
+        let items = reply.array ?? []
+        return stride(from: 0, to: items.count, by: 7).compactMap { items[$0].string }
+    }
+
+    func complete(_ id: String, worker: String, attempt: Int) async throws -> Int {
+        try await redis.run(QueueScripts.completeJob.script, keys: [keys.active(worker), keys.job(id), keys.stats],
+                            arguments: [id, worker, attempt, 60_000]).int ?? 0
+    }
+
+    func fail(_ id: String, worker: String, attempt: Int, mode: String, delay: Int = 0) async throws -> Int {
+        try await redis.run(QueueScripts.failJob.script, keys: [keys.active(worker), keys.job(id), keys.delayed, keys.dead, keys.stats],
+                            arguments: [id, worker, attempt, mode, delay, "boom"]).int ?? 0
+    }
+
+    func serverTimeMs() async throws -> Int {
+        let time = try await redis.send("TIME").array ?? []
+        return (time[0].int ?? 0) * 1000 + (time[1].int ?? 0) / 1000
+    }
+
+    // MARK: headers
+
+    @Test func everyScriptHeaderListsTheKeysItsDescriptorPasses() throws {
+        let directory = TestServices.repositoryRoot.appendingPathComponent("Sources/Queue/Scripts")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".lua") }
+        #expect(Set(files) == Set(QueueScripts.all.map { $0.script.name + ".lua" }))
+        for descriptor in QueueScripts.all {
+            let source = descriptor.script.source
+            #expect(source.hasPrefix("-- \(descriptor.script.name):"), "\(descriptor.script.name).lua must open with its name")
+            let declared = source.split(separator: "\n").flatMap { line -> [String] in
+                guard line.hasPrefix("--") else { return [] }
+                return line.matches(of: /KEYS\[(\d+)\]\s+(\w+)/).map { "\($0.1):\($0.2)" }
+            }
+            let expected = descriptor.keys.enumerated().map { "\($0.offset + 1):\($0.element)" }
+            #expect(declared == expected, "\(descriptor.script.name).lua header vs QueueScripts")
+            #expect(source.contains("ARGV[1]"), "\(descriptor.script.name).lua must document its ARGV")
+            #expect(source.contains("Returns"), "\(descriptor.script.name).lua must document its return codes")
+        }
+    }
+
+    // MARK: enqueue
+
+    @Test func enqueueMakesAReadyJobWithServerTime() async throws {
+        let before = try await serverTimeMs()
+        let receipt = try await jobs.enqueue(.init(type: "noop", payload: #"{"a":1}"#, policy: policy))
+        #expect(receipt.created)
+        #expect(JobID.isValid(receipt.id))
+        #expect(try await list(keys.ready) == [receipt.id])
+        let record = try #require(try await jobs.record(queue: keys.queue, id: receipt.id))
+        #expect(record.state == .ready)
+        #expect(record.attempt == 0)
+        #expect(record.maxAttempts == 2)
+        #expect(record.payload == #"{"a":1}"#)
+        #expect(Int(record.fields["enqueued_at"] ?? "") ?? 0 >= before)
+    }
+
+    @Test func aDelayedEnqueueWaitsInDelayedScoredByRunAt() async throws {
+        let now = try await serverTimeMs()
+        let receipt = try await jobs.enqueue(.init(type: "noop", policy: policy, delay: .seconds(30)))
+        let score = try await redis.send("ZSCORE", keys.delayed, receipt.id).string.flatMap { Double($0) } ?? 0
+        #expect(score >= Double(now + 30_000) && score < Double(now + 31_000))
+        #expect(try await field(receipt.id, "state") == "delayed")
+        #expect(try await list(keys.ready).isEmpty)
+    }
+
+    @Test func aDuplicateInsideTheDedupWindowReturnsTheFirstID() async throws {
+        var deduped = policy
+        deduped.dedupWindow = .seconds(60)
+        let first = try await jobs.enqueue(.init(type: "noop", policy: deduped, dedupKey: "callback:42"))
+        let second = try await jobs.enqueue(.init(type: "noop", policy: deduped, dedupKey: "callback:42"))
+        let other = try await jobs.enqueue(.init(type: "noop", policy: deduped, dedupKey: "callback:43"))
+        #expect(first.created && !second.created && other.created)
+        #expect(second.id == first.id)
+        #expect(try await list(keys.ready).count == 2)
+        let ttl = try await redis.send("PTTL", keys.dedup("callback:42")).int ?? 0
+        #expect(ttl > 0 && ttl <= 60_000)
+    }
+
+    @Test func highPriorityJobsAreTakenBeforeWaitingNormalOnes() async throws {
+        let a = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        let b = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        var urgent = policy
+        urgent.priority = .high
+        let c = try await jobs.enqueue(.init(type: "noop", policy: urgent)).id
+        #expect(try await claim("w", count: 3) == [c, a, b])
+    }
+
+    @Test func badEnqueuesAreRefusedWithAReason() async throws {
+        await #expect { try await jobs.enqueue(.init(type: "noop", payload: "{nope", policy: policy)) }
+            throws: { ($0 as? QueueError)?.message.contains("not valid JSON") == true }
+        var badQueue = policy
+        badQueue.queue = "a b"
+        await #expect { try await jobs.enqueue(.init(type: "noop", policy: badQueue)) }
+            throws: { ($0 as? QueueError)?.message.contains("queue name") == true }
+        await #expect { try await jobs.enqueue(.init(type: "", policy: policy)) }
+            throws: { ($0 as? QueueError)?.code == .invalidRequest }
+        #expect(try await list(keys.ready).isEmpty)
+    }
+
+    // MARK: claim
+
+    @Test func claimMovesABatchMarksItActiveAndCountsTheAttempt() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<5).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        let claimed = try await claim("w1", count: 3)
+        #expect(claimed == Array(ids.prefix(3)))
+        #expect(try await list(keys.active("w1")).sorted() == claimed.sorted())
+        for id in claimed {
+            #expect(try await field(id, "state") == "active")
+            #expect(try await field(id, "worker") == "w1")
+            #expect(try await field(id, "attempt") == "1")
+        }
+        #expect(try await list(keys.ready).count == 2)
+    }
+
+    @Test func claimMarksTheJobBLMOVEAlreadyMoved() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
+        #expect(try await claim("w1", count: 0, moved: id) == [id])
+        #expect(try await field(id, "state") == "active")
+    }
+
+    @Test func claimDropsIdsWhoseJobIsGone() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await redis.send("DEL", keys.job(id))
+        #expect(try await claim("w1", count: 5).isEmpty)
+        #expect(try await list(keys.active("w1")).isEmpty)
+    }
+
+    // MARK: complete and fencing
+
+    @Test func completeFinishesTheJobAndKeepsItsRecordForTheRetention() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        #expect(try await complete(id, worker: "w1", attempt: 1) == 1)
+        #expect(try await field(id, "state") == "completed")
+        #expect(try await list(keys.active("w1")).isEmpty)
+        let ttl = try await redis.send("PTTL", keys.job(id)).int ?? 0
+        #expect(ttl > 0 && ttl <= 60_000)
+        #expect(try await jobs.stats(queue: keys.queue).completed == 1)
+    }
+
+    @Test func staleAcksAreRefused() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        #expect(try await complete(id, worker: "w2", attempt: 1) == -2, "another worker's ack")
+        #expect(try await complete(id, worker: "w1", attempt: 2) == -2, "another attempt's ack")
+        #expect(try await fail(id, worker: "w2", attempt: 1, mode: "retry") == -2)
+        // The job was reaped and re-claimed by the same worker at a new attempt: the old ack is fenced.
+        _ = try await redis.send("DEL", keys.alive("w1"))
+        _ = try await redis.send("SADD", keys.workers, "w1")
+        _ = try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive("w1"), keys.active("w1"),
+                                                                     keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, "w1"])
+        _ = try await claim("w1", count: 1)
+        #expect(try await complete(id, worker: "w1", attempt: 1) == -2)
+        #expect(try await complete(id, worker: "w1", attempt: 2) == 1)
+    }
+
+    // MARK: fail
+
+    @Test func failSchedulesARetryByTheServerClock() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        let before = try await serverTimeMs()
+        #expect(try await fail(id, worker: "w1", attempt: 1, mode: "retry", delay: 5000) == 1)
+        let after = try await serverTimeMs()
+        let score = Int(try await redis.send("ZSCORE", keys.delayed, id).string.flatMap { Double($0) } ?? 0)
+        #expect(score >= before + 5000 && score <= after + 5000)
+        #expect(try await field(id, "state") == "retry")
+        #expect(try await field(id, "last_error") == "boom")
+        #expect(try await list(keys.active("w1")).isEmpty)
+    }
+
+    @Test func outOfAttemptsGoesToDeadWithItsError() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        #expect(try await fail(id, worker: "w1", attempt: 1, mode: "retry") == 1)
+        _ = try await promote()
+        _ = try await claim("w1", count: 1)
+        #expect(try await fail(id, worker: "w1", attempt: 2, mode: "retry") == 3)
+        #expect(try await field(id, "state") == "dead")
+        #expect(try await jobs.dead(queue: keys.queue).map(\.lastError) == ["boom"])
+        let stats = try await jobs.stats(queue: keys.queue)
+        #expect(stats.dead == 1 && stats.failed == 2 && stats.delayed == 0)
+    }
+
+    @Test func aPermanentFailureIsDeadAtOnce() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        #expect(try await fail(id, worker: "w1", attempt: 1, mode: "dead") == 3)
+        #expect(try await jobs.stats(queue: keys.queue).dead == 1)
+    }
+
+    @Test func snoozeGivesTheAttemptBack() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        #expect(try await fail(id, worker: "w1", attempt: 1, mode: "snooze", delay: 0) == 2)
+        #expect(try await field(id, "attempt") == "0")
+        _ = try await promote()
+        _ = try await claim("w1", count: 1)
+        #expect(try await field(id, "attempt") == "1")
+    }
+
+    // MARK: promote
+
+    func promote() async throws -> [Int] {
+        try await redis.run(QueueScripts.promoteDue.script, keys: [keys.delayed, keys.ready], arguments: [keys.jobPrefix, 1000])
+            .array?.compactMap(\.int) ?? []
+    }
+
+    @Test func promoteMovesOnlyDueJobsAndTellsWhenTheNextIsDue() async throws {
+        let due = try await jobs.enqueue(.init(type: "noop", policy: policy, delay: .milliseconds(1))).id
+        let later = try await jobs.enqueue(.init(type: "noop", policy: policy, delay: .seconds(60))).id
+        try await Task.sleep(for: .milliseconds(5))
+        let result = try await promote()
+        #expect(result[0] == 1)
+        #expect(result[1] > 55_000 && result[1] <= 60_000)
+        #expect(try await list(keys.ready) == [due])
+        #expect(try await field(due, "state") == "ready")
+        #expect(try await field(later, "state") == "delayed")
+        #expect(try await promote()[0] == 0)
+    }
+
+    @Test func concurrentPromotersMoveEachJobOnce() async throws {
+        _ = try await jobs.enqueue(batch: (0..<300).map { _ in .init(type: "noop", policy: policy, delay: .milliseconds(1)) })
+        try await Task.sleep(for: .milliseconds(5))
+        let moved = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<6 { group.addTask { try await self.promote()[0] } }
+            return try await group.reduce(0, +)
+        }
+        #expect(moved == 300)
+        #expect(Set(try await list(keys.ready)).count == 300)
+        #expect(try await list(keys.ready).count == 300)
+    }
+
+    // MARK: reap
+
+    func reap(_ worker: String) async throws -> RedisValue {
+        try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive(worker), keys.active(worker),
+                                                                  keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, worker])
+    }
+
+    @Test func aLiveWorkerIsNotReaped() async throws {
+        _ = try await jobs.enqueue(.init(type: "noop", policy: policy))
+        _ = try await claim("w1", count: 1)
+        try await redis.send("SET", keys.alive("w1"), "1", "PX", 10_000)
+        #expect(try await reap("w1") == .integer(-1))
+        #expect(try await list(keys.active("w1")).count == 1)
+    }
+
+    @Test func reapingReturnsActiveAndHalfClaimedJobsAndBuriesExhaustedOnes() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        try await redis.send("SADD", keys.workers, "w1")
+        _ = try await claim("w1", count: 1)  // ids[0] at attempt 1
+        // ids[1]: attempt 2 of 2 already, so a second death is final.
+        try await redis.send("HSET", keys.job(ids[1]), "attempt", "1")
+        _ = try await claim("w1", count: 1)
+        // ids[2]: moved by BLMOVE, never marked (the worker died in between).
+        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
+        #expect(try await reap("w1") == .array([.integer(2), .integer(1)]))
+        #expect(Set(try await list(keys.ready)) == [ids[0], ids[2]])
+        #expect(try await field(ids[0], "state") == "ready")
+        #expect(try await field(ids[0], "last_error")?.contains("stopped heartbeating") == true)
+        #expect(try await field(ids[1], "state") == "dead")
+        #expect(try await redis.send("SISMEMBER", keys.workers, "w1") == .integer(0))
+        #expect(try await redis.send("EXISTS", keys.active("w1")) == .integer(0))
+    }
+
+    @Test func reapingNeverOverwritesAJobSomeoneElseNowHolds() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        // Simulate the race: the job now belongs to w2 (at a later attempt), yet its id is still in w1's list.
+        try await redis.send("HSET", keys.job(id), "worker", "w2", "attempt", "2")
+        try await redis.send("RPUSH", keys.active("w2"), id)
+        #expect(try await reap("w1") == .array([.integer(0), .integer(0)]))
+        #expect(try await field(id, "worker") == "w2")
+        #expect(try await field(id, "state") == "active")
+        #expect(try await list(keys.ready).isEmpty)
+    }
+
+    // MARK: hand back, retry, delete
+
+    @Test func requeueHandsBackHeldJobsWithTheirAttemptAndSkipsOthers() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        _ = try await claim("w1", count: 2)
+        let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.active("w1"), keys.ready],
+                                        arguments: [keys.jobPrefix, "w1", ids[0], 1, ids[1], 7]).int
+        #expect(count == 1)
+        #expect(try await field(ids[0], "state") == "ready")
+        #expect(try await field(ids[0], "attempt") == "0")
+        #expect(try await field(ids[1], "state") == "active", "wrong attempt: left alone")
+    }
+
+    @Test func deadJobsCanBeRetriedOrDeletedByHand() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        _ = try await claim("w1", count: 2)
+        for id in ids { _ = try await fail(id, worker: "w1", attempt: 1, mode: "dead") }
+        #expect(try await jobs.retryDead(queue: keys.queue, id: ids[0]))
+        #expect(try await field(ids[0], "state") == "ready")
+        #expect(try await field(ids[0], "attempt") == "0")
+        #expect(try await !jobs.retryDead(queue: keys.queue, id: ids[0]), "not dead any more")
+        #expect(try await !jobs.deleteDead(queue: keys.queue, id: ids[0]), "only dead jobs are deleted")
+        #expect(try await jobs.deleteDead(queue: keys.queue, id: ids[1]))
+        #expect(try await jobs.record(queue: keys.queue, id: ids[1]) == nil)
+        #expect(try await jobs.stats(queue: keys.queue).dead == 0)
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// The `redial` executable built by `swift build` (make test builds it before the tests).
+public enum RedialBinary {
+    public static var path: String {
+        TestServices.repositoryRoot.appendingPathComponent(".build/debug/redial").path
+    }
+
+    /// Starts `redial <arguments>` with the given extra environment.
+    public static func start(_ arguments: [String], environment: [String: String] = [:], logName: String) throws -> ChildProcess {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestSetupError("\(path) is missing: run `swift build` (make test does) before the tests")
+        }
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        return try ChildProcess(path, arguments, environment: merged, logName: logName)
+    }
+
+    /// Runs `redial <arguments>` to completion; returns exit status and combined output.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let process = try start(arguments, environment: environment, logName: "cli-\(UInt32.random(in: 0...UInt32.max))")
+        guard let status = await process.waitForExit(timeout: .seconds(60)) else {
+            process.stop()
+            throw TestSetupError("redial \(arguments.joined(separator: " ")) did not finish within 60 s")
+        }
+        return (status, process.log)
+    }
+}
