@@ -109,8 +109,17 @@ test: build ## install what is missing, start services, run every test, stop wha
 	swift build --build-tests
 	swift test --skip-build --parallel
 
-run: build services ## build, start services, migrate, and run Redial in the foreground
-	swift run redial migrate
-	echo
-	echo "Redial is up: Redis at $$REDIAL_REDIS_URL, PostgreSQL at $$REDIAL_DATABASE_URL"
-	echo "Try:  swift run redial enqueue --type noop --count 10 && swift run redial stats --json"
+run: build services ## build, start services, migrate, and run a worker in the foreground (Ctrl-C stops it)
+	@.build/debug/redial migrate
+	cat <<-INFO
+
+	  Redial is up: Redis at $$REDIAL_REDIS_URL, PostgreSQL at $$REDIAL_DATABASE_URL
+	  A worker runs below. In another terminal, try:
+
+	    .build/debug/redial enqueue --type noop --count 1000 >/dev/null
+	    .build/debug/redial enqueue --type flaky --payload '{"fail_times": 2}'
+	    .build/debug/redial stats
+	    .build/debug/redial jobs dead
+
+	INFO
+	exec .build/debug/redial work

@@ -11,9 +11,12 @@ public struct Job: Sendable {
     /// Redis server time (ms since the epoch) when the job was enqueued, and when this attempt started.
     public let enqueuedAt: Int64
     public let startedAt: Int64
+    /// The attempt timeout the job was enqueued with (its type's policy then); nil for jobs
+    /// enqueued without one, which use the worker's policy.
+    public let timeout: Duration?
 
     public init(id: String, type: String, queue: String, payload: [UInt8], attempt: Int, maxAttempts: Int,
-                enqueuedAt: Int64, startedAt: Int64) {
+                enqueuedAt: Int64, startedAt: Int64, timeout: Duration? = nil) {
         self.id = id
         self.type = type
         self.queue = queue
@@ -22,5 +25,6 @@ public struct Job: Sendable {
         self.maxAttempts = maxAttempts
         self.enqueuedAt = enqueuedAt
         self.startedAt = startedAt
+        self.timeout = timeout
     }
 }

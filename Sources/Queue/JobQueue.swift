@@ -78,6 +78,7 @@ public final class JobQueue: Sendable {
         ], arguments: [
             id, request.type, request.policy.queue, request.payload, request.policy.maxAttempts,
             request.delay.scaled(timeScale).milliseconds, request.policy.priority.rawValue, dedupKey, max(window, 1),
+            request.policy.timeout.milliseconds,
         ])
     }
 

@@ -143,12 +143,13 @@ final class QueueProcessor: Sendable {
                                              arguments: [keys.jobPrefix, worker, count, moved ?? ""])
         let items = reply.array ?? []
         var jobs: [Job] = []
-        jobs.reserveCapacity(items.count / 7)
-        for base in stride(from: 0, to: items.count - 6, by: 7) {
+        jobs.reserveCapacity(items.count / 8)
+        for base in stride(from: 0, to: items.count - 7, by: 8) {
             jobs.append(Job(
                 id: items[base].string ?? "", type: items[base + 1].string ?? "", queue: keys.queue,
                 payload: items[base + 2].bytes ?? [], attempt: items[base + 3].int ?? 0, maxAttempts: items[base + 4].int ?? 0,
-                enqueuedAt: Int64(items[base + 5].int ?? 0), startedAt: Int64(items[base + 6].int ?? 0)))
+                enqueuedAt: Int64(items[base + 5].int ?? 0), startedAt: Int64(items[base + 6].int ?? 0),
+                timeout: items[base + 7].int.map { .milliseconds($0) }))
         }
         return jobs
     }
@@ -233,7 +234,7 @@ final class QueueProcessor: Sendable {
 
     /// Runs the handler against its timeout. nil: stopped by shutdown (the job was handed back).
     private func runHandler(_ definition: JobDefinition, _ job: Job) async -> JobOutcome? {
-        let timeout = definition.policy.timeout
+        let timeout = job.timeout ?? definition.policy.timeout
         let result: JobOutcome?? = await withTaskGroup(of: JobOutcome??.self) { group in
             group.addTask {
                 do {

@@ -30,7 +30,7 @@ import TestSupport
         let reply = try await redis.run(QueueScripts.claimJobs.script, keys: [keys.ready, keys.active(worker), keys.stats],
                                         arguments: [keys.jobPrefix, worker, count, moved])
         let items = reply.array ?? []
-        return stride(from: 0, to: items.count, by: 7).compactMap { items[$0].string }
+        return stride(from: 0, to: items.count, by: 8).compactMap { items[$0].string }
     }
 
     func complete(_ id: String, worker: String, attempt: Int) async throws -> Int {

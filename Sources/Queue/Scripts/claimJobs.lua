@@ -7,8 +7,8 @@
 -- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] worker id
 -- ARGV[3] how many more to move from ready     ARGV[4] id already moved into active ("" = none)
 --
--- Returns a flat array, 7 entries per claimed job:
---   id, type, payload, attempt, max attempts, enqueued at (ms), started at (ms)
+-- Returns a flat array, 8 entries per claimed job:
+--   id, type, payload, attempt, max attempts, enqueued at (ms), started at (ms), timeout (ms)
 -- An id whose job hash is gone (deleted by hand) or not in state ready is dropped from the
 -- active list and skipped, so a stray id can never run.
 local ready, active, stats = KEYS[1], KEYS[2], KEYS[3]
@@ -27,7 +27,7 @@ local function mark(id)
   end
   local attempt = redis.call('HINCRBY', job, 'attempt', 1)
   redis.call('HSET', job, 'state', 'active', 'worker', worker, 'started_at', now)
-  local f = redis.call('HMGET', job, 'type', 'payload', 'max_attempts', 'enqueued_at')
+  local f = redis.call('HMGET', job, 'type', 'payload', 'max_attempts', 'enqueued_at', 'timeout_ms')
   out[#out + 1] = id
   out[#out + 1] = f[1]
   out[#out + 1] = f[2]
@@ -35,6 +35,7 @@ local function mark(id)
   out[#out + 1] = f[3]
   out[#out + 1] = f[4]
   out[#out + 1] = now
+  out[#out + 1] = f[5]
 end
 
 if moved ~= '' then mark(moved) end
@@ -43,5 +44,5 @@ for _ = 1, count do
   if not id then break end
   mark(id)
 end
-if #out > 0 then redis.call('HINCRBY', stats, 'started', #out / 7) end
+if #out > 0 then redis.call('HINCRBY', stats, 'started', #out / 8) end
 return out

@@ -10,13 +10,14 @@
 -- ARGV[4] payload (JSON)  ARGV[5] max attempts    ARGV[6] delay (ms; 0 = ready now)
 -- ARGV[7] priority: "high" (front of the line) or "normal"
 -- ARGV[8] dedup key ("" = none)                  ARGV[9] dedup window (ms)
+-- ARGV[10] attempt timeout (ms), from the type's policy at enqueue
 --
 -- Returns {id, 1} when created, {id of the earlier job, 0} for a duplicate inside the window.
 -- Invariant: a job id is in exactly one of ready / delayed / an active list / dead.
 local ready, delayed, job, dedup, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, jobType, queue, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local maxAttempts, delay, priority = ARGV[5], tonumber(ARGV[6]), ARGV[7]
-local dedupKey, dedupWindow = ARGV[8], ARGV[9]
+local dedupKey, dedupWindow, timeout = ARGV[8], ARGV[9], ARGV[10]
 
 if dedupKey ~= '' then
   local existing = redis.call('GET', dedup)
@@ -32,7 +33,7 @@ if delay > 0 then state = 'delayed' end
 
 redis.call('HSET', job, 'id', id, 'type', jobType, 'queue', queue, 'payload', payload,
   'attempt', 0, 'max_attempts', maxAttempts, 'state', state, 'priority', priority,
-  'enqueued_at', now, 'run_at', runAt, 'dedup_key', dedupKey)
+  'enqueued_at', now, 'run_at', runAt, 'dedup_key', dedupKey, 'timeout_ms', timeout)
 
 if delay > 0 then
   redis.call('ZADD', delayed, runAt, id)

@@ -1,0 +1,250 @@
+import Foundation
+import Jobs
+import Queue
+import RedisClient
+import Testing
+import TestSupport
+
+/// Real `redial work` processes against real Redis: crashes, pauses, shutdowns, restarts.
+/// Each test has a queue of its own; REDIAL_TIME_SCALE=0.05 puts the heartbeat TTL at 500 ms.
+@Suite struct WorkerProcessTests {
+    let redis: RedisPool
+    let queue: String
+    let jobs: JobQueue
+    let environment: [String: String]
+
+    init() async throws {
+        redis = try await TestServices.redis()
+        queue = TestServices.uniqueName("w")
+        jobs = JobQueue(redis: redis)
+        environment = ["REDIAL_REDIS_URL": TestServices.redisURL.description, "REDIAL_TIME_SCALE": "0.05",
+                       "REDIAL_LOG_LEVEL": "debug"]
+    }
+
+    func policy(_ type: String) throws -> JobPolicy {
+        var policy = try #require(try Catalog.load().first { $0.type == type }).policy
+        policy.queue = queue
+        return policy
+    }
+
+    func worker(_ name: String, concurrency: Int = 4, grace: Double = 10, redisURL: RedisURL? = nil,
+                extra: [String: String] = [:]) throws -> ChildProcess {
+        var environment = self.environment
+        if let redisURL { environment["REDIAL_REDIS_URL"] = redisURL.description }
+        for (key, value) in extra { environment[key] = value }
+        return try RedialBinary.start(["work", "--queues", queue, "--concurrency", String(concurrency),
+                                       "--shutdown-grace", String(grace)],
+                                      environment: environment, logName: "\(queue)-\(name)")
+    }
+
+    func stats() async throws -> QueueStats { try await jobs.stats(queue: queue) }
+
+    func started() async throws -> Int {
+        try await redis.send("HGET", Keys(queue: queue).stats, "started").int ?? 0
+    }
+
+    func waitFor(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+        guard try await eventually(timeout: timeout, condition) else {
+            Issue.record("timed out waiting for \(what); stats: \(try await stats())")
+            throw TestSetupError("timed out waiting for \(what)")
+        }
+    }
+
+    @Test func jobsRunOnceEachWithoutCrashes() async throws {
+        let noop = try policy("noop")
+        _ = try await jobs.enqueue(batch: (0..<500).map { _ in .init(type: "noop", policy: noop) })
+        let a = try worker("a")
+        let b = try worker("b")
+        try await waitFor("500 completions") { try await stats().completed == 500 }
+        #expect(try await started() == 500, "a job ran twice")
+        #expect(try await stats() == { var s = QueueStats(); s.completed = 500; return s }())
+        a.stop(signal: SIGTERM)
+        b.stop(signal: SIGTERM)
+    }
+
+    @Test func aKilledWorkersJobsAreRecoveredByAnother() async throws {
+        let sleep = try policy("sleep")
+        let ids = try await jobs.enqueue(batch: (0..<6).map { _ in .init(type: "sleep", payload: #"{"ms": 1500}"#, policy: sleep) })
+        let victim = try worker("victim", concurrency: 6)
+        try await waitFor("the victim to hold all six") { try await stats().active == 6 }
+        victim.stop(signal: SIGKILL)
+        let rescuer = try worker("rescuer", concurrency: 6)
+        try await waitFor("all six completed by the rescuer") { try await stats().completed == 6 }
+        for receipt in ids {
+            let record = try #require(try await jobs.record(queue: queue, id: receipt.id))
+            #expect(record.state == .completed)
+            #expect(record.attempt == 2, "recovered, then run once more")
+            #expect(record.lastError?.contains("stopped heartbeating") == true)
+        }
+        #expect(try await stats().active == 0)
+        #expect(try await redis.send("HGET", Keys(queue: queue).stats, "recovered").int == 6)
+        rescuer.stop(signal: SIGTERM)
+    }
+
+    @Test func aPausedWorkerThatWasReapedCannotAckItsStaleJob() async throws {
+        let sleep = try policy("sleep")
+        let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 1200}"#, policy: sleep)).id
+        let paused = try worker("paused", concurrency: 1)
+        try await waitFor("the job to start") { try await stats().active == 1 }
+        paused.signal(SIGSTOP)
+        let other = try worker("other", concurrency: 1)
+        try await waitFor("the other worker to finish the job") { try await stats().completed == 1 }
+        paused.signal(SIGCONT)
+        // The paused worker's handler ends and its ack is refused by the fence.
+        try await waitFor("the refused ack in the paused worker's log", timeout: .seconds(10)) {
+            paused.log.contains("lease lost for job \(id)")
+        }
+        let record = try #require(try await jobs.record(queue: queue, id: id))
+        #expect(record.state == .completed)
+        #expect(try await stats().completed == 1)
+        paused.stop(signal: SIGTERM)
+        other.stop(signal: SIGTERM)
+    }
+
+    @Test func sigtermLetsInFlightJobsFinishAndExitsZero() async throws {
+        let sleep = try policy("sleep")
+        _ = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "sleep", payload: #"{"ms": 700}"#, policy: sleep) })
+        let process = try worker("drain", concurrency: 3)
+        try await waitFor("three running") { try await stats().active == 3 }
+        process.signal(SIGTERM)
+        #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(try await stats().completed == 3)
+        #expect(try await redis.send("SCARD", Keys(queue: queue).workers) == .integer(0), "left the registry")
+    }
+
+    @Test func sigtermHandsBackJobsThatOutliveTheGracePeriod() async throws {
+        let sleep = try policy("sleep")
+        let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "sleep", payload: #"{"ms": 60000}"#, policy: sleep) })
+        let process = try worker("handback", concurrency: 2, grace: 0.3)
+        try await waitFor("two running") { try await stats().active == 2 }
+        process.signal(SIGTERM)
+        #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
+        let after = try await stats()
+        #expect(after.ready == 2 && after.active == 0 && after.completed == 0)
+        for receipt in ids {
+            let record = try #require(try await jobs.record(queue: queue, id: receipt.id))
+            #expect(record.state == .ready)
+            #expect(record.attempt == 0, "a handed-back attempt is given back")
+        }
+    }
+
+    @Test func retriesThenSucceedsAndDeadLettersWhenOutOfAttempts() async throws {
+        let flaky = try policy("flaky")
+        let recovers = try await jobs.enqueue(.init(type: "flaky", payload: #"{"fail_times": 2}"#, policy: flaky)).id
+        let dies = try await jobs.enqueue(.init(type: "flaky", payload: #"{"fail_times": 99}"#, policy: flaky)).id
+        let process = try worker("flaky")
+        try await waitFor("one completed and one dead") {
+            let now = try await stats()
+            return now.completed == 1 && now.dead == 1
+        }
+        #expect(try await jobs.record(queue: queue, id: recovers)?.attempt == 3)
+        let dead = try #require(try await jobs.record(queue: queue, id: dies))
+        #expect(dead.attempt == flaky.maxAttempts)
+        #expect(dead.lastError == "flaky: planned failure on attempt 5 of 99")
+        process.stop(signal: SIGTERM)
+    }
+
+    @Test func badJobsGoToDeadAtOnceWithAReason() async throws {
+        let sleep = try policy("sleep")
+        let unknown = try await jobs.enqueue(.init(type: "mystery", policy: sleep)).id
+        let undecodable = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": "soon"}"#, policy: sleep)).id
+        let wrongShape = try await jobs.enqueue(.init(type: "sleep", payload: "[1,2,3]", policy: sleep)).id
+        let fine = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 1}"#, policy: sleep)).id
+        let process = try worker("bad")
+        try await waitFor("three dead, one completed") {
+            let now = try await stats()
+            return now.dead == 3 && now.completed == 1
+        }
+        #expect(try await jobs.record(queue: queue, id: unknown)?.lastError?.contains("unknown job type 'mystery'") == true)
+        #expect(try await jobs.record(queue: queue, id: undecodable)?.lastError == "payload of sleep job does not decode: field 'ms': expected Int")
+        #expect(try await jobs.record(queue: queue, id: wrongShape)?.attempt == 1, "dead at once, no retries")
+        #expect(try await jobs.record(queue: queue, id: fine)?.state == .completed)
+        #expect(process.isRunning, "bad jobs never crash the worker")
+        process.stop(signal: SIGTERM)
+    }
+
+    @Test func aJobOverItsTimeoutIsCancelledAndRetried() async throws {
+        var sleep = try policy("sleep")
+        sleep.timeout = .milliseconds(200)
+        sleep.maxAttempts = 2
+        let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 30000}"#, policy: sleep)).id
+        let process = try worker("timeout")
+        try await waitFor("the job to die of timeouts") { try await stats().dead == 1 }
+        let record = try #require(try await jobs.record(queue: queue, id: id))
+        #expect(record.attempt == 2)
+        #expect(record.lastError?.contains("timed out") == true)
+        process.stop(signal: SIGTERM)
+    }
+
+    @Test func delayedJobsRunAfterTheirTimeNotBefore() async throws {
+        let noop = try policy("noop")
+        let before = try await serverTime()
+        let id = try await jobs.enqueue(.init(type: "noop", policy: noop, delay: .milliseconds(800))).id
+        let process = try worker("delay")
+        try await waitFor("completion") { try await stats().completed == 1 }
+        let record = try #require(try await jobs.record(queue: queue, id: id))
+        let started = Int(record.fields["started_at"] ?? "") ?? 0
+        #expect(started >= before + 800)
+        process.stop(signal: SIGTERM)
+    }
+
+    @Test func highPriorityJobsRunFirst() async throws {
+        let noop = try policy("noop")
+        var urgent = noop
+        urgent.priority = .high
+        let normal = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "noop", policy: noop) }).map(\.id)
+        let high = try await jobs.enqueue(.init(type: "noop", policy: urgent)).id
+        let process = try worker("priority", concurrency: 1)
+        try await waitFor("four completions") { try await stats().completed == 4 }
+        var finished: [(String, Int)] = []
+        for id in normal + [high] {
+            let record = try #require(try await jobs.record(queue: queue, id: id))
+            finished.append((id, Int(record.fields["started_at"] ?? "") ?? 0))
+        }
+        let order = finished.sorted { $0.1 < $1.1 }.map(\.0)
+        #expect(order.first == high)
+        process.stop(signal: SIGTERM)
+    }
+
+    @Test func aRedisRestartLosesNoAcknowledgedEnqueueAndWorkersCarryOn() async throws {
+        let server = try await PrivateRedis()
+        let privateRedis = RedisPool(configuration: RedisConfiguration(url: server.url))
+        let privateJobs = JobQueue(redis: privateRedis)
+        let sleep = try policy("sleep")
+        _ = try await privateJobs.enqueue(batch: (0..<200).map { _ in .init(type: "sleep", payload: #"{"ms": 1}"#, policy: sleep) })
+        server.stop()  // kill -9: only what the AOF holds survives
+        try await server.start()
+        #expect(try await privateJobs.stats(queue: queue).ready == 200)
+        let process = try worker("restart", redisURL: server.url)
+        try await waitFor("some progress") { try await privateJobs.stats(queue: queue).completed > 0 }
+        server.stop()
+        try await Task.sleep(for: .milliseconds(300))
+        try await server.start()
+        try await waitFor("every job completed after the restart", timeout: .seconds(60)) {
+            let stats = try await privateJobs.stats(queue: queue)
+            return stats.completed + stats.dead == 200 && stats.ready == 0 && stats.delayed == 0 && stats.active == 0
+        }
+        #expect(try await privateJobs.stats(queue: queue).dead == 0)
+        #expect(process.isRunning)
+        process.stop(signal: SIGTERM)
+        await privateRedis.close()
+    }
+
+    @Test func productionRefusesARedisWithoutAppendOnly() async throws {
+        let server = try await PrivateRedis(arguments: ["--appendonly", "no"])
+        let result = try await RedialBinary.run(["work", "--queues", queue],
+                                                environment: environment.merging(["REDIAL_ENV": "production",
+                                                                                  "REDIAL_REDIS_URL": server.url.description]) { $1 })
+        #expect(result.status != 0)
+        #expect(result.output.contains("refusing to run in production"))
+        #expect(result.output.contains("appendonly is no: set `appendonly yes`"))
+        let pool = RedisPool(configuration: RedisConfiguration(url: server.url))
+        #expect(try await Preflight.findings(pool).count == 1)
+        await pool.close()
+    }
+
+    func serverTime() async throws -> Int {
+        let time = try await redis.send("TIME").array ?? []
+        return (time[0].int ?? 0) * 1000 + (time[1].int ?? 0) / 1000
+    }
+}
