@@ -94,7 +94,9 @@ final class QueueProcessor: Sendable {
 
     private func fetchAndRun() async {
         let connection = RedisConnection(configuration: redisConfiguration)
-        await withTaskGroup(of: Void.self) { handlers in
+        // Discarding: a plain task group keeps every finished child until it is awaited, which
+        // grew a worker by hundreds of MB over a long drain.
+        await withDiscardingTaskGroup { handlers in
             var pause = Pause()
             var orphansSuspected = false
             while !isStopping {
@@ -132,7 +134,6 @@ final class QueueProcessor: Sendable {
             }
             await drain()
             handlers.cancelAll()
-            await handlers.waitForAll()
         }
         await connection.close()
     }
