@@ -20,7 +20,7 @@ APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services services-running stop test run migrate
+.PHONY: help deps build services services-running stop test run migrate bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,9 +42,10 @@ build: deps ## build the redial binary (debug)
 #   maxmemory-policy noeviction          Redis refuses writes when full instead of silently
 #                                        evicting jobs; workers check this at start-up.
 #   save ""                              the AOF is the durable copy; RDB snapshots add only forks.
-REDIS_FLAGS := --port $(REDIS_PORT) --bind 127.0.0.1 --protected-mode yes \
-  --daemonize yes --pidfile $(RUN)/redis.pid --dir $(RUN)/redis --logfile $(RUN)/redis.log \
+REDIS_SHIPPED := --bind 127.0.0.1 --protected-mode yes --daemonize yes \
   --appendonly yes --appendfsync always --maxmemory-policy noeviction --save ""
+REDIS_FLAGS := $(REDIS_SHIPPED) --port $(REDIS_PORT) \
+  --pidfile $(RUN)/redis.pid --dir $(RUN)/redis --logfile $(RUN)/redis.log
 
 services: deps ## start the local Redis and PostgreSQL under .run/ (reuses running ones)
 	@mkdir -p $(RUN)/redis
@@ -123,3 +124,15 @@ run: build services ## build, start services, migrate, and run a worker in the f
 
 	INFO
 	exec .build/debug/redial work
+
+BENCH_PORT ?= 16381
+bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1: short); writes .run/bench/results.json
+	@swift build -c release --product redial
+	swift build -c release --product redial-bench
+	rm -rf $(RUN)/bench/redis; mkdir -p $(RUN)/bench/redis
+	redis-server $(REDIS_SHIPPED) --port $(BENCH_PORT) --pidfile $(RUN)/bench/redis.pid \
+	  --dir $(RUN)/bench/redis --logfile $(RUN)/bench/redis.log
+	trap 'kill $$(cat $(RUN)/bench/redis.pid); rm -rf $(RUN)/bench/redis' EXIT
+	for i in $$(seq 100); do redis-cli -p $(BENCH_PORT) ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+	.build/release/redial-bench --redis-port $(BENCH_PORT) --redial .build/release/redial \
+	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)

@@ -1,0 +1,290 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Histogram
+import Logging
+import Queue
+import RedisClient
+import Synchronization
+import TestSupport
+
+/// `make bench`: how fast the engine is, against Redis's own limit measured in the same run.
+/// The Makefile starts a Redis with the shipped configuration; this drives it.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "redial-bench",
+                                                    abstract: "Benchmark the queue engine (run through `make bench`).")
+
+    @Option(help: "Port of the benchmark's own Redis (started by make bench).") var redisPort: Int
+    @Option(help: "The redial binary whose workers are measured (a release build).") var redial: String
+    @Option(help: "Where to write the results.") var output: String
+    @Flag(help: "A short run: fewer jobs, one run per figure.") var quick = false
+
+    func run() async throws {
+        let plan = Plan(quick: quick)
+        var bench = try await Runner(port: redisPort, redial: redial, plan: plan)
+        let results = try await bench.everything()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try encoder.encode(results).write(to: URL(fileURLWithPath: output))
+        print(Table.render(results))
+        print("wrote \(output)")
+    }
+}
+
+/// How much to measure.
+struct Plan {
+    let quick: Bool
+    var runs: Int { quick ? 1 : 3 }
+    var drainJobs: Int { quick ? 30_000 : 200_000 }
+    var probeJobs: Int { quick ? 20_000 : 40_000 }
+    var processCounts: [Int] { quick ? [1, 2] : [1, 2, 4] }
+    var concurrencies: [Int] { quick ? [64] : [16, 64, 256] }
+    var singleEnqueues: Int { quick ? 500 : 2000 }
+    var batchedEnqueues: Int { quick ? 30_000 : 100_000 }
+    var backlog: Int { quick ? 200_000 : 1_000_000 }
+    var latencySeconds: Double { quick ? 2 : 5 }
+}
+
+struct Runner {
+    let port: Int
+    let redial: String
+    let plan: Plan
+    let redis: RedisPool
+    let jobs: JobQueue
+    let noop = JobPolicy(queue: "bench", maxAttempts: 1, timeout: .seconds(10))
+
+    init(port: Int, redial: String, plan: Plan) async throws {
+        self.port = port
+        self.redial = redial
+        self.plan = plan
+        redis = RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), poolSize: 8))
+        jobs = JobQueue(redis: redis)
+    }
+
+    mutating func everything() async throws -> Results {
+        var modes: [String: ModeResults] = [:]
+        for mode in ["everysec", "always"] {
+            try await redis.send("CONFIG", "SET", "appendfsync", mode)
+            modes[mode] = try await measure(mode: mode)
+        }
+        try await redis.send("CONFIG", "SET", "appendfsync", "everysec")
+        let everysec = modes["everysec"]!
+        let scale = try await measureScale(processes: everysec.bestProcesses, concurrency: everysec.bestConcurrency,
+                                           emptyRate: everysec.drain[String(everysec.bestProcesses)]!.jobsPerSecond.median)
+        try await redis.send("CONFIG", "SET", "appendfsync", "always")
+        return Results(
+            enqueueJobsPerSecond: everysec.enqueueBatched.median,
+            drainJobsPerSecond: everysec.bestDrain,
+            latencyMs: everysec.latency,
+            redisLimitJobsPerSecond: everysec.redisLPushP16,
+            ratioToRedisLimit: everysec.bestDrain / everysec.redisLPushP16,
+            quick: plan.quick,
+            modes: modes,
+            scale: scale,
+            machine: Machine.current())
+    }
+
+    // MARK: one fsync mode
+
+    mutating func measure(mode: String) async throws -> ModeResults {
+        log("[\(mode)] redis-benchmark LPUSH")
+        let limit = try await RedisBenchmark.lpush(port: port, clients: 50, pipeline: 16, requests: mode == "always" ? 500_000 : 2_000_000)
+        let unpipelined = try await RedisBenchmark.lpush(port: port, clients: 50, pipeline: 1, requests: mode == "always" ? 20_000 : 200_000)
+        try await redis.send("FLUSHALL")
+
+        log("[\(mode)] enqueue, single and batched")
+        var single: [Double] = []
+        var batched: [Double] = []
+        for _ in 0..<plan.runs {
+            single.append(try await enqueueSingle(plan.singleEnqueues))
+            batched.append(try await enqueueBatched(plan.batchedEnqueues))
+            try await redis.send("FLUSHALL")
+        }
+
+        var drains: [String: DrainResult] = [:]
+        for processes in plan.processCounts {
+            var best = (concurrency: plan.concurrencies[0], rate: 0.0)
+            if plan.concurrencies.count > 1 {
+                for concurrency in plan.concurrencies {
+                    let probe = try await drain(jobs: plan.probeJobs, processes: processes, concurrency: concurrency).rate
+                    log("[\(mode)] probe: \(processes) × concurrency \(concurrency): \(Int(probe)) jobs/s")
+                    if probe > best.rate { best = (concurrency, probe) }
+                }
+            }
+            var rates: [Double] = []
+            var rss: [Double] = []
+            for _ in 0..<plan.runs {
+                let run = try await drain(jobs: plan.drainJobs, processes: processes, concurrency: best.concurrency)
+                log("[\(mode)] drain \(plan.drainJobs): \(processes) × concurrency \(best.concurrency): \(Int(run.rate)) jobs/s")
+                rates.append(run.rate)
+                rss.append(run.workerRSSMiB)
+            }
+            drains[String(processes)] = DrainResult(concurrency: best.concurrency, jobsPerSecond: Sample(rates), workerRSSMiB: Sample(rss))
+        }
+        let bestProcesses = drains.max { $0.value.jobsPerSecond.median < $1.value.jobsPerSecond.median }!
+        let oneProcess = drains["1"]!
+
+        log("[\(mode)] latency at 50 % of the one-process drain rate")
+        let rate = oneProcess.jobsPerSecond.median / 2
+        let latency = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
+        let roundTrip = try await setRoundTripMs()
+        return ModeResults(
+            redisLPushP16: limit, redisLPushP1: unpipelined, redisSetRoundTripMsP50: roundTrip,
+            enqueueSingle: Sample(single), enqueueBatched: Sample(batched), drain: drains,
+            bestProcesses: Int(bestProcesses.key)!, bestConcurrency: bestProcesses.value.concurrency,
+            bestDrain: bestProcesses.value.jobsPerSecond.median, latencyRate: rate, latency: latency)
+    }
+
+    func enqueueSingle(_ count: Int) async throws -> Double {
+        let start = DispatchTime.now()
+        for _ in 0..<count { _ = try await jobs.enqueue(.init(type: "noop", policy: noop)) }
+        return Double(count) / start.secondsSince
+    }
+
+    func enqueueBatched(_ count: Int) async throws -> Double {
+        let start = DispatchTime.now()
+        try await preload(count, concurrent: 1)
+        return Double(count) / start.secondsSince
+    }
+
+    /// Enqueues `count` noop jobs in batches of 1000; `concurrent` pipelines at a time.
+    func preload(_ count: Int, concurrent: Int = 4) async throws {
+        let batch = Array(repeating: JobQueue.Request(type: "noop", policy: noop), count: 1000)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var remaining = count
+            var running = 0
+            while remaining > 0 {
+                if running == concurrent {
+                    try await group.next()
+                    running -= 1
+                }
+                let size = min(1000, remaining)
+                remaining -= size
+                running += 1
+                group.addTask { [jobs] in _ = try await jobs.enqueue(batch: Array(batch.prefix(size))) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    struct DrainRun {
+        let rate: Double
+        let workerRSSMiB: Double
+    }
+
+    /// Pre-enqueues `jobs` noop jobs, then drains them with real `redial work` processes. The
+    /// rate counts from the first completion seen to the last, so process start-up is excluded.
+    func drain(jobs count: Int, processes: Int, concurrency: Int, backlog: Int = 0) async throws -> DrainRun {
+        try await redis.send("FLUSHALL")
+        try await preload(count + backlog)
+        let workers = try (0..<processes).map { index in
+            try ChildProcess(redial, ["work", "--queues", "bench", "--concurrency", String(concurrency)],
+                             environment: ProcessInfo.processInfo.environment.merging([
+                                "REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0", "REDIAL_LOG_LEVEL": "error",
+                             ]) { $1 }, logName: "bench-worker-\(index)")
+        }
+        var first: (count: Int, at: DispatchTime)?
+        var last = DispatchTime.now()
+        var completed = 0
+        let deadline = DispatchTime.now().uptimeNanoseconds + 600_000_000_000
+        while completed < count {
+            try await Task.sleep(for: .milliseconds(10))
+            completed = try await redis.send("HGET", Keys(queue: "bench").stats, "completed").int ?? 0
+            last = DispatchTime.now()
+            if first == nil, completed > 0 { first = (completed, last) }
+            if last.uptimeNanoseconds > deadline { throw BenchError("drain did not finish in 600 s (\(completed) of \(count))") }
+        }
+        let rss = workers.first.map { Machine.residentMiB(pid: $0.pid) } ?? 0
+        for worker in workers { worker.signal(SIGTERM) }
+        for worker in workers { _ = await worker.waitForExit(timeout: .seconds(30)) }
+        guard let first else { throw BenchError("no job completed") }
+        let seconds = Double(last.uptimeNanoseconds - first.at.uptimeNanoseconds) / 1e9
+        return DrainRun(rate: Double(count - first.count) / max(seconds, 1e-3), workerRSSMiB: rss)
+    }
+
+    /// Enqueues at a steady `rate` (a batch every millisecond) for a while, with an in-process
+    /// worker whose handler records enqueue → start latency.
+    func measureLatency(rate: Double, concurrency: Int) async throws -> Latency {
+        try await redis.send("FLUSHALL")
+        let probe = LatencyProbe()
+        var policy = noop
+        policy.queue = "latency"
+        let worker = Worker(
+            configuration: WorkerConfiguration(concurrency: ["latency": concurrency]),
+            redis: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)),
+            definitions: [JobDefinition(type: "probe", policy: policy, handler: probe)],
+            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let running = Task { try await worker.run() }
+        try await Task.sleep(for: .milliseconds(300))
+        let start = DispatchTime.now()
+        var sent = 0
+        while start.secondsSince < plan.latencySeconds {
+            let due = Int(rate * start.secondsSince)
+            if due > sent {
+                let batch = (sent..<due).map { _ in JobQueue.Request(type: "probe", payload: LatencyProbe.payload(), policy: policy) }
+                _ = try await jobs.enqueue(batch: batch)
+                sent = due
+            }
+            try await Task.sleep(for: .microseconds(500))
+        }
+        let target = sent
+        while probe.histogram.withLock({ $0.totalCount }) < UInt64(target) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        worker.stop()
+        try await running.value
+        return probe.histogram.withLock { histogram in
+            Latency(p50: Double(histogram.valueAtPercentile(50)) / 1000, p99: Double(histogram.valueAtPercentile(99)) / 1000,
+                    p999: Double(histogram.valueAtPercentile(99.9)) / 1000, max: Double(histogram.max) / 1000,
+                    samples: Int(histogram.totalCount))
+        }
+    }
+
+    /// Median round trip of one SET: under `appendfsync always` this is Redis's own fsync latency.
+    func setRoundTripMs() async throws -> Double {
+        var times: [Double] = []
+        for index in 0..<200 {
+            let start = DispatchTime.now()
+            try await redis.send("SET", "bench:rtt", index)
+            times.append(start.secondsSince * 1000)
+        }
+        return Sample(times).median
+    }
+
+    // MARK: scale and memory
+
+    func measureScale(processes: Int, concurrency: Int, emptyRate: Double) async throws -> ScaleResults {
+        log("scale: memory of \(plan.backlog) waiting jobs, then a drain with them waiting")
+        try await redis.send("FLUSHALL")
+        let before = try await usedMemory()
+        try await preload(plan.backlog)
+        let after = try await usedMemory()
+        let bytesPerJob = Double(after - before) / Double(plan.backlog)
+        var rates: [Double] = []
+        for _ in 0..<plan.runs {
+            let run = try await drain(jobs: plan.drainJobs, processes: processes, concurrency: concurrency, backlog: plan.backlog)
+            log("scale: drain \(plan.drainJobs) of \(plan.drainJobs + plan.backlog) waiting: \(Int(run.rate)) jobs/s")
+            rates.append(run.rate)
+        }
+        try await redis.send("FLUSHALL")
+        let sample = Sample(rates)
+        return ScaleResults(backlog: plan.backlog, redisBytesPerWaitingJob: bytesPerJob, drainWithBacklog: sample,
+                            drainFromEmpty: emptyRate, ratio: sample.median / emptyRate)
+    }
+
+    func usedMemory() async throws -> Int {
+        let info = try await redis.send("INFO", "memory").string ?? ""
+        return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }
+            .flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
+    }
+
+    func log(_ text: String) {
+        FileHandle.standardError.write(Data("bench: \(text)\n".utf8))
+    }
+}
+
+extension DispatchTime {
+    var secondsSince: Double { Double(DispatchTime.now().uptimeNanoseconds - uptimeNanoseconds) / 1e9 }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+struct Latency: Encodable {
+    let p50: Double
+    let p99: Double
+    let p999: Double
+    let max: Double
+    let samples: Int
+}
+
+struct DrainResult: Encodable {
+    let concurrency: Int
+    let jobsPerSecond: Sample
+    let workerRSSMiB: Sample
+
+    enum CodingKeys: String, CodingKey {
+        case concurrency, jobsPerSecond = "jobs_per_s", workerRSSMiB = "worker_rss_mib"
+    }
+}
+
+struct ModeResults: Encodable {
+    let redisLPushP16: Double
+    let redisLPushP1: Double
+    let redisSetRoundTripMsP50: Double
+    let enqueueSingle: Sample
+    let enqueueBatched: Sample
+    /// By number of worker processes.
+    let drain: [String: DrainResult]
+    let bestProcesses: Int
+    let bestConcurrency: Int
+    let bestDrain: Double
+    let latencyRate: Double
+    let latency: Latency
+
+    enum CodingKeys: String, CodingKey {
+        case redisLPushP16 = "redis_lpush_c50_p16_per_s", redisLPushP1 = "redis_lpush_c50_p1_per_s"
+        case redisSetRoundTripMsP50 = "redis_set_round_trip_ms_p50"
+        case enqueueSingle = "enqueue_single_jobs_per_s", enqueueBatched = "enqueue_batched_jobs_per_s"
+        case drain = "drain_by_processes", bestProcesses = "best_processes", bestConcurrency = "best_concurrency"
+        case bestDrain = "drain_jobs_per_s", latencyRate = "latency_load_jobs_per_s", latency = "latency_ms"
+    }
+}
+
+struct ScaleResults: Encodable {
+    let backlog: Int
+    let redisBytesPerWaitingJob: Double
+    let drainWithBacklog: Sample
+    let drainFromEmpty: Double
+    let ratio: Double
+
+    enum CodingKeys: String, CodingKey {
+        case backlog, redisBytesPerWaitingJob = "redis_bytes_per_waiting_job"
+        case drainWithBacklog = "drain_with_backlog_jobs_per_s", drainFromEmpty = "drain_from_empty_jobs_per_s"
+        case ratio = "backlog_to_empty_ratio"
+    }
+}
+
+struct Machine: Encodable {
+    let cores: Int
+    let redis: String
+
+    static func current() -> Machine {
+        return Machine(cores: ProcessInfo.processInfo.activeProcessorCount, redis: redisVersion())
+    }
+
+    static func redisVersion() -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        guard (try? process.run()) != nil else { return "unknown" }
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: " ").first { $0.hasPrefix("v=") }.map { String($0.dropFirst(2)) } ?? "unknown"
+    }
+
+    /// VmRSS of a process, in MiB.
+    static func residentMiB(pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+        return kib / 1024
+    }
+}
+
+struct Results: Encodable {
+    let enqueueJobsPerSecond: Double
+    let drainJobsPerSecond: Double
+    let latencyMs: Latency
+    let redisLimitJobsPerSecond: Double
+    let ratioToRedisLimit: Double
+    let quick: Bool
+    let modes: [String: ModeResults]
+    let scale: ScaleResults
+    let machine: Machine
+
+    enum CodingKeys: String, CodingKey {
+        case enqueueJobsPerSecond = "enqueue_jobs_per_s", drainJobsPerSecond = "drain_jobs_per_s", latencyMs = "latency_ms"
+        case redisLimitJobsPerSecond = "redis_limit_jobs_per_s", ratioToRedisLimit = "ratio_to_redis_limit"
+        case quick, modes, scale, machine
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+/// The human summary `make bench` prints.
+enum Table {
+    static func render(_ results: Results) -> String {
+        var lines: [String] = []
+        func row(_ label: String, _ values: [String]) {
+            lines.append(label.padding(toLength: 46, withPad: " ", startingAt: 0) + values.map {
+                $0.padding(toLength: 26, withPad: " ", startingAt: 0)
+            }.joined())
+        }
+        let everysec = results.modes["everysec"]!
+        let always = results.modes["always"]!
+        row("figure (median, min–max)", ["appendfsync everysec", "appendfsync always"])
+        row("redis LPUSH -c 50 -P 16 (ops/s)", [Sample.format(everysec.redisLPushP16), Sample.format(always.redisLPushP16)])
+        row("redis LPUSH -c 50 -P 1 (ops/s)", [Sample.format(everysec.redisLPushP1), Sample.format(always.redisLPushP1)])
+        row("redis SET round trip p50 (ms)", [Sample.format(everysec.redisSetRoundTripMsP50), Sample.format(always.redisSetRoundTripMsP50)])
+        row("enqueue, one client, single (jobs/s)", [everysec.enqueueSingle.text, always.enqueueSingle.text])
+        row("enqueue, one client, batched (jobs/s)", [everysec.enqueueBatched.text, always.enqueueBatched.text])
+        for processes in everysec.drain.keys.sorted() {
+            let e = everysec.drain[processes]!
+            let a = always.drain[processes]!
+            row("drain, \(processes) worker process(es) (jobs/s)", ["\(e.jobsPerSecond.text) c=\(e.concurrency)", "\(a.jobsPerSecond.text) c=\(a.concurrency)"])
+        }
+        row("worker RSS, 1 process (MiB)", [everysec.drain["1"]!.workerRSSMiB.text, always.drain["1"]!.workerRSSMiB.text])
+        row("latency load (jobs/s)", [Sample.format(everysec.latencyRate), Sample.format(always.latencyRate)])
+        row("latency p50 / p99 / p99.9 (ms)", [
+            "\(Sample.format(everysec.latency.p50)) / \(Sample.format(everysec.latency.p99)) / \(Sample.format(everysec.latency.p999))",
+            "\(Sample.format(always.latency.p50)) / \(Sample.format(always.latency.p99)) / \(Sample.format(always.latency.p999))",
+        ])
+        lines.append("")
+        lines.append("ratio_to_redis_limit (everysec drain ÷ pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
+            + Sample.format(results.ratioToRedisLimit))
+        lines.append("durability cost: drain with always = \(Int((always.bestDrain / everysec.bestDrain * 100).rounded())) % of everysec")
+        lines.append("scale: \(results.scale.backlog) waiting jobs use \(Int(results.scale.redisBytesPerWaitingJob)) bytes each in Redis; "
+            + "drain with them waiting \(results.scale.drainWithBacklog.text) jobs/s = \(Int((results.scale.ratio * 100).rounded())) % of the drain from empty")
+        return lines.joined(separator: "\n")
+    }
+}
