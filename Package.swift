@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         .target(name: "BlockingIO", swiftSettings: strict),
-        .target(name: "RedisClient", dependencies: ["CHiredis", "BlockingIO"], swiftSettings: strict),
+        .target(name: "RedisClient", dependencies: ["CHiredis", "BlockingIO", "CryptoPrimitives"], swiftSettings: strict),
         .target(name: "PostgresClient", dependencies: ["CLibpq", "BlockingIO"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "CryptoPrimitives", dependencies: ["COpenSSL"], swiftSettings: strict),

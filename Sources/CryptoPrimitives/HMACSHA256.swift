@@ -23,14 +23,21 @@ public enum HMACSHA256 {
 }
 
 public enum SHA256 {
-    public static func hash(_ data: [UInt8]) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        data.withUnsafeBufferPointer { buffer in
-            _ = EVP_Digest(buffer.baseAddress, buffer.count, &output, &length, EVP_sha256(), nil)
-        }
-        return Array(output.prefix(Int(length)))
+    public static func hash(_ data: [UInt8]) -> [UInt8] { digest(data, EVP_sha256()) }
+}
+
+/// SHA-1, only where a protocol names it (Redis identifies scripts by their SHA-1); never for security.
+public enum SHA1 {
+    public static func hash(_ data: [UInt8]) -> [UInt8] { digest(data, EVP_sha1()) }
+}
+
+private func digest(_ data: [UInt8], _ algorithm: OpaquePointer?) -> [UInt8] {
+    var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    var length: UInt32 = 0
+    data.withUnsafeBufferPointer { buffer in
+        _ = EVP_Digest(buffer.baseAddress, buffer.count, &output, &length, algorithm, nil)
     }
+    return Array(output.prefix(Int(length)))
 }
 
 public enum ConstantTime {

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import RedisClient
 import Synchronization
 
@@ -21,9 +22,17 @@ final class QueueProcessor: Sendable {
     let metrics: QueueMetrics
     private let slots: Slots
     private let acknowledger: Acknowledger
-    /// Jobs this process is running: id → attempt.
-    private let inFlight = Mutex<[String: Int]>([:])
+    /// Jobs this process is running, by id.
+    private let inFlight = Mutex<[String: Running]>([:])
     private let state = Mutex(State())
+
+    private struct Running {
+        let attempt: Int
+        let deadline: ContinuousClock.Instant
+        var task: Task<Void, Never>?
+        /// Set by the watchdog before it cancels the task, so the outcome says "timed out".
+        var timedOut = false
+    }
 
     private struct State {
         var stopping = false
@@ -57,7 +66,7 @@ final class QueueProcessor: Sendable {
             state.stopping = true
             state.giveUpAt = .now + configuration.shutdownGrace + .seconds(2)
         }
-        Task { await slots.close() }
+        slots.close()
     }
 
     func run() async {
@@ -78,6 +87,7 @@ final class QueueProcessor: Sendable {
             maintenance.addTask { await heartbeat.run() }
             maintenance.addTask { await reaper.run() }
             maintenance.addTask { await scheduler.run() }
+            maintenance.addTask { await self.watchTimeouts() }
             await fetchAndRun()
             maintenance.cancelAll()
         }
@@ -94,48 +104,67 @@ final class QueueProcessor: Sendable {
 
     private func fetchAndRun() async {
         let connection = RedisConnection(configuration: redisConfiguration)
-        // Discarding: a plain task group keeps every finished child until it is awaited, which
-        // grew a worker by hundreds of MB over a long drain.
-        await withDiscardingTaskGroup { handlers in
-            var pause = Pause()
-            var orphansSuspected = false
-            while !isStopping {
-                let room = await slots.takeAvailable()
-                if room == 0 { break }
-                do {
-                    if orphansSuspected {
-                        try await handBackOrphans(connection)
-                        orphansSuspected = false
-                    }
-                    var jobs = try await claim(connection, count: room, moved: nil)
-                    if jobs.isEmpty {
-                        let block = configuration.fetchBlock
-                        let seconds = Double(block.milliseconds) / 1000
-                        let moved = try await connection.send(blocking: block, [
-                            "BLMOVE", keys.ready, keys.active(worker), "RIGHT", "LEFT", String(seconds),
-                        ])
-                        if let id = moved.string { jobs = try await claim(connection, count: room - 1, moved: id) }
-                    }
-                    if jobs.count < room { await slots.give(room - jobs.count) }
-                    for job in jobs {
-                        inFlight.withLock { $0[job.id] = job.attempt }
-                        handlers.addTask {
-                            await self.execute(job)
-                            await self.slots.give()
-                        }
-                    }
-                    pause.reset()
-                } catch {
-                    await slots.give(room)
-                    orphansSuspected = true  // a claim whose reply was lost may have moved jobs
-                    logger.warning("fetch failed: \(error)")
-                    await pause.wait()
+        var pause = Pause()
+        var orphansSuspected = false
+        while !isStopping {
+            let room = await slots.takeAvailable()
+            if room == 0 { break }
+            do {
+                if orphansSuspected {
+                    try await handBackOrphans(connection)
+                    orphansSuspected = false
                 }
+                var jobs = try await claim(connection, count: room, moved: nil)
+                if jobs.isEmpty {
+                    let block = configuration.fetchBlock
+                    let seconds = Double(block.milliseconds) / 1000
+                    let moved = try await connection.send(blocking: block, [
+                        "BLMOVE", keys.ready, keys.active(worker), "RIGHT", "LEFT", String(seconds),
+                    ])
+                    if let id = moved.string { jobs = try await claim(connection, count: room - 1, moved: id) }
+                }
+                if jobs.count < room { slots.give(room - jobs.count) }
+                for job in jobs { start(job) }
+                pause.reset()
+            } catch {
+                slots.give(room)
+                orphansSuspected = true  // a claim whose reply was lost may have moved jobs
+                logger.warning("fetch failed: \(error)")
+                await pause.wait()
             }
-            await drain()
-            handlers.cancelAll()
         }
+        await drain()
         await connection.close()
+    }
+
+    /// Runs a job in a task of its own. Unstructured on purpose: the watchdog needs its handle
+    /// to cancel it at its deadline, and one task per job (no per-job timer task) keeps the hot
+    /// path short.
+    private func start(_ job: Job) {
+        let timeout = job.timeout ?? definitions[job.type]?.policy.timeout ?? JobPolicy.defaultTimeout
+        inFlight.withLock { $0[job.id] = Running(attempt: job.attempt, deadline: .now + timeout) }
+        let task = Task {
+            await self.execute(job, timeout: timeout)
+            self.slots.give()
+        }
+        inFlight.withLock { $0[job.id]?.task = task }  // a no-op if the job already finished
+    }
+
+    /// Cancels jobs past their deadline, checking every 10 ms.
+    private func watchTimeouts() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+            let now = ContinuousClock.now
+            let overdue: [Task<Void, Never>] = inFlight.withLock { running in
+                var overdue: [Task<Void, Never>] = []
+                for (id, entry) in running where !entry.timedOut && entry.deadline < now {
+                    running[id]?.timedOut = true
+                    if let task = entry.task { overdue.append(task) }
+                }
+                return overdue
+            }
+            overdue.forEach { $0.cancel() }
+        }
     }
 
     private func claim(_ connection: RedisConnection, count: Int, moved: String?) async throws -> [Job] {
@@ -158,8 +187,8 @@ final class QueueProcessor: Sendable {
     /// Hands back ids in this worker's active list that it is not running.
     private func handBackOrphans(_ connection: RedisConnection) async throws {
         let held = try await connection.send("LRANGE", keys.active(worker), 0, -1).array?.compactMap(\.string) ?? []
-        let running = inFlight.withLock { $0 }
-        let orphans = held.filter { running[$0] == nil }
+        let running = inFlight.withLock { Set($0.keys) }
+        let orphans = held.filter { !running.contains($0) }
         guard !orphans.isEmpty else { return }
         let attempts = try await connection.pipeline(orphans.map { .make("HGET", keys.job($0), "attempt") })
         var arguments: [any RedisArgument] = [keys.jobPrefix, worker]
@@ -169,7 +198,8 @@ final class QueueProcessor: Sendable {
         logger.warning("handed back \(count) orphaned jobs after a lost claim reply")
     }
 
-    /// Waits for in-flight jobs up to the grace period, then hands the rest back to ready.
+    /// Waits for in-flight jobs up to the grace period, then hands the rest back to ready and
+    /// cancels them.
     private func drain() async {
         let deadline = ContinuousClock.now + configuration.shutdownGrace
         while !inFlight.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
@@ -178,88 +208,89 @@ final class QueueProcessor: Sendable {
         let remaining = inFlight.withLock { $0 }
         guard !remaining.isEmpty else { return }
         var arguments: [any RedisArgument] = [keys.jobPrefix, worker]
-        for (id, attempt) in remaining { arguments += [id, attempt] }
+        for (id, entry) in remaining { arguments += [id, entry.attempt] }
         do {
             let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.active(worker), keys.ready], arguments: arguments)
             logger.info("shutdown: handed back \(count.int ?? 0) unfinished jobs")
         } catch {
             logger.warning("shutdown: could not hand back \(remaining.count) jobs (\(error)); the reaper will recover them")
         }
+        remaining.values.forEach { $0.task?.cancel() }
+        // Handlers honour cancellation; one that does not is abandoned after a short wait.
+        let abandon = ContinuousClock.now + .seconds(2)
+        while !inFlight.withLock({ $0.isEmpty }) && ContinuousClock.now < abandon {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     // MARK: - Running one job
 
-    private func execute(_ job: Job) async {
-        var logger = self.logger
-        logger[metadataKey: "job.id"] = "\(job.id)"
-        logger[metadataKey: "job.type"] = "\(job.type)"
-        logger[metadataKey: "job.attempt"] = "\(job.attempt)"
-        metrics.started(job.type)
-        metrics.waited(milliseconds: job.startedAt - job.enqueuedAt, type: job.type)
+    private func execute(_ job: Job, timeout: Duration) async {
+        let metrics = self.metrics.of(job.type)
+        metrics.started.increment()
+        metrics.waited.recordMilliseconds(max(0, job.startedAt - job.enqueuedAt))
         let started = ContinuousClock.now
         let definition = definitions[job.type]
         let outcome: JobOutcome?
         if let definition {
-            outcome = await runHandler(definition, job)
+            outcome = await runHandler(definition, job, timeout: timeout)
         } else {
             outcome = .discard(reason: "unknown job type '\(job.type)': no handler for it in this worker's catalog")
         }
-        metrics.ran(ContinuousClock.now - started, type: job.type)
+        let ran = (ContinuousClock.now - started).components
+        metrics.ran.recordNanoseconds(ran.seconds * 1_000_000_000 + ran.attoseconds / 1_000_000_000)
         defer { inFlight.withLock { _ = $0.removeValue(forKey: job.id) } }
         guard let outcome else { return }  // stopped by shutdown: handed back, nothing to report
         let policy = definition?.policy ?? JobPolicy(queue: keys.queue)
         let (command, operation) = ackCommand(job, outcome, policy)
-        guard let reply = await submit(command, logger: logger) else { return }
+        guard let reply = await submit(command, job: job) else { return }
         switch reply.int {
         case 1 where operation == "completeJob":
-            metrics.completed(job.type)
+            metrics.completed.increment()
         case 1:
-            metrics.failed(job.type)
-            metrics.retried(job.type)
-            logger.info("attempt \(job.attempt) failed, will retry: \(outcome.reason)")
+            metrics.failed.increment()
+            metrics.retried.increment()
+            logger(for: job).info("attempt \(job.attempt) failed, will retry: \(outcome.reason)")
         case 2:
-            logger.debug("snoozed")
+            logger(for: job).debug("snoozed")
         case 3:
-            metrics.failed(job.type)
-            metrics.dead(job.type)
-            logger.warning("dead after attempt \(job.attempt) of \(job.maxAttempts): \(outcome.reason)")
+            metrics.failed.increment()
+            metrics.dead.increment()
+            logger(for: job).warning("dead after attempt \(job.attempt) of \(job.maxAttempts): \(outcome.reason)")
         case -1, -2:
-            logger.warning("""
-                lease lost for job \(job.id) in \(operation) (attempt \(job.attempt), worker \(worker)): \
+            logger(for: job).warning("""
+                lease lost for job \(job.id) in \(operation) (attempt \(job.attempt), worker \(worker)): \\
                 it was recovered by another worker; this result is discarded
                 """)
         default:
-            logger.error("\(operation) answered \(reply)")
+            logger(for: job).error("\(operation) answered \(reply)")
         }
     }
 
-    /// Runs the handler against its timeout. nil: stopped by shutdown (the job was handed back).
-    private func runHandler(_ definition: JobDefinition, _ job: Job) async -> JobOutcome? {
-        let timeout = job.timeout ?? definition.policy.timeout
-        let result: JobOutcome?? = await withTaskGroup(of: JobOutcome??.self) { group in
-            group.addTask {
-                do {
-                    return try await definition.handler.run(job)
-                } catch let error as PermanentJobError {
-                    return .discard(reason: error.reason)
-                } catch is CancellationError {
-                    return .some(nil)
-                } catch {
-                    return .retry(after: nil, reason: "\(error)")
-                }
+    /// Only built when something is logged: metadata per job on the hot path would cost more
+    /// than the job.
+    private func logger(for job: Job) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "job.id"] = "\(job.id)"
+        logger[metadataKey: "job.type"] = "\(job.type)"
+        logger[metadataKey: "job.attempt"] = "\(job.attempt)"
+        return logger
+    }
+
+    /// Runs the handler. nil: stopped by shutdown (the job was handed back).
+    private func runHandler(_ definition: JobDefinition, _ job: Job, timeout: Duration) async -> JobOutcome? {
+        do {
+            return try await definition.handler.run(job)
+        } catch let error as PermanentJobError {
+            return .discard(reason: error.reason)
+        } catch {
+            if inFlight.withLock({ $0[job.id]?.timedOut ?? false }) {
+                return .retry(after: nil, reason: "timed out after \(timeout)")
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .retry(after: nil, reason: "timed out after \(timeout)")
+            if error is CancellationError {
+                return isStopping ? nil : .retry(after: nil, reason: "the handler was cancelled")
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        switch result {
-        case .some(.some(let outcome)): return outcome
-        case .some(.none) where isStopping: return nil
-        default: return .retry(after: nil, reason: "the handler was cancelled")
+            return .retry(after: nil, reason: "\(error)")
         }
     }
 
@@ -281,7 +312,8 @@ final class QueueProcessor: Sendable {
 
     /// Sends an ack, retrying while Redis is unreachable. A retry after a lost reply may be
     /// refused because the first one landed; that is logged like any fenced ack.
-    private func submit(_ command: RedisCommand, logger: Logger) async -> RedisValue? {
+    private func submit(_ command: RedisCommand, job: Job) async -> RedisValue? {
+        let logger = logger(for: job)
         var pause = Pause()
         while true {
             do {

@@ -10,8 +10,6 @@ public actor RedisConnection {
     public let configuration: RedisConfiguration
     private let executor: DispatchQueueExecutor
     private var context: HiredisContext?
-    /// SHA1 of each script already loaded through this connection, by source.
-    private var loadedScripts: [String: String] = [:]
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -47,16 +45,18 @@ public actor RedisConnection {
     }
 
     /// Sends every command, then reads every reply: one round trip. Error replies come back as
-    /// `.error` values in their place. Script calls answered NOSCRIPT (the server's script cache
-    /// was flushed) are loaded and sent again in a second round trip, so they run after the rest.
+    /// `.error` values in their place. Script calls answered NOSCRIPT (first use on this server,
+    /// or its script cache was flushed) are loaded and sent again in a second round trip, so
+    /// they run after the rest.
     public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
         if commands.isEmpty { return [] }
-        for case .script(let script, _, _) in commands { try load(script) }
         var replies = try roundTrip(commands)
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if !missing.isEmpty {
-            loadedScripts.removeAll()
-            for index in missing { if case .script(let script, _, _) = commands[index] { try load(script) } }
+            var loaded = Set<String>()
+            for index in missing {
+                if case .script(let script, _, _) = commands[index], loaded.insert(script.sha1).inserted { try load(script) }
+            }
             let retried = try roundTrip(missing.map { commands[$0] })
             for (index, reply) in zip(missing, retried) { replies[index] = reply }
         }
@@ -89,19 +89,16 @@ public actor RedisConnection {
         case .command(let arguments):
             return arguments.map(\.redisBytes)
         case .script(let script, let keys, let arguments):
-            let sha = loadedScripts[script.source] ?? ""
-            return [Array("EVALSHA".utf8), Array(sha.utf8), Array(String(keys.count).utf8)]
+            return [Array("EVALSHA".utf8), Array(script.sha1.utf8), Array(String(keys.count).utf8)]
                 + keys.map { Array($0.utf8) } + arguments.map(\.redisBytes)
         }
     }
 
     private func load(_ script: RedisScript) throws(RedisError) {
-        guard loadedScripts[script.source] == nil else { return }
         let reply = try send("SCRIPT", "LOAD", script.source)
-        guard let sha = reply.string else {
-            throw RedisError(.unexpectedReply, "SCRIPT LOAD of \(script.name) answered \(reply)")
+        guard reply.string == script.sha1 else {
+            throw RedisError(.unexpectedReply, "SCRIPT LOAD of \(script.name) answered \(reply), expected \(script.sha1)")
         }
-        loadedScripts[script.source] = sha
     }
 
     /// Runs `body` on a usable connection; any transport failure drops the connection so the
@@ -119,7 +116,6 @@ public actor RedisConnection {
     private func usableContext() throws(RedisError) -> HiredisContext {
         if let context, context.isUsable { return context }
         context = nil
-        loadedScripts.removeAll()
         let url = configuration.url
         let fresh = try HiredisContext(host: url.host, port: url.port, timeout: configuration.connectTimeout)
         fresh.setTimeout(configuration.commandTimeout)

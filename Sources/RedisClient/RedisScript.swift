@@ -1,12 +1,18 @@
-/// A Lua script run with EVALSHA; loaded on first use per connection and reloaded on NOSCRIPT.
+import CryptoPrimitives
+
+/// A Lua script run with EVALSHA by its SHA-1 (computed here, as Redis does); loaded with
+/// SCRIPT LOAD only when the server answers NOSCRIPT.
 public struct RedisScript: Sendable, Hashable {
     /// A short name for logs and errors, usually the `.lua` file's name.
     public let name: String
     public let source: String
+    /// Hex SHA-1 of the source: the name Redis's script cache knows it by.
+    public let sha1: String
 
     public init(name: String, source: String) {
         self.name = name
         self.source = source
+        sha1 = SHA1.hash(Array(source.utf8)).hexString
     }
 }
 
