@@ -76,7 +76,7 @@ public final class JobQueue: Sendable {
         return .script(QueueScripts.enqueueJob.script, keys: [
             keys.ready, keys.delayed, keys.job(id), keys.dedup(dedupKey), keys.stats,
         ], arguments: [
-            id, request.type, request.policy.queue, request.payload, request.policy.maxAttempts,
+            id, request.type, request.payload, request.policy.maxAttempts,
             request.delay.scaled(timeScale).milliseconds, request.policy.priority.rawValue, dedupKey, max(window, 1),
             request.policy.timeout.milliseconds,
         ])
@@ -125,7 +125,7 @@ public final class JobQueue: Sendable {
         let reply = try await redis.send("HGETALL", Keys(queue: queue).job(id))
         let items = reply.array ?? []
         guard !items.isEmpty else { return nil }
-        var fields: [String: String] = [:]
+        var fields: [String: String] = ["id": id, "queue": queue]  // kept in the key, not the hash
         for pair in stride(from: 0, to: items.count - 1, by: 2) {
             if let key = items[pair].string { fields[key] = items[pair + 1].string ?? "" }
         }

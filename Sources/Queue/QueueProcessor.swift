@@ -52,7 +52,8 @@ final class QueueProcessor: Sendable {
         self.logger = logger
         metrics = QueueMetrics(queue: queue)
         slots = Slots(configuration.concurrency[queue] ?? 1)
-        acknowledger = Acknowledger(configuration: redisConfiguration)
+        acknowledger = Acknowledger(configuration: redisConfiguration, keys: keys, worker: configuration.id,
+                                    retention: configuration.completedRetention)
     }
 
     private var worker: String { configuration.id }
@@ -241,30 +242,50 @@ final class QueueProcessor: Sendable {
         metrics.ran.recordNanoseconds(ran.seconds * 1_000_000_000 + ran.attoseconds / 1_000_000_000)
         defer { inFlight.withLock { _ = $0.removeValue(forKey: job.id) } }
         guard let outcome else { return }  // stopped by shutdown: handed back, nothing to report
-        let policy = definition?.policy ?? JobPolicy(queue: keys.queue)
-        let (command, operation) = ackCommand(job, outcome, policy)
-        guard let reply = await submit(command, job: job) else { return }
-        switch reply.int {
-        case 1 where operation == "completeJob":
-            metrics.completed.increment()
-        case 1:
+        if case .completed = outcome {
+            switch await deliver(job, { try await self.acknowledger.complete(id: job.id, attempt: job.attempt) }) {
+            case 1?: metrics.completed.increment()
+            case let code?: leaseLost(job, operation: "completeJobs", code: code)
+            case nil: break
+            }
+            return
+        }
+        let (mode, delay): (String, Duration) = switch outcome {
+        case .retry(let after, _):
+            ("retry", (after ?? (definition?.policy ?? JobPolicy()).backoff(afterAttempt: job.attempt)).scaled(configuration.timeScale))
+        case .snooze(let delay): ("snooze", delay.scaled(configuration.timeScale))
+        default: ("dead", .zero)
+        }
+        let command = RedisCommand.script(
+            QueueScripts.failJob.script, keys: [keys.active(worker), keys.job(job.id), keys.delayed, keys.dead, keys.stats],
+            arguments: [job.id, worker, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
+        switch await deliver(job, { try await self.acknowledger.submit(command).int }) {
+        case 1?:
             metrics.failed.increment()
             metrics.retried.increment()
             logger(for: job).info("attempt \(job.attempt) failed, will retry: \(outcome.reason)")
-        case 2:
+        case 2?:
             logger(for: job).debug("snoozed")
-        case 3:
+        case 3?:
             metrics.failed.increment()
             metrics.dead.increment()
             logger(for: job).warning("dead after attempt \(job.attempt) of \(job.maxAttempts): \(outcome.reason)")
-        case -1, -2:
-            logger(for: job).warning("""
-                lease lost for job \(job.id) in \(operation) (attempt \(job.attempt), worker \(worker)): \\
-                it was recovered by another worker; this result is discarded
-                """)
-        default:
-            logger(for: job).error("\(operation) answered \(reply)")
+        case let code?:
+            leaseLost(job, operation: "failJob", code: code)
+        case nil:
+            break
         }
+    }
+
+    private func leaseLost(_ job: Job, operation: String, code: Int?) {
+        guard code == -1 || code == -2 else {
+            logger(for: job).error("\(operation) answered \(code.map(String.init) ?? "nothing")")
+            return
+        }
+        logger(for: job).warning("""
+            lease lost for job \(job.id) in \(operation) (attempt \(job.attempt), worker \(worker)): \\
+            it was recovered by another worker; this result is discarded
+            """)
     }
 
     /// Only built when something is logged: metadata per job on the hot path would cost more
@@ -294,37 +315,21 @@ final class QueueProcessor: Sendable {
         }
     }
 
-    private func ackCommand(_ job: Job, _ outcome: JobOutcome, _ policy: JobPolicy) -> (RedisCommand, String) {
-        let active = keys.active(worker)
-        if case .completed = outcome {
-            return (.script(QueueScripts.completeJob.script, keys: [active, keys.job(job.id), keys.stats],
-                            arguments: [job.id, worker, job.attempt, configuration.completedRetention.milliseconds]), "completeJob")
-        }
-        let (mode, delay): (String, Duration) = switch outcome {
-        case .retry(let after, _): ("retry", (after ?? policy.backoff(afterAttempt: job.attempt)).scaled(configuration.timeScale))
-        case .snooze(let delay): ("snooze", delay.scaled(configuration.timeScale))
-        default: ("dead", .zero)
-        }
-        return (.script(QueueScripts.failJob.script, keys: [active, keys.job(job.id), keys.delayed, keys.dead, keys.stats],
-                        arguments: [job.id, worker, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))]),
-                "failJob")
-    }
-
-    /// Sends an ack, retrying while Redis is unreachable. A retry after a lost reply may be
-    /// refused because the first one landed; that is logged like any fenced ack.
-    private func submit(_ command: RedisCommand, job: Job) async -> RedisValue? {
-        let logger = logger(for: job)
+    /// Delivers an ack, retrying while Redis is unreachable. A retry after a lost reply may be
+    /// refused because the first one landed; that is logged like any fenced ack. nil: given up
+    /// at shutdown (the reaper will recover the job).
+    private func deliver(_ job: Job, _ send: () async throws -> Int?) async -> Int?? {
         var pause = Pause()
         while true {
             do {
-                return try await acknowledger.submit(command)
+                return .some(try await send())
             } catch {
                 let giveUp = state.withLock { state in state.giveUpAt.map { ContinuousClock.now > $0 } ?? false }
                 if giveUp {
-                    logger.warning("shutdown: ack not delivered (\(error)); the reaper will recover the job")
+                    logger(for: job).warning("shutdown: ack not delivered (\(error)); the reaper will recover the job")
                     return nil
                 }
-                logger.warning("ack failed, retrying: \(error)")
+                logger(for: job).warning("ack failed, retrying: \(error)")
                 await pause.wait()
             }
         }

@@ -17,8 +17,8 @@ public enum QueueScripts {
                                                keys: ["ready", "delayed", "job", "dedup", "stats"])
     public static let claimJobs = QueueScript("claimJobs", PackageResources.claimJobs_lua,
                                               keys: ["ready", "active", "stats"])
-    public static let completeJob = QueueScript("completeJob", PackageResources.completeJob_lua,
-                                                keys: ["active", "job", "stats"])
+    public static let completeJobs = QueueScript("completeJobs", PackageResources.completeJobs_lua,
+                                                 keys: ["active", "stats"])
     public static let failJob = QueueScript("failJob", PackageResources.failJob_lua,
                                             keys: ["active", "job", "delayed", "dead", "stats"])
     public static let promoteDue = QueueScript("promoteDue", PackageResources.promoteDue_lua,
@@ -32,6 +32,6 @@ public enum QueueScripts {
     public static let deleteDead = QueueScript("deleteDead", PackageResources.deleteDead_lua,
                                                keys: ["dead", "job"])
 
-    public static let all = [enqueueJob, claimJobs, completeJob, failJob, promoteDue, reapWorker,
+    public static let all = [enqueueJob, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
                              requeueJobs, retryDead, deleteDead]
 }

@@ -34,8 +34,14 @@ import TestSupport
     }
 
     func complete(_ id: String, worker: String, attempt: Int) async throws -> Int {
-        try await redis.run(QueueScripts.completeJob.script, keys: [keys.active(worker), keys.job(id), keys.stats],
-                            arguments: [id, worker, attempt, 60_000]).int ?? 0
+        try await completeMany([(id, attempt)], worker: worker)[0]
+    }
+
+    func completeMany(_ pairs: [(String, Int)], worker: String) async throws -> [Int] {
+        var arguments: [any RedisArgument] = [keys.jobPrefix, worker, 60_000]
+        for (id, attempt) in pairs { arguments += [id, attempt] }
+        return try await redis.run(QueueScripts.completeJobs.script, keys: [keys.active(worker), keys.stats], arguments: arguments)
+            .array?.compactMap(\.int) ?? []
     }
 
     func fail(_ id: String, worker: String, attempt: Int, mode: String, delay: Int = 0) async throws -> Int {
@@ -167,6 +173,23 @@ import TestSupport
         let ttl = try await redis.send("PTTL", keys.job(id)).int ?? 0
         #expect(ttl > 0 && ttl <= 60_000)
         #expect(try await jobs.stats(queue: keys.queue).completed == 1)
+    }
+
+    @Test func aBatchOfCompletionsIsJudgedJobByJob() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        _ = try await claim("w1", count: 3)
+        #expect(try await completeMany([(ids[0], 1), (ids[1], 9), (ids[2], 1)], worker: "w1") == [1, -2, 1])
+        #expect(try await field(ids[1], "state") == "active")
+        #expect(try await list(keys.active("w1")) == [ids[1]])
+        #expect(try await jobs.stats(queue: keys.queue).completed == 2)
+    }
+
+    @Test func waitingJobsStoreOnlyWhatDiffersFromTheDefaults() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        let stored = Set(try await redis.send("HKEYS", keys.job(id)).array?.compactMap(\.string) ?? [])
+        #expect(stored == ["type", "payload", "attempt", "max_attempts", "state", "enqueued_at", "timeout_ms"])
+        let record = try #require(try await jobs.record(queue: keys.queue, id: id))
+        #expect(record.id == id && record.queue == keys.queue)
     }
 
     @Test func staleAcksAreRefused() async throws {

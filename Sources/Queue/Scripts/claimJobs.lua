@@ -20,22 +20,21 @@ local out = {}
 
 local function mark(id)
   local job = prefix .. id
-  local state = redis.call('HGET', job, 'state')
-  if state ~= 'ready' then
+  local f = redis.call('HMGET', job, 'state', 'attempt', 'type', 'payload', 'max_attempts', 'enqueued_at', 'timeout_ms')
+  if f[1] ~= 'ready' then
     redis.call('LREM', active, -1, id)
     return
   end
-  local attempt = redis.call('HINCRBY', job, 'attempt', 1)
-  redis.call('HSET', job, 'state', 'active', 'worker', worker, 'started_at', now)
-  local f = redis.call('HMGET', job, 'type', 'payload', 'max_attempts', 'enqueued_at', 'timeout_ms')
+  local attempt = tonumber(f[2]) + 1
+  redis.call('HSET', job, 'state', 'active', 'attempt', attempt, 'worker', worker, 'started_at', now)
   out[#out + 1] = id
-  out[#out + 1] = f[1]
-  out[#out + 1] = f[2]
-  out[#out + 1] = attempt
   out[#out + 1] = f[3]
   out[#out + 1] = f[4]
-  out[#out + 1] = now
+  out[#out + 1] = attempt
   out[#out + 1] = f[5]
+  out[#out + 1] = f[6]
+  out[#out + 1] = now
+  out[#out + 1] = f[7]
 end
 
 if moved ~= '' then mark(moved) end
