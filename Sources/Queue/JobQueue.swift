@@ -41,22 +41,50 @@ public final class JobQueue: Sendable {
         try await enqueue(batch: [request])[0]
     }
 
-    /// Enqueues many jobs in one round trip; each job is still its own atomic script call.
+    /// Enqueues many jobs in one round trip: one `enqueueJobs` call per queue in the batch
+    /// (atomic per queue), up to `maximumBatch` jobs a call.
     public func enqueue(batch requests: [Request]) async throws -> [Receipt] {
-        let commands = try requests.map(command)
+        for request in requests { try validate(request) }
         for queue in Set(requests.map(\.policy.queue)) where await knownQueues.insert(queue) {
             try await redis.send("SADD", Keys.queues, queue)
         }
-        let replies = try await redis.pipeline(commands)
-        return try replies.map { reply in
-            guard let items = try reply.get().array, items.count == 2, let id = items[0].string, let created = items[1].int else {
-                throw QueueError(.unexpectedReply, "enqueueJob answered \(reply)")
+        // Group by queue, keeping each job's position so receipts come back in request order.
+        var groups: [(queue: String, indices: [Int])] = []
+        for (index, request) in requests.enumerated() {
+            if let group = groups.firstIndex(where: { $0.queue == request.policy.queue && $0.indices.count < Self.maximumBatch }) {
+                groups[group].indices.append(index)
+            } else {
+                groups.append((request.policy.queue, [index]))
             }
-            return Receipt(id: id, created: created == 1)
         }
+        let commands: [RedisCommand] = groups.map { group in
+            let keys = Keys(queue: group.queue)
+            var arguments: [any RedisArgument] = [keys.prefix]
+            arguments.reserveCapacity(1 + group.indices.count * 9)
+            for index in group.indices { arguments += self.arguments(requests[index]) }
+            return .script(QueueScripts.enqueueJobs.script, keys: [keys.ready, keys.delayed, keys.stats], arguments: arguments)
+        }
+        let replies = try await redis.pipeline(commands)
+        var receipts = [Receipt?](repeating: nil, count: requests.count)
+        for (group, reply) in zip(groups, replies) {
+            guard let items = try reply.get().array, items.count == group.indices.count * 2 else {
+                throw QueueError(.unexpectedReply, "enqueueJobs answered \(reply)")
+            }
+            for (position, index) in group.indices.enumerated() {
+                guard let id = items[position * 2].string, let created = items[position * 2 + 1].int else {
+                    throw QueueError(.unexpectedReply, "enqueueJobs answered \(reply)")
+                }
+                receipts[index] = Receipt(id: id, created: created == 1)
+            }
+        }
+        return receipts.compactMap { $0 }
     }
 
-    private func command(_ request: Request) throws -> RedisCommand {
+    /// Jobs per `enqueueJobs` call: large enough to amortise the call, small enough not to
+    /// hold Redis for long (a script blocks every other client while it runs).
+    static let maximumBatch = 1000
+
+    private func validate(_ request: Request) throws {
         guard Keys.isValidQueueName(request.policy.queue) else {
             throw QueueError(.invalidRequest, "queue name '\(request.policy.queue)': expected 1-64 of A-Z a-z 0-9 . _ -")
         }
@@ -69,17 +97,19 @@ public final class JobQueue: Sendable {
         guard request.delay >= .zero else {
             throw QueueError(.invalidRequest, "delay must not be negative, got \(request.delay)")
         }
-        let keys = Keys(queue: request.policy.queue)
-        let id = JobID.make()
+        if let key = request.dedupKey, key.utf8.count > 512 {
+            throw QueueError(.invalidRequest, "dedup key must be at most 512 bytes, got \(key.utf8.count)")
+        }
+    }
+
+    /// The 9 `enqueueJobs` arguments of one job.
+    private func arguments(_ request: Request) -> [any RedisArgument] {
         let dedupKey = request.policy.dedupWindow == nil ? "" : (request.dedupKey ?? "")
-        let window = request.policy.dedupWindow?.milliseconds ?? 0
-        return .script(QueueScripts.enqueueJob.script, keys: [
-            keys.ready, keys.delayed, keys.job(id), keys.dedup(dedupKey), keys.stats,
-        ], arguments: [
-            id, request.type, request.payload, request.policy.maxAttempts,
-            request.delay.scaled(timeScale).milliseconds, request.policy.priority.rawValue, dedupKey, max(window, 1),
-            request.policy.timeout.milliseconds,
-        ])
+        return [
+            JobID.make(), request.type, request.payload, request.policy.maxAttempts,
+            request.delay.scaled(timeScale).milliseconds, request.policy.priority.rawValue, dedupKey,
+            max(request.policy.dedupWindow?.milliseconds ?? 0, 1), request.policy.timeout.milliseconds,
+        ]
     }
 
     /// Every queue ever enqueued to.

@@ -36,6 +36,9 @@ final class QueueProcessor: Sendable {
 
     private struct State {
         var stopping = false
+        /// Jobs whose handler slot was given back before their ack landed (at most the queue's
+        /// concurrency, so acks waiting on a slow Redis cannot pile up without bound).
+        var awaitingAck = 0
         /// Once past it, a shutdown stops retrying acks (Redis down at shutdown must not hang us).
         var giveUpAt: ContinuousClock.Instant?
     }
@@ -57,6 +60,7 @@ final class QueueProcessor: Sendable {
     }
 
     private var worker: String { configuration.id }
+    private var concurrency: Int { configuration.concurrency[keys.queue] ?? 1 }
     private var ttl: Duration { configuration.effectiveHeartbeatTTL }
     private var isStopping: Bool { state.withLock { $0.stopping } }
 
@@ -146,7 +150,6 @@ final class QueueProcessor: Sendable {
         inFlight.withLock { $0[job.id] = Running(attempt: job.attempt, deadline: .now + timeout) }
         let task = Task {
             await self.execute(job, timeout: timeout)
-            self.slots.give()
         }
         inFlight.withLock { $0[job.id]?.task = task }  // a no-op if the job already finished
     }
@@ -241,7 +244,21 @@ final class QueueProcessor: Sendable {
         let ran = (ContinuousClock.now - started).components
         metrics.ran.recordNanoseconds(ran.seconds * 1_000_000_000 + ran.attoseconds / 1_000_000_000)
         defer { inFlight.withLock { _ = $0.removeValue(forKey: job.id) } }
-        guard let outcome else { return }  // stopped by shutdown: handed back, nothing to report
+        guard let outcome else {  // stopped by shutdown: handed back, nothing to report
+            slots.give()
+            return
+        }
+        // The handler is done: its slot can take the next job while the ack travels, unless
+        // too many acks are already waiting. The ack's round trip would otherwise idle the slot.
+        let early = state.withLock { state in
+            guard state.awaitingAck < concurrency else { return false }
+            state.awaitingAck += 1
+            return true
+        }
+        if early { slots.give() }
+        defer {
+            if early { state.withLock { $0.awaitingAck -= 1 } } else { slots.give() }
+        }
         if case .completed = outcome {
             switch await deliver(job, { try await self.acknowledger.complete(id: job.id, attempt: job.attempt) }) {
             case 1?: metrics.completed.increment()

@@ -13,8 +13,8 @@ public struct QueueScript: Sendable {
 }
 
 public enum QueueScripts {
-    public static let enqueueJob = QueueScript("enqueueJob", PackageResources.enqueueJob_lua,
-                                               keys: ["ready", "delayed", "job", "dedup", "stats"])
+    public static let enqueueJobs = QueueScript("enqueueJobs", PackageResources.enqueueJobs_lua,
+                                                keys: ["ready", "delayed", "stats"])
     public static let claimJobs = QueueScript("claimJobs", PackageResources.claimJobs_lua,
                                               keys: ["ready", "active", "stats"])
     public static let completeJobs = QueueScript("completeJobs", PackageResources.completeJobs_lua,
@@ -32,6 +32,6 @@ public enum QueueScripts {
     public static let deleteDead = QueueScript("deleteDead", PackageResources.deleteDead_lua,
                                                keys: ["dead", "job"])
 
-    public static let all = [enqueueJob, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
+    public static let all = [enqueueJobs, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
                              requeueJobs, retryDead, deleteDead]
 }

@@ -64,7 +64,7 @@ import TestSupport
 
     @Test func aKilledWorkersJobsAreRecoveredByAnother() async throws {
         let sleep = try policy("sleep")
-        let ids = try await jobs.enqueue(batch: (0..<6).map { _ in .init(type: "sleep", payload: #"{"ms": 1500}"#, policy: sleep) })
+        let ids = try await jobs.enqueue(batch: (0..<6).map { _ in .init(type: "sleep", payload: #"{"ms": 3000}"#, policy: sleep) })
         let victim = try worker("victim", concurrency: 6)
         try await waitFor("the victim to hold all six") { try await stats().active == 6 }
         victim.stop(signal: SIGKILL)
@@ -83,7 +83,7 @@ import TestSupport
 
     @Test func aPausedWorkerThatWasReapedCannotAckItsStaleJob() async throws {
         let sleep = try policy("sleep")
-        let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 1200}"#, policy: sleep)).id
+        let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 3000}"#, policy: sleep)).id
         let paused = try worker("paused", concurrency: 1)
         try await waitFor("the job to start") { try await stats().active == 1 }
         paused.signal(SIGSTOP)
@@ -103,7 +103,7 @@ import TestSupport
 
     @Test func sigtermLetsInFlightJobsFinishAndExitsZero() async throws {
         let sleep = try policy("sleep")
-        _ = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "sleep", payload: #"{"ms": 700}"#, policy: sleep) })
+        _ = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "sleep", payload: #"{"ms": 3000}"#, policy: sleep) })
         let process = try worker("drain", concurrency: 3)
         try await waitFor("three running") { try await stats().active == 3 }
         process.signal(SIGTERM)

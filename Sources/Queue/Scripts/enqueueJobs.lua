@@ -1,0 +1,63 @@
+-- enqueueJobs: create a batch of jobs; each becomes ready, or delayed until its run-at time,
+-- unless a job with the same dedup key was enqueued inside its dedup window. One call per batch:
+-- a script's per-call cost is paid once for the whole batch.
+--
+-- KEYS[1] ready    list    jobs ready to run (consumers take from the right)
+-- KEYS[2] delayed  zset    scheduled jobs, score = run-at (ms, Redis clock)
+-- KEYS[3] stats    hash    queue counters
+-- ARGV[1] key prefix of the queue ("redial:{q}:"); job hashes are <prefix>job:<id>, dedup
+--         keys <prefix>dedup:<key>, all in the queue's hash slot
+-- ARGV[2..] 9 entries per job:
+--   id, type, payload (JSON), max attempts, delay (ms; 0 = ready now),
+--   priority ("high": front of the line, or "normal"), dedup key ("" = none),
+--   dedup window (ms), attempt timeout (ms, from the type's policy at enqueue)
+--
+-- Returns, per job in order: its id and 1 when created, or the earlier job's id and 0 for a
+-- duplicate inside the window (a flat array: id, flag, id, flag, …).
+-- Invariant: a job id is in exactly one of ready / delayed / an active list / dead.
+local ready, delayed, stats = KEYS[1], KEYS[2], KEYS[3]
+local prefix = ARGV[1]
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out, created = {}, 0
+
+for i = 2, #ARGV, 9 do
+  local id, jobType, payload, maxAttempts = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local delay, priority, dedupKey = tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6]
+  local dedupWindow, timeout = ARGV[i + 7], ARGV[i + 8]
+  local existing = false
+  if dedupKey ~= '' then
+    local dedup = prefix .. 'dedup:' .. dedupKey
+    existing = redis.call('GET', dedup)
+    if not existing then redis.call('SET', dedup, id, 'PX', dedupWindow) end
+  end
+  if existing then
+    out[#out + 1] = existing
+    out[#out + 1] = 0
+  else
+    local job = prefix .. 'job:' .. id
+    local state = 'ready'
+    if delay > 0 then state = 'delayed' end
+    -- Only what differs from the defaults is stored (no id or queue: the key holds both;
+    -- run-at, priority and dedup key only when set): memory per waiting job is a figure we
+    -- answer for.
+    redis.call('HSET', job, 'type', jobType, 'payload', payload, 'attempt', 0, 'max_attempts', maxAttempts,
+      'state', state, 'enqueued_at', now, 'timeout_ms', timeout)
+    if delay > 0 then
+      redis.call('HSET', job, 'run_at', now + delay)
+      redis.call('ZADD', delayed, now + delay, id)
+    elseif priority == 'high' then
+      redis.call('RPUSH', ready, id)
+    else
+      redis.call('LPUSH', ready, id)
+    end
+    if priority == 'high' then redis.call('HSET', job, 'priority', priority) end
+    if dedupKey ~= '' then redis.call('HSET', job, 'dedup_key', dedupKey) end
+    created = created + 1
+    out[#out + 1] = id
+    out[#out + 1] = 1
+  end
+end
+if created > 0 then redis.call('HINCRBY', stats, 'enqueued', created) end
+return out
