@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C libraries, reached only through the client modules right above them.
@@ -66,15 +69,38 @@ let package = Package(
         ),
         .target(
             name: "Domain",
-            dependencies: ["PostgresClient"],
+            dependencies: [
+                "PostgresClient", "Queue", "CryptoPrimitives",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             resources: [.embedInCode("Migrations")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "API",
+            dependencies: [
+                "Domain", "Queue", "RedisClient", "PostgresClient", "Settings",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            resources: [
+                .embedInCode("Scripts/checkIntakeLimits.lua"),
+                .embedInCode("Widget/widget.js"),
+                .embedInCode("Widget/demo.html"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "RedisClient", "PostgresClient",
+                "Settings", "Queue", "Jobs", "Domain", "API", "RedisClient", "PostgresClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -94,7 +120,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .target(name: "TestSupport", dependencies: ["RedisClient", "PostgresClient"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["RedisClient", "PostgresClient", "HTTPClient"], path: "Tests/TestSupport",
                 swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "Domain", "TestSupport"],
@@ -103,6 +129,11 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strict),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient"], swiftSettings: strict),
+        .testTarget(name: "APITests", dependencies: ["Domain", "HTTPClient", "PostgresClient", "TestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "DomainTests", dependencies: [
+            "Domain", "Queue", "PostgresClient", "RedisClient", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "TestSupport"],
                     swiftSettings: strict),
     ],

@@ -5,6 +5,7 @@ public enum Schema {
     public static func migrations() throws(PostgresError) -> [Migration] {
         try Migration.parse(files: [
             ("0001_effects.sql", String(decoding: PackageResources._001_effects_sql, as: UTF8.self)),
+            ("0002_callbacks.sql", String(decoding: PackageResources._002_callbacks_sql, as: UTF8.self)),
         ])
     }
 }

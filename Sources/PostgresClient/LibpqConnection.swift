@@ -43,9 +43,18 @@ final class LibpqConnection {
 
     /// Runs one parameterised statement; text-format parameters and results.
     func execute(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> [PostgresRow] {
-        let result = withCStrings(parameters) { pointers in
+        try check(withCStrings(parameters) { pointers in
             PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
-        }
+        })
+    }
+
+    /// Runs a script of several statements without parameters (migrations): the simple query
+    /// protocol, which PQexecParams refuses for more than one statement.
+    func executeScript(_ sql: String) throws(PostgresError) {
+        _ = try check(PQexec(connection, sql))
+    }
+
+    private func check(_ result: OpaquePointer?) throws(PostgresError) -> [PostgresRow] {
         guard let result else {
             throw PostgresError(.connectionLost, Self.errorMessage(connection))
         }

@@ -56,7 +56,7 @@ public enum Migrator {
                 let done = try await connection.query(
                     "SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version])
                 guard done.isEmpty else { return false }
-                try await connection.query(migration.sql)
+                try await connection.executeScript(migration.sql)
                 try await connection.query(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
                 return true

@@ -34,6 +34,18 @@ public actor PostgresConnection {
         }
     }
 
+    /// Runs several statements without parameters, as one string (a migration file). Never for
+    /// text that contains input: that goes through `query` and its parameters.
+    public func executeScript(_ sql: String) throws(PostgresError) {
+        let connection = try usableConnection()
+        do {
+            try connection.executeScript(sql)
+        } catch {
+            if error.code == .connectionLost { self.connection = nil }
+            throw error
+        }
+    }
+
     public func close() {
         connection = nil
     }

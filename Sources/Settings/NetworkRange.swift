@@ -38,7 +38,7 @@ public struct NetworkRange: Sendable, Hashable, CustomStringConvertible {
         return "\(text)/\(prefixLength)"
     }
 
-    static func parseAddress(_ text: some StringProtocol) -> [UInt8]? {
+    public static func parseAddress(_ text: some StringProtocol) -> [UInt8]? {
         if text.contains(":") { return parseIPv6(text) }
         let octets = text.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4 else { return nil }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import Logging
+import Metrics
+import Prometheus
+import Queue
 import RedisClient
 import Settings
 
@@ -27,6 +31,22 @@ enum Environment {
             return handler
         }
         return Logger(label: "redial")
+    }
+
+    /// Metrics go to a Prometheus registry that `GET /metrics` renders.
+    static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    /// The job catalog, validated, or an exit naming the bad file.
+    static func catalog() -> [JobDefinition] {
+        do {
+            return try Catalog.load()
+        } catch {
+            fail("job catalog: \(error)", code: 78)
+        }
     }
 
     /// Prints `redial: message` to stderr and exits with `code`.

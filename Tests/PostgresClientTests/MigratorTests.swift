@@ -7,7 +7,7 @@ import TestSupport
 @Suite struct MigratorTests {
     let migrations = [
         Migration(version: 1, name: "a", sql: "CREATE TABLE a (id int)"),
-        Migration(version: 2, name: "b", sql: "CREATE TABLE b (id int)"),
+        Migration(version: 2, name: "b", sql: "CREATE TABLE b (id int); CREATE INDEX b_id ON b (id);"),
     ]
 
     @Test func appliesPendingMigrationsOnceInOrder() async throws {

@@ -1,0 +1,93 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresClient
+import Prometheus
+import RedisClient
+import Settings
+
+/// The HTTP API (`redial serve`): callback intake for the widget, health, metrics, the widget
+/// script and its demo page.
+public struct APIServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// Peers whose `X-Forwarded-For` names the real client.
+        public var trustedProxies: [NetworkRange]
+        /// E.164 prefixes never called back (premium-rate and high-risk ranges).
+        public var deniedPrefixes: [String]
+
+        /// International premium and satellite ranges that toll fraud favours: global networks
+        /// (+881 satellite, +882/+883 international networks), Inmarsat (+870), international
+        /// premium rate (+979), North American premium (+1900, +1976). Extend per deployment.
+        public static let defaultDeniedPrefixes = ["+870", "+881", "+882", "+883", "+979", "+1900", "+1976"]
+
+        public init(host: String, port: Int, trustedProxies: [NetworkRange], deniedPrefixes: [String] = defaultDeniedPrefixes) {
+            self.host = host
+            self.port = port
+            self.trustedProxies = trustedProxies
+            self.deniedPrefixes = deniedPrefixes
+        }
+    }
+
+    let configuration: Configuration
+    let database: PostgresPool
+    let redis: RedisPool
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+
+    public init(configuration: Configuration, database: PostgresPool, redis: RedisPool,
+                registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.redis = redis
+        self.registry = registry
+        self.logger = logger
+    }
+
+    public func application() -> some ApplicationProtocol {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: CORSMiddleware(
+            allowOrigin: .all,
+            allowHeaders: [.contentType, CallbackRoutes.siteKey, CallbackRoutes.idempotencyKey],
+            allowMethods: [.get, .post, .options],
+            maxAge: .seconds(3600)))
+        CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database),
+                       limiter: IntakeLimiter(redis: redis), trustedProxies: configuration.trustedProxies,
+                       deniedPrefixes: configuration.deniedPrefixes).add(to: router)
+        addOperations(to: router)
+        addWidget(to: router)
+        return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                                serverName: "redial"), logger: logger)
+    }
+
+    private func addOperations(to router: Router<APIContext>) {
+        router.get("/healthz") { _, _ in try CallbackRoutes.json(.ok, ["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            var checks: [String: String] = [:]
+            do { try await redis.send("PING"); checks["redis"] = "ok" } catch { checks["redis"] = "\(error)" }
+            do { try await database.query("SELECT 1"); checks["postgres"] = "ok" } catch { checks["postgres"] = "\(error)" }
+            let ready = checks.values.allSatisfy { $0 == "ok" }
+            return try CallbackRoutes.json(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not_ready"].merging(checks) { a, _ in a })
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+    }
+
+    private func addWidget(to router: Router<APIContext>) {
+        router.get("/widget.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "max-age=300"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.widget_js)))
+        }
+        router.get("/demo") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.demo_html)))
+        }
+    }
+}

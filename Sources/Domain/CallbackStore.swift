@@ -1,0 +1,116 @@
+import Foundation
+import PostgresClient
+
+/// Callbacks in PostgreSQL. Intake writes the callback and its outbox row in one transaction:
+/// once `create` returns, the callback will be dialled even if Redis is down right now.
+public struct CallbackStore: Sendable {
+    public let database: PostgresPool
+
+    public init(database: PostgresPool) { self.database = database }
+
+    public struct NewCallback: Sendable {
+        public var phone: PhoneNumber
+        public var name: String?
+        public var pageURL: String?
+        public var callAt: Date?
+        public var idempotencyKey: String?
+        public var clientAddress: String?
+
+        public init(phone: PhoneNumber, name: String? = nil, pageURL: String? = nil, callAt: Date? = nil,
+                    idempotencyKey: String? = nil, clientAddress: String? = nil) {
+            self.phone = phone
+            self.name = name
+            self.pageURL = pageURL
+            self.callAt = callAt
+            self.idempotencyKey = idempotencyKey
+            self.clientAddress = clientAddress
+        }
+    }
+
+    public enum Created: Sendable, Equatable {
+        /// A new callback; its `callback.dial` job is in the outbox.
+        case created(id: String, status: CallbackStatus)
+        /// The same Idempotency-Key, or the same phone while its callback is active: that one.
+        case existing(id: String, status: CallbackStatus)
+    }
+
+    /// The callback this request would repeat (same Idempotency-Key, or same phone while
+    /// active), if there is one. Checked before limits, so a replay is never rate-limited.
+    public func existing(siteID: String, phone: PhoneNumber, idempotencyKey: String?) async throws -> Created? {
+        let rows = try await database.query("""
+            SELECT id::text AS id, status FROM callbacks
+            WHERE site_id = $1::uuid AND ((idempotency_key IS NOT NULL AND idempotency_key = $2)
+               OR (phone = $3 AND status IN ('queued', 'scheduled', 'dialing', 'retry_wait')))
+            ORDER BY (idempotency_key IS NOT DISTINCT FROM $2) DESC LIMIT 1
+            """, [siteID, idempotencyKey, phone.e164])
+        return try rows.first.map { .existing(id: try $0.decode("id"), status: CallbackStatus(rawValue: try $0.decode("status")) ?? .queued) }
+    }
+
+    public func create(siteID: String, _ new: NewCallback, now: Date = Date()) async throws -> Created {
+        let scheduled = new.callAt.map { $0 > now.addingTimeInterval(1) } ?? false
+        let status: CallbackStatus = scheduled ? .scheduled : .queued
+        do {
+            return try await database.transaction { connection in
+                let id = try await connection.query("""
+                    INSERT INTO callbacks (site_id, phone, name, page_url, call_at, status, idempotency_key, client_address)
+                    VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8) RETURNING id::text AS id
+                    """, [siteID, new.phone.e164, new.name, new.pageURL, new.callAt.map(Timestamp.text), status.rawValue,
+                          new.idempotencyKey, new.clientAddress])[0].decode("id", as: String.self)
+                try await connection.query("""
+                    INSERT INTO outbox (callback_id, job_type, payload, run_at)
+                    VALUES ($1::uuid, 'callback.dial', jsonb_build_object('callback_id', $1::text), $2::timestamptz)
+                    """, [id, scheduled ? new.callAt.map(Timestamp.text) : nil])
+                return .created(id: id, status: status)
+            }
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            // A concurrent request for the same key or phone won the race: answer with its callback.
+            if let existing = try await existing(siteID: siteID, phone: new.phone, idempotencyKey: new.idempotencyKey) {
+                return existing
+            }
+            throw error
+        }
+    }
+
+    public func find(id: String, siteID: String) async throws -> (Callback, [Attempt])? {
+        guard UUIDText.isValid(id) else { return nil }
+        let rows = try await database.query("""
+            SELECT id::text AS id, site_id::text AS site_id, phone, name, page_url, \(Timestamp.select("call_at")),
+                   status, reason, \(Timestamp.select("created_at"))
+            FROM callbacks WHERE id = $1::uuid AND site_id = $2::uuid
+            """, [id, siteID])
+        guard let row = rows.first else { return nil }
+        let callback = Callback(
+            id: try row.decode("id"), siteID: try row.decode("site_id"), phone: try row.decode("phone"),
+            name: try row.decodeIfPresent("name"), pageURL: try row.decodeIfPresent("page_url"),
+            callAt: try row.decodeIfPresent("call_at", as: Double.self).map(Date.init(timeIntervalSince1970:)),
+            status: CallbackStatus(rawValue: try row.decode("status")) ?? .queued, reason: try row.decodeIfPresent("reason"),
+            createdAt: Date(timeIntervalSince1970: try row.decode("created_at", as: Double.self)))
+        let attempts = try await database.query("""
+            SELECT n, outcome, \(Timestamp.select("started_at")), \(Timestamp.select("ended_at"))
+            FROM attempts WHERE callback_id = $1::uuid ORDER BY n
+            """, [id]).map { row in
+            Attempt(n: try row.decode("n"), outcome: try row.decodeIfPresent("outcome"),
+                    startedAt: Date(timeIntervalSince1970: try row.decode("started_at", as: Double.self)),
+                    endedAt: try row.decodeIfPresent("ended_at", as: Double.self).map(Date.init(timeIntervalSince1970:)))
+        }
+        return (callback, attempts)
+    }
+}
+
+/// Timestamps cross the wire as epoch seconds (exact, zone-free) or RFC 3339 text.
+enum Timestamp {
+    static func select(_ column: String) -> String { "extract(epoch FROM \(column))::float8 AS \(column)" }
+
+    static func text(_ date: Date) -> String {
+        ISO8601DateFormatter.withFractions.string(from: date)
+    }
+}
+
+extension ISO8601DateFormatter {
+    nonisolated(unsafe) static let withFractions: ISO8601DateFormatter = {
+        // nonisolated(unsafe): configured once here, then only read; formatting is thread-safe.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import PostgresClient
+import Queue
+import ServiceLifecycle
+
+/// Moves outbox rows into the queue. An accepted callback is in PostgreSQL with its outbox row
+/// before the API answers 202; this relay makes the job. Crash windows: rows are locked
+/// (`FOR UPDATE SKIP LOCKED`, so several relays share the work), enqueued, then marked relayed
+/// in the same transaction. Dying after the enqueue but before the commit enqueues again on the
+/// next pass, and the job's dedup key (`<type>:<callback id>`) turns that into the same job.
+/// Redis down: the transaction rolls back and the rows wait for the next pass.
+public final class OutboxRelay: Service, Sendable {
+    private let database: PostgresPool
+    private let jobs: JobQueue
+    private let policies: [String: JobPolicy]
+    private let logger: Logger
+    private let interval: Duration
+
+    /// - Parameter policies: job policy by type (from the catalog), for the job types the outbox holds.
+    public init(database: PostgresPool, jobs: JobQueue, policies: [String: JobPolicy], logger: Logger,
+                interval: Duration = .milliseconds(100)) {
+        self.database = database
+        self.jobs = jobs
+        self.policies = policies
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let moved = try await relayOnce()
+                failures = 0
+                if moved == 0 { try? await Task.sleep(for: interval) }
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 50 == 0 { logger.warning("outbox relay: \(error); will retry") }
+                try? await Task.sleep(for: min(interval * (1 << min(failures, 5)), .seconds(2)))
+            }
+        }
+    }
+
+    /// One pass of up to 500 rows; returns how many were relayed.
+    @discardableResult
+    public func relayOnce() async throws -> Int {
+        try await database.transaction { connection in
+            let rows = try await connection.query("""
+                SELECT id, callback_id::text AS callback_id, job_type, payload::text AS payload,
+                       extract(epoch FROM run_at - now())::float8 AS delay
+                FROM outbox WHERE relayed_at IS NULL ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED
+                """)
+            guard !rows.isEmpty else { return 0 }
+            var requests: [JobQueue.Request] = []
+            var ids: [Int64] = []
+            for row in rows {
+                let type: String = try row.decode("job_type")
+                guard let policy = policies[type] else {
+                    throw DomainError(.invalid, "outbox row \(try row.decode("id", as: Int64.self)) holds job type '\(type)', which the catalog does not declare")
+                }
+                let delay = max(0, try row.decodeIfPresent("delay", as: Double.self) ?? 0)
+                requests.append(JobQueue.Request(
+                    type: type, payload: try row.decode("payload"), policy: policy,
+                    delay: .milliseconds(Int64(delay * 1000)), dedupKey: "\(type):\(try row.decode("callback_id", as: String.self))"))
+                ids.append(try row.decode("id"))
+            }
+            _ = try await jobs.enqueue(batch: requests)
+            try await connection.query("UPDATE outbox SET relayed_at = now() WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint))",
+                                       [try JSONText.encode(ids)])
+            return rows.count
+        }
+    }
+}

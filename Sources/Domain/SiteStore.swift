@@ -1,0 +1,138 @@
+import CryptoPrimitives
+import Foundation
+import PostgresClient
+
+/// Sites in PostgreSQL. A site key is shown once, at creation; only its SHA-256 is stored.
+public struct SiteStore: Sendable {
+    public let database: PostgresPool
+
+    public init(database: PostgresPool) { self.database = database }
+
+    public struct NewSite: Sendable {
+        public var name: String
+        public var managers: [String]
+        public var timeZone = "UTC"
+        public var hours = WorkingHours.always
+        public var balanceMinutes = 0
+        public var email: String?
+        public var language = "en"
+        public var defaultCountryCode: String?
+        public var servedCountryCodes: [String] = []
+        public var limits: [String: Int] = [:]
+
+        public init(name: String, managers: [String]) {
+            self.name = name
+            self.managers = managers
+        }
+    }
+
+    /// Creates a site; returns it with its site key (the only time the key is seen).
+    public func create(_ new: NewSite) async throws -> (site: Site, key: String) {
+        let name = new.name.trimmingWhitespace
+        guard (1...200).contains(name.count) else { throw DomainError(.invalid, "name: expected 1-200 characters", field: "name") }
+        guard !new.managers.isEmpty, new.managers.count <= 10 else {
+            throw DomainError(.invalid, "manager: expected 1-10 manager phones", field: "manager")
+        }
+        let managers = try new.managers.map { text throws(DomainError) in
+            do {
+                return try PhoneNumber(parsing: text, defaultCountryCode: new.defaultCountryCode).e164
+            } catch {
+                throw DomainError(.invalid, "manager '\(text)' \(error)", field: "manager")
+            }
+        }
+        guard TimeZone(identifier: new.timeZone) != nil else {
+            throw DomainError(.invalid, "timezone: expected an IANA zone such as Europe/Moscow, got '\(new.timeZone)'", field: "timezone")
+        }
+        guard ["en", "ru"].contains(new.language) else {
+            throw DomainError(.invalid, "language: expected ru or en, got '\(new.language)'", field: "language")
+        }
+        guard (0...10_000_000).contains(new.balanceMinutes) else {
+            throw DomainError(.invalid, "balance-minutes: expected 0-10000000, got \(new.balanceMinutes)", field: "balance-minutes")
+        }
+        if let email = new.email, !Self.looksLikeEmail(email) {
+            throw DomainError(.invalid, "email: expected an address like owner@example.com, got '\(email)'", field: "email")
+        }
+        for code in new.servedCountryCodes + [new.defaultCountryCode].compactMap({ $0 }) {
+            guard (1...3).contains(code.count), code.allSatisfy(\.isNumber), code.first != "0" else {
+                throw DomainError(.invalid, "country code: expected 1-3 digits, got '\(code)'", field: "country")
+            }
+        }
+        _ = try IntakeLimits(overrides: new.limits)
+        let key = "sk_" + (try SecureRandom.token(byteCount: 24))
+        let rows = try await database.query("""
+            INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
+                               default_country_code, served_country_codes, limits)
+            VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::jsonb, $6, $7, $8, $9,
+                    ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb)
+            RETURNING \(Self.columns)
+            """, [name, Self.hash(key), try JSONText.encode(managers), new.timeZone, try JSONText.encode(new.hours),
+                  new.balanceMinutes, new.email, new.language, new.defaultCountryCode,
+                  try JSONText.encode(new.servedCountryCodes), try JSONText.encode(new.limits)])
+        return (try Self.site(rows[0]), key)
+    }
+
+    /// The active site a key belongs to, or nil.
+    public func find(key: String) async throws -> Site? {
+        guard key.hasPrefix("sk_"), key.utf8.count < 100 else { return nil }
+        let rows = try await database.query("SELECT \(Self.columns) FROM sites WHERE key_hash = $1 AND active", [Self.hash(key)])
+        return try rows.first.map(Self.site)
+    }
+
+    public func find(id: String) async throws -> Site? {
+        guard UUIDText.isValid(id) else { return nil }
+        return try await database.query("SELECT \(Self.columns) FROM sites WHERE id = $1::uuid", [id]).first.map(Self.site)
+    }
+
+    public func list() async throws -> [Site] {
+        try await database.query("SELECT \(Self.columns) FROM sites ORDER BY created_at").map(Self.site)
+    }
+
+    static func hash(_ key: String) -> String { SHA256.hash(Array(key.utf8)).hexString }
+
+    static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace)
+            && text.utf8.count <= 254
+    }
+
+    static let columns = """
+        id::text AS id, name, array_to_json(managers)::text AS managers, timezone, hours::text AS hours,
+        balance_minutes, email, language, default_country_code,
+        array_to_json(served_country_codes)::text AS served, limits::text AS limits, active
+        """
+
+    static func site(_ row: PostgresRow) throws -> Site {
+        let zone = try row.decode("timezone", as: String.self)
+        return Site(
+            id: try row.decode("id"), name: try row.decode("name"),
+            managers: try JSONText.decode([String].self, row.decode("managers")),
+            timeZone: TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!,
+            hours: try JSONText.decode(WorkingHours.self, row.decode("hours")),
+            balanceMinutes: try row.decode("balance_minutes"), email: try row.decodeIfPresent("email"),
+            language: try row.decode("language"), defaultCountryCode: try row.decodeIfPresent("default_country_code"),
+            servedCountryCodes: try JSONText.decode([String].self, row.decode("served")),
+            limits: try IntakeLimits(overrides: JSONText.decode([String: Int].self, row.decode("limits"))),
+            active: try row.decode("active"))
+    }
+}
+
+/// JSON in and out of text columns and parameters.
+enum JSONText {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
+
+enum UUIDText {
+    /// 8-4-4-4-12 hex digits: checked before a query so a malformed id is a 404, not a SQL error.
+    static func isValid(_ text: String) -> Bool {
+        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
+        return groups.map(\.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Domain
+import Jobs
+import Logging
+import PostgresClient
+import Queue
+import RedisClient
+import ServiceLifecycle
+import Settings
+import UnixSignals
+
+struct Relay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move accepted callbacks from the PostgreSQL outbox into the queue (safe to run several).")
+
+    func run() async throws {
+        let settings = try Environment.settings()
+        let logger = Environment.bootstrapLogging()
+        let definitions = Environment.catalog()
+        let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 2))
+        let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 2))
+        let relay = OutboxRelay(
+            database: database, jobs: JobQueue(redis: redis, timeScale: settings.timeScale),
+            policies: Dictionary(definitions.map { ($0.type, $0.policy) }, uniquingKeysWith: { a, _ in a }), logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("outbox relay started")
+        try await group.run()
+        await redis.close()
+        await database.close()
+    }
+}

@@ -1,0 +1,32 @@
+import API
+import ArgumentParser
+import Logging
+import Metrics
+import PostgresClient
+import Prometheus
+import RedisClient
+import ServiceLifecycle
+import Settings
+import UnixSignals
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API: callback intake, health, metrics, the widget and its demo page.")
+
+    func run() async throws {
+        let settings = try Environment.settings()
+        let logger = Environment.bootstrapLogging()
+        let registry = Environment.bootstrapMetrics()
+        let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 8))
+        let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 8))
+        let server = APIServer(
+            configuration: .init(host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies),
+            database: database, redis: redis, registry: registry, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: server.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("API listening on http://\(settings.httpHost):\(settings.httpPort)")
+        try await group.run()
+        await redis.close()
+        await database.close()
+    }
+}

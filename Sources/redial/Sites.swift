@@ -1,0 +1,95 @@
+import ArgumentParser
+import Domain
+import Foundation
+import PostgresClient
+import Settings
+
+struct Sites: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create and list customer sites.",
+                                                    subcommands: [Add.self, List.self])
+
+    static func withStore<T>(_ body: (SiteStore) async throws -> T) async throws -> T {
+        let settings = try Environment.settings()
+        let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
+        do {
+            let result = try await body(SiteStore(database: database))
+            await database.close()
+            return result
+        } catch let error as DomainError {
+            await database.close()
+            Environment.fail(error.message, code: 65)
+        } catch {
+            await database.close()
+            Environment.fail("\(error)")
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a site; prints its id and site key (shown only now).")
+
+        @Option(help: "Site name.") var name: String
+        @Option(help: "Manager phone, E.164; repeat for several, rung in order.") var manager: [String]
+        @Option(help: "IANA time zone of the site's working hours.") var timezone = "UTC"
+        @Option(help: "Working hours HH:MM-HH:MM (every day unless --days).") var hours: String?
+        @Option(help: "ISO weekdays the hours apply to, e.g. 1-5 or 1,2,3 (1 = Monday).") var days: String?
+        @Option(help: "Call minutes the site may spend.") var balanceMinutes = 0
+        @Option(help: "Where owner and manager emails go.") var email: String?
+        @Option(help: "Language of messages: ru or en.") var language = "en"
+        @Option(help: "Calling code for numbers typed without one (7: 8 (916) … is accepted).") var defaultCountry: String?
+        @Option(help: "Comma-separated calling codes the site serves (default: all not denied).") var serves: String?
+        @Flag(help: "Print {\"id\", \"site_key\"} as JSON.") var json = false
+
+        func run() async throws {
+            var new = SiteStore.NewSite(name: name, managers: manager)
+            new.timeZone = timezone
+            new.balanceMinutes = balanceMinutes
+            new.email = email
+            new.language = language
+            new.defaultCountryCode = defaultCountry
+            new.servedCountryCodes = serves.map { $0.split(separator: ",").map(String.init) } ?? []
+            do {
+                if let hours { new.hours = try WorkingHours(parsing: hours, days: try Self.parseDays(days)) }
+            } catch {
+                Environment.fail(error.message, code: 64)
+            }
+            let (site, key) = try await withStore { try await $0.create(new) }
+            if json {
+                print(#"{"id": "\#(site.id)", "site_key": "\#(key)"}"#)
+            } else {
+                print("site \(site.id) created; its key (shown only now): \(key)")
+            }
+        }
+
+        static func parseDays(_ text: String?) throws(DomainError) -> [Int] {
+            guard let text else { return Array(1...7) }
+            var days: [Int] = []
+            for part in text.split(separator: ",") {
+                let bounds = part.split(separator: "-").map { Int($0) }
+                switch bounds.count {
+                case 1 where bounds[0] != nil: days.append(bounds[0]!)
+                case 2 where bounds[0] != nil && bounds[1] != nil && bounds[0]! <= bounds[1]!: days += Array(bounds[0]!...bounds[1]!)
+                default: throw DomainError(.invalid, "days: expected e.g. 1-5 or 1,3,5, got '\(text)'", field: "days")
+                }
+            }
+            return days
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sites.")
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let sites = try await withStore { try await $0.list() }
+            if json {
+                let rows = sites.map { ["id": $0.id, "name": $0.name, "timezone": $0.timeZone.identifier,
+                                        "balance_minutes": String($0.balanceMinutes), "managers": $0.managers.joined(separator: ",")] }
+                print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
+            for site in sites {
+                print("\(site.id)  \(site.name)  \(site.timeZone.identifier)  \(site.balanceMinutes) min  \(site.managers.joined(separator: ", "))\(site.active ? "" : "  (inactive)")")
+            }
+        }
+    }
+}

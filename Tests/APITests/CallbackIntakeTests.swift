@@ -1,0 +1,230 @@
+import Domain
+import Foundation
+import HTTPClient
+import PostgresClient
+import Testing
+import TestSupport
+
+/// Black-box tests of `POST/GET /v1/callbacks` against a real `redial serve`, PostgreSQL and Redis.
+@Suite(.serialized) struct CallbackIntakeTests {
+    let api: APIProcess
+    let database: PostgresPool
+    let client = HTTPClient()
+
+    init() async throws {
+        database = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, poolSize: 2))
+        try await Migrator.migrate(database, Schema.migrations())
+        api = try await APIProcess()
+    }
+
+    func site(balance: Int = 100, configure: (inout SiteStore.NewSite) -> Void = { _ in }) async throws -> String {
+        var new = SiteStore.NewSite(name: TestServices.uniqueName("site"), managers: ["+79160000001"])
+        new.balanceMinutes = balance
+        new.defaultCountryCode = "7"
+        configure(&new)
+        return try await SiteStore(database: database).create(new).key
+    }
+
+    func post(_ key: String?, _ body: String, contentType: String? = "application/json",
+              headers: [(String, String)] = []) async throws -> HTTPResponse {
+        var all = headers
+        if let key { all.append(("X-Site-Key", key)) }
+        if let contentType { all.append(("Content-Type", contentType)) }
+        return try await client.send(HTTPRequest(method: "POST", url: api.base + "/v1/callbacks", headers: all, body: Array(body.utf8)))
+    }
+
+    func error(_ response: HTTPResponse) throws -> (code: String, field: String?) {
+        let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let error = object?["error"] as? [String: Any]
+        return (error?["code"] as? String ?? "", error?["field"] as? String)
+    }
+
+    func id(_ response: HTTPResponse) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        return object?["id"] as? String ?? ""
+    }
+
+    @Test func acceptsAValidRequestAndWritesTheCallbackAndItsOutboxRow() async throws {
+        let key = try await site()
+        let response = try await post(key, #"{"phone": "8 (916) 123-45-67", "name": "Анна", "page_url": "https://shop.example/x"}"#)
+        #expect(response.status == 202)
+        let callback = try id(response)
+        let rows = try await database.query("""
+            SELECT c.phone, c.name, c.status, o.job_type FROM callbacks c JOIN outbox o ON o.callback_id = c.id WHERE c.id = $1::uuid
+            """, [callback])
+        #expect(rows.count == 1)
+        #expect(try rows[0].decode("phone", as: String.self) == "+79161234567")
+        #expect(try rows[0].decode("name", as: String.self) == "Анна")
+        #expect(try rows[0].decode("job_type", as: String.self) == "callback.dial")
+
+        let shown = try await client.send(HTTPRequest(url: api.base + "/v1/callbacks/\(callback)", headers: [("X-Site-Key", key)]))
+        #expect(shown.status == 200)
+        let object = try JSONSerialization.jsonObject(with: Data(shown.body)) as? [String: Any]
+        #expect(object?["status"] as? String == "queued")
+        #expect((object?["attempts"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test func everyErrorStatusWithItsBody() async throws {
+        let key = try await site()
+        let broke = try await site(balance: 0)
+        let cases: [(HTTPResponse, Int, String, String?)] = [
+            (try await post(nil, #"{"phone": "+79161234567"}"#), 401, "missing_site_key", nil),
+            (try await post("sk_unknown", #"{"phone": "+79161234567"}"#), 401, "unknown_site_key", nil),
+            (try await post(key, "{\"phone\": \"" + String(repeating: "1", count: 17_000) + "\"}"), 413, "body_too_large", nil),
+            (try await post(key, #"{"phone": "+79161234567"}"#, contentType: "text/plain"), 415, "unsupported_media_type", nil),
+            (try await post(key, #"{"phone": "+79161234567"}"#, contentType: nil), 415, "unsupported_media_type", nil),
+            (try await post(key, #"{"phone": "+7916"#), 400, "malformed_json", nil),
+            (try await post(key, "[1, 2]"), 400, "malformed_json", nil),
+            (try await post(key, #"{"name": "no phone"}"#), 400, "invalid_phone", "phone"),
+            (try await post(key, #"{"phone": 79161234567}"#), 400, "invalid_phone", "phone"),
+            (try await post(key, #"{"phone": "+7 916"}"#), 400, "invalid_phone", "phone"),
+            (try await post(key, #"{"phone": "+79161234567", "call_at": "tomorrow"}"#), 400, "invalid_request", "call_at"),
+            (try await post(key, #"{"phone": "+79161234567", "page_url": "javascript:alert(1)"}"#), 400, "invalid_request", "page_url"),
+            (try await post(key, #"{"phone": "+88212345678"}"#), 400, "number_not_allowed", "phone"),
+            (try await post(broke, #"{"phone": "+79161234567"}"#), 402, "no_balance", nil),
+        ]
+        for (response, status, code, field) in cases {
+            #expect(response.status == status, "\(code): \(response.text)")
+            #expect(response.header("content-type")?.hasPrefix("application/json") == true)
+            let (got, gotField) = try error(response)
+            #expect(got == code, "\(response.text)")
+            #expect(gotField == field)
+        }
+        let unknown = try await client.send(HTTPRequest(url: api.base + "/v1/callbacks/00000000-0000-0000-0000-000000000000",
+                                                        headers: [("X-Site-Key", key)]))
+        #expect(unknown.status == 404)
+        #expect(try error(unknown).code == "not_found")
+    }
+
+    @Test func aMalformedRequestIsNeverAnswered429() async throws {
+        let key = try await site { $0.limits = ["site_per_minute": 1] }
+        #expect(try await post(key, #"{"phone": "+79161112233"}"#).status == 202)
+        #expect(try await post(key, #"{"phone": "+79161112244"}"#).status == 429)
+        // The limit is exhausted, yet a malformed request is told what is wrong with it.
+        #expect(try await post(key, #"{"phone": "nope"}"#).status == 400)
+        #expect(try await post(key, "{", contentType: "application/json").status == 400)
+        #expect(try await post(key, "{}", contentType: "text/html").status == 415)
+    }
+
+    @Test func idempotencyKeyReplaysAndOneActiveCallbackPerPhone() async throws {
+        let key = try await site()
+        let first = try await post(key, #"{"phone": "+79162223344"}"#, headers: [("Idempotency-Key", "abc-1")])
+        let replay = try await post(key, #"{"phone": "+79162223344"}"#, headers: [("Idempotency-Key", "abc-1")])
+        let samePhone = try await post(key, #"{"phone": "8 916 222 33 44"}"#)
+        #expect(first.status == 202)
+        #expect(replay.status == 200 && samePhone.status == 200)
+        #expect(try id(replay) == id(first) && id(samePhone) == id(first))
+        let count = try await database.query("SELECT count(*) AS n FROM callbacks WHERE id = $1::uuid OR phone = '+79162223344' AND created_at > now() - interval '1 minute'",
+                                             [try id(first)])[0].decode("n", as: Int.self)
+        #expect(count == 1)
+    }
+
+    @Test func concurrentIdenticalRequestsMakeOneCallback() async throws {
+        let key = try await site()
+        let responses = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+            for _ in 0..<8 { group.addTask { try await post(key, #"{"phone": "+79163334455"}"#) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(responses.filter { $0.status == 202 }.count == 1)
+        #expect(responses.filter { $0.status == 200 }.count == 7)
+        #expect(Set(try responses.map(id)).count == 1)
+    }
+
+    @Test func perNumberLimitAnswers429WithRetryAfter() async throws {
+        let key = try await site { $0.limits = ["number_per_15_minutes": 2] }
+        for index in 0..<2 {
+            let response = try await post(key, #"{"phone": "+79164445566"}"#, headers: [("Idempotency-Key", "n\(index)")])
+            #expect(response.status == 202)
+            // Cancel it, so the next request is a new callback and not a same-phone replay.
+            try await database.query("UPDATE callbacks SET status = 'canceled' WHERE id = $1::uuid", [try id(response)])
+        }
+        let refused = try await post(key, #"{"phone": "+79164445566"}"#, headers: [("Idempotency-Key", "n3")])
+        #expect(refused.status == 429)
+        #expect(try error(refused).code == "rate_limited")
+        let retryAfter = Int(refused.header("retry-after") ?? "") ?? 0
+        #expect(retryAfter > 0 && retryAfter <= 900)
+    }
+
+    @Test func perClientDistinctNumbersKeyOnForwardedForOnlyFromTrustedProxies() async throws {
+        let key = try await site { $0.limits = ["client_numbers_per_hour": 2] }
+        // The test's peer is 127.0.0.1, a trusted proxy by default: X-Forwarded-For names the client.
+        let a = [("X-Forwarded-For", "203.0.113.7")]
+        let b = [("X-Forwarded-For", "203.0.113.8")]
+        #expect(try await post(key, #"{"phone": "+79165550001"}"#, headers: a).status == 202)
+        #expect(try await post(key, #"{"phone": "+79165550002"}"#, headers: a).status == 202)
+        #expect(try await post(key, #"{"phone": "+79165550003"}"#, headers: a).status == 429)
+        #expect(try await post(key, #"{"phone": "+79165550003"}"#, headers: b).status == 202, "another client")
+    }
+
+    @Test func anUntrustedPeerCannotChooseItsOwnClientAddress() async throws {
+        let strict = try await APIProcess(environment: ["REDIAL_TRUSTED_PROXIES": "10.9.9.9"])
+        defer { strict.stop() }
+        let key = try await site { $0.limits = ["client_numbers_per_hour": 1] }
+        func send(_ phone: String, _ forwarded: String) async throws -> Int {
+            try await client.send(HTTPRequest(method: "POST", url: strict.base + "/v1/callbacks",
+                                              headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("X-Forwarded-For", forwarded)],
+                                              body: Array(#"{"phone": "\#(phone)"}"#.utf8))).status
+        }
+        #expect(try await send("+79166660001", "198.51.100.1") == 202)
+        #expect(try await send("+79166660002", "198.51.100.2") == 429, "the header is ignored: same peer, same client")
+    }
+
+    @Test func servedCountriesAndNationalFormats() async throws {
+        let key = try await site { $0.servedCountryCodes = ["7"] }
+        #expect(try await post(key, #"{"phone": "+4915112345678"}"#).status == 400)
+        #expect(try error(try await post(key, #"{"phone": "+4915112345678"}"#)).code == "number_not_served")
+        #expect(try await post(key, #"{"phone": "8 (916) 777-88-99"}"#).status == 202)
+    }
+
+    @Test(arguments: [
+        #"{"phone": "+79161234567', DROP TABLE callbacks; --"}"#,
+        #"{"phone": "+7916\u0000123"}"#,
+        #"{"phone": "99999999999999999999999999999999"}"#,
+        #"{"phone": "+79161234567", "name": "\u0007bell"}"#,
+        #"{"phone": ["+79161234567"]}"#,
+        #"{"phone": "+79161234567", "name": 12}"#,
+        #"{"phone": "١٢٣٤٥٦٧٨٩٠"}"#,
+        #"null"#,
+        #"{"phone": "+79161234567", "call_at": "2999-01-01T00:00:00Z"}"#,
+    ])
+    func hostileInputsGetAClear400(body: String) async throws {
+        let key = try await site()
+        let response = try await post(key, body)
+        #expect(response.status == 400, "\(body) → \(response.status) \(response.text)")
+        #expect(try !error(response).code.isEmpty)
+    }
+
+    @Test func healthReadinessMetricsWidgetAndDemo() async throws {
+        #expect(try await client.send(HTTPRequest(url: api.base + "/healthz")).status == 200)
+        let ready = try await client.send(HTTPRequest(url: api.base + "/readyz"))
+        #expect(ready.status == 200)
+        #expect(ready.text.contains(#""redis":"ok""#) && ready.text.contains(#""postgres":"ok""#))
+        let metrics = try await client.send(HTTPRequest(url: api.base + "/metrics"))
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("hb_requests"))
+        #expect(metrics.text.contains("http_server_request_duration"))
+        let widget = try await client.send(HTTPRequest(url: api.base + "/widget.js"))
+        #expect(widget.status == 200 && widget.header("content-type")?.contains("javascript") == true)
+        let demo = try await client.send(HTTPRequest(url: api.base + "/demo"))
+        #expect(demo.status == 200 && demo.text.contains("/widget.js"))
+        let preflight = try await client.send(HTTPRequest(method: "OPTIONS", url: api.base + "/v1/callbacks",
+                                                          headers: [("Origin", "https://shop.example"), ("Access-Control-Request-Method", "POST")]))
+        #expect(preflight.header("access-control-allow-origin") == "*")
+        #expect(preflight.header("access-control-allow-headers")?.lowercased().contains("x-site-key") == true)
+    }
+
+    @Test func readinessFailsWhenADependencyIsDown() async throws {
+        let port = try TestServices.freePort()
+        let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0"])
+        defer { broken.stop() }
+        let ready = try await client.send(HTTPRequest(url: broken.base + "/readyz"))
+        #expect(ready.status == 503)
+        #expect(ready.text.contains(#""postgres":"ok""#))
+        // Intake still accepts: the limits are unchecked while Redis is down, PostgreSQL records it.
+        let key = try await site()
+        let accepted = try await client.send(HTTPRequest(method: "POST", url: broken.base + "/v1/callbacks",
+                                                         headers: [("X-Site-Key", key), ("Content-Type", "application/json")],
+                                                         body: Array(#"{"phone": "+79167778899"}"#.utf8)))
+        #expect(accepted.status == 202)
+    }
+}

@@ -1,0 +1,99 @@
+import Domain
+import Foundation
+import Logging
+import PostgresClient
+import Queue
+import RedisClient
+import Testing
+import TestSupport
+
+/// The transactional outbox against real PostgreSQL (a schema of its own) and a private Redis.
+@Suite struct OutboxRelayTests {
+    let database: PostgresPool
+    let schema: String
+    let queue = TestServices.uniqueName("relay")
+
+    init() async throws {
+        (database, schema) = try await TestServices.postgres(poolSize: 4)
+        try await Migrator.migrate(database, Schema.migrations())
+    }
+
+    var policy: JobPolicy { JobPolicy(queue: queue, dedupWindow: .seconds(7 * 86400)) }
+
+    func relay(_ redis: RedisPool) -> OutboxRelay {
+        OutboxRelay(database: database, jobs: JobQueue(redis: redis), policies: ["callback.dial": policy],
+                    logger: Logger(label: "test"))
+    }
+
+    func accept(_ count: Int) async throws -> [String] {
+        var new = SiteStore.NewSite(name: "relay", managers: ["+79160000001"])
+        new.balanceMinutes = 10
+        let site = try await SiteStore(database: database).create(new).site
+        var ids: [String] = []
+        for index in 0..<count {
+            let phone = try PhoneNumber(parsing: "+7916100\(String(format: "%04d", index))")
+            guard case .created(let id, _) = try await CallbackStore(database: database).create(siteID: site.id, .init(phone: phone)) else {
+                throw TestSetupError("not created")
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    func pending() async throws -> Int {
+        try await database.query("SELECT count(*) AS n FROM outbox WHERE relayed_at IS NULL")[0].decode("n")
+    }
+
+    @Test func relaysEachRowIntoOneDialJobEvenWhenRunTwiceAtOnce() async throws {
+        let redis = try await TestServices.redis()
+        let ids = try await accept(40)
+        async let a = relay(redis).relayOnce()
+        async let b = relay(redis).relayOnce()
+        let moved = try await a + b
+        #expect(moved == 40)
+        #expect(try await pending() == 0)
+        let stats = try await JobQueue(redis: redis).stats(queue: queue)
+        #expect(stats.ready == 40)
+        // Relaying again (e.g. a crash before the commit) finds the same jobs by dedup key.
+        try await database.query("UPDATE outbox SET relayed_at = NULL")
+        #expect(try await relay(redis).relayOnce() == 40)
+        #expect(try await JobQueue(redis: redis).stats(queue: queue).ready == 40)
+        let payload = try await redis.send("HGET", Keys(queue: queue).job(
+            try await redis.send("GET", Keys(queue: queue).dedup("callback.dial:\(ids[0])")).string ?? ""), "payload").string
+        #expect(payload?.contains(ids[0]) == true)
+        await redis.close()
+        await database.close()
+        try await TestServices.dropSchema(schema)
+    }
+
+    @Test func withRedisDownRowsWaitAndAreRelayedWhenItReturns() async throws {
+        let server = try await PrivateRedis()
+        let redis = RedisPool(configuration: RedisConfiguration(url: server.url, connectTimeout: .milliseconds(300)))
+        _ = try await accept(5)
+        server.stop()
+        await #expect(throws: (any Error).self) { try await relay(redis).relayOnce() }
+        #expect(try await pending() == 5, "rolled back: nothing lost, nothing marked")
+        try await server.start()
+        #expect(try await relay(redis).relayOnce() == 5)
+        #expect(try await JobQueue(redis: redis).stats(queue: queue).ready == 5)
+        await redis.close()
+        await database.close()
+        try await TestServices.dropSchema(schema)
+    }
+
+    @Test func aScheduledCallbackBecomesADelayedJob() async throws {
+        let redis = try await TestServices.redis()
+        var new = SiteStore.NewSite(name: "relay", managers: ["+79160000001"])
+        new.balanceMinutes = 10
+        let site = try await SiteStore(database: database).create(new).site
+        let created = try await CallbackStore(database: database).create(
+            siteID: site.id, .init(phone: try PhoneNumber(parsing: "+79162000000"), callAt: Date().addingTimeInterval(3600)))
+        #expect(created == .created(id: { if case .created(let id, _) = created { return id }; return "" }(), status: .scheduled))
+        #expect(try await relay(redis).relayOnce() == 1)
+        let stats = try await JobQueue(redis: redis).stats(queue: queue)
+        #expect(stats.delayed == 1 && stats.ready == 0)
+        await redis.close()
+        await database.close()
+        try await TestServices.dropSchema(schema)
+    }
+}
