@@ -57,20 +57,24 @@ let package = Package(
         ),
         .target(
             name: "Jobs",
-            dependencies: ["Queue", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Queue", "Domain", .product(name: "Logging", package: "swift-log")],
             path: "Jobs",
             exclude: ["README.md"],
             resources: [
                 .embedInCode("noop/noop.policy.json"),
                 .embedInCode("sleep/sleep.policy.json"),
                 .embedInCode("flaky/flaky.policy.json"),
+                .embedInCode("callback.dial/callback.dial.policy.json"),
+                .embedInCode("callback.dial/outcomes.json"),
+                .embedInCode("callback.outcome/callback.outcome.policy.json"),
+                .embedInCode("callback.check/callback.check.policy.json"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "Domain",
             dependencies: [
-                "PostgresClient", "Queue", "CryptoPrimitives",
+                "PostgresClient", "Queue", "CryptoPrimitives", "HTTPClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -78,9 +82,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Sandbox",
+            dependencies: [
+                "CryptoPrimitives", "HTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "API",
             dependencies: [
-                "Domain", "Queue", "RedisClient", "PostgresClient", "Settings",
+                "Domain", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -97,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "API", "RedisClient", "PostgresClient",
+                "Settings", "Queue", "Jobs", "Domain", "API", "Sandbox", "RedisClient", "PostgresClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Queue
 
@@ -6,22 +7,47 @@ import Queue
 /// message naming the file, the field and the problem.
 public enum Catalog {
     /// Handlers by type; every one must have a policy file and every policy file a handler.
-    static let handlers: [String: any JobHandler] = [
-        "noop": NoopJob(),
-        "sleep": SleepJob(),
-        "flaky": FlakyJob(),
-    ]
+    /// Callback jobs need `JobServices`; without them (a process that only enqueues) they are
+    /// placeholders that refuse to run.
+    static func handlers(_ services: JobServices?) -> [String: any JobHandler] {
+        var handlers: [String: any JobHandler] = ["noop": NoopJob(), "sleep": SleepJob(), "flaky": FlakyJob()]
+        for type in ["callback.dial", "callback.outcome", "callback.check"] { handlers[type] = Unavailable(type: type) }
+        if let services {
+            handlers["callback.dial"] = CallbackDialJob(services: services)
+            handlers["callback.outcome"] = CallbackOutcomeJob(services: services)
+            handlers["callback.check"] = CallbackCheckJob(services: services)
+        }
+        return handlers
+    }
 
     /// Policy files compiled into the binary, by their path in the repository.
     static let shippedFiles: [(path: String, contents: [UInt8])] = [
         ("Jobs/noop/noop.policy.json", PackageResources.noop_policy_json),
         ("Jobs/sleep/sleep.policy.json", PackageResources.sleep_policy_json),
         ("Jobs/flaky/flaky.policy.json", PackageResources.flaky_policy_json),
+        ("Jobs/callback.dial/callback.dial.policy.json", PackageResources.callback_dial_policy_json),
+        ("Jobs/callback.outcome/callback.outcome.policy.json", PackageResources.callback_outcome_policy_json),
+        ("Jobs/callback.check/callback.check.policy.json", PackageResources.callback_check_policy_json),
     ]
 
-    /// The shipped catalog, validated.
-    public static func load() throws(CatalogError) -> [JobDefinition] {
-        try load(files: shippedFiles, handlers: handlers)
+    /// The shipped catalog, validated; with `services`, able to run the callback jobs.
+    public static func load(services: JobServices? = nil) throws(CatalogError) -> [JobDefinition] {
+        try load(files: shippedFiles, handlers: handlers(services))
+    }
+
+    /// Policies of the shipped catalog by type.
+    public static func policies() throws(CatalogError) -> [String: JobPolicy] {
+        Dictionary(try load().map { ($0.type, $0.policy) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The dial flow's per-outcome retry rules (`Jobs/callback.dial/outcomes.json`), validated.
+    public static func outcomePolicies() throws(CatalogError) -> OutcomePolicies {
+        let file = "Jobs/callback.dial/outcomes.json"
+        do {
+            return try OutcomePolicies(json: PackageResources.outcomes_json, file: file)
+        } catch {
+            throw CatalogError(file: file, error.message.replacingOccurrences(of: "\(file): ", with: ""))
+        }
     }
 
     /// Validates policy files against handlers; used by `load()` and by tests with crafted files.

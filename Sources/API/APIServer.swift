@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import PostgresClient
 import Prometheus
+import Queue
 import RedisClient
 import Settings
 
@@ -18,16 +19,25 @@ public struct APIServer: Sendable {
         public var trustedProxies: [NetworkRange]
         /// E.164 prefixes never called back (premium-rate and high-risk ranges).
         public var deniedPrefixes: [String]
+        /// Shared secret of the provider's signed webhooks.
+        public var telephonySecret: String
+        /// Policy of `callback.outcome`, the job a webhook becomes.
+        public var outcomePolicy: JobPolicy
+        public var timeScale: Double
 
         /// International premium and satellite ranges that toll fraud favours: global networks
         /// (+881 satellite, +882/+883 international networks), Inmarsat (+870), international
         /// premium rate (+979), North American premium (+1900, +1976). Extend per deployment.
         public static let defaultDeniedPrefixes = ["+870", "+881", "+882", "+883", "+979", "+1900", "+1976"]
 
-        public init(host: String, port: Int, trustedProxies: [NetworkRange], deniedPrefixes: [String] = defaultDeniedPrefixes) {
+        public init(host: String, port: Int, trustedProxies: [NetworkRange], telephonySecret: String, outcomePolicy: JobPolicy,
+                    timeScale: Double, deniedPrefixes: [String] = defaultDeniedPrefixes) {
             self.host = host
             self.port = port
             self.trustedProxies = trustedProxies
+            self.telephonySecret = telephonySecret
+            self.outcomePolicy = outcomePolicy
+            self.timeScale = timeScale
             self.deniedPrefixes = deniedPrefixes
         }
     }
@@ -59,6 +69,8 @@ public struct APIServer: Sendable {
         CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database),
                        limiter: IntakeLimiter(redis: redis), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)
+        TelephonyEvents(secret: Array(configuration.telephonySecret.utf8), jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
+                        redis: redis, policy: configuration.outcomePolicy).add(to: router)
         addOperations(to: router)
         addWidget(to: router)
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),

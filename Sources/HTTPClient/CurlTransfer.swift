@@ -6,12 +6,12 @@ final class CurlTransfer {
     private let handle: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let sink: ResponseSink
-    private let request: HTTPRequest
+    private let request: HTTPClientRequest
 
     /// libcurl's global state must be set up once, before any handle exists.
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    init(_ request: HTTPRequest) throws(HTTPError) {
+    init(_ request: HTTPClientRequest) throws(HTTPError) {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else {
             throw HTTPError(.invalidRequest, "libcurl could not allocate a handle")
@@ -73,7 +73,7 @@ final class CurlTransfer {
     }
 
     /// Runs the transfer, blocking the calling thread until it ends.
-    func perform() throws(HTTPError) -> HTTPResponse {
+    func perform() throws(HTTPError) -> HTTPClientResponse {
         let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
         guard code == CURLE_OK else {
             let reason = String(cString: curl_easy_strerror(code))
@@ -93,7 +93,7 @@ final class CurlTransfer {
         }
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws(HTTPError) {

@@ -5,8 +5,8 @@ import Dispatch
 public struct HTTPClient: Sendable {
     public init() {}
 
-    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let result: Result<HTTPResponse, HTTPError> = await withCheckedContinuation { continuation in
+    public func send(_ request: HTTPClientRequest) async throws(HTTPError) -> HTTPClientResponse {
+        let result: Result<HTTPClientResponse, HTTPError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: Result { () throws(HTTPError) in try CurlTransfer(request).perform() })
             }

@@ -16,6 +16,8 @@ public struct RedialSettings: Sendable {
         public static let s3Bucket = "redial-recordings"
         public static let trustedProxies = "127.0.0.1,::1"
         public static let timeScale = 1.0
+        /// Only for the local sandbox; production sets its provider's secret.
+        public static let telephonySecret = "sandbox-webhook-secret"
     }
 
     /// `production` refuses unsafe set-ups (e.g. Redis without AOF) that `development` warns about.
@@ -39,6 +41,10 @@ public struct RedialSettings: Sendable {
     public var trustedProxies: [NetworkRange]
     /// Multiplies every retry, backoff, schedule and lease delay; tests use e.g. 0.01.
     public var timeScale: Double
+    /// Shared secret of the telephony provider's signed webhooks.
+    public var telephonySecret: String
+    /// Base URL at which the provider reaches this API (`…/v1/telephony/events`).
+    public var publicURL: String
 
     public init(environment: [String: String]) throws(SettingsError) {
         var problems: [String] = []
@@ -83,6 +89,13 @@ public struct RedialSettings: Sendable {
                 return range
             }
         }
+        let publicURL = check("REDIAL_PUBLIC_URL", "http://127.0.0.1:\(httpPort ?? Defaults.httpPort)") {
+            try Self.url($0, schemes: ["http", "https"])
+        }
+        let secret = check("REDIAL_TELEPHONY_SECRET", Defaults.telephonySecret) { text throws(SettingsError) in
+            guard text.utf8.count >= 16 else { throw SettingsError("expected at least 16 characters") }
+            return text
+        }
         let timeScale = check("REDIAL_TIME_SCALE", String(Defaults.timeScale)) { text throws(SettingsError) in
             guard let scale = Double(text), scale.isFinite, scale > 0, scale <= 1000 else {
                 throw SettingsError("expected a number > 0 and ≤ 1000, got '\(text)'")
@@ -90,7 +103,7 @@ public struct RedialSettings: Sendable {
             return scale
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
-              let sms, let smtp, let s3, let bucket, let proxies, let timeScale else {
+              let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -108,6 +121,8 @@ public struct RedialSettings: Sendable {
         self.s3Secret = environment["REDIAL_S3_SECRET"]
         self.trustedProxies = proxies
         self.timeScale = timeScale
+        self.publicURL = publicURL
+        self.telephonySecret = secret
     }
 
     static func port(_ text: String) throws(SettingsError) -> Int {

@@ -33,12 +33,7 @@ struct Enqueue: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try Environment.settings()
-        let definitions: [JobDefinition]
-        do {
-            definitions = try Catalog.load()
-        } catch {
-            Environment.fail("job catalog: \(error)", code: 78)
-        }
+        let definitions = Environment.catalog()
         guard let definition = definitions.first(where: { $0.type == type }) else {
             Environment.fail("unknown job type '\(type)'; known: \(definitions.map(\.type).joined(separator: ", "))", code: 64)
         }

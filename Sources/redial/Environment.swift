@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Domain
 import Jobs
+import PostgresClient
 import Logging
 import Metrics
 import Prometheus
@@ -40,10 +42,26 @@ enum Environment {
         return registry
     }
 
-    /// The job catalog, validated, or an exit naming the bad file.
-    static func catalog() -> [JobDefinition] {
+    /// The job catalog, validated, or an exit naming the bad file. With `services`, the callback
+    /// jobs can run.
+    static func catalog(services: JobServices? = nil) -> [JobDefinition] {
         do {
-            return try Catalog.load()
+            return try Catalog.load(services: services)
+        } catch {
+            fail("job catalog: \(error)", code: 78)
+        }
+    }
+
+    /// What callback jobs need: PostgreSQL (connected on first use), the telephony provider, the queue.
+    static func jobServices(_ settings: RedialSettings) -> JobServices {
+        do {
+            let flow = CallbackFlow(
+                database: PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 4)),
+                provider: SandboxTelephony(baseURL: settings.telephonyURL),
+                policies: try Catalog.outcomePolicies(),
+                webhookURL: settings.publicURL + "/v1/telephony/events")
+            let jobs = JobQueue(redis: RedisPool(configuration: redisConfiguration(settings, poolSize: 4)), timeScale: settings.timeScale)
+            return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies())
         } catch {
             fail("job catalog: \(error)", code: 78)
         }

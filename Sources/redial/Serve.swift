@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import PostgresClient
 import Prometheus
+import Queue
 import RedisClient
 import ServiceLifecycle
 import Settings
@@ -17,10 +18,14 @@ struct Serve: AsyncParsableCommand {
         let settings = try Environment.settings()
         let logger = Environment.bootstrapLogging()
         let registry = Environment.bootstrapMetrics()
+        guard let outcomePolicy = Environment.catalog().first(where: { $0.type == "callback.outcome" })?.policy else {
+            Environment.fail("job catalog: callback.outcome is missing", code: 78)
+        }
         let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 8))
         let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 8))
         let server = APIServer(
-            configuration: .init(host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies),
+            configuration: .init(host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
+                                 telephonySecret: settings.telephonySecret, outcomePolicy: outcomePolicy, timeScale: settings.timeScale),
             database: database, redis: redis, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Jobs
 import Logging
 import Queue
@@ -22,12 +23,7 @@ struct Work: AsyncParsableCommand {
     func run() async throws {
         let settings = try Environment.settings()
         let logger = Environment.bootstrapLogging()
-        let definitions: [JobDefinition]
-        do {
-            definitions = try Catalog.load()
-        } catch {
-            Environment.fail("job catalog: \(error)", code: 78)
-        }
+        let definitions = Environment.catalog(services: Environment.jobServices(settings))
         let names = queues.map { $0.split(separator: ",").map(String.init) } ?? Array(Set(definitions.map(\.policy.queue))).sorted()
         guard shutdownGrace >= 0, shutdownGrace.isFinite else {
             Environment.fail("--shutdown-grace: expected seconds ≥ 0, got \(shutdownGrace)", code: 64)

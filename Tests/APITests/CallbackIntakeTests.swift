@@ -26,20 +26,20 @@ import TestSupport
     }
 
     func post(_ key: String?, _ body: String, contentType: String? = "application/json",
-              headers: [(String, String)] = []) async throws -> HTTPResponse {
+              headers: [(String, String)] = []) async throws -> HTTPClientResponse {
         var all = headers
         if let key { all.append(("X-Site-Key", key)) }
         if let contentType { all.append(("Content-Type", contentType)) }
-        return try await client.send(HTTPRequest(method: "POST", url: api.base + "/v1/callbacks", headers: all, body: Array(body.utf8)))
+        return try await client.send(HTTPClientRequest(method: "POST", url: api.base + "/v1/callbacks", headers: all, body: Array(body.utf8)))
     }
 
-    func error(_ response: HTTPResponse) throws -> (code: String, field: String?) {
+    func error(_ response: HTTPClientResponse) throws -> (code: String, field: String?) {
         let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         let error = object?["error"] as? [String: Any]
         return (error?["code"] as? String ?? "", error?["field"] as? String)
     }
 
-    func id(_ response: HTTPResponse) throws -> String {
+    func id(_ response: HTTPClientResponse) throws -> String {
         let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return object?["id"] as? String ?? ""
     }
@@ -57,7 +57,7 @@ import TestSupport
         #expect(try rows[0].decode("name", as: String.self) == "Анна")
         #expect(try rows[0].decode("job_type", as: String.self) == "callback.dial")
 
-        let shown = try await client.send(HTTPRequest(url: api.base + "/v1/callbacks/\(callback)", headers: [("X-Site-Key", key)]))
+        let shown = try await client.send(HTTPClientRequest(url: api.base + "/v1/callbacks/\(callback)", headers: [("X-Site-Key", key)]))
         #expect(shown.status == 200)
         let object = try JSONSerialization.jsonObject(with: Data(shown.body)) as? [String: Any]
         #expect(object?["status"] as? String == "queued")
@@ -67,7 +67,7 @@ import TestSupport
     @Test func everyErrorStatusWithItsBody() async throws {
         let key = try await site()
         let broke = try await site(balance: 0)
-        let cases: [(HTTPResponse, Int, String, String?)] = [
+        let cases: [(HTTPClientResponse, Int, String, String?)] = [
             (try await post(nil, #"{"phone": "+79161234567"}"#), 401, "missing_site_key", nil),
             (try await post("sk_unknown", #"{"phone": "+79161234567"}"#), 401, "unknown_site_key", nil),
             (try await post(key, "{\"phone\": \"" + String(repeating: "1", count: 17_000) + "\"}"), 413, "body_too_large", nil),
@@ -90,7 +90,7 @@ import TestSupport
             #expect(got == code, "\(response.text)")
             #expect(gotField == field)
         }
-        let unknown = try await client.send(HTTPRequest(url: api.base + "/v1/callbacks/00000000-0000-0000-0000-000000000000",
+        let unknown = try await client.send(HTTPClientRequest(url: api.base + "/v1/callbacks/00000000-0000-0000-0000-000000000000",
                                                         headers: [("X-Site-Key", key)]))
         #expect(unknown.status == 404)
         #expect(try error(unknown).code == "not_found")
@@ -123,7 +123,7 @@ import TestSupport
 
     @Test func concurrentIdenticalRequestsMakeOneCallback() async throws {
         let key = try await site()
-        let responses = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+        let responses = try await withThrowingTaskGroup(of: HTTPClientResponse.self) { group in
             for _ in 0..<8 { group.addTask { try await post(key, #"{"phone": "+79163334455"}"#) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -163,7 +163,7 @@ import TestSupport
         defer { strict.stop() }
         let key = try await site { $0.limits = ["client_numbers_per_hour": 1] }
         func send(_ phone: String, _ forwarded: String) async throws -> Int {
-            try await client.send(HTTPRequest(method: "POST", url: strict.base + "/v1/callbacks",
+            try await client.send(HTTPClientRequest(method: "POST", url: strict.base + "/v1/callbacks",
                                               headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("X-Forwarded-For", forwarded)],
                                               body: Array(#"{"phone": "\#(phone)"}"#.utf8))).status
         }
@@ -197,19 +197,19 @@ import TestSupport
     }
 
     @Test func healthReadinessMetricsWidgetAndDemo() async throws {
-        #expect(try await client.send(HTTPRequest(url: api.base + "/healthz")).status == 200)
-        let ready = try await client.send(HTTPRequest(url: api.base + "/readyz"))
+        #expect(try await client.send(HTTPClientRequest(url: api.base + "/healthz")).status == 200)
+        let ready = try await client.send(HTTPClientRequest(url: api.base + "/readyz"))
         #expect(ready.status == 200)
         #expect(ready.text.contains(#""redis":"ok""#) && ready.text.contains(#""postgres":"ok""#))
-        let metrics = try await client.send(HTTPRequest(url: api.base + "/metrics"))
+        let metrics = try await client.send(HTTPClientRequest(url: api.base + "/metrics"))
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("hb_requests"))
         #expect(metrics.text.contains("http_server_request_duration"))
-        let widget = try await client.send(HTTPRequest(url: api.base + "/widget.js"))
+        let widget = try await client.send(HTTPClientRequest(url: api.base + "/widget.js"))
         #expect(widget.status == 200 && widget.header("content-type")?.contains("javascript") == true)
-        let demo = try await client.send(HTTPRequest(url: api.base + "/demo"))
+        let demo = try await client.send(HTTPClientRequest(url: api.base + "/demo"))
         #expect(demo.status == 200 && demo.text.contains("/widget.js"))
-        let preflight = try await client.send(HTTPRequest(method: "OPTIONS", url: api.base + "/v1/callbacks",
+        let preflight = try await client.send(HTTPClientRequest(method: "OPTIONS", url: api.base + "/v1/callbacks",
                                                           headers: [("Origin", "https://shop.example"), ("Access-Control-Request-Method", "POST")]))
         #expect(preflight.header("access-control-allow-origin") == "*")
         #expect(preflight.header("access-control-allow-headers")?.lowercased().contains("x-site-key") == true)
@@ -219,12 +219,12 @@ import TestSupport
         let port = try TestServices.freePort()
         let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0"])
         defer { broken.stop() }
-        let ready = try await client.send(HTTPRequest(url: broken.base + "/readyz"))
+        let ready = try await client.send(HTTPClientRequest(url: broken.base + "/readyz"))
         #expect(ready.status == 503)
         #expect(ready.text.contains(#""postgres":"ok""#))
         // Intake still accepts: the limits are unchecked while Redis is down, PostgreSQL records it.
         let key = try await site()
-        let accepted = try await client.send(HTTPRequest(method: "POST", url: broken.base + "/v1/callbacks",
+        let accepted = try await client.send(HTTPClientRequest(method: "POST", url: broken.base + "/v1/callbacks",
                                                          headers: [("X-Site-Key", key), ("Content-Type", "application/json")],
                                                          body: Array(#"{"phone": "+79167778899"}"#.utf8)))
         #expect(accepted.status == 202)

@@ -16,7 +16,7 @@ import TestSupport
         base = "http://127.0.0.1:\(port)"
         let client = self.client
         let url = base + "/status/204"
-        guard try await eventually(timeout: .seconds(10), { (try? await client.send(HTTPRequest(url: url)))?.status == 204 }) else {
+        guard try await eventually(timeout: .seconds(10), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 204 }) else {
             throw TestSetupError("HTTP fixture did not start: \(server.log)")
         }
     }
@@ -28,7 +28,7 @@ import TestSupport
     }
 
     @Test func getReturnsStatusHeadersAndBody() async throws {
-        let response = try await client.send(HTTPRequest(url: base + "/status/200"))
+        let response = try await client.send(HTTPClientRequest(url: base + "/status/200"))
         #expect(response.status == 200)
         #expect(response.text == "status 200")
         #expect(response.header("x-fixture") == "yes")
@@ -37,7 +37,7 @@ import TestSupport
 
     @Test func postSendsBodyAndHeadersBinarySafe() async throws {
         let body: [UInt8] = [0, 1, 2, 255, 0]
-        let response = try await client.send(HTTPRequest(
+        let response = try await client.send(HTTPClientRequest(
             method: "POST", url: base + "/echo", headers: [("Content-Type", "application/octet-stream"), ("X-Trace", "abc")],
             body: body))
         let echo = try JSONDecoder().decode(Echo.self, from: Data(response.body))
@@ -49,24 +49,24 @@ import TestSupport
 
     @Test(arguments: ["PUT", "DELETE", "PATCH"])
     func otherMethodsAreSentAsGiven(method: String) async throws {
-        let response = try await client.send(HTTPRequest(method: method, url: base + "/echo", body: Array("{}".utf8)))
+        let response = try await client.send(HTTPClientRequest(method: method, url: base + "/echo", body: Array("{}".utf8)))
         #expect(try JSONDecoder().decode(Echo.self, from: Data(response.body)).method == method)
     }
 
     @Test func errorStatusesAreResponsesNotErrors() async throws {
-        #expect(try await client.send(HTTPRequest(url: base + "/status/503")).status == 503)
-        #expect(try await client.send(HTTPRequest(url: base + "/nowhere")).status == 404)
+        #expect(try await client.send(HTTPClientRequest(url: base + "/status/503")).status == 503)
+        #expect(try await client.send(HTTPClientRequest(url: base + "/nowhere")).status == 404)
     }
 
     @Test func redirectsAreNotFollowed() async throws {
-        let response = try await client.send(HTTPRequest(url: base + "/redirect"))
+        let response = try await client.send(HTTPClientRequest(url: base + "/redirect"))
         #expect(response.status == 302)
         #expect(response.header("location") == "/echo")
     }
 
     @Test func aSlowServerTimesOut() async throws {
         await #expect {
-            try await client.send(HTTPRequest(url: base + "/slow/3000", timeout: .milliseconds(300)))
+            try await client.send(HTTPClientRequest(url: base + "/slow/3000", timeout: .milliseconds(300)))
         } throws: { error in
             (error as? HTTPError)?.code == .timeout
         }
@@ -75,17 +75,17 @@ import TestSupport
     @Test func aRefusedConnectionIsATypedError() async throws {
         let port = try TestServices.freePort()
         await #expect {
-            try await client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/"))
+            try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))
         } throws: { error in
             (error as? HTTPError)?.code == .connectionFailed
         }
     }
 
     @Test func anOversizedBodyIsRefused() async throws {
-        let fits = try await client.send(HTTPRequest(url: base + "/bytes/1000", maxResponseBytes: 1000))
+        let fits = try await client.send(HTTPClientRequest(url: base + "/bytes/1000", maxResponseBytes: 1000))
         #expect(fits.body.count == 1000)
         await #expect {
-            try await client.send(HTTPRequest(url: base + "/bytes/100000", maxResponseBytes: 1000))
+            try await client.send(HTTPClientRequest(url: base + "/bytes/100000", maxResponseBytes: 1000))
         } throws: { error in
             (error as? HTTPError)?.code == .responseTooLarge
         }
@@ -94,7 +94,7 @@ import TestSupport
     @Test(arguments: ["ftp://127.0.0.1/x", "file:///etc/passwd", "not a url"])
     func onlyHTTPURLsAreFetched(url: String) async throws {
         await #expect {
-            try await client.send(HTTPRequest(url: url))
+            try await client.send(HTTPClientRequest(url: url))
         } throws: { error in
             (error as? HTTPError)?.code == .invalidRequest
         }
@@ -102,7 +102,7 @@ import TestSupport
 
     @Test func headerInjectionIsRefused() async throws {
         await #expect {
-            try await client.send(HTTPRequest(url: base + "/echo", headers: [("X-A", "1\r\nX-B: 2")]))
+            try await client.send(HTTPClientRequest(url: base + "/echo", headers: [("X-A", "1\r\nX-B: 2")]))
         } throws: { error in
             (error as? HTTPError)?.code == .invalidRequest
         }
@@ -110,7 +110,7 @@ import TestSupport
 
     @Test func manyConcurrentRequests() async throws {
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<40 { group.addTask { [client, base] in try await client.send(HTTPRequest(url: base + "/slow/50")).status } }
+            for _ in 0..<40 { group.addTask { [client, base] in try await client.send(HTTPClientRequest(url: base + "/slow/50")).status } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(statuses == Array(repeating: 200, count: 40))

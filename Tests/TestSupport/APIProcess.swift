@@ -17,7 +17,7 @@ public final class APIProcess: @unchecked Sendable {
         process = try RedialBinary.start(["serve"], environment: merged, logName: "api-\(port)")
         let client = HTTPClient()
         let url = base + "/healthz"
-        guard try await eventually(timeout: .seconds(20), { (try? await client.send(HTTPRequest(url: url)))?.status == 200 }) else {
+        guard try await eventually(timeout: .seconds(20), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
             throw TestSetupError("redial serve did not answer on \(port): \(process.log)")
         }
     }

@@ -1,6 +1,6 @@
 /// One HTTP request. Timeouts are per request because callers differ: a provider originate may
 /// take seconds, a health probe must not.
-public struct HTTPRequest: Sendable {
+public struct HTTPClientRequest: Sendable {
     public var method: String
     public var url: String
     public var headers: [(name: String, value: String)]
@@ -35,7 +35,7 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-public struct HTTPResponse: Sendable {
+public struct HTTPClientResponse: Sendable {
     public let status: Int
     /// Headers of the final response (those of redirects and `100 Continue` are dropped).
     public let headers: [(name: String, value: String)]

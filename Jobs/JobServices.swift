@@ -1,0 +1,47 @@
+import Domain
+import Foundation
+import Queue
+
+/// What the callback jobs need from the process that runs them: the dial flow (PostgreSQL and
+/// the telephony provider) and the queue, for the jobs that follow.
+public struct JobServices: Sendable {
+    public let flow: CallbackFlow
+    public let jobs: JobQueue
+    /// Policies of every catalog type, for follow-up enqueues.
+    public let policies: [String: JobPolicy]
+
+    public init(flow: CallbackFlow, jobs: JobQueue, policies: [String: JobPolicy]) {
+        self.flow = flow
+        self.jobs = jobs
+        self.policies = policies
+    }
+
+    /// Enqueues a follow-up job under a dedup key, and records it as the job that should move
+    /// the callback on (the reconciler checks it is alive).
+    func follow(callbackID: String, type: String, payload: [String: Any], delay: Duration, dedupKey: String) async throws {
+        guard let policy = policies[type] else { throw PermanentJobError("no policy for follow-up job type \(type)") }
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
+        _ = try await jobs.enqueue(.init(type: type, payload: text, policy: policy, delay: delay, dedupKey: dedupKey))
+        try await flow.expectJob(callbackID: callbackID, key: dedupKey)
+    }
+
+    /// The job that follows a finished attempt: a redial, or nothing.
+    func after(callbackID: String, _ next: CallbackFlow.Next) async throws {
+        if case .redial(let delay, let attempt) = next {
+            try await follow(callbackID: callbackID, type: "callback.dial", payload: ["callback_id": callbackID], delay: delay,
+                             dedupKey: "callback.dial:\(callbackID):\(attempt)")
+        }
+    }
+
+    /// How long after placing a call to poll for it if no webhook came: ring plus talk time.
+    static let firstCheck: Duration = .seconds(45)
+}
+
+/// Stands in for a callback handler in a process without PostgreSQL or a provider (`redial
+/// enqueue`, the relay): such a process reads the catalog for policies and never runs jobs.
+struct Unavailable: JobHandler {
+    let type: String
+    func run(_ job: Job) async throws -> JobOutcome {
+        throw PermanentJobError("\(type) cannot run in this process: it was started without the dial flow")
+    }
+}

@@ -1,0 +1,29 @@
+import Domain
+import Queue
+
+/// `callback.outcome` (a provider webhook's event): records the attempt's outcome and moves the
+/// callback on. Repeated and out-of-order events change nothing (an attempt's outcome is set
+/// once). An event for a call the dial job has not linked yet is retried shortly.
+struct CallbackOutcomeJob: JobHandler {
+    let services: JobServices
+
+    struct Payload: Decodable {
+        let call_id: String
+        let outcome: String?
+        let sip_code: Int?
+        let duration_s: Int?
+    }
+
+    func run(_ job: Job) async throws -> JobOutcome {
+        let event = try job.decode(Payload.self)
+        guard let outcome = event.outcome.flatMap(CallOutcome.init(rawValue:)) ?? event.sip_code.map(CallOutcome.init(sipCode:)) else {
+            throw PermanentJobError("event for call \(event.call_id) has neither a known outcome nor a SIP code")
+        }
+        guard let (callbackID, next) = try await services.flow.recordOutcome(
+            callID: event.call_id, outcome: outcome, durationSeconds: event.duration_s ?? 0) else {
+            return .retry(after: .seconds(2), reason: "call \(event.call_id) is not linked to an attempt yet")
+        }
+        try await services.after(callbackID: callbackID, next)
+        return .completed
+    }
+}

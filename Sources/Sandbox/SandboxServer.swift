@@ -1,0 +1,201 @@
+import CryptoPrimitives
+import Foundation
+import HTTPClient
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `redial sandbox`: a telephony and SMS provider simulator speaking a JSON-over-HTTP protocol
+/// like a real carrier's, so the dial flow is tested over the network. Magic visitor numbers
+/// (by last digit) choose what happens; see README.md. Status webhooks are signed with
+/// HMAC-SHA256 over "<unix time>.<body>" in `X-Signature: t=<time>,v1=<hex>`.
+public struct SandboxServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port: Int
+        /// Shared with the API, which verifies webhooks with it.
+        public var webhookSecret: String
+        /// `REDIAL_TIME_SCALE`: multiplies ring and talk times.
+        public var timeScale: Double
+
+        public init(port: Int, webhookSecret: String, timeScale: Double) {
+            self.port = port
+            self.webhookSecret = webhookSecret
+            self.timeScale = timeScale
+        }
+    }
+
+    let configuration: Configuration
+    let logger: Logger
+    let state = SandboxState()
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+
+    public func application() -> some ApplicationProtocol {
+        let router = Router()
+        router.post("/v1/calls") { request, _ in try await originate(request) }
+        router.get("/v1/calls/{id}") { _, context in
+            guard let call = await state.calls[context.parameters.get("id") ?? ""] else {
+                return try Self.json(.notFound, ["error": "no such call"])
+            }
+            return try Self.json(.ok, call)
+        }
+        router.post("/v1/sms") { request, _ in try await sendSMS(request) }
+        router.get("/sandbox/calls") { _, _ in try Self.json(.ok, await state.rings.map { $0 }) }
+        router.get("/sandbox/sms") { _, _ in try Self.json(.ok, await state.messages) }
+        router.get("/sandbox/faults") { _, _ in try Self.json(.ok, await state.faults) }
+        router.post("/sandbox/faults") { request, _ in
+            let body = try await request.body.collect(upTo: 4096)
+            guard let faults = try? JSONDecoder().decode(SandboxState.Faults.self, from: Data(body.readableBytesView)),
+                  (0...1).contains(faults.errorRate), (0...60_000).contains(faults.latencyMs) else {
+                return try Self.json(.badRequest, ["error": "expected {\"error_rate\": 0-1, \"latency_ms\": 0-60000, \"drop_webhooks\": bool}"])
+            }
+            await state.setFaults(faults)
+            return try Self.json(.ok, faults)
+        }
+        router.get("/healthz") { _, _ in "ok" }
+        return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                                serverName: "redial-sandbox"), logger: logger)
+    }
+
+    struct OriginateRequest: Decodable {
+        let managers: [String]
+        let visitor: String
+        let callbackURL: String
+
+        enum CodingKeys: String, CodingKey { case managers, visitor, callbackURL = "callback_url" }
+    }
+
+    func originate(_ request: Request) async throws -> Response {
+        let faults = await state.faults
+        if faults.latencyMs > 0 { try await Task.sleep(for: .milliseconds(faults.latencyMs)) }
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let input = try? JSONDecoder().decode(OriginateRequest.self, from: Data(body.readableBytesView)),
+              !input.managers.isEmpty, input.visitor.hasPrefix("+") else {
+            return try Self.json(.badRequest, ["error": "expected {\"managers\": [\"+…\"], \"visitor\": \"+…\", \"callback_url\": \"…\"}"])
+        }
+        guard let key = request.headers[Self.idempotencyKey], !key.isEmpty else {
+            return try Self.json(.badRequest, ["error": "the Idempotency-Key header is required"])
+        }
+        // The same key returns the same call: never a second ring.
+        if let existing = await state.existingCall(key: key) { return try Self.json(.ok, existing) }
+        let digit = input.visitor.last ?? "0"
+        if digit == "3" || Double.random(in: 0..<1) < faults.errorRate {
+            return try Self.json(.serviceUnavailable, ["error": "provider temporarily unavailable"])
+        }
+        if digit == "7" {
+            return try Self.json(.init(code: 404), ["error": "invalid number", "sip_code": "404"])
+        }
+        if digit == "6" { try await Task.sleep(for: .seconds(5)) }
+        let (call, previous) = await state.newCall(visitor: input.visitor, managers: input.managers, key: key,
+                                                   callbackURL: input.callbackURL)
+        Task { await play(call, previousRings: previous) }
+        return try Self.json(.created, call)
+    }
+
+    /// What happens to a call over time, by the visitor's last digit.
+    func play(_ call: SandboxState.Call, previousRings: Int) async {
+        let scale = configuration.timeScale
+        try? await Task.sleep(for: .seconds(1) * scale)
+        _ = await state.update(call.callID) { $0.status = "ringing" }
+        try? await Task.sleep(for: .seconds(2) * scale)
+        let managerAnswers = call.managers.contains { $0.last != "2" }
+        let digit = call.visitor.last ?? "0"
+        var outcome: String
+        var sip: Int
+        var talk = 0
+        switch digit {
+        case _ where !managerAnswers: (outcome, sip) = ("no_answer", 480)
+        case "1": (outcome, sip) = ("busy", 486)
+        case "2": (outcome, sip) = ("no_answer", 480)
+        case "4" where previousRings < 2: (outcome, sip) = ("busy", 486)
+        default: (outcome, sip, talk) = ("answered", 200, 30)
+        }
+        if !managerAnswers { outcome = "manager_unreachable" }
+        if talk > 0 {
+            _ = await state.update(call.callID) { $0.status = "in_progress" }
+            try? await Task.sleep(for: .seconds(talk) * scale)
+        }
+        guard let finished = await state.update(call.callID, { updated in
+            updated.status = "completed"
+            updated.outcome = outcome
+            updated.sipCode = sip
+            updated.durationSeconds = talk
+            updated.recordingURL = talk > 0 ? "http://\(configuration.host):\(configuration.port)/recordings/\(call.callID).wav" : nil
+        }) else { return }
+        let dropped = await state.faults.dropWebhooks
+        if digit == "5" || dropped { return }  // the provider "forgets" the webhook: polling must find it
+        await sendWebhook(finished)
+    }
+
+    struct Event: Encodable {
+        let eventID: String
+        let callID: String
+        let status: String
+        let outcome: String?
+        let sipCode: Int?
+        let durationSeconds: Int?
+        let recordingURL: String?
+
+        enum CodingKeys: String, CodingKey {
+            case eventID = "event_id", callID = "call_id", status, outcome, sipCode = "sip_code"
+            case durationSeconds = "duration_s", recordingURL = "recording_url"
+        }
+    }
+
+    /// Delivers the final event, retrying a few times like a real provider does.
+    func sendWebhook(_ call: SandboxState.Call) async {
+        let event = Event(eventID: "evt-\(call.callID)", callID: call.callID, status: call.status, outcome: call.outcome,
+                          sipCode: call.sipCode, durationSeconds: call.durationSeconds, recordingURL: call.recordingURL)
+        guard let body = try? JSONEncoder().encode(event) else { return }
+        for attempt in 0..<5 {
+            let time = String(Int(Date().timeIntervalSince1970))
+            let signature = Self.sign(Array(body), time: time, secret: configuration.webhookSecret)
+            let response = try? await HTTPClient().send(HTTPClientRequest(
+                method: "POST", url: call.callbackURL,
+                headers: [("Content-Type", "application/json"), ("X-Signature", "t=\(time),v1=\(signature)")],
+                body: Array(body), timeout: .seconds(5)))
+            if let status = response?.status, (200..<300).contains(status) { return }
+            try? await Task.sleep(for: .milliseconds(200 << attempt))
+        }
+        logger.warning("webhook for \(call.callID) not delivered to \(call.callbackURL)")
+    }
+
+    /// The signature of a webhook body sent at `time` (unix seconds).
+    public static func sign(_ body: [UInt8], time: String, secret: String) -> String {
+        HMACSHA256.authenticate(Array("\(time).".utf8) + body, key: Array(secret.utf8)).hexString
+    }
+
+    struct SMSRequest: Decodable {
+        let to: String
+        let text: String
+    }
+
+    func sendSMS(_ request: Request) async throws -> Response {
+        let faults = await state.faults
+        if faults.latencyMs > 0 { try await Task.sleep(for: .milliseconds(faults.latencyMs)) }
+        if Double.random(in: 0..<1) < faults.errorRate {
+            return try Self.json(.serviceUnavailable, ["error": "provider temporarily unavailable"])
+        }
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let input = try? JSONDecoder().decode(SMSRequest.self, from: Data(body.readableBytesView)),
+              input.to.hasPrefix("+"), !input.text.isEmpty, input.text.count <= 1600 else {
+            return try Self.json(.badRequest, ["error": "expected {\"to\": \"+…\", \"text\": \"1-1600 characters\"}"])
+        }
+        let (message, created) = await state.sms(to: input.to, text: input.text, key: request.headers[Self.idempotencyKey])
+        return try Self.json(created ? .created : .ok, ["sms_id": message.smsID, "status": "delivered"])
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

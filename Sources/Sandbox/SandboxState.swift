@@ -1,0 +1,92 @@
+import Foundation
+
+/// Everything the simulated provider remembers: calls by id and by idempotency key, every
+/// ring and SMS it made (for tests to count), and the fault switches.
+actor SandboxState {
+    struct Call: Sendable, Codable {
+        let callID: String
+        let visitor: String
+        let managers: [String]
+        let idempotencyKey: String
+        let callbackURL: String
+        var status: String  // initiated, ringing, in_progress, completed
+        var outcome: String?  // answered, busy, no_answer, rejected, invalid_number, no_funds, network_failure
+        var sipCode: Int?
+        var durationSeconds: Int?
+        var recordingURL: String?
+        let createdAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case callID = "call_id", visitor, managers, idempotencyKey = "idempotency_key", callbackURL = "callback_url"
+            case status, outcome, sipCode = "sip_code", durationSeconds = "duration_s", recordingURL = "recording_url"
+            case createdAt = "created_at"
+        }
+    }
+
+    struct SMS: Sendable, Codable {
+        let smsID: String
+        let to: String
+        let text: String
+        let idempotencyKey: String?
+        let createdAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case smsID = "sms_id", to, text, idempotencyKey = "idempotency_key", createdAt = "created_at"
+        }
+    }
+
+    struct Faults: Sendable, Codable {
+        /// Share of originate and SMS requests answered 503, 0…1.
+        var errorRate = 0.0
+        /// Added to every provider response, ms.
+        var latencyMs = 0
+        /// Webhooks are not sent (calls must be found by polling).
+        var dropWebhooks = false
+
+        enum CodingKeys: String, CodingKey {
+            case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks"
+        }
+    }
+
+    private(set) var calls: [String: Call] = [:]
+    private var byKey: [String: String] = [:]
+    private(set) var rings: [Call] = []
+    private(set) var messages: [SMS] = []
+    private var smsByKey: [String: String] = [:]
+    private var originatesPerVisitor: [String: Int] = [:]
+    var faults = Faults()
+    private var sequence = 0
+
+    func existingCall(key: String) -> Call? { byKey[key].flatMap { calls[$0] } }
+
+    /// Records a new ring; returns the call and how many times this visitor was rung before.
+    func newCall(visitor: String, managers: [String], key: String, callbackURL: String) -> (Call, Int) {
+        sequence += 1
+        let call = Call(callID: "call-\(sequence)-\(UInt32.random(in: 0...UInt32.max))", visitor: visitor, managers: managers,
+                        idempotencyKey: key, callbackURL: callbackURL, status: "initiated", createdAt: Date())
+        calls[call.callID] = call
+        byKey[key] = call.callID
+        rings.append(call)
+        let previous = originatesPerVisitor[visitor, default: 0]
+        originatesPerVisitor[visitor] = previous + 1
+        return (call, previous)
+    }
+
+    func update(_ id: String, _ change: (inout Call) -> Void) -> Call? {
+        guard var call = calls[id] else { return nil }
+        change(&call)
+        calls[id] = call
+        return call
+    }
+
+    func sms(to: String, text: String, key: String?) -> (SMS, Bool) {
+        if let key, let id = smsByKey[key], let existing = messages.first(where: { $0.smsID == id }) { return (existing, false) }
+        sequence += 1
+        let message = SMS(smsID: "sms-\(sequence)", to: to, text: text, idempotencyKey: key, createdAt: Date())
+        messages.append(message)
+        if let key { smsByKey[key] = message.smsID }
+        return (message, true)
+    }
+
+    func setFaults(_ faults: Faults) { self.faults = faults }
+}

@@ -1,0 +1,92 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// `redial up`'s process supervision: starts each component as a child `redial` process,
+/// restarts one that dies (backing off 1 s doubling to 30 s), and on SIGTERM/SIGINT stops them
+/// all gracefully (SIGTERM, then SIGKILL after the grace period).
+final class Supervisor: Sendable {
+    struct Component: Sendable {
+        let name: String
+        let arguments: [String]
+    }
+
+    private let executable: String
+    private let components: [Component]
+    private let grace: Duration
+    private let logger: Logger
+    private let running = Mutex<[String: Process]>([:])
+    private let stopping = Mutex(false)
+
+    init(executable: String, components: [Component], grace: Duration, logger: Logger) {
+        self.executable = executable
+        self.components = components
+        self.grace = grace
+        self.logger = logger
+    }
+
+    /// Runs until a stop signal, then returns once every child has exited.
+    func run() async {
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { [weak self] in self?.stop() }
+            source.resume()
+            return source
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for component in components { group.addTask { await self.keep(component) } }
+        }
+        signals.forEach { $0.cancel() }
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
+
+    /// Keeps one component running until the supervisor stops.
+    private func keep(_ component: Component) async {
+        var backoff: Duration = .seconds(1)
+        while !isStopping {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = component.arguments
+            do {
+                try process.run()
+            } catch {
+                logger.error("\(component.name): cannot start: \(error)")
+                try? await Task.sleep(for: backoff)
+                continue
+            }
+            running.withLock { $0[component.name] = process }
+            logger.info("\(component.name) started (pid \(process.processIdentifier))")
+            let started = ContinuousClock.now
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+            running.withLock { _ = $0.removeValue(forKey: component.name) }
+            if isStopping { break }
+            // A component that ran a while before dying gets a fresh, short back-off.
+            if ContinuousClock.now - started > .seconds(60) { backoff = .seconds(1) }
+            logger.warning("\(component.name) exited with status \(process.terminationStatus); restarting in \(backoff)")
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(30))
+        }
+    }
+
+    func stop() {
+        let first = stopping.withLock { stopping in
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first else { return }
+        let children = running.withLock { $0 }
+        logger.info("stopping \(children.count) components (grace \(grace))")
+        for process in children.values where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let grace = self.grace
+        Task {
+            try? await Task.sleep(for: grace)
+            for process in children.values where process.isRunning {
+                self.logger.warning("pid \(process.processIdentifier) did not stop within \(grace); killing it")
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+    }
+}
