@@ -74,8 +74,9 @@ let package = Package(
         .target(
             name: "Domain",
             dependencies: [
-                "PostgresClient", "Queue", "CryptoPrimitives", "HTTPClient",
+                "PostgresClient", "Queue", "CryptoPrimitives", "HTTPClient", "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.embedInCode("Migrations")],
@@ -147,6 +148,9 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "DomainTests", dependencies: [
             "Domain", "Queue", "PostgresClient", "RedisClient", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .testTarget(name: "DialingTests", dependencies: [
+            "Domain", "HTTPClient", "PostgresClient", "RedisClient", "CryptoPrimitives", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "TestSupport"],
                     swiftSettings: strict),

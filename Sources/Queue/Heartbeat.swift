@@ -10,14 +10,14 @@ struct Heartbeat: Sendable {
     let redis: RedisPool
     let logger: Logger
 
-    /// One beat. Returns false if this worker had been removed from the registry: it was
-    /// presumed dead (e.g. paused past its TTL) and its jobs were given to others.
-    func beat() async throws -> Bool {
+    /// One beat. Returns false if the heartbeat had expired: this worker was presumed dead
+    /// (e.g. paused past its TTL) and its jobs may have gone to others.
+    func beat(first: Bool = false) async throws -> Bool {
         let replies = try await redis.pipeline([
-            .make("SET", keys.alive(worker), "1", "PX", ttl.milliseconds),
-            .make("SADD", keys.workers, worker),
+            .make("SET", keys.alive(worker), "1", "PX", ttl.milliseconds, "GET"),
+            .make("ZADD", keys.workers, Int64(JobID.currentMilliseconds()), worker),
         ])
-        return try replies[1].get().int == 0
+        return try first || !replies[0].get().isNull
     }
 
     /// Beats every third of the TTL until cancelled.
@@ -45,6 +45,6 @@ struct Heartbeat: Sendable {
             logger.warning("retiring with \(held) jobs still held; the reaper will return them", metadata: ["job.queue": "\(keys.queue)"])
             return
         }
-        _ = try await redis.pipeline([.make("DEL", keys.alive(worker)), .make("SREM", keys.workers, worker)])
+        _ = try await redis.pipeline([.make("DEL", keys.alive(worker)), .make("ZREM", keys.workers, worker)])
     }
 }

@@ -121,7 +121,7 @@ public final class JobQueue: Sendable {
         let keys = Keys(queue: queue)
         let replies = try await redis.pipeline([
             .make("LLEN", keys.ready), .make("ZCARD", keys.delayed), .make("ZCARD", keys.dead),
-            .make("HMGET", keys.stats, "completed", "failed"), .make("SMEMBERS", keys.workers),
+            .make("HMGET", keys.stats, "completed", "failed"), .make("ZRANGE", keys.workers, 0, -1),
         ])
         var stats = QueueStats()
         stats.ready = try replies[0].get().int ?? 0
@@ -143,7 +143,7 @@ public final class JobQueue: Sendable {
         var live = Set<String>()
         for queue in queues {
             let keys = Keys(queue: queue)
-            let workers = try await redis.send("SMEMBERS", keys.workers).array?.compactMap(\.string) ?? []
+            let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
             if workers.isEmpty { continue }
             let alive = try await redis.pipeline(workers.map { .make("EXISTS", keys.alive($0)) })
             for (worker, reply) in zip(workers, alive) where try reply.get().int == 1 { live.insert(worker) }

@@ -14,6 +14,7 @@ public struct Keys: Sendable, Hashable {
     public var delayed: String { prefix + "delayed" }
     public var dead: String { prefix + "dead" }
     public var stats: String { prefix + "stats" }
+    /// Registry of workers (zset, score = last heartbeat ms).
     public var workers: String { prefix + "workers" }
     public var reaperLock: String { prefix + "reaper" }
     /// Prefix of job hashes, passed to scripts that reach jobs by id.

@@ -79,7 +79,7 @@ final class QueueProcessor: Sendable {
         var pause = Pause()
         while !isStopping {
             do {
-                _ = try await heartbeat.beat()
+                _ = try await heartbeat.beat(first: true)
                 break
             } catch {
                 logger.warning("cannot register with Redis yet: \(error)")

@@ -17,7 +17,7 @@ struct Reaper: Sendable {
     func pass() async throws -> (recovered: Int, dead: Int) {
         let lock = try await redis.send("SET", keys.reaperLock, worker, "NX", "PX", max(interval.milliseconds, 50))
         guard lock == .status("OK") else { return (0, 0) }
-        let workers = try await redis.send("SMEMBERS", keys.workers).array?.compactMap(\.string) ?? []
+        let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
         guard !workers.isEmpty else { return (0, 0) }
         let alive = try await redis.pipeline(workers.map { .make("EXISTS", keys.alive($0)) })
         var recovered = 0
@@ -25,9 +25,10 @@ struct Reaper: Sendable {
         for (candidate, reply) in zip(workers, alive) where try reply.get().int == 0 {
             let result = try await redis.run(QueueScripts.reapWorker.script, keys: [
                 keys.workers, keys.alive(candidate), keys.active(candidate), keys.ready, keys.dead, keys.stats,
-            ], arguments: [keys.jobPrefix, candidate])
+            ], arguments: [keys.jobPrefix, candidate, Int64(JobID.currentMilliseconds()) - Self.forgetAfter.milliseconds])
             guard let counts = result.array, counts.count == 2 else { continue }  // -1: alive after all
             let (back, dead) = (counts[0].int ?? 0, counts[1].int ?? 0)
+            if back + dead == 0 { continue }  // a dead worker kept registered, holding nothing
             recovered += back
             buried += dead
             logger.warning("recovered \(back) jobs of dead worker \(candidate) (\(dead) out of attempts → dead)",
@@ -36,6 +37,9 @@ struct Reaper: Sendable {
         metrics.recovered(recovered)
         return (recovered, buried)
     }
+
+    /// How long a silent worker stays registered (see `reapWorker.lua`).
+    static let forgetAfter: Duration = .seconds(3600)
 
     func run() async {
         var pause = Pause()

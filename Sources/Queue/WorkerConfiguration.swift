@@ -9,7 +9,7 @@ public struct WorkerConfiguration: Sendable {
     /// Handler slots per queue; the queues this worker serves.
     public var concurrency: [String: Int]
     /// The heartbeat key's TTL: a worker silent this long is presumed dead and its jobs are
-    /// recovered. Default 10 s, × `REDIAL_TIME_SCALE`, never under 300 ms (a shorter TTL
+    /// recovered. Default 10 s, × `REDIAL_TIME_SCALE`, never under 1 s (a shorter TTL
     /// mistakes a busy machine for a dead worker). Heartbeats go every third of it.
     public var heartbeatTTL: Duration
     /// On SIGTERM, how long in-flight jobs may run on before they are handed back. Default 25 s
@@ -25,7 +25,7 @@ public struct WorkerConfiguration: Sendable {
     public var production: Bool
 
     public static let defaultHeartbeatTTL: Duration = .seconds(10)
-    public static let minimumHeartbeatTTL: Duration = .milliseconds(300)
+    public static let minimumHeartbeatTTL: Duration = .seconds(1)
     public static let defaultShutdownGrace: Duration = .seconds(25)
     public static let defaultCompletedRetention: Duration = .seconds(24 * 3600)
     public static let defaultFetchBlock: Duration = .seconds(1)

@@ -83,15 +83,21 @@ public struct SandboxServer: Sendable {
             return try Self.json(.badRequest, ["error": "the Idempotency-Key header is required"])
         }
         // The same key returns the same call: never a second ring.
-        if let existing = await state.existingCall(key: key) { return try Self.json(.ok, existing) }
+        switch await state.claim(key: key) {
+        case .existing(let call): return try Self.json(.ok, call)
+        case .refused: return try Self.json(.conflict, ["error": "a request with this Idempotency-Key is still being processed"])
+        case .mine: break
+        }
         let digit = input.visitor.last ?? "0"
         if digit == "3" || Double.random(in: 0..<1) < faults.errorRate {
+            await state.release(key: key)
             return try Self.json(.serviceUnavailable, ["error": "provider temporarily unavailable"])
         }
         if digit == "7" {
+            await state.release(key: key)
             return try Self.json(.init(code: 404), ["error": "invalid number", "sip_code": "404"])
         }
-        if digit == "6" { try await Task.sleep(for: .seconds(5)) }
+        if digit == "6" { try? await Task.sleep(for: .seconds(5)) }
         let (call, previous) = await state.newCall(visitor: input.visitor, managers: input.managers, key: key,
                                                    callbackURL: input.callbackURL)
         Task { await play(call, previousRings: previous) }

@@ -57,7 +57,32 @@ actor SandboxState {
     var faults = Faults()
     private var sequence = 0
 
-    func existingCall(key: String) -> Call? { byKey[key].flatMap { calls[$0] } }
+    /// Keys whose first originate is still being processed (e.g. the slow number 6).
+    private var inProgress: Set<String> = []
+
+    enum Claim {
+        case existing(Call)
+        case mine
+        case refused
+    }
+
+    /// Claims an idempotency key for a new originate, or finds the call it already made. A
+    /// request whose key is being processed by another waits for it: the same key must never
+    /// ring twice, even when a retry arrives while the first request is still running.
+    func claim(key: String) async -> Claim {
+        for _ in 0..<600 {
+            if let call = byKey[key].flatMap({ calls[$0] }) { return .existing(call) }
+            if !inProgress.contains(key) {
+                inProgress.insert(key)
+                return .mine
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return .refused
+    }
+
+    /// Gives up a claimed key without a call (the originate failed); a retry may try again.
+    func release(key: String) { inProgress.remove(key) }
 
     /// Records a new ring; returns the call and how many times this visitor was rung before.
     func newCall(visitor: String, managers: [String], key: String, callbackURL: String) -> (Call, Int) {
@@ -66,6 +91,7 @@ actor SandboxState {
                         idempotencyKey: key, callbackURL: callbackURL, status: "initiated", createdAt: Date())
         calls[call.callID] = call
         byKey[key] = call.callID
+        inProgress.remove(key)
         rings.append(call)
         let previous = originatesPerVisitor[visitor, default: 0]
         originatesPerVisitor[visitor] = previous + 1

@@ -200,9 +200,8 @@ import TestSupport
         #expect(try await fail(id, worker: "w2", attempt: 1, mode: "retry") == -2)
         // The job was reaped and re-claimed by the same worker at a new attempt: the old ack is fenced.
         _ = try await redis.send("DEL", keys.alive("w1"))
-        _ = try await redis.send("SADD", keys.workers, "w1")
-        _ = try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive("w1"), keys.active("w1"),
-                                                                     keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, "w1"])
+        _ = try await redis.send("ZADD", keys.workers, 1, "w1")
+        _ = try await reap("w1")
         _ = try await claim("w1", count: 1)
         #expect(try await complete(id, worker: "w1", attempt: 1) == -2)
         #expect(try await complete(id, worker: "w1", attempt: 2) == 1)
@@ -289,7 +288,23 @@ import TestSupport
 
     func reap(_ worker: String) async throws -> RedisValue {
         try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive(worker), keys.active(worker),
-                                                                  keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, worker])
+                                                                  keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, worker, forgetBefore])
+    }
+
+    /// Workers last seen before this are forgotten once they hold nothing.
+    var forgetBefore: Int { 1000 }
+
+    @Test func aReapedWorkerThatWasStillAliveStaysRegisteredSoItsLaterJobsAreFound() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        try await redis.send("ZADD", keys.workers, 5000, "w1")  // seen recently (after forgetBefore)
+        _ = try await claim("w1", count: 1)
+        #expect(try await reap("w1") == .array([.integer(1), .integer(0)]))
+        #expect(try await redis.send("ZSCORE", keys.workers, "w1") != .null, "still registered")
+        // It was only starved: it fetches again (BLMOVE) and dies before its next heartbeat.
+        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
+        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
+        #expect(try await reap("w1") == .array([.integer(2), .integer(0)]))
+        #expect(Set(try await list(keys.ready)) == Set(ids))
     }
 
     @Test func aLiveWorkerIsNotReaped() async throws {
@@ -302,7 +317,7 @@ import TestSupport
 
     @Test func reapingReturnsActiveAndHalfClaimedJobsAndBuriesExhaustedOnes() async throws {
         let ids = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
-        try await redis.send("SADD", keys.workers, "w1")
+        try await redis.send("ZADD", keys.workers, 1, "w1")
         _ = try await claim("w1", count: 1)  // ids[0] at attempt 1
         // ids[1]: attempt 2 of 2 already, so a second death is final.
         try await redis.send("HSET", keys.job(ids[1]), "attempt", "1")
@@ -314,7 +329,7 @@ import TestSupport
         #expect(try await field(ids[0], "state") == "ready")
         #expect(try await field(ids[0], "last_error")?.contains("stopped heartbeating") == true)
         #expect(try await field(ids[1], "state") == "dead")
-        #expect(try await redis.send("SISMEMBER", keys.workers, "w1") == .integer(0))
+        #expect(try await redis.send("ZSCORE", keys.workers, "w1") == .null, "silent since long ago: forgotten")
         #expect(try await redis.send("EXISTS", keys.active("w1")) == .integer(0))
     }
 

@@ -109,7 +109,7 @@ import TestSupport
         process.signal(SIGTERM)
         #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
         #expect(try await stats().completed == 3)
-        #expect(try await redis.send("SCARD", Keys(queue: queue).workers) == .integer(0), "left the registry")
+        #expect(try await redis.send("ZCARD", Keys(queue: queue).workers) == .integer(0), "left the registry")
     }
 
     @Test func sigtermHandsBackJobsThatOutliveTheGracePeriod() async throws {

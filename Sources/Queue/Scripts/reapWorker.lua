@@ -1,12 +1,16 @@
--- reapWorker: return the jobs of a worker whose heartbeat expired to ready, then forget it.
+-- reapWorker: return the jobs of a worker whose heartbeat expired to ready.
 --
--- KEYS[1] workers  set     registry of worker ids
+-- KEYS[1] workers  zset    registry of worker ids, score = last heartbeat (ms)
 -- KEYS[2] alive    string  worker:<wid>:alive, the heartbeat (has a TTL)
 -- KEYS[3] active   list    worker:<wid>:active, the dead worker's held jobs
 -- KEYS[4] ready    list    ready jobs
 -- KEYS[5] dead     zset    dead jobs
 -- KEYS[6] stats    hash    queue counters
 -- ARGV[1] job key prefix   ARGV[2] worker id
+-- ARGV[3] forget before (ms): a worker silent since before this, with nothing held, leaves
+--         the registry. Not sooner: a worker presumed dead may still be alive (paused, starved),
+--         fetch into its list again and die before its next heartbeat; as long as it is
+--         registered, the next pass finds those jobs too.
 --
 -- Returns {recovered, dead}; or -1 when the heartbeat is present (the worker is alive after all).
 -- Compare-and-set: the liveness check, the read of the active list and every move happen in
@@ -17,7 +21,7 @@
 -- A job whose attempts are used up goes to dead instead: a job that kills its worker every
 -- time must not loop forever.
 local workers, alive, active, ready, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local prefix, worker = ARGV[1], ARGV[2]
+local prefix, worker, forgetBefore = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 if redis.call('EXISTS', alive) == 1 then return -1 end
 
@@ -47,6 +51,7 @@ for _, id in ipairs(redis.call('LRANGE', active, 0, -1)) do
   end
 end
 redis.call('DEL', active)
-redis.call('SREM', workers, worker)
+local seen = tonumber(redis.call('ZSCORE', workers, worker) or '0')
+if seen < forgetBefore then redis.call('ZREM', workers, worker) end
 redis.call('HINCRBY', stats, 'recovered', recovered)
 return {recovered, buried}

@@ -1,0 +1,69 @@
+import Foundation
+import HTTPClient
+
+/// A running Redial cluster of separate processes for end-to-end tests: the telephony sandbox,
+/// the API, the relay (with the reconciler) and workers, with REDIAL_TIME_SCALE shrinking every
+/// delay. Uses the shared Redis and PostgreSQL; tests tell their data apart by site.
+public final class Cluster: @unchecked Sendable {
+    // @unchecked: `workers` changes only through the test's own calls, from one task.
+    public let sandboxURL: String
+    public let api: String
+    public let environment: [String: String]
+    private let sandbox: ChildProcess
+    private let server: ChildProcess
+    private let relay: ChildProcess
+    public private(set) var workers: [ChildProcess] = []
+    private var started = 0
+
+    public init(workers count: Int = 2, timeScale: String = "0.01") async throws {
+        let sandboxPort = try TestServices.freePort()
+        let apiPort = try TestServices.freePort()
+        sandboxURL = "http://127.0.0.1:\(sandboxPort)"
+        api = "http://127.0.0.1:\(apiPort)"
+        environment = [
+            "REDIAL_TIME_SCALE": timeScale, "REDIAL_SANDBOX_PORT": String(sandboxPort), "REDIAL_HTTP_PORT": String(apiPort),
+            "REDIAL_TELEPHONY_URL": sandboxURL, "REDIAL_SMS_URL": sandboxURL, "REDIAL_PUBLIC_URL": api,
+            "REDIAL_TELEPHONY_SECRET": Cluster.secret,
+        ]
+        sandbox = try RedialBinary.start(["sandbox"], environment: environment, logName: "cluster-sandbox-\(sandboxPort)")
+        server = try RedialBinary.start(["serve"], environment: environment, logName: "cluster-api-\(apiPort)")
+        relay = try RedialBinary.start(["relay"], environment: environment, logName: "cluster-relay-\(apiPort)")
+        for _ in 0..<count { try startWorker() }
+        let client = HTTPClient()
+        for url in [sandboxURL + "/healthz", api + "/healthz"] {
+            guard try await eventually(timeout: .seconds(20), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
+                throw TestSetupError("cluster did not start: \(url)")
+            }
+        }
+    }
+
+    public static let secret = "test-webhook-secret-0123456789"
+
+    @discardableResult
+    public func startWorker() throws -> ChildProcess {
+        started += 1
+        let worker = try RedialBinary.start(["work", "--queues", "callbacks", "--concurrency", "8"], environment: environment,
+                                            logName: "cluster-worker-\(started)-\(UInt16.random(in: 0...UInt16.max))")
+        workers.append(worker)
+        return worker
+    }
+
+    public func replaceWorker(at index: Int, signal: Int32 = SIGKILL) throws {
+        workers[index].stop(signal: signal)
+        workers[index] = try startWorker()
+        workers.removeLast()
+    }
+
+    public func stop() {
+        for worker in workers { worker.stop(signal: SIGTERM) }
+        relay.stop(signal: SIGTERM)
+        server.stop(signal: SIGTERM)
+        sandbox.stop(signal: SIGTERM)
+    }
+
+    /// The sandbox's own log of every ring it made.
+    public func rings() async throws -> [[String: Any]] {
+        let response = try await HTTPClient().send(HTTPClientRequest(url: sandboxURL + "/sandbox/calls"))
+        return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+    }
+}
