@@ -110,20 +110,37 @@ test: build ## install what is missing, start services, run every test, stop wha
 	swift build --build-tests
 	swift test --skip-build --parallel
 
-run: build services ## build, start services, migrate, and run a worker in the foreground (Ctrl-C stops it)
+run: build services ## build, start services, migrate, create a demo site, run the whole cluster (Ctrl-C stops it)
 	@.build/debug/redial migrate
+	# The demo site's key is shown only once, at creation: keep it under .run/ for the next run.
+	if [ ! -s $(RUN)/demo-site.json ] || ! grep -q site_key $(RUN)/demo-site.json; then
+	  .build/debug/redial sites add --name "Sunny Windows (demo)" --manager +79990000001 --manager +79990000008 \
+	    --timezone Europe/Moscow --balance-minutes 600 --default-country 7 --json > $(RUN)/demo-site.json
+	fi
+	key=$$(sed -n 's/.*"site_key": "\([^"]*\)".*/\1/p' $(RUN)/demo-site.json)
+	if ! psql -h 127.0.0.1 -p $(PG_PORT) -U $(PG_USER) -d $(PG_DB) -tAc "SELECT 1 FROM sites WHERE key_hash = encode(sha256('$$key'::bytea), 'hex')" | grep -q 1; then
+	  .build/debug/redial sites add --name "Sunny Windows (demo)" --manager +79990000001 --manager +79990000008 \
+	    --timezone Europe/Moscow --balance-minutes 600 --default-country 7 --json > $(RUN)/demo-site.json
+	  key=$$(sed -n 's/.*"site_key": "\([^"]*\)".*/\1/p' $(RUN)/demo-site.json)
+	fi
 	cat <<-INFO
 
-	  Redial is up: Redis at $$REDIAL_REDIS_URL, PostgreSQL at $$REDIAL_DATABASE_URL
-	  A worker runs below. In another terminal, try:
+	  Redial is up (Ctrl-C stops it): API, outbox relay, 2 workers and the telephony sandbox.
 
-	    .build/debug/redial enqueue --type noop --count 1000 >/dev/null
-	    .build/debug/redial enqueue --type flaky --payload '{"fail_times": 2}'
-	    .build/debug/redial stats
-	    .build/debug/redial jobs dead
+	    demo page:   http://127.0.0.1:8080/demo?site_key=$$key&country=7
+	    health:      http://127.0.0.1:8080/readyz      metrics: http://127.0.0.1:8080/metrics
+	    sandbox log: http://127.0.0.1:8090/sandbox/calls
+
+	  Ask for a callback (a number ending in 0 is answered; see README.md for the others):
+
+	    curl -i -X POST http://127.0.0.1:8080/v1/callbacks -H 'X-Site-Key: $$key' \
+	         -H 'Content-Type: application/json' -d '{"phone": "+7 916 123-45-60"}'
+
+	  then GET http://127.0.0.1:8080/v1/callbacks/<id> with the same X-Site-Key header,
+	  or watch the queues: .build/debug/redial stats
 
 	INFO
-	exec .build/debug/redial work
+	exec .build/debug/redial up --workers 2
 
 BENCH_PORT ?= 16381
 bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1: short); writes .run/bench/results.json

@@ -28,8 +28,13 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     public func run() async throws {
+        // Cancelled on graceful shutdown: a pass in flight rolls back and its rows wait.
+        await cancelWhenGracefulShutdown { await self.loop() }
+    }
+
+    private func loop() async {
         var failures = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        while !Task.isCancelled {
             do {
                 let moved = try await relayOnce()
                 failures = 0

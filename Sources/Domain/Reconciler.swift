@@ -30,7 +30,12 @@ public final class Reconciler: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        // Cancelled on graceful shutdown, so a stop does not wait out the interval's sleep.
+        await cancelWhenGracefulShutdown { await self.loop() }
+    }
+
+    private func loop() async {
+        while !Task.isCancelled {
             do {
                 let count = try await pass()
                 if count > 0 { logger.warning("reconciler: re-enqueued \(count) callbacks that had no live job") }
