@@ -15,7 +15,7 @@ PG_BIN     := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 
 APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
-                libcurl4-openssl-dev libssl-dev
+                libcurl4-openssl-dev libssl-dev chromium chromium-driver python3-selenium
 
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)

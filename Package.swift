@@ -151,7 +151,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "DialingTests", dependencies: [
             "Domain", "HTTPClient", "PostgresClient", "RedisClient", "CryptoPrimitives", "TestSupport",
-        ], swiftSettings: strict),
+        ], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "TestSupport"],
                     swiftSettings: strict),
     ],
