@@ -20,7 +20,7 @@ APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services services-running stop test run migrate bench
+.PHONY: help deps build services services-running stop test run migrate bench chaos pg-restart
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -99,6 +99,12 @@ stop: ## stop the local Redis and PostgreSQL started by `make services` (by pid 
 	  fi
 	fi
 
+# Used by the chaos suite: a fast restart of the PostgreSQL that `make services` started.
+pg-restart:
+	@pgdata=$$(cat $(RUN)/pgdata); as=(); [ "$$(id -u)" = 0 ] && as=(runuser -u postgres -- env -C /)
+	"$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata -m fast -w -t 60 restart \
+	  -o "-p $(PG_PORT) -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=$${PG_FSYNC:-on}" >/dev/null
+
 migrate: build services ## apply pending PostgreSQL migrations
 	swift run redial migrate
 
@@ -108,7 +114,9 @@ test: build ## install what is missing, start services, run every test, stop wha
 	# Stop afterwards only what this run started, also when tests fail.
 	[ "$$running" = yes ] || trap '$(MAKE) --no-print-directory stop' EXIT
 	swift build --build-tests
-	swift test --skip-build --parallel
+	swift test --skip-build
+	# The chaos smoke profile guards the invariants under faults (its own Redis and PostgreSQL).
+	$(MAKE) --no-print-directory chaos PROFILE=smoke
 
 run: build services ## build, start services, migrate, create a demo site, run the whole cluster (Ctrl-C stops it)
 	@.build/debug/redial migrate
@@ -153,3 +161,14 @@ bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1:
 	for i in $$(seq 100); do redis-cli -p $(BENCH_PORT) ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 	.build/release/redial-bench --redis-port $(BENCH_PORT) --redial .build/release/redial \
 	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
+
+PROFILE ?= smoke
+CHAOS_REPORTS ?= $(RUN)/chaos-reports
+CHAOS_RUN := $(RUN)/chaos
+CHAOS_PORTS := REDIS_PORT=16392 PG_PORT=15492
+chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full; BREAK=1: broken build)
+	@swift build --product redial-chaos
+	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS)
+	trap '$(MAKE) --no-print-directory stop RUN=$(CHAOS_RUN) $(CHAOS_PORTS)' EXIT
+	.build/debug/redial-chaos --profile $(PROFILE) --run-directory $(CHAOS_RUN) --redis-port 16392 --postgres-port 15492 \
+	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger)

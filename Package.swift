@@ -135,6 +135,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "redial-chaos",
+            dependencies: [
+                "Domain", "PostgresClient", "RedisClient", "HTTPClient", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Chaos",
+            exclude: ["README.md", "reports"],
+            swiftSettings: strict
+        ),
+
         .target(name: "TestSupport", dependencies: ["RedisClient", "PostgresClient", "HTTPClient"], path: "Tests/TestSupport",
                 swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),

@@ -12,12 +12,17 @@ public struct CallbackFlow: Sendable {
     public let policies: OutcomePolicies
     /// Where the provider sends status webhooks.
     public let webhookURL: String
+    /// A deliberately broken build for the chaos suite: originates with a fresh idempotency key
+    /// each time, so a replayed dial rings again. Never in production (Settings refuses it).
+    public let unsafeWithoutLedger: Bool
 
-    public init(database: PostgresPool, provider: any TelephonyProvider, policies: OutcomePolicies, webhookURL: String) {
+    public init(database: PostgresPool, provider: any TelephonyProvider, policies: OutcomePolicies, webhookURL: String,
+                unsafeWithoutLedger: Bool = false) {
         self.database = database
         self.provider = provider
         self.policies = policies
         self.webhookURL = webhookURL
+        self.unsafeWithoutLedger = unsafeWithoutLedger
     }
 
     public enum DialResult: Sendable, Equatable {
@@ -86,7 +91,8 @@ public struct CallbackFlow: Sendable {
         let key = Self.dialKey(callbackID, attempt)
         let call: ProviderCall
         do {
-            call = try await provider.originate(managers: managers, visitor: visitor, idempotencyKey: key, callbackURL: webhookURL)
+            let providerKey = unsafeWithoutLedger ? "\(key):\(UInt64.random(in: 0...UInt64.max))" : key
+            call = try await provider.originate(managers: managers, visitor: visitor, idempotencyKey: providerKey, callbackURL: webhookURL)
         } catch {
             // No call exists: the attempt ends here, recorded like any other outcome.
             let outcome: CallOutcome = if case .invalidNumber = error { .invalidNumber } else { .networkFailure }

@@ -45,6 +45,8 @@ public struct RedialSettings: Sendable {
     public var telephonySecret: String
     /// Base URL at which the provider reaches this API (`…/v1/telephony/events`).
     public var publicURL: String
+    /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
+    public var unsafeDialWithoutLedger: Bool
 
     public init(environment: [String: String]) throws(SettingsError) {
         var problems: [String] = []
@@ -102,6 +104,10 @@ public struct RedialSettings: Sendable {
             }
             return scale
         }
+        let unsafe = environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] == "1"
+        if unsafe && mode == .production {
+            problems.append("REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER: a test-only switch that can ring visitors twice; refused in production")
+        }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret else {
             throw SettingsError(problems: problems)
@@ -123,6 +129,7 @@ public struct RedialSettings: Sendable {
         self.timeScale = timeScale
         self.publicURL = publicURL
         self.telephonySecret = secret
+        self.unsafeDialWithoutLedger = unsafe
     }
 
     static func port(_ text: String) throws(SettingsError) -> Int {

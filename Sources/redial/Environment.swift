@@ -59,7 +59,7 @@ enum Environment {
                 database: PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 4)),
                 provider: SandboxTelephony(baseURL: settings.telephonyURL),
                 policies: try Catalog.outcomePolicies(),
-                webhookURL: settings.publicURL + "/v1/telephony/events")
+                webhookURL: settings.publicURL + "/v1/telephony/events", unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
             let jobs = JobQueue(redis: RedisPool(configuration: redisConfiguration(settings, poolSize: 4)), timeScale: settings.timeScale)
             return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies())
         } catch {

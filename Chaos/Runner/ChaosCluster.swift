@@ -1,0 +1,106 @@
+import Foundation
+import HTTPClient
+import Synchronization
+import TestSupport
+
+/// The cluster under test: Redis and PostgreSQL of the chaos run's own (started by `make
+/// chaos`), and sandbox, API, relay and workers as child processes the nemesis may kill. A killed
+/// component is restarted by the scenario that killed it, as a supervisor would.
+final class ChaosCluster: @unchecked Sendable {
+    // @unchecked: the mutable state is in the two Mutexes; the rest is immutable after init.
+    let environment: [String: String]
+    let api: String
+    let sandboxURL: String
+    let runDirectory: String
+    let redisPort: Int
+    let postgresPort: Int
+    private let components = Mutex<[String: ChildProcess]>([:])
+    private let restarts = Mutex(0)
+    let workerCount: Int
+
+    init(runDirectory: String, redisPort: Int, postgresPort: Int, workers: Int, breakLedger: Bool) throws {
+        self.runDirectory = runDirectory
+        self.redisPort = redisPort
+        self.postgresPort = postgresPort
+        workerCount = workers
+        let sandboxPort = try TestServices.freePort()
+        let apiPort = try TestServices.freePort()
+        api = "http://127.0.0.1:\(apiPort)"
+        sandboxURL = "http://127.0.0.1:\(sandboxPort)"
+        var environment = [
+            "REDIAL_REDIS_URL": "redis://127.0.0.1:\(redisPort)/0",
+            "REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(postgresPort)/redial",
+            "REDIAL_TIME_SCALE": "0.01", "REDIAL_HTTP_PORT": String(apiPort), "REDIAL_SANDBOX_PORT": String(sandboxPort),
+            "REDIAL_TELEPHONY_URL": sandboxURL, "REDIAL_SMS_URL": sandboxURL, "REDIAL_PUBLIC_URL": api,
+            "REDIAL_LOG_LEVEL": "warning",
+        ]
+        if breakLedger { environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] = "1" }
+        self.environment = environment
+    }
+
+    static func workerName(_ index: Int) -> String { "worker-\(index)" }
+
+    func arguments(_ name: String) -> [String] {
+        switch name {
+        case "sandbox": ["sandbox"]
+        case "api": ["serve"]
+        case "relay": ["relay"]
+        default: ["work", "--queues", "callbacks", "--concurrency", "16", "--shutdown-grace", "5"]
+        }
+    }
+
+    func start(_ name: String) throws {
+        let count = restarts.withLock { count in
+            count += 1
+            return count
+        }
+        let process = try RedialBinary.start(arguments(name), environment: environment, logName: "chaos-\(name)-\(count)")
+        components.withLock { $0[name] = process }
+    }
+
+    func startAll() async throws {
+        for name in ["sandbox", "api", "relay"] + (0..<workerCount).map(Self.workerName) { try start(name) }
+        let client = HTTPClient()
+        for url in [sandboxURL + "/healthz", api + "/healthz"] {
+            guard try await eventually(timeout: .seconds(30), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
+                throw TestSetupError("chaos cluster did not start: \(url)")
+            }
+        }
+    }
+
+    /// Sends a signal to a component; with `restartAfter`, starts a fresh one after that delay.
+    func hit(_ name: String, signal: Int32, restartAfter: Duration?) async throws {
+        let process = components.withLock { $0[name] }
+        if signal == SIGKILL { process?.stop(signal: SIGKILL) } else {
+            process?.signal(signal)
+            _ = await process?.waitForExit(timeout: .seconds(15))
+            process?.stop()
+        }
+        if let restartAfter {
+            try await Task.sleep(for: restartAfter)
+            try start(name)
+        }
+    }
+
+    func stopAll() {
+        for (_, process) in components.withLock({ $0 }) { process.stop(signal: SIGTERM) }
+    }
+
+    /// Runs `make <target>` for the chaos run's own services (Redis restart, PostgreSQL restart).
+    func make(_ target: String) throws {
+        let log = runDirectory + "/make-\(target).log"
+        let status = try Command.run(["make", "--no-print-directory", "-C", TestServices.repositoryRoot.path, target,
+                                      "RUN=\(runDirectory)", "REDIS_PORT=\(redisPort)", "PG_PORT=\(postgresPort)"], log: log)
+        guard status == 0 else { throw TestSetupError("make \(target) exited \(status); see \(log)") }
+    }
+
+    func redisPID() -> Int32? {
+        (try? String(contentsOfFile: runDirectory + "/redis.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    func sandboxFaults(_ json: String) async throws {
+        _ = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: sandboxURL + "/sandbox/faults",
+                                                          headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
+    }
+}
+

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Domain
+import Foundation
+import HTTPClient
+import PostgresClient
+import RedisClient
+import Synchronization
+import TestSupport
+
+/// `make chaos`: a generator posts callbacks through the API while a nemesis injects faults into a
+/// real cluster; after the load the cluster settles and the checker verifies the invariants from
+/// PostgreSQL, Redis and the sandbox's own ring log. Writes Chaos/reports/<time>/ and prints a
+/// one-line verdict last; exits non-zero on any violation.
+@main
+struct ChaosRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "redial-chaos", abstract: "Run the chaos suite (through `make chaos`).")
+
+    @Option(help: "smoke (about 2 minutes) or full (10 minutes of faults).") var profile = "smoke"
+    @Option(help: "Directory of the run's own Redis/PostgreSQL (make chaos sets it).") var runDirectory: String
+    @Option(help: "Port of the run's Redis.") var redisPort: Int
+    @Option(help: "Port of the run's PostgreSQL.") var postgresPort: Int
+    @Option(help: "Where reports go.") var reports = "Chaos/reports"
+    @Flag(help: "Deliberately broken build: dial without the effect ledger's idempotency key (the checker must catch it).")
+    var breakLedger = false
+
+    func run() async throws {
+        guard let plan = ["smoke": Profile.smoke, "full": Profile.full][profile] else {
+            throw ValidationError("--profile: expected smoke or full, got \(profile)")
+        }
+        let cluster = try ChaosCluster(runDirectory: runDirectory, redisPort: redisPort, postgresPort: postgresPort,
+                                       workers: plan.workers, breakLedger: breakLedger)
+        let database = PostgresPool(configuration: PostgresConfiguration(
+            url: PostgresURL(host: "127.0.0.1", port: postgresPort, user: "redial", database: "redial"), poolSize: 2))
+        try await Migrator.migrate(database, Schema.migrations())
+        var new = SiteStore.NewSite(name: "chaos \(Date())", managers: ["+79990000001", "+79990000008"])
+        new.balanceMinutes = 1_000_000
+        new.limits = Dictionary(uniqueKeysWithValues: ["number_per_15_minutes", "number_per_hour", "number_per_day", "client_numbers_per_hour",
+                                                      "client_numbers_per_day", "site_per_minute", "site_per_day"].map { ($0, 1_000_000) })
+        let (site, key) = try await SiteStore(database: database).create(new)
+        try await cluster.startAll()
+        log("profile \(plan.name): \(plan.loadSeconds) s of load at \(plan.requestsPerSecond)/s, \(plan.schedule.count) faults, \(plan.workers) workers"
+            + (breakLedger ? "; BROKEN BUILD: dialling without the effect ledger" : ""))
+
+        let started = Date()
+        let record = RunRecord(started: started)
+        let load = Task { await LoadGenerator(api: cluster.api, key: key, rate: plan.requestsPerSecond, seconds: plan.loadSeconds, record: record).run() }
+        let sampler = Task { await Sampler(database: database, siteID: site.id, record: record).run() }
+        for (at, fault) in plan.schedule {
+            let wait = started.addingTimeInterval(TimeInterval(at)).timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+            let begin = Date()
+            log("fault at \(at) s: \(fault.name)")
+            do {
+                try await fault.inject(cluster)
+            } catch {
+                log("fault \(fault.name) could not be injected: \(error)")
+            }
+            record.fault(name: fault.name, start: begin.timeIntervalSince(started), end: Date().timeIntervalSince(started))
+        }
+        await load.value
+        log("load done: \(record.acceptedIDs.count) accepted; settling (up to \(plan.settleSeconds) s)")
+        let settled = try await settle(database: database, ids: record.acceptedIDs, seconds: plan.settleSeconds)
+        // Let the reapers finish with the workers killed last (heartbeat TTL 1 s, passes every 0.5 s).
+        try await Task.sleep(for: .seconds(3))
+        sampler.cancel()
+        let checker = Checker(database: database, redis: RedisPool(configuration: RedisConfiguration(
+            url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, siteID: site.id)
+        let verdict = try await checker.check(accepted: record.acceptedIDs, settledAfter: settled, record: record)
+        cluster.stopAll()
+        let directory = try Report.write(verdict: verdict, record: record, profile: plan, broken: breakLedger, to: reports)
+        print(Report.verdictLine(verdict, directory: directory))
+        await database.close()
+        if !verdict.violations.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Waits until every accepted callback is terminal; returns the seconds it took (nil: never).
+    func settle(database: PostgresPool, ids: [String], seconds: Int) async throws -> Double? {
+        let start = Date()
+        while Date().timeIntervalSince(start) < Double(seconds) {
+            let open = try await Checker.openCount(database, ids: ids)
+            if open == 0 { return Date().timeIntervalSince(start) }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return nil
+    }
+}
+
+func log(_ text: String) {
+    FileHandle.standardError.write(Data("chaos: \(text)\n".utf8))
+}
+
+/// What happened during the run: accepted ids, faults, and the timeline samples.
+final class RunRecord: Sendable {
+    struct Sample: Sendable, Encodable {
+        let t: Double
+        let accepted: Int
+        let terminal: Int
+    }
+
+    struct FaultSpan: Sendable, Encodable {
+        let name: String
+        let start: Double
+        let end: Double
+    }
+
+    let started: Date
+    private let state = Mutex<(ids: [String], refused: [Int: Int], samples: [Sample], faults: [FaultSpan])>(([], [:], [], []))
+
+    init(started: Date) { self.started = started }
+
+    func accepted(_ id: String) { state.withLock { $0.ids.append(id) } }
+    func refused(status: Int) { state.withLock { $0.refused[status, default: 0] += 1 } }
+    func sample(_ sample: Sample) { state.withLock { $0.samples.append(sample) } }
+    func fault(name: String, start: Double, end: Double) { state.withLock { $0.faults.append(.init(name: name, start: start, end: end)) } }
+
+    var acceptedIDs: [String] { state.withLock { Array(Set($0.ids)) } }
+    var refusals: [Int: Int] { state.withLock { $0.refused } }
+    var samples: [Sample] { state.withLock { $0.samples } }
+    var faults: [FaultSpan] { state.withLock { $0.faults } }
+}
+
+/// Posts callbacks at a steady rate: mostly answered numbers, and every magic kind.
+struct LoadGenerator: Sendable {
+    let api: String
+    let key: String
+    let rate: Double
+    let seconds: Int
+    let record: RunRecord
+
+    /// Last digits, weighted: answered, busy, busy-then-answered, no webhook, slow, invalid, 503.
+    static let digits = [0, 0, 0, 0, 0, 8, 9, 1, 4, 5, 6, 7, 3, 2]
+
+    func run() async {
+        let client = HTTPClient()
+        let start = Date()
+        var sent = 0
+        await withTaskGroup(of: Void.self) { group in
+            while Date().timeIntervalSince(start) < Double(seconds) {
+                let due = Int(Date().timeIntervalSince(start) * rate)
+                while sent < due {
+                    sent += 1
+                    let phone = "+7998\(String(format: "%06d", Int.random(in: 0..<1_000_000)))\(Self.digits.randomElement()!)"
+                    group.addTask {
+                        let body = #"{"phone": "\#(phone)"}"#
+                        let response = try? await client.send(HTTPClientRequest(
+                            method: "POST", url: api + "/v1/callbacks",
+                            headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("Idempotency-Key", phone)],
+                            body: Array(body.utf8), timeout: .seconds(10)))
+                        guard let response else { return record.refused(status: 0) }
+                        if response.status == 202 || response.status == 200,
+                           let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+                           let id = object["id"] as? String {
+                            record.accepted(id)
+                        } else {
+                            record.refused(status: response.status)
+                        }
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+}
+
+/// Samples accepted and terminal counts twice a second for the timeline.
+struct Sampler: Sendable {
+    let database: PostgresPool
+    let siteID: String
+    let record: RunRecord
+
+    func run() async {
+        while !Task.isCancelled {
+            let terminal = (try? await database.query(
+                "SELECT count(*)::int AS n FROM callbacks WHERE site_id = $1::uuid AND status IN ('completed', 'failed', 'canceled')",
+                [siteID]).first?.decode("n", as: Int.self)) ?? -1
+            if terminal >= 0 {
+                record.sample(.init(t: Date().timeIntervalSince(record.started), accepted: record.acceptedIDs.count, terminal: terminal))
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+}

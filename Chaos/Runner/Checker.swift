@@ -1,0 +1,124 @@
+import Foundation
+import HTTPClient
+import PostgresClient
+import RedisClient
+
+/// Verifies the invariants after the cluster settled, from the three sources of truth:
+/// PostgreSQL (callbacks, attempts, effects, balance), Redis (active lists, dead jobs) and the
+/// sandbox's own log of every ring it made.
+struct Checker: Sendable {
+    let database: PostgresPool
+    let redis: RedisPool
+    let sandboxURL: String
+    let siteID: String
+
+    struct Verdict: Encodable {
+        var accepted = 0
+        var terminal = 0
+        var lost = 0
+        var completed = 0
+        var failed = 0
+        var rings = 0
+        var attemptsRungTwice = 0
+        var debits = 0
+        var minutesDebited = 0
+        var balanceDrift = 0
+        var jobsHeldByDeadWorkers = 0
+        var deadJobsWithoutReason = 0
+        var settledAfterSeconds: Double?
+        var recoverySeconds: [String: Double] = [:]
+        var violations: [String] = []
+    }
+
+    static func openCount(_ database: PostgresPool, ids: [String]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await database.query("""
+            SELECT count(*)::int AS n FROM callbacks WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))::uuid[])
+              AND status NOT IN ('completed', 'failed', 'canceled')
+            """, [String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)])[0].decode("n")
+    }
+
+    func check(accepted: [String], settledAfter: Double?, record: RunRecord) async throws -> Verdict {
+        var verdict = Verdict()
+        verdict.accepted = accepted.count
+        verdict.settledAfterSeconds = settledAfter
+        verdict.lost = try await Self.openCount(database, ids: accepted)
+        verdict.terminal = accepted.count - verdict.lost
+        if verdict.lost > 0 { verdict.violations.append("\(verdict.lost) accepted callbacks never reached a terminal status") }
+
+        let counts = try await database.query("""
+            SELECT count(*) FILTER (WHERE status = 'completed')::int AS completed, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                   coalesce(sum(minutes_debited), 0)::int AS minutes,
+                   (SELECT count(*)::int FROM effects e JOIN callbacks c2 ON e.effect_key = 'debit:' || c2.id::text WHERE c2.site_id = $1::uuid) AS debits,
+                   (SELECT 1000000 - balance_minutes FROM sites WHERE id = $1::uuid) AS spent
+            FROM callbacks WHERE site_id = $1::uuid
+            """, [siteID])[0]
+        verdict.completed = try counts.decode("completed")
+        verdict.failed = try counts.decode("failed")
+        verdict.minutesDebited = try counts.decode("minutes")
+        verdict.debits = try counts.decode("debits")
+        verdict.balanceDrift = try counts.decode("spent", as: Int.self) - verdict.minutesDebited
+        if verdict.debits != verdict.completed {
+            verdict.violations.append("\(verdict.debits) debits for \(verdict.completed) completed calls")
+        }
+        if verdict.balanceDrift != 0 {
+            verdict.violations.append("the balance moved \(verdict.balanceDrift) minutes more than the completed calls account for")
+        }
+
+        let response = try await HTTPClient().send(HTTPClientRequest(url: sandboxURL + "/sandbox/calls", timeout: .seconds(30)))
+        let rings = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+        verdict.rings = rings.count
+        // Two views, so that a build which dials with a fresh idempotency key each time is caught
+        // too: rings per idempotency key, and rings per visitor against the attempts that rang.
+        var perKey: [String: Int] = [:]
+        var perVisitor: [String: Int] = [:]
+        for ring in rings {
+            perKey[ring["idempotency_key"] as? String ?? "", default: 0] += 1
+            perVisitor[ring["visitor"] as? String ?? "", default: 0] += 1
+        }
+        var ringingAttempts: [String: Int] = [:]
+        for row in try await database.query("""
+            SELECT c.phone, count(*)::int AS n FROM attempts a JOIN callbacks c ON c.id = a.callback_id
+            WHERE c.site_id = $1::uuid AND a.provider_call_id IS NOT NULL GROUP BY c.phone
+            """, [siteID]) {
+            ringingAttempts[try row.decode("phone")] = try row.decode("n")
+        }
+        let sameKey = perKey.values.reduce(0) { $0 + max(0, $1 - 1) }
+        let extra = perVisitor.reduce(0) { $0 + max(0, $1.value - (ringingAttempts[$1.key] ?? 0)) }
+        verdict.attemptsRungTwice = max(sameKey, extra)
+        if verdict.attemptsRungTwice > 0 {
+            verdict.violations.append("\(verdict.attemptsRungTwice) attempts rang a visitor more than once")
+        }
+
+        let keys = "redial:{callbacks}:"
+        let workers = try await redis.send("ZRANGE", keys + "workers", 0, -1).array?.compactMap(\.string) ?? []
+        for worker in workers where try await redis.send("EXISTS", keys + "worker:\(worker):alive").int == 0 {
+            verdict.jobsHeldByDeadWorkers += try await redis.send("LLEN", keys + "worker:\(worker):active").int ?? 0
+        }
+        if verdict.jobsHeldByDeadWorkers > 0 {
+            verdict.violations.append("\(verdict.jobsHeldByDeadWorkers) jobs left in active lists of dead workers")
+        }
+        let dead = try await redis.send("ZRANGE", keys + "dead", 0, -1).array?.compactMap(\.string) ?? []
+        for id in dead where (try await redis.send("HGET", keys + "job:\(id)", "last_error").string ?? "").isEmpty {
+            verdict.deadJobsWithoutReason += 1
+        }
+        if verdict.deadJobsWithoutReason > 0 { verdict.violations.append("\(verdict.deadJobsWithoutReason) dead jobs without a reason") }
+
+        verdict.recoverySeconds = Self.recovery(record)
+        return verdict
+    }
+
+    /// Per fault kind, the longest time from a fault's end until callbacks completed again.
+    static func recovery(_ record: RunRecord) -> [String: Double] {
+        let samples = record.samples
+        var worst: [String: Double] = [:]
+        for fault in record.faults {
+            guard let before = samples.last(where: { $0.t <= fault.end }) else { continue }
+            guard let progress = samples.first(where: { $0.t > fault.end && $0.terminal > before.terminal }) else { continue }
+            // "sandbox error storm 6 s" and "sandbox error storm 15 s" are one kind.
+            let kind = fault.name.replacing(/\s\d+ s$/, with: "")
+            worst[kind] = max(worst[kind] ?? 0, progress.t - fault.end)
+        }
+        return worst
+    }
+}

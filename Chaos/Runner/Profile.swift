@@ -1,0 +1,39 @@
+/// How long the load runs, how hard, and which faults fall when.
+struct Profile: Sendable {
+    let name: String
+    let loadSeconds: Int
+    let requestsPerSecond: Double
+    let workers: Int
+    /// Faults by second of the run.
+    let schedule: [(at: Int, fault: any Fault)]
+    /// Longest wait, after the load, for every accepted callback to end.
+    let settleSeconds: Int
+
+    /// About 2 minutes: every kind of fault once or twice. `make test` runs it.
+    static let smoke = Profile(
+        name: "smoke", loadSeconds: 60, requestsPerSecond: 4, workers: 3,
+        schedule: [
+            (4, KillWorker()), (8, HostileSandbox(mode: .errorStorm, seconds: 6)), (14, KillRedis()),
+            (20, KillWorker()), (25, RestartPostgres()), (31, KillAPI()), (35, TerminateWorker()),
+            (39, KillRelay()), (43, HostileSandbox(mode: .droppedWebhooks, seconds: 6)), (50, KillWorker()),
+            (54, HostileSandbox(mode: .latency, seconds: 4)),
+        ],
+        settleSeconds: 90)
+
+    /// Ten minutes: a worker killed every 15 s (40), Redis killed 3 times, PostgreSQL restarted
+    /// twice, API and relay killed, the provider hostile in turns.
+    static let full: Profile = {
+        var schedule: [(Int, any Fault)] = []
+        for second in stride(from: 5, to: 600, by: 15) { schedule.append((second, KillWorker())) }
+        for second in [100, 280, 460] { schedule.append((second, KillRedis())) }
+        for second in [190, 370] { schedule.append((second, RestartPostgres())) }
+        for second in [60, 330, 520] { schedule.append((second, KillAPI())) }
+        for second in [140, 410] { schedule.append((second, KillRelay())) }
+        for second in [75, 300] { schedule.append((second, TerminateWorker())) }
+        for (second, mode) in [(30, HostileSandbox.Mode.errorStorm), (230, .droppedWebhooks), (430, .latency), (560, .errorStorm)] {
+            schedule.append((second, HostileSandbox(mode: mode, seconds: 15)))
+        }
+        return Profile(name: "full", loadSeconds: 600, requestsPerSecond: 6, workers: 4,
+                       schedule: schedule.sorted { $0.0 < $1.0 }, settleSeconds: 240)
+    }()
+}

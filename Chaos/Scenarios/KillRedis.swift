@@ -1,0 +1,16 @@
+import Foundation
+
+/// Fault: `kill -9` of Redis, restarted two seconds later from its append-only file.
+/// Invariant: no acknowledged enqueue is lost (`appendfsync always`); workers, relay and API
+/// reconnect by themselves; heartbeats that expired meanwhile only cause fenced re-runs.
+struct KillRedis: Fault {
+    let name = "kill -9 Redis"
+
+    func inject(_ cluster: ChaosCluster) async throws {
+        guard let pid = cluster.redisPID() else { return }
+        kill(pid, SIGKILL)
+        while kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .seconds(2))
+        try cluster.make("services")
+    }
+}

@@ -1,0 +1,13 @@
+import Foundation
+
+/// Fault: `kill -9` of a worker holding jobs (mid-dial included), restarted after a second.
+/// Invariant: its jobs are recovered by the others once its heartbeat expires; no visitor is
+/// rung twice for one attempt (the dial's effect key reconciles the replay).
+struct KillWorker: Fault {
+    let name = "kill -9 worker"
+
+    func inject(_ cluster: ChaosCluster) async throws {
+        let victim = ChaosCluster.workerName(Int.random(in: 0..<cluster.workerCount))
+        try await cluster.hit(victim, signal: SIGKILL, restartAfter: .seconds(1))
+    }
+}
