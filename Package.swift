@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // C libraries, reached only through the client modules right above them.
@@ -57,7 +58,11 @@ let package = Package(
         ),
         .target(
             name: "Jobs",
-            dependencies: ["Queue", "Domain", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Queue", "Domain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             path: "Jobs",
             exclude: ["README.md"],
             resources: [
@@ -68,6 +73,12 @@ let package = Package(
                 .embedInCode("callback.dial/outcomes.json"),
                 .embedInCode("callback.outcome/callback.outcome.policy.json"),
                 .embedInCode("callback.check/callback.check.policy.json"),
+                .embedInCode("notify.sms/notify.sms.policy.json"),
+                .embedInCode("notify.sms/triggers.json"),
+                .embedInCode("notify.sms/templates/callback_failed.en.mustache"),
+                .embedInCode("notify.sms/templates/callback_failed.ru.mustache"),
+                .embedInCode("notify.sms/templates/after_hours.en.mustache"),
+                .embedInCode("notify.sms/templates/after_hours.ru.mustache"),
             ],
             swiftSettings: strict
         ),

@@ -9,11 +9,15 @@ public struct JobServices: Sendable {
     public let jobs: JobQueue
     /// Policies of every catalog type, for follow-up enqueues.
     public let policies: [String: JobPolicy]
+    public let sms: any SMSGateway
+    public let messages: Messages
 
-    public init(flow: CallbackFlow, jobs: JobQueue, policies: [String: JobPolicy]) {
+    public init(flow: CallbackFlow, jobs: JobQueue, policies: [String: JobPolicy], sms: any SMSGateway, messages: Messages) {
         self.flow = flow
         self.jobs = jobs
         self.policies = policies
+        self.sms = sms
+        self.messages = messages
     }
 
     /// Enqueues a follow-up job under a dedup key, and records it as the job that should move
@@ -25,12 +29,34 @@ public struct JobServices: Sendable {
         try await flow.expectJob(callbackID: callbackID, key: dedupKey)
     }
 
-    /// The job that follows a finished attempt: a redial, or nothing.
+    /// The jobs that follow a finished attempt: a redial, or the managers' SMS when it failed.
     func after(callbackID: String, _ next: CallbackFlow.Next) async throws {
-        if case .redial(let delay, let attempt) = next {
+        switch next {
+        case .redial(let delay, let attempt):
             try await follow(callbackID: callbackID, type: "callback.dial", payload: ["callback_id": callbackID], delay: delay,
                              dedupKey: "callback.dial:\(callbackID):\(attempt)")
+        case .failed(let reason):
+            try await notify("callback_failed", callbackID: callbackID) { _ in ["reason": reason.replacingOccurrences(of: "_", with: " ")] }
+        case .completed, .unchanged:
+            break
         }
+    }
+
+    /// Enqueues the SMS a trigger rule sends, one per recipient, each under its own effect key
+    /// (`sms:<message>:<callback>:<recipient>`), so a trigger seen twice sends once.
+    func notify(_ message: String, callbackID: String, variables: (CallbackFlow.Context) -> [String: String]) async throws {
+        guard let rule = messages.rules[message], let policy = policies["notify.sms"],
+              let context = try await flow.context(callbackID: callbackID) else { return }
+        let recipients = rule.to == "managers" ? context.managers : []
+        var common = ["site": context.siteName, "visitor": context.visitor]
+        common.merge(variables(context)) { _, new in new }
+        let requests = try recipients.map { recipient in
+            let key = "sms:\(message):\(callbackID):\(recipient)"
+            let payload: [String: Any] = ["site_id": context.siteID, "message": message, "to": recipient, "variables": common, "effect_key": key]
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
+            return JobQueue.Request(type: "notify.sms", payload: text, policy: policy, dedupKey: key)
+        }
+        if !requests.isEmpty { _ = try await jobs.enqueue(batch: requests) }
     }
 
     /// How long after placing a call to poll for it if no webhook came: ring plus talk time.

@@ -45,7 +45,7 @@ final class ChaosCluster: @unchecked Sendable {
         case "sandbox": ["sandbox"]
         case "api": ["serve"]
         case "relay": ["relay"]
-        default: ["work", "--queues", "callbacks", "--concurrency", "16", "--shutdown-grace", "5"]
+        default: ["work", "--queues", "callbacks,notifications", "--concurrency", "16", "--shutdown-grace", "5"]
         }
     }
 

@@ -20,6 +20,8 @@ struct Checker: Sendable {
         var failed = 0
         var rings = 0
         var attemptsRungTwice = 0
+        var sms = 0
+        var smsSentTwice = 0
         var debits = 0
         var minutesDebited = 0
         var balanceDrift = 0
@@ -89,6 +91,15 @@ struct Checker: Sendable {
         if verdict.attemptsRungTwice > 0 {
             verdict.violations.append("\(verdict.attemptsRungTwice) attempts rang a visitor more than once")
         }
+
+        // No SMS twice for one trigger: one message per recipient and text (the text names the visitor).
+        let smsResponse = try await HTTPClient().send(HTTPClientRequest(url: sandboxURL + "/sandbox/sms", timeout: .seconds(30)))
+        let messages = (try JSONSerialization.jsonObject(with: Data(smsResponse.body)) as? [[String: Any]]) ?? []
+        verdict.sms = messages.count
+        var perTrigger: [String: Int] = [:]
+        for message in messages { perTrigger["\(message["to"] ?? "")|\(message["text"] ?? "")", default: 0] += 1 }
+        verdict.smsSentTwice = perTrigger.values.reduce(0) { $0 + max(0, $1 - 1) }
+        if verdict.smsSentTwice > 0 { verdict.violations.append("\(verdict.smsSentTwice) SMS sent twice for one trigger") }
 
         let keys = "redial:{callbacks}:"
         let workers = try await redis.send("ZRANGE", keys + "workers", 0, -1).array?.compactMap(\.string) ?? []

@@ -45,6 +45,7 @@ enum Report {
             "| invariant | result |", "|---|---|",
             "| every callback answered 202 reaches a terminal status | \(v.terminal) of \(v.accepted) (lost: \(v.lost)) |",
             "| no visitor rung twice for one attempt | \(v.attemptsRungTwice) violations in \(v.rings) rings |",
+            "| no SMS sent twice for one trigger | \(v.smsSentTwice) violations in \(v.sms) messages |",
             "| each completed call debited exactly once | \(v.debits) debits, \(v.completed) completed, balance drift \(v.balanceDrift) min |",
             "| no job left in a dead worker's active list | \(v.jobsHeldByDeadWorkers) |",
             "| no job in dead without a reason | \(v.deadJobsWithoutReason) |",

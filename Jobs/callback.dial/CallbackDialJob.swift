@@ -19,6 +19,12 @@ struct CallbackDialJob: JobHandler {
         case .nothing:
             return .completed
         case .closedUntil(let opening):
+            try await services.notify("after_hours", callbackID: id) { context in
+                let format = DateFormatter()
+                format.timeZone = context.timeZone
+                format.dateFormat = "HH:mm dd.MM.yyyy"
+                return ["opening": format.string(from: opening) + " (\(context.timeZone.identifier))"]
+            }
             return .snooze(.milliseconds(Int64(max(0, opening.timeIntervalSinceNow) * 1000)))
         case .dialed(let attempt, let callID):
             try await services.follow(callbackID: id, type: "callback.check",

@@ -25,13 +25,8 @@ public struct APIServer: Sendable {
         public var outcomePolicy: JobPolicy
         public var timeScale: Double
 
-        /// International premium and satellite ranges that toll fraud favours: global networks
-        /// (+881 satellite, +882/+883 international networks), Inmarsat (+870), international
-        /// premium rate (+979), North American premium (+1900, +1976). Extend per deployment.
-        public static let defaultDeniedPrefixes = ["+870", "+881", "+882", "+883", "+979", "+1900", "+1976"]
-
         public init(host: String, port: Int, trustedProxies: [NetworkRange], telephonySecret: String, outcomePolicy: JobPolicy,
-                    timeScale: Double, deniedPrefixes: [String] = defaultDeniedPrefixes) {
+                    timeScale: Double, deniedPrefixes: [String]) {
             self.host = host
             self.port = port
             self.trustedProxies = trustedProxies

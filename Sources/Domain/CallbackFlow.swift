@@ -183,6 +183,25 @@ public struct CallbackFlow: Sendable {
         return try await finish(callbackID: callbackID, attempt: attempt, outcome: outcome, durationSeconds: call.durationSeconds)
     }
 
+    /// Who and what a callback's notifications are about.
+    public struct Context: Sendable {
+        public let siteID: String
+        public let siteName: String
+        public let visitor: String
+        public let managers: [String]
+        public let timeZone: TimeZone
+    }
+
+    public func context(callbackID: String) async throws -> Context? {
+        guard let row = try await database.query("""
+            SELECT s.id::text AS site_id, s.name, c.phone, array_to_json(s.managers)::text AS managers, s.timezone
+            FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid
+            """, [callbackID]).first else { return nil }
+        return Context(siteID: try row.decode("site_id"), siteName: try row.decode("name"), visitor: try row.decode("phone"),
+                       managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)),
+                       timeZone: TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!)
+    }
+
     /// Remembers which job should move the callback on next (for the reconciler).
     public func expectJob(callbackID: String, key: String) async throws {
         try await database.query("UPDATE callbacks SET job_key = $2, updated_at = now() WHERE id = $1::uuid", [callbackID, key])

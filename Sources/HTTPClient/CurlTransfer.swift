@@ -11,10 +11,10 @@ final class CurlTransfer {
     /// libcurl's global state must be set up once, before any handle exists.
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    init(_ request: HTTPClientRequest) throws(HTTPError) {
+    init(_ request: HTTPClientRequest) throws(HTTPClientError) {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else {
-            throw HTTPError(.invalidRequest, "libcurl could not allocate a handle")
+            throw HTTPClientError(.invalidRequest, "libcurl could not allocate a handle")
         }
         self.handle = handle
         self.request = request
@@ -27,10 +27,10 @@ final class CurlTransfer {
         curl_easy_cleanup(handle)
     }
 
-    private func configure() throws(HTTPError) {
+    private func configure() throws(HTTPClientError) {
         let method = request.method.uppercased()
         guard !method.isEmpty, method.allSatisfy({ $0.isLetter }) else {
-            throw HTTPError(.invalidRequest, "method '\(request.method)' is not a token")
+            throw HTTPClientError(.invalidRequest, "method '\(request.method)' is not a token")
         }
         try set(CURLOPT_URL, request.url)
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
@@ -56,7 +56,7 @@ final class CurlTransfer {
         for line in headerLines {
             // On bytes: "\r\n" is one Character, so a Character search would miss it.
             guard !line.utf8.contains(13), !line.utf8.contains(10) else {
-                throw HTTPError(.invalidRequest, "header '\(line.prefix(40))' contains a line break")
+                throw HTTPClientError(.invalidRequest, "header '\(line.prefix(40))' contains a line break")
             }
             headerList = curl_slist_append(headerList, line)
         }
@@ -73,22 +73,22 @@ final class CurlTransfer {
     }
 
     /// Runs the transfer, blocking the calling thread until it ends.
-    func perform() throws(HTTPError) -> HTTPClientResponse {
+    func perform() throws(HTTPClientError) -> HTTPClientResponse {
         let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
         guard code == CURLE_OK else {
             let reason = String(cString: curl_easy_strerror(code))
             let target = "\(request.method) \(request.url)"
             switch code {
             case CURLE_OPERATION_TIMEDOUT:
-                throw HTTPError(.timeout, "\(target): no complete response within \(request.timeout)")
+                throw HTTPClientError(.timeout, "\(target): no complete response within \(request.timeout)")
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-                throw HTTPError(.connectionFailed, "\(target): \(reason)")
+                throw HTTPClientError(.connectionFailed, "\(target): \(reason)")
             case CURLE_WRITE_ERROR where sink.overflowed:
-                throw HTTPError(.responseTooLarge, "\(target): response body over \(request.maxResponseBytes) bytes")
+                throw HTTPClientError(.responseTooLarge, "\(target): response body over \(request.maxResponseBytes) bytes")
             case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
-                throw HTTPError(.invalidRequest, "\(target): \(reason)")
+                throw HTTPClientError(.invalidRequest, "\(target): \(reason)")
             default:
-                throw HTTPError(.transfer, "\(target): \(reason)")
+                throw HTTPClientError(.transfer, "\(target): \(reason)")
             }
         }
         var status = 0
@@ -96,17 +96,17 @@ final class CurlTransfer {
         return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
     }
 
-    private func set(_ option: CURLoption, _ value: Int) throws(HTTPError) {
+    private func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {
         try check(ccurl_setopt_long(handle, option, value), "\(option)")
     }
 
-    private func set(_ option: CURLoption, _ value: String) throws(HTTPError) {
+    private func set(_ option: CURLoption, _ value: String) throws(HTTPClientError) {
         try check(ccurl_setopt_string(handle, option, value), "\(option)")
     }
 
-    private func check(_ code: CURLcode, _ what: String) throws(HTTPError) {
+    private func check(_ code: CURLcode, _ what: String) throws(HTTPClientError) {
         guard code == CURLE_OK else {
-            throw HTTPError(.invalidRequest, "libcurl refused option \(what): \(String(cString: curl_easy_strerror(code)))")
+            throw HTTPClientError(.invalidRequest, "libcurl refused option \(what): \(String(cString: curl_easy_strerror(code)))")
         }
     }
 }

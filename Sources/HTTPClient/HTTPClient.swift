@@ -5,10 +5,10 @@ import Dispatch
 public struct HTTPClient: Sendable {
     public init() {}
 
-    public func send(_ request: HTTPClientRequest) async throws(HTTPError) -> HTTPClientResponse {
-        let result: Result<HTTPClientResponse, HTTPError> = await withCheckedContinuation { continuation in
+    public func send(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        let result: Result<HTTPClientResponse, HTTPClientError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(HTTPError) in try CurlTransfer(request).perform() })
+                continuation.resume(returning: Result { () throws(HTTPClientError) in try CurlTransfer(request).perform() })
             }
         }
         return try result.get()

@@ -51,7 +51,7 @@ public struct HTTPClientResponse: Sendable {
 }
 
 /// A request that got no HTTP response. A response with any status is not an error here.
-public struct HTTPError: Error, Sendable, CustomStringConvertible {
+public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case invalidRequest = "invalid_request"
         case connectionFailed = "connection_failed"

@@ -16,6 +16,10 @@ public struct RedialSettings: Sendable {
         public static let s3Bucket = "redial-recordings"
         public static let trustedProxies = "127.0.0.1,::1"
         public static let timeScale = 1.0
+        /// International premium and satellite ranges that toll fraud favours: global networks
+        /// (+881 satellite, +882/+883 international networks), Inmarsat (+870), international
+        /// premium rate (+979), North American premium (+1900, +1976).
+        public static let deniedPrefixes = "+870,+881,+882,+883,+979,+1900,+1976"
         /// Only for the local sandbox; production sets its provider's secret.
         public static let telephonySecret = "sandbox-webhook-secret"
     }
@@ -45,6 +49,8 @@ public struct RedialSettings: Sendable {
     public var telephonySecret: String
     /// Base URL at which the provider reaches this API (`…/v1/telephony/events`).
     public var publicURL: String
+    /// E.164 prefixes never called back (`REDIAL_DENIED_PREFIXES`).
+    public var deniedPrefixes: [String]
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
     public var unsafeDialWithoutLedger: Bool
 
@@ -104,12 +110,21 @@ public struct RedialSettings: Sendable {
             }
             return scale
         }
+        let denied = check("REDIAL_DENIED_PREFIXES", Defaults.deniedPrefixes) { text throws(SettingsError) in
+            try text.split(separator: ",").map { item throws(SettingsError) in
+                let prefix = item.trimmingSpaces
+                guard prefix.hasPrefix("+"), (2...16).contains(prefix.count), prefix.dropFirst().allSatisfy(\.isNumber) else {
+                    throw SettingsError("expected comma-separated E.164 prefixes such as +882, got '\(prefix)'")
+                }
+                return prefix
+            }
+        }
         let unsafe = environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] == "1"
         if unsafe && mode == .production {
             problems.append("REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER: a test-only switch that can ring visitors twice; refused in production")
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
-              let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret else {
+              let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -130,6 +145,7 @@ public struct RedialSettings: Sendable {
         self.publicURL = publicURL
         self.telephonySecret = secret
         self.unsafeDialWithoutLedger = unsafe
+        self.deniedPrefixes = denied
     }
 
     static func port(_ text: String) throws(SettingsError) -> Int {

@@ -61,7 +61,8 @@ enum Environment {
                 policies: try Catalog.outcomePolicies(),
                 webhookURL: settings.publicURL + "/v1/telephony/events", unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
             let jobs = JobQueue(redis: RedisPool(configuration: redisConfiguration(settings, poolSize: 4)), timeScale: settings.timeScale)
-            return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies())
+            return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: SandboxSMS(baseURL: settings.smsURL),
+                               messages: try Messages.load())
         } catch {
             fail("job catalog: \(error)", code: 78)
         }

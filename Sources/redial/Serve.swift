@@ -25,7 +25,8 @@ struct Serve: AsyncParsableCommand {
         let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 8))
         let server = APIServer(
             configuration: .init(host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
-                                 telephonySecret: settings.telephonySecret, outcomePolicy: outcomePolicy, timeScale: settings.timeScale),
+                                 telephonySecret: settings.telephonySecret, outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
+                                 deniedPrefixes: settings.deniedPrefixes),
             database: database, redis: redis, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -106,6 +106,15 @@ import TestSupport
         let debits = try await database.query("SELECT count(*)::int AS n FROM effects WHERE effect_key = ANY(ARRAY(SELECT 'debit:' || unnest($1::text[])))",
                                               ["{" + ids.joined(separator: ",") + "}"])[0].decode("n", as: Int.self)
         #expect(debits == 4)
+        // Each failed callback (1, 2, 3, 7) told the manager by SMS, once, naming the visitor.
+        let failedPhones = [phones[1], phones[2], phones[3], phones[7]]
+        #expect(try await eventually(timeout: .seconds(20)) {
+            let texts = try await cluster.messages().compactMap { $0["text"] as? String }
+            return failedPhones.allSatisfy { phone in texts.filter { $0.contains(phone) }.count == 1 }
+        })
+        let failedTexts = try await cluster.messages().filter { message in failedPhones.contains { (message["text"] as? String ?? "").contains($0) } }
+        #expect(failedTexts.allSatisfy { $0["to"] as? String == "+79160000001" })
+        #expect(failedTexts.contains { ($0["text"] as? String ?? "").contains("invalid number") })
         let shown = try await client.send(HTTPClientRequest(url: cluster.api + "/v1/callbacks/\(ids[4])", headers: [("X-Site-Key", key)]))
         let attempts = (try JSONSerialization.jsonObject(with: Data(shown.body)) as? [String: Any])?["attempts"] as? [[String: Any]]
         #expect(attempts?.map { $0["outcome"] as? String } == ["busy", "busy", "answered"])
@@ -127,6 +136,12 @@ import TestSupport
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await state(id).status == "scheduled")
         #expect(try await ringsPerAttempt(cluster, visitors: [phone]).isEmpty, "nobody is rung outside working hours")
+        // The manager hears when it will be called, once (the job snoozes, the SMS is not repeated).
+        #expect(try await eventually(timeout: .seconds(20)) {
+            try await cluster.messages().contains { ($0["text"] as? String ?? "").contains(phone) && ($0["text"] as? String ?? "").contains("after hours") }
+        })
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await cluster.messages().filter { ($0["text"] as? String ?? "").contains(phone) }.count == 1)
     }
 
     @Test func killingWorkersMidDialNeverRingsAVisitorTwice() async throws {

@@ -68,7 +68,7 @@ import TestSupport
         await #expect {
             try await client.send(HTTPClientRequest(url: base + "/slow/3000", timeout: .milliseconds(300)))
         } throws: { error in
-            (error as? HTTPError)?.code == .timeout
+            (error as? HTTPClientError)?.code == .timeout
         }
     }
 
@@ -77,7 +77,7 @@ import TestSupport
         await #expect {
             try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))
         } throws: { error in
-            (error as? HTTPError)?.code == .connectionFailed
+            (error as? HTTPClientError)?.code == .connectionFailed
         }
     }
 
@@ -87,7 +87,7 @@ import TestSupport
         await #expect {
             try await client.send(HTTPClientRequest(url: base + "/bytes/100000", maxResponseBytes: 1000))
         } throws: { error in
-            (error as? HTTPError)?.code == .responseTooLarge
+            (error as? HTTPClientError)?.code == .responseTooLarge
         }
     }
 
@@ -96,7 +96,7 @@ import TestSupport
         await #expect {
             try await client.send(HTTPClientRequest(url: url))
         } throws: { error in
-            (error as? HTTPError)?.code == .invalidRequest
+            (error as? HTTPClientError)?.code == .invalidRequest
         }
     }
 
@@ -104,7 +104,7 @@ import TestSupport
         await #expect {
             try await client.send(HTTPClientRequest(url: base + "/echo", headers: [("X-A", "1\r\nX-B: 2")]))
         } throws: { error in
-            (error as? HTTPError)?.code == .invalidRequest
+            (error as? HTTPClientError)?.code == .invalidRequest
         }
     }
 

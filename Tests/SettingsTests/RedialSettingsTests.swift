@@ -36,6 +36,8 @@ import Testing
         #expect(settings.trustedProxies[0].contains("10.200.3.4"))
         #expect(!settings.trustedProxies[0].contains("11.0.0.1"))
         #expect(settings.trustedProxies[1].contains("fd12::1"))
+        #expect(try RedialSettings(environment: ["REDIAL_DENIED_PREFIXES": "+882, +1900"]).deniedPrefixes == ["+882", "+1900"])
+        #expect(throws: SettingsError.self) { try RedialSettings(environment: ["REDIAL_DENIED_PREFIXES": "882"]) }
     }
 
     @Test func reportsEveryBadVariableAtOnceNamingIt() {

@@ -42,7 +42,7 @@ public final class Cluster: @unchecked Sendable {
     @discardableResult
     public func startWorker() throws -> ChildProcess {
         started += 1
-        let worker = try RedialBinary.start(["work", "--queues", "callbacks", "--concurrency", "8"], environment: environment,
+        let worker = try RedialBinary.start(["work", "--queues", "callbacks,notifications", "--concurrency", "8"], environment: environment,
                                             logName: "cluster-worker-\(started)-\(UInt16.random(in: 0...UInt16.max))")
         workers.append(worker)
         return worker
@@ -59,6 +59,12 @@ public final class Cluster: @unchecked Sendable {
         relay.stop(signal: SIGTERM)
         server.stop(signal: SIGTERM)
         sandbox.stop(signal: SIGTERM)
+    }
+
+    /// The sandbox's own log of every SMS it sent.
+    public func messages() async throws -> [[String: Any]] {
+        let response = try await HTTPClient().send(HTTPClientRequest(url: sandboxURL + "/sandbox/sms"))
+        return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
     }
 
     /// The sandbox's own log of every ring it made.
