@@ -32,6 +32,8 @@ deps: ## install missing system packages with apt (quiet when nothing is missing
 	  $(SUDO) apt-get -o DPkg::Lock::Timeout=300 update -qq
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=300 install -y -qq $$missing >/dev/null
 	fi
+	# The SMTP server the tests send mail to (PyPI).
+	python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check aiosmtpd
 
 build: deps ## build the redial binary (debug)
 	swift build

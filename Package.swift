@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "Queue", "Domain",
+                "Queue", "Domain", "HTTPClient", "CryptoPrimitives",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -79,6 +79,11 @@ let package = Package(
                 .embedInCode("notify.sms/templates/callback_failed.ru.mustache"),
                 .embedInCode("notify.sms/templates/after_hours.en.mustache"),
                 .embedInCode("notify.sms/templates/after_hours.ru.mustache"),
+                .embedInCode("notify.email/notify.email.policy.json"),
+                .embedInCode("notify.email/templates/callback_failed.en.subject.mustache"),
+                .embedInCode("notify.email/templates/callback_failed.ru.subject.mustache"),
+                .embedInCode("notify.email/templates/callback_failed.en.html.mustache"),
+                .embedInCode("notify.email/templates/callback_failed.ru.html.mustache"),
             ],
             swiftSettings: strict
         ),

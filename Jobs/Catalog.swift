@@ -11,12 +11,13 @@ public enum Catalog {
     /// placeholders that refuse to run.
     static func handlers(_ services: JobServices?) -> [String: any JobHandler] {
         var handlers: [String: any JobHandler] = ["noop": NoopJob(), "sleep": SleepJob(), "flaky": FlakyJob()]
-        for type in ["callback.dial", "callback.outcome", "callback.check", "notify.sms"] { handlers[type] = Unavailable(type: type) }
+        for type in ["callback.dial", "callback.outcome", "callback.check", "notify.sms", "notify.email"] { handlers[type] = Unavailable(type: type) }
         if let services {
             handlers["callback.dial"] = CallbackDialJob(services: services)
             handlers["callback.outcome"] = CallbackOutcomeJob(services: services)
             handlers["callback.check"] = CallbackCheckJob(services: services)
             handlers["notify.sms"] = NotifySMSJob(services: services)
+            handlers["notify.email"] = NotifyEmailJob(services: services)
         }
         return handlers
     }
@@ -30,6 +31,7 @@ public enum Catalog {
         ("Jobs/callback.outcome/callback.outcome.policy.json", PackageResources.callback_outcome_policy_json),
         ("Jobs/callback.check/callback.check.policy.json", PackageResources.callback_check_policy_json),
         ("Jobs/notify.sms/notify.sms.policy.json", PackageResources.notify_sms_policy_json),
+        ("Jobs/notify.email/notify.email.policy.json", PackageResources.notify_email_policy_json),
     ]
 
     /// The shipped catalog, validated; with `services`, able to run the callback jobs.

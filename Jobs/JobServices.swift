@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import HTTPClient
 import Queue
 
 /// What the callback jobs need from the process that runs them: the dial flow (PostgreSQL and
@@ -10,13 +11,19 @@ public struct JobServices: Sendable {
     /// Policies of every catalog type, for follow-up enqueues.
     public let policies: [String: JobPolicy]
     public let sms: any SMSGateway
+    public let smtp: SMTPClient
+    /// The sender address of notification emails.
+    public let mailFrom: String
     public let messages: Messages
 
-    public init(flow: CallbackFlow, jobs: JobQueue, policies: [String: JobPolicy], sms: any SMSGateway, messages: Messages) {
+    public init(flow: CallbackFlow, jobs: JobQueue, policies: [String: JobPolicy], sms: any SMSGateway, smtp: SMTPClient,
+                mailFrom: String, messages: Messages) {
         self.flow = flow
         self.jobs = jobs
         self.policies = policies
         self.sms = sms
+        self.smtp = smtp
+        self.mailFrom = mailFrom
         self.messages = messages
     }
 
@@ -56,7 +63,14 @@ public struct JobServices: Sendable {
             let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
             return JobQueue.Request(type: "notify.sms", payload: text, policy: policy, dedupKey: key)
         }
-        if !requests.isEmpty { _ = try await jobs.enqueue(batch: requests) }
+        var all = requests
+        if rule.email, let address = context.email, let emailPolicy = policies["notify.email"] {
+            let key = "email:\(message):\(callbackID):\(address)"
+            let payload: [String: Any] = ["site_id": context.siteID, "message": message, "to": address, "variables": common, "effect_key": key]
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
+            all.append(JobQueue.Request(type: "notify.email", payload: text, policy: emailPolicy, dedupKey: key))
+        }
+        if !all.isEmpty { _ = try await jobs.enqueue(batch: all) }
     }
 
     /// How long after placing a call to poll for it if no webhook came: ring plus talk time.

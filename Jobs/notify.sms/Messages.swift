@@ -8,6 +8,8 @@ import Queue
 public struct Messages: Sendable {
     public struct Rule: Sendable {
         public let to: String
+        /// Also sent by email (to the site's address), with a subject and HTML templates.
+        public let email: Bool
         public let variables: Set<String>
     }
 
@@ -23,6 +25,10 @@ public struct Messages: Sendable {
             ("callback_failed.ru.mustache", PackageResources.callback_failed_ru_mustache),
             ("after_hours.en.mustache", PackageResources.after_hours_en_mustache),
             ("after_hours.ru.mustache", PackageResources.after_hours_ru_mustache),
+            ("callback_failed.en.subject.mustache", PackageResources.callback_failed_en_subject_mustache),
+            ("callback_failed.ru.subject.mustache", PackageResources.callback_failed_ru_subject_mustache),
+            ("callback_failed.en.html.mustache", PackageResources.callback_failed_en_html_mustache),
+            ("callback_failed.ru.html.mustache", PackageResources.callback_failed_ru_html_mustache),
         ])
     }
 
@@ -39,22 +45,22 @@ public struct Messages: Sendable {
             guard let variables = rule["variables"] as? [String] else {
                 throw CatalogError(file: triggers.path, field: "\(message).variables", "expected a list of variable names")
             }
-            rules[message] = Rule(to: to, variables: Set(variables))
+            rules[message] = Rule(to: to, email: rule["email"] as? Bool ?? false, variables: Set(variables))
         }
         var templates: [String: MustacheTemplate] = [:]
         for file in files {
-            let path = "Jobs/notify.sms/templates/\(file.name)"
             let parts = file.name.split(separator: ".")
-            guard parts.count == 3, parts[2] == "mustache", let rule = rules[String(parts[0])],
-                  languages.contains(String(parts[1])) else {
-                throw CatalogError(file: path, "expected <message>.<en|ru>.mustache for a message declared in triggers.json")
+            let path = parts.count == 4 ? "Jobs/notify.email/templates/\(file.name)" : "Jobs/notify.sms/templates/\(file.name)"
+            guard (parts.count == 3 || (parts.count == 4 && ["subject", "html"].contains(parts[2]))), parts.last == "mustache",
+                  let rule = rules[String(parts[0])], languages.contains(String(parts[1])) else {
+                throw CatalogError(file: path, "expected <message>.<en|ru>[.subject|.html].mustache for a message declared in triggers.json")
             }
             let text = String(decoding: file.contents, as: UTF8.self)
             for tag in Self.tags(in: text) where !rule.variables.contains(tag) {
                 throw CatalogError(file: path, field: tag, "the template uses a variable its rule does not declare (declared: \(rule.variables.sorted().joined(separator: ", ")))")
             }
             do {
-                templates["\(parts[0]).\(parts[1])"] = try MustacheTemplate(string: text)
+                templates[parts.dropLast().joined(separator: ".")] = try MustacheTemplate(string: text)
             } catch {
                 throw CatalogError(file: path, "not a valid Mustache template: \(error)")
             }
@@ -62,6 +68,12 @@ public struct Messages: Sendable {
         for message in rules.keys.sorted() {
             for language in languages where templates["\(message).\(language)"] == nil {
                 throw CatalogError(file: "Jobs/notify.sms/templates/\(message).\(language).mustache", "missing: every message needs a template per language")
+            }
+            for language in languages where rules[message]?.email == true {
+                for part in ["subject", "html"] where templates["\(message).\(language).\(part)"] == nil {
+                    throw CatalogError(file: "Jobs/notify.email/templates/\(message).\(language).\(part).mustache",
+                                       "missing: an emailed message needs a subject and an HTML template per language")
+                }
             }
         }
         return Messages(rules: rules, templates: templates)
@@ -72,10 +84,13 @@ public struct Messages: Sendable {
         text.matches(of: /\{\{\{?\s*([^}\s]+)\s*\}?\}\}/).map { String($0.1) }
     }
 
-    /// The text of `message` in `language` (English when the site's language has no template).
-    public func render(_ message: String, language: String, variables: [String: String]) throws -> String {
-        guard let rule = rules[message], let template = templates["\(message).\(language)"] ?? templates["\(message).en"] else {
-            throw PermanentJobError("no SMS message '\(message)'")
+    /// The text of `message` in `language` (English when the site's language has no template);
+    /// `part` "subject" or "html" for an email's.
+    public func render(_ message: String, language: String, part: String? = nil, variables: [String: String]) throws -> String {
+        let name = [message, language, part].compactMap { $0 }.joined(separator: ".")
+        let fallback = [message, "en", part].compactMap { $0 }.joined(separator: ".")
+        guard let rule = rules[message], let template = templates[name] ?? templates[fallback] else {
+            throw PermanentJobError("no message template '\(name)'")
         }
         let missing = rule.variables.subtracting(variables.keys)
         guard missing.isEmpty else { throw PermanentJobError("SMS \(message) lacks variables: \(missing.sorted().joined(separator: ", "))") }

@@ -190,16 +190,19 @@ public struct CallbackFlow: Sendable {
         public let visitor: String
         public let managers: [String]
         public let timeZone: TimeZone
+        /// Where the site's owner and manager emails go.
+        public let email: String?
     }
 
     public func context(callbackID: String) async throws -> Context? {
         guard let row = try await database.query("""
-            SELECT s.id::text AS site_id, s.name, c.phone, array_to_json(s.managers)::text AS managers, s.timezone
+            SELECT s.id::text AS site_id, s.name, c.phone, array_to_json(s.managers)::text AS managers, s.timezone, s.email
             FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid
             """, [callbackID]).first else { return nil }
         return Context(siteID: try row.decode("site_id"), siteName: try row.decode("name"), visitor: try row.decode("phone"),
                        managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)),
-                       timeZone: TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!)
+                       timeZone: TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!,
+                       email: try row.decodeIfPresent("email"))
     }
 
     /// Remembers which job should move the callback on next (for the reconciler).

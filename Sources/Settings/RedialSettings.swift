@@ -49,6 +49,8 @@ public struct RedialSettings: Sendable {
     public var telephonySecret: String
     /// Base URL at which the provider reaches this API (`…/v1/telephony/events`).
     public var publicURL: String
+    /// Sender of notification emails (`REDIAL_MAIL_FROM`).
+    public var mailFrom: String
     /// E.164 prefixes never called back (`REDIAL_DENIED_PREFIXES`).
     public var deniedPrefixes: [String]
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
@@ -146,6 +148,7 @@ public struct RedialSettings: Sendable {
         self.telephonySecret = secret
         self.unsafeDialWithoutLedger = unsafe
         self.deniedPrefixes = denied
+        self.mailFrom = value("REDIAL_MAIL_FROM", "redial@localhost")
     }
 
     static func port(_ text: String) throws(SettingsError) -> Int {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Domain
+import HTTPClient
 import Jobs
 import PostgresClient
 import Logging
@@ -62,7 +63,7 @@ enum Environment {
                 webhookURL: settings.publicURL + "/v1/telephony/events", unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
             let jobs = JobQueue(redis: RedisPool(configuration: redisConfiguration(settings, poolSize: 4)), timeScale: settings.timeScale)
             return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: SandboxSMS(baseURL: settings.smsURL),
-                               messages: try Messages.load())
+                               smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load())
         } catch {
             fail("job catalog: \(error)", code: 78)
         }

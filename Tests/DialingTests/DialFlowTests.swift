@@ -19,8 +19,11 @@ import TestSupport
         try await Migrator.migrate(database, Schema.migrations())
     }
 
-    func site(balance: Int = 100, hours: WorkingHours = .always, zone: String = "UTC") async throws -> (id: String, key: String) {
+    func site(balance: Int = 100, hours: WorkingHours = .always, zone: String = "UTC", email: String? = nil,
+              language: String = "en") async throws -> (id: String, key: String) {
         var new = SiteStore.NewSite(name: TestServices.uniqueName("dial"), managers: ["+79160000001"])
+        new.email = email
+        new.language = language
         new.balanceMinutes = balance
         new.hours = hours
         new.timeZone = zone
@@ -76,9 +79,11 @@ import TestSupport
     }
 
     @Test func everyMagicNumberReachesItsTerminalStatus() async throws {
-        let cluster = try await Cluster()
+        let mail = try await MailSink()
+        defer { mail.stop() }
+        let cluster = try await Cluster(smtpURL: mail.url)
         defer { cluster.stop() }
-        let (siteID, key) = try await site()
+        let (siteID, key) = try await site(email: "owner@shop.test", language: "ru")
         let phones = (0...7).map(number)
         var ids: [String] = []
         for phone in phones { ids.append(try await request(cluster, key: key, phone: phone)) }
@@ -115,6 +120,14 @@ import TestSupport
         let failedTexts = try await cluster.messages().filter { message in failedPhones.contains { (message["text"] as? String ?? "").contains($0) } }
         #expect(failedTexts.allSatisfy { $0["to"] as? String == "+79160000001" })
         #expect(failedTexts.contains { ($0["text"] as? String ?? "").contains("invalid number") })
+        // And the site's address got one email each: UTF-8 subject, text with an HTML alternative.
+        #expect(try await eventually(timeout: .seconds(20)) { try mail.messages().count >= 4 })
+        try await Task.sleep(for: .milliseconds(500))
+        let emails = try mail.messages()
+        #expect(emails.count == 4)
+        for phone in failedPhones { #expect(emails.filter { $0.contains(Data("не удалось дозвониться до \(phone)".utf8).base64EncodedString().prefix(12)) || $0.contains(phone) }.count >= 1) }
+        #expect(emails.allSatisfy { $0.contains("Subject: =?UTF-8?B?") && $0.contains("multipart/alternative") && $0.contains("Message-ID: <") })
+        #expect(Set(emails.compactMap { $0.split(separator: "\n").first { $0.hasPrefix("Message-ID:") } }).count == 4)
         let shown = try await client.send(HTTPClientRequest(url: cluster.api + "/v1/callbacks/\(ids[4])", headers: [("X-Site-Key", key)]))
         let attempts = (try JSONSerialization.jsonObject(with: Data(shown.body)) as? [String: Any])?["attempts"] as? [[String: Any]]
         #expect(attempts?.map { $0["outcome"] as? String } == ["busy", "busy", "answered"])

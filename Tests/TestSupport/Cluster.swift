@@ -15,16 +15,18 @@ public final class Cluster: @unchecked Sendable {
     public private(set) var workers: [ChildProcess] = []
     private var started = 0
 
-    public init(workers count: Int = 2, timeScale: String = "0.01") async throws {
+    public init(workers count: Int = 2, timeScale: String = "0.01", smtpURL: String? = nil) async throws {
         let sandboxPort = try TestServices.freePort()
         let apiPort = try TestServices.freePort()
         sandboxURL = "http://127.0.0.1:\(sandboxPort)"
         api = "http://127.0.0.1:\(apiPort)"
-        environment = [
+        var environment = [
             "REDIAL_TIME_SCALE": timeScale, "REDIAL_SANDBOX_PORT": String(sandboxPort), "REDIAL_HTTP_PORT": String(apiPort),
             "REDIAL_TELEPHONY_URL": sandboxURL, "REDIAL_SMS_URL": sandboxURL, "REDIAL_PUBLIC_URL": api,
-            "REDIAL_TELEPHONY_SECRET": Cluster.secret,
+            "REDIAL_TELEPHONY_SECRET": Cluster.secret, "REDIAL_MAIL_FROM": "callbacks@redial.test",
         ]
+        if let smtpURL { environment["REDIAL_SMTP_URL"] = smtpURL }
+        self.environment = environment
         sandbox = try RedialBinary.start(["sandbox"], environment: environment, logName: "cluster-sandbox-\(sandboxPort)")
         server = try RedialBinary.start(["serve"], environment: environment, logName: "cluster-api-\(apiPort)")
         relay = try RedialBinary.start(["relay"], environment: environment, logName: "cluster-relay-\(apiPort)")
