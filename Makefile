@@ -65,7 +65,7 @@ services: deps ## start the local Redis and PostgreSQL under .run/ (reuses runni
 	if [ "$$(id -u)" = 0 ]; then
 	  as=(runuser -u postgres -- env -C /)
 	  chmod 755 $(RUN)
-	  if ! "$${as[@]}" test -x $(RUN); then pgdata=/var/tmp/redial-pg-$$(echo -n $(CURDIR) | md5sum | cut -c1-12); fi
+	  if ! "$${as[@]}" test -x $(RUN); then pgdata=/var/tmp/redial-pg-$$(echo -n $(RUN) | md5sum | cut -c1-12); fi
 	fi
 	echo "$$pgdata" > $(RUN)/pgdata
 	if [ -f $$pgdata/postmaster.pid ] && "$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata status >/dev/null 2>&1; then

@@ -1,3 +1,4 @@
+import Metrics
 import RedisClient
 
 /// The producer and operator side of the engine: enqueue, stats, and dead-job handling.
@@ -66,6 +67,7 @@ public final class JobQueue: Sendable {
         }
         let replies = try await redis.pipeline(commands)
         var receipts = [Receipt?](repeating: nil, count: requests.count)
+        var enqueued: [[String]: Int] = [:]  // [queue, type] → created jobs
         for (group, reply) in zip(groups, replies) {
             guard let items = try reply.get().array, items.count == group.indices.count * 2 else {
                 throw QueueError(.unexpectedReply, "enqueueJobs answered \(reply)")
@@ -75,7 +77,12 @@ public final class JobQueue: Sendable {
                     throw QueueError(.unexpectedReply, "enqueueJobs answered \(reply)")
                 }
                 receipts[index] = Receipt(id: id, created: created == 1)
+                if created == 1 { enqueued[[group.queue, requests[index].type], default: 0] += 1 }
             }
+        }
+        // One metric handle per queue and type, not per job: making one takes the metrics lock.
+        for (labels, count) in enqueued {
+            Counter(label: "redial_jobs_enqueued_total", dimensions: [("queue", labels[0]), ("type", labels[1])]).increment(by: count)
         }
         return receipts.compactMap { $0 }
     }
