@@ -132,6 +132,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -179,7 +180,7 @@ let package = Package(
         .testTarget(name: "DialingTests", dependencies: [
             "Domain", "HTTPClient", "PostgresClient", "RedisClient", "CryptoPrimitives", "TestSupport",
         ], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "TestSupport"],
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "HTTPClient", "TestSupport"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -17,6 +17,9 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Handler slots per queue.")
     var concurrency = WorkerConfiguration.defaultConcurrency
 
+    @Option(help: "Serve the worker's metrics as Prometheus text at http://127.0.0.1:<port>/metrics.")
+    var metricsPort: Int?
+
     @Option(help: "Seconds in-flight jobs may run on after SIGTERM before they are handed back.")
     var shutdownGrace: Double = Double(WorkerConfiguration.defaultShutdownGrace.components.seconds)
 
@@ -40,10 +43,15 @@ struct Work: AsyncParsableCommand {
         }
         let worker = Worker(configuration: configuration, redis: Environment.redisConfiguration(settings),
                             definitions: definitions, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let metricsPort {
+            guard (1...65535).contains(metricsPort) else { Environment.fail("--metrics-port: expected 1-65535, got \(metricsPort)", code: 64) }
+            let registry = Environment.bootstrapMetrics()
+            services.append(.init(service: MetricsEndpoint.application(registry: registry, host: "127.0.0.1", port: metricsPort, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

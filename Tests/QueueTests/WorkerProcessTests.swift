@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Jobs
 import Queue
 import RedisClient
@@ -60,6 +61,33 @@ import TestSupport
         #expect(try await stats() == { var s = QueueStats(); s.completed = 500; return s }())
         a.stop(signal: SIGTERM)
         b.stop(signal: SIGTERM)
+    }
+
+    @Test func theWorkersMetricsCountWhatItDid() async throws {
+        let noop = try policy("noop")
+        let flaky = try policy("flaky")
+        _ = try await jobs.enqueue(batch: (0..<20).map { _ in .init(type: "noop", policy: noop) })
+        _ = try await jobs.enqueue(.init(type: "flaky", payload: #"{"fail_times": 99}"#, policy: flaky))
+        let port = try TestServices.freePort()
+        let process = try RedialBinary.start(["work", "--queues", queue, "--metrics-port", String(port)], environment: environment,
+                                             logName: "\(queue)-metrics")
+        try await waitFor("20 completed and 1 dead") {
+            let now = try await stats()
+            return now.completed == 20 && now.dead == 1
+        }
+        let metrics = try await HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+        func value(_ name: String, _ type: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name) && $0.contains("queue=\"\(queue)\"") && $0.contains("type=\"\(type)\"") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        #expect(value("redial_jobs_started_total", "noop") == 20)
+        #expect(value("redial_jobs_completed_total", "noop") == 20)
+        #expect(value("redial_jobs_failed_total", "flaky") == Double(flaky.maxAttempts))
+        #expect(value("redial_jobs_retried_total", "flaky") == Double(flaky.maxAttempts - 1))
+        #expect(value("redial_jobs_dead_total", "flaky") == 1)
+        #expect(metrics.contains("redial_job_wait_seconds"))
+        #expect(metrics.contains("redial_job_run_seconds"))
+        process.stop(signal: SIGTERM)
     }
 
     @Test func aKilledWorkersJobsAreRecoveredByAnother() async throws {
