@@ -57,18 +57,13 @@ public struct JobServices: Sendable {
         let recipients = rule.to == "managers" ? context.managers : []
         var common = ["site": context.siteName, "visitor": context.visitor]
         common.merge(variables(context)) { _, new in new }
-        let requests = try recipients.map { recipient in
-            let key = "sms:\(message):\(callbackID):\(recipient)"
-            let payload: [String: Any] = ["site_id": context.siteID, "message": message, "to": recipient, "variables": common, "effect_key": key]
-            let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-            return JobQueue.Request(type: "notify.sms", payload: text, policy: policy, dedupKey: key)
+        func notification(_ channel: String, to recipient: String) -> Notification {
+            Notification(site_id: context.siteID, message: message, to: recipient, variables: common,
+                         effect_key: "\(channel):\(message):\(callbackID):\(recipient)")
         }
-        var all = requests
+        var all = try recipients.map { try notification("sms", to: $0).request(type: "notify.sms", policy: policy) }
         if rule.email, let address = context.email, let emailPolicy = policies["notify.email"] {
-            let key = "email:\(message):\(callbackID):\(address)"
-            let payload: [String: Any] = ["site_id": context.siteID, "message": message, "to": address, "variables": common, "effect_key": key]
-            let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-            all.append(JobQueue.Request(type: "notify.email", payload: text, policy: emailPolicy, dedupKey: key))
+            all.append(try notification("email", to: address).request(type: "notify.email", policy: emailPolicy))
         }
         if !all.isEmpty { _ = try await jobs.enqueue(batch: all) }
     }

@@ -1,0 +1,39 @@
+import Domain
+import Foundation
+import Queue
+
+/// One message to one recipient: the payload of `notify.sms` and `notify.email`. Its effect key
+/// (`<channel>:<message>:<callback>:<recipient>`) is also its dedup key, so a trigger seen twice
+/// queues it once and a replayed job sends it once.
+struct Notification: Codable {
+    let site_id: String
+    let message: String
+    let to: String
+    let variables: [String: String]
+    let effect_key: String
+
+    func request(type: String, policy: JobPolicy) throws -> JobQueue.Request {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return JobQueue.Request(type: type, payload: String(decoding: try encoder.encode(self), as: UTF8.self), policy: policy,
+                                dedupKey: effect_key)
+    }
+}
+
+extension JobServices {
+    /// The notification a job carries, with its site; nil when its effect is already done.
+    func pendingNotification(_ job: Job) async throws -> (Notification, Site)? {
+        let notification = try job.decode(Notification.self)
+        if case .done = try await EffectLedger(database: flow.database).begin(notification.effect_key) { return nil }
+        guard let site = try await SiteStore(database: flow.database).find(id: notification.site_id) else {
+            throw PermanentJobError("no site \(notification.site_id) for \(notification.effect_key)")
+        }
+        return (notification, site)
+    }
+
+    /// Records the notification's effect as done, with what the provider answered.
+    func sent(_ notification: Notification, result: [String: String]) async throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self)
+        try await EffectLedger(database: flow.database).complete(notification.effect_key, resultJSON: json)
+    }
+}
