@@ -33,7 +33,6 @@ extension JobServices {
 
     /// Records the notification's effect as done, with what the provider answered.
     func sent(_ notification: Notification, result: [String: String]) async throws {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self)
-        try await EffectLedger(database: flow.database).complete(notification.effect_key, resultJSON: json)
+        try await EffectLedger(database: flow.database).complete(notification.effect_key, result: result)
     }
 }

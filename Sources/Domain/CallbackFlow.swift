@@ -76,11 +76,10 @@ public struct CallbackFlow: Sendable {
                 INSERT INTO attempts (callback_id, n) VALUES ($1::uuid, $2) ON CONFLICT (callback_id, n) DO NOTHING
                 """, [callbackID, attempt])
             let key = Self.dialKey(callbackID, attempt)
-            try await connection.query("INSERT INTO effects (effect_key, state) VALUES ($1, 'pending') ON CONFLICT DO NOTHING", [key])
-            let effect = try await connection.query("SELECT state, result->>'call_id' AS call_id FROM effects WHERE effect_key = $1", [key])[0]
+            var placed: String?
+            if case .done(let result) = try await EffectLedger.begin(key, on: connection) { placed = result["call_id"] }
             try await connection.query("UPDATE callbacks SET status = 'dialing', updated_at = now() WHERE id = $1::uuid", [callbackID])
-            let done = try effect.decode("state", as: String.self) == "done" ? try effect.decodeIfPresent("call_id", as: String.self) : nil
-            return .ready(attempt: attempt, callID: done, visitor: try row.decode("phone"),
+            return .ready(attempt: attempt, callID: placed, visitor: try row.decode("phone"),
                           managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)))
         }
         guard case .ready(let attempt, let placed, let visitor, let managers) = prepared else {
@@ -96,17 +95,12 @@ public struct CallbackFlow: Sendable {
         } catch {
             // No call exists: the attempt ends here, recorded like any other outcome.
             let outcome: CallOutcome = if case .invalidNumber = error { .invalidNumber } else { .networkFailure }
-            try await database.query("""
-                UPDATE effects SET state = 'done', result = jsonb_build_object('error', $2::text), completed_at = now() WHERE effect_key = $1
-                """, [key, "\(error)"])
+            try await EffectLedger(database: database).complete(key, result: ["error": "\(error)"])
             let next = try await finish(callbackID: callbackID, attempt: attempt, outcome: outcome, durationSeconds: 0)
             return .ended(attempt: attempt, next)
         }
         try await database.transaction { connection in
-            try await connection.query("""
-                UPDATE effects SET state = 'done', result = jsonb_build_object('call_id', $2::text), completed_at = now()
-                WHERE effect_key = $1
-                """, [key, call.callID])
+            try await EffectLedger.complete(key, result: ["call_id": call.callID], on: connection)
             try await connection.query("UPDATE attempts SET provider_call_id = $3 WHERE callback_id = $1::uuid AND n = $2",
                                        [callbackID, attempt, call.callID])
         }
@@ -146,11 +140,7 @@ public struct CallbackFlow: Sendable {
             if outcome == .answered {
                 let minutes = max(1, (durationSeconds + 59) / 60)
                 // The debit is an effect too: exactly once per callback, whatever replays.
-                let debit = try await connection.query("""
-                    INSERT INTO effects (effect_key, state, result, completed_at)
-                    VALUES ($1, 'done', jsonb_build_object('minutes', $2::int), now()) ON CONFLICT DO NOTHING RETURNING effect_key
-                    """, ["debit:\(callbackID)", minutes])
-                if !debit.isEmpty {
+                if try await EffectLedger.recordOnce("debit:\(callbackID)", result: ["minutes": String(minutes)], on: connection) {
                     try await connection.query("""
                         UPDATE sites SET balance_minutes = balance_minutes - $2 WHERE id = (SELECT site_id FROM callbacks WHERE id = $1::uuid)
                         """, [callbackID, minutes])
