@@ -11,16 +11,24 @@ public enum Catalog {
     /// placeholders that refuse to run.
     static func handlers(_ services: JobServices?) -> [String: any JobHandler] {
         var handlers: [String: any JobHandler] = ["noop": NoopJob(), "sleep": SleepJob(), "flaky": FlakyJob()]
-        for type in ["callback.dial", "callback.outcome", "callback.check", "notify.sms", "notify.email"] { handlers[type] = Unavailable(type: type) }
+        for type in serviceTypes { handlers[type] = Unavailable(type: type) }
         if let services {
             handlers["callback.dial"] = CallbackDialJob(services: services)
             handlers["callback.outcome"] = CallbackOutcomeJob(services: services)
             handlers["callback.check"] = CallbackCheckJob(services: services)
             handlers["notify.sms"] = NotifySMSJob(services: services)
             handlers["notify.email"] = NotifyEmailJob(services: services)
+            handlers["notify.trigger"] = NotifyTriggerJob(services: services)
+            handlers["notify.status"] = NotifyStatusJob(services: services)
+            handlers["recording.upload"] = RecordingUploadJob(services: services)
+            handlers["recording.retention"] = RecordingRetentionJob(services: services)
         }
         return handlers
     }
+
+    /// The job types that need `JobServices` to run.
+    static let serviceTypes = ["callback.dial", "callback.outcome", "callback.check", "notify.sms", "notify.email", "notify.trigger",
+                               "notify.status", "recording.upload", "recording.retention"]
 
     /// Policy files compiled into the binary, by their path in the repository.
     static let shippedFiles: [(path: String, contents: [UInt8])] = [
@@ -32,6 +40,10 @@ public enum Catalog {
         ("Jobs/callback.check/callback.check.policy.json", PackageResources.callback_check_policy_json),
         ("Jobs/notify.sms/notify.sms.policy.json", PackageResources.notify_sms_policy_json),
         ("Jobs/notify.email/notify.email.policy.json", PackageResources.notify_email_policy_json),
+        ("Jobs/notify.trigger/notify.trigger.policy.json", PackageResources.notify_trigger_policy_json),
+        ("Jobs/notify.status/notify.status.policy.json", PackageResources.notify_status_policy_json),
+        ("Jobs/recording.upload/recording.upload.policy.json", PackageResources.recording_upload_policy_json),
+        ("Jobs/recording.retention/recording.retention.policy.json", PackageResources.recording_retention_policy_json),
     ]
 
     /// The shipped catalog, validated; with `services`, able to run the callback jobs.

@@ -15,9 +15,23 @@ public struct JobServices: Sendable {
     /// The sender address of notification emails.
     public let mailFrom: String
     public let messages: Messages
+    /// Bounds emails per recipient; a throttled email waits for the window.
+    public let emailThrottle: RecipientThrottle
+    public let recordings: RecordingStorage
+
+    /// Where call recordings go, and the largest one accepted.
+    public struct RecordingStorage: Sendable {
+        public let storage: ObjectStorage
+        public let maxBytes: Int
+
+        public init(storage: ObjectStorage, maxBytes: Int) {
+            self.storage = storage
+            self.maxBytes = maxBytes
+        }
+    }
 
     public init(flow: CallbackFlow, jobs: JobQueue, policies: [String: JobPolicy], sms: any SMSGateway, smtp: SMTPClient,
-                mailFrom: String, messages: Messages) {
+                mailFrom: String, messages: Messages, emailThrottle: RecipientThrottle, recordings: RecordingStorage) {
         self.flow = flow
         self.jobs = jobs
         self.policies = policies
@@ -25,6 +39,8 @@ public struct JobServices: Sendable {
         self.smtp = smtp
         self.mailFrom = mailFrom
         self.messages = messages
+        self.emailThrottle = emailThrottle
+        self.recordings = recordings
     }
 
     /// Enqueues a follow-up job under a dedup key, and records it as the job that should move
@@ -36,30 +52,27 @@ public struct JobServices: Sendable {
         try await flow.expectJob(callbackID: callbackID, key: dedupKey)
     }
 
-    /// The jobs that follow a finished attempt: a redial, or the managers' SMS when it failed.
+    /// The jobs that follow a finished attempt: a redial. (The managers' message about a failed
+    /// callback is queued through the outbox by the transaction that failed it.)
     func after(callbackID: String, _ next: CallbackFlow.Next) async throws {
-        switch next {
-        case .redial(let delay, let attempt):
+        if case .redial(let delay, let attempt) = next {
             try await follow(callbackID: callbackID, type: "callback.dial", payload: ["callback_id": callbackID], delay: delay,
                              dedupKey: "callback.dial:\(callbackID):\(attempt)")
-        case .failed(let reason):
-            try await notify("callback_failed", callbackID: callbackID) { _ in ["reason": reason.replacingOccurrences(of: "_", with: " ")] }
-        case .completed, .unchanged:
-            break
         }
     }
 
-    /// Enqueues the SMS a trigger rule sends, one per recipient, each under its own effect key
-    /// (`sms:<message>:<callback>:<recipient>`), so a trigger seen twice sends once.
-    func notify(_ message: String, callbackID: String, variables: (CallbackFlow.Context) -> [String: String]) async throws {
-        guard let rule = messages.rules[message], let policy = policies["notify.sms"],
-              let context = try await flow.context(callbackID: callbackID) else { return }
-        let recipients = rule.to == "managers" ? context.managers : []
-        var common = ["site": context.siteName, "visitor": context.visitor]
-        common.merge(variables(context)) { _, new in new }
+    /// Enqueues the messages a fired trigger sends, one job per recipient and channel, each
+    /// under its own effect key (`<channel>:<trigger>:<instance>:<recipient>`), so a trigger
+    /// seen twice sends once.
+    func notify(_ trigger: Trigger) async throws {
+        guard let rule = messages.rules[trigger.trigger], let policy = policies["notify.sms"],
+              let context = try await flow.context(callbackID: trigger.callback_id) else { return }
+        let recipients = rule.to == "managers" ? context.managers : [context.owner]
+        var variables = ["site": context.siteName, "visitor": context.visitor]
+        variables.merge(trigger.variables) { _, new in new }
         func notification(_ channel: String, to recipient: String) -> Notification {
-            Notification(site_id: context.siteID, message: message, to: recipient, variables: common,
-                         effect_key: "\(channel):\(message):\(callbackID):\(recipient)")
+            Notification(site_id: context.siteID, message: trigger.trigger, to: recipient, variables: variables,
+                         effect_key: "\(channel):\(trigger.trigger):\(trigger.instance):\(recipient)")
         }
         var all = try recipients.map { try notification("sms", to: $0).request(type: "notify.sms", policy: policy) }
         if rule.email, let address = context.email, let emailPolicy = policies["notify.email"] {

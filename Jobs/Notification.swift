@@ -13,10 +13,7 @@ struct Notification: Codable {
     let effect_key: String
 
     func request(type: String, policy: JobPolicy) throws -> JobQueue.Request {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return JobQueue.Request(type: type, payload: String(decoding: try encoder.encode(self), as: UTF8.self), policy: policy,
-                                dedupKey: effect_key)
+        try JobQueue.Request(type: type, encoding: self, policy: policy, dedupKey: effect_key)
     }
 }
 
@@ -31,8 +28,10 @@ extension JobServices {
         return (notification, site)
     }
 
-    /// Records the notification's effect as done, with what the provider answered.
-    func sent(_ notification: Notification, result: [String: String]) async throws {
-        try await EffectLedger(database: flow.database).complete(notification.effect_key, result: result)
+    /// Records the notification's effect as done and the message as sent (`deliveries`).
+    func sent(_ notification: Notification, channel: String, providerID: String, detail: String? = nil) async throws {
+        try await Deliveries(database: flow.database).recordSent(.init(
+            effectKey: notification.effect_key, channel: channel, siteID: notification.site_id, message: notification.message,
+            recipient: notification.to, providerID: providerID, detail: detail))
     }
 }

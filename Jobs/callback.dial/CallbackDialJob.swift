@@ -19,11 +19,14 @@ struct CallbackDialJob: JobHandler {
         case .nothing:
             return .completed
         case .closedUntil(let opening):
-            try await services.notify("after_hours", callbackID: id) { context in
+            // Not through the outbox: a replay of this job reaches this line again, and the
+            // trigger's dedup keys send its messages once.
+            if let zone = try await services.flow.context(callbackID: id)?.timeZone {
                 let format = DateFormatter()
-                format.timeZone = context.timeZone
+                format.timeZone = zone
                 format.dateFormat = "HH:mm dd.MM.yyyy"
-                return ["opening": format.string(from: opening) + " (\(context.timeZone.identifier))"]
+                try await services.notify(Trigger(name: "after_hours", callbackID: id, instance: id,
+                                                  variables: ["opening": format.string(from: opening) + " (\(zone.identifier))"]))
             }
             return .snooze(.milliseconds(Int64(max(0, opening.timeIntervalSinceNow) * 1000)))
         case .dialed(let attempt, let callID):

@@ -12,6 +12,7 @@ struct CallbackOutcomeJob: JobHandler {
         let outcome: String?
         let sip_code: Int?
         let duration_s: Int?
+        let recording_url: String?
     }
 
     func run(_ job: Job) async throws -> JobOutcome {
@@ -20,7 +21,7 @@ struct CallbackOutcomeJob: JobHandler {
             throw PermanentJobError("event for call \(event.call_id) has neither a known outcome nor a SIP code")
         }
         guard let (callbackID, next) = try await services.flow.recordOutcome(
-            callID: event.call_id, outcome: outcome, durationSeconds: event.duration_s ?? 0) else {
+            callID: event.call_id, outcome: outcome, durationSeconds: event.duration_s ?? 0, recordingURL: event.recording_url) else {
             return .retry(after: .seconds(2), reason: "call \(event.call_id) is not linked to an attempt yet")
         }
         try await services.after(callbackID: callbackID, next)

@@ -25,10 +25,16 @@ public struct Messages: Sendable {
             ("callback_failed.ru.mustache", PackageResources.callback_failed_ru_mustache),
             ("after_hours.en.mustache", PackageResources.after_hours_en_mustache),
             ("after_hours.ru.mustache", PackageResources.after_hours_ru_mustache),
+            ("low_balance.en.mustache", PackageResources.low_balance_en_mustache),
+            ("low_balance.ru.mustache", PackageResources.low_balance_ru_mustache),
             ("callback_failed.en.subject.mustache", PackageResources.callback_failed_en_subject_mustache),
             ("callback_failed.ru.subject.mustache", PackageResources.callback_failed_ru_subject_mustache),
             ("callback_failed.en.html.mustache", PackageResources.callback_failed_en_html_mustache),
             ("callback_failed.ru.html.mustache", PackageResources.callback_failed_ru_html_mustache),
+            ("low_balance.en.subject.mustache", PackageResources.low_balance_en_subject_mustache),
+            ("low_balance.ru.subject.mustache", PackageResources.low_balance_ru_subject_mustache),
+            ("low_balance.en.html.mustache", PackageResources.low_balance_en_html_mustache),
+            ("low_balance.ru.html.mustache", PackageResources.low_balance_ru_html_mustache),
         ])
     }
 

@@ -3,7 +3,8 @@ import Queue
 
 /// `notify.sms` (a `Notification`): renders the message in the site's language and sends it once:
 /// the effect key is recorded before sending and passed to the gateway as its idempotency key, so
-/// a replay after a crash sends nothing twice.
+/// a replay after a crash sends nothing twice. The message is recorded in `deliveries` and its
+/// delivery report polled by `notify.status`.
 struct NotifySMSJob: JobHandler {
     let services: JobServices
 
@@ -17,7 +18,14 @@ struct NotifySMSJob: JobHandler {
             if case .invalidNumber(let detail) = error { throw PermanentJobError("SMS to \(notification.to) refused: \(detail)") }
             return .retry(after: nil, reason: "\(error)")
         }
-        try await services.sent(notification, result: ["sms_id": id])
+        try await services.sent(notification, channel: "sms", providerID: id)
+        // The delivery report comes later; poll for it (a crash before this line leaves the
+        // row at `sent`, which is what the provider last told us).
+        if let policy = services.policies["notify.status"] {
+            let status = NotifyStatusJob.Payload(effect_key: notification.effect_key, sms_id: id)
+            _ = try await services.jobs.enqueue(try .init(type: "notify.status", encoding: status, policy: policy, delay: .seconds(2),
+                                                          dedupKey: "notify.status:\(notification.effect_key)"))
+        }
         return .completed
     }
 }

@@ -31,6 +31,11 @@ public enum SHA1 {
     public static func hash(_ data: [UInt8]) -> [UInt8] { digest(data, EVP_sha1()) }
 }
 
+/// MD5, only where a protocol names it (S3's Content-MD5 and ETag); never for security.
+public enum MD5 {
+    public static func hash(_ data: [UInt8]) -> [UInt8] { digest(data, EVP_md5()) }
+}
+
 private func digest(_ data: [UInt8], _ algorithm: OpaquePointer?) -> [UInt8] {
     var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0

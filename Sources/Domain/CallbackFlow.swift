@@ -117,17 +117,19 @@ public struct CallbackFlow: Sendable {
     /// Records the outcome of the attempt that placed `callID` and moves the callback on.
     /// Idempotent and order-tolerant: an attempt's outcome is set once; a repeated or late event
     /// answers `.unchanged`.
-    public func recordOutcome(callID: String, outcome: CallOutcome, durationSeconds: Int) async throws -> (callbackID: String, Next)? {
+    public func recordOutcome(callID: String, outcome: CallOutcome, durationSeconds: Int,
+                              recordingURL: String?) async throws -> (callbackID: String, Next)? {
         let rows = try await database.query(
             "SELECT callback_id::text AS callback_id, n FROM attempts WHERE provider_call_id = $1", [callID])
         guard let row = rows.first else { return nil }
         let callbackID: String = try row.decode("callback_id")
         return (callbackID, try await finish(callbackID: callbackID, attempt: try row.decode("n"), outcome: outcome,
-                                             durationSeconds: durationSeconds))
+                                             durationSeconds: durationSeconds, recordingURL: recordingURL))
     }
 
     /// Sets attempt n's outcome (once) and decides the callback's next step in one transaction.
-    func finish(callbackID: String, attempt: Int, outcome: CallOutcome, durationSeconds: Int) async throws -> Next {
+    func finish(callbackID: String, attempt: Int, outcome: CallOutcome, durationSeconds: Int,
+                recordingURL: String? = nil) async throws -> Next {
         try await database.transaction { connection in
             let updated = try await connection.query("""
                 UPDATE attempts SET outcome = $3, ended_at = now() WHERE callback_id = $1::uuid AND n = $2 AND outcome IS NULL
@@ -141,13 +143,16 @@ public struct CallbackFlow: Sendable {
                 let minutes = max(1, (durationSeconds + 59) / 60)
                 // The debit is an effect too: exactly once per callback, whatever replays.
                 if try await EffectLedger.recordOnce("debit:\(callbackID)", result: ["minutes": String(minutes)], on: connection) {
-                    try await connection.query("""
-                        UPDATE sites SET balance_minutes = balance_minutes - $2 WHERE id = (SELECT site_id FROM callbacks WHERE id = $1::uuid)
-                        """, [callbackID, minutes])
+                    try await debit(callbackID: callbackID, minutes: minutes, on: connection)
                 }
                 try await connection.query("""
                     UPDATE callbacks SET status = 'completed', reason = NULL, minutes_debited = $2, updated_at = now() WHERE id = $1::uuid
                     """, [callbackID, minutes])
+                if let recordingURL {
+                    try await Outbox.add(callbackID: callbackID, type: "recording.upload",
+                                         payload: ["callback_id": callbackID, "attempt": String(attempt), "url": recordingURL],
+                                         dedupKey: "recording.upload:\(callbackID):\(attempt)", on: connection)
+                }
                 return .completed
             }
             switch policies.decide(outcome, attempt: attempt) {
@@ -158,8 +163,28 @@ public struct CallbackFlow: Sendable {
             case .fail:
                 try await connection.query("UPDATE callbacks SET status = 'failed', reason = $2, updated_at = now() WHERE id = $1::uuid",
                                            [callbackID, outcome.rawValue])
+                // Queued with the decision: a worker dying right after this commit cannot lose it.
+                try await Trigger(name: "callback_failed", callbackID: callbackID, instance: callbackID,
+                                  variables: ["reason": outcome.rawValue.replacingOccurrences(of: "_", with: " ")]).queue(on: connection)
                 return .failed(reason: outcome.rawValue)
             }
+        }
+    }
+
+    /// Takes the minutes off the site's balance and, for every low-balance threshold this debit
+    /// crossed (balance was above it, is now at or below it), queues the owner's warning. Keyed
+    /// by the debit's callback: one warning per crossing, not per call, and a top-up re-arms it.
+    private func debit(callbackID: String, minutes: Int, on connection: PostgresConnection) async throws {
+        let row = try await connection.query("""
+            UPDATE sites SET balance_minutes = balance_minutes - $2 WHERE id = (SELECT site_id FROM callbacks WHERE id = $1::uuid)
+            RETURNING id::text AS id, balance_minutes, array_to_json(low_balance_thresholds)::text AS thresholds
+            """, [callbackID, minutes])[0]
+        let after: Int = try row.decode("balance_minutes")
+        let thresholds = try JSONText.decode([Int].self, row.decode("thresholds"))
+        let siteID: String = try row.decode("id")
+        for threshold in thresholds where after + minutes > threshold && after <= threshold {
+            try await Trigger(name: "low_balance", callbackID: callbackID, instance: "\(siteID):\(threshold):\(callbackID)",
+                              variables: ["balance": String(after), "threshold": String(threshold)]).queue(on: connection)
         }
     }
 
@@ -170,7 +195,8 @@ public struct CallbackFlow: Sendable {
         guard !pending.isEmpty else { return .unchanged }
         let call = try await provider.call(id: callID)
         guard call.finished, let outcome = call.outcome else { return nil }
-        return try await finish(callbackID: callbackID, attempt: attempt, outcome: outcome, durationSeconds: call.durationSeconds)
+        return try await finish(callbackID: callbackID, attempt: attempt, outcome: outcome, durationSeconds: call.durationSeconds,
+                                recordingURL: call.recordingURL)
     }
 
     /// Who and what a callback's notifications are about.
@@ -182,17 +208,20 @@ public struct CallbackFlow: Sendable {
         public let timeZone: TimeZone
         /// Where the site's owner and manager emails go.
         public let email: String?
+        /// Who gets the owner's SMS: the owner's phone, else the first manager.
+        public let owner: String
     }
 
     public func context(callbackID: String) async throws -> Context? {
         guard let row = try await database.query("""
-            SELECT s.id::text AS site_id, s.name, c.phone, array_to_json(s.managers)::text AS managers, s.timezone, s.email
+            SELECT s.id::text AS site_id, s.name, c.phone, array_to_json(s.managers)::text AS managers, s.timezone, s.email,
+                   coalesce(s.owner_phone, s.managers[1]) AS owner
             FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid
             """, [callbackID]).first else { return nil }
         return Context(siteID: try row.decode("site_id"), siteName: try row.decode("name"), visitor: try row.decode("phone"),
                        managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)),
                        timeZone: TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!,
-                       email: try row.decodeIfPresent("email"))
+                       email: try row.decodeIfPresent("email"), owner: try row.decode("owner"))
     }
 
     /// Remembers which job should move the callback on next (for the reconciler).

@@ -1,9 +1,11 @@
-/// A domain rule was broken; `field` names the input at fault when there is one.
+/// A domain rule was broken, or a service it needs failed; `field` names the input at fault when there is one.
 public struct DomainError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case invalid
         case notFound = "not_found"
         case conflict
+        /// A service the rule depends on (object storage, a provider) failed; worth retrying.
+        case unavailable
     }
 
     public let code: Code

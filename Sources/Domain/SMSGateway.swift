@@ -5,6 +5,8 @@ import HTTPClient
 public protocol SMSGateway: Sendable {
     /// Returns the gateway's message id.
     func send(to: String, text: String, idempotencyKey: String) async throws(ProviderError) -> String
+    /// What became of a message sent earlier.
+    func status(id: String) async throws(ProviderError) -> DeliveryStatus
 }
 
 /// The `SMSGateway` adapter for `redial sandbox`'s gateway (`POST /v1/sms`).
@@ -31,5 +33,19 @@ public struct SandboxSMS: SMSGateway {
             throw .unavailable("SMS gateway answered \(response.status): \(response.text.prefix(200))")
         }
         return id
+    }
+
+    public func status(id: String) async throws(ProviderError) -> DeliveryStatus {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.send(HTTPClientRequest(url: baseURL + "/v1/sms/" + id))
+        } catch {
+            throw .unavailable("\(error)")
+        }
+        guard response.status == 200, let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+              let text = object["status"] as? String, let state = DeliveryStatus.State(rawValue: text) else {
+            throw .unavailable("SMS gateway answered \(response.status) for \(id): \(response.text.prefix(200))")
+        }
+        return DeliveryStatus(state, detail: object["detail"] as? String)
     }
 }

@@ -16,6 +16,10 @@ public struct Site: Sendable {
     public let servedCountryCodes: [String]
     public let limits: IntakeLimits
     public let active: Bool
+    public let ownerPhone: String?
+    /// Balance levels (minutes) whose crossing warns the owner.
+    public let lowBalanceThresholds: [Int]
+    public let recordingRetentionDays: Int
 }
 
 /// Abuse limits of one site, modelled on Oracle Click2Call's published thresholds: a public

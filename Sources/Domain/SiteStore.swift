@@ -19,6 +19,10 @@ public struct SiteStore: Sendable {
         public var defaultCountryCode: String?
         public var servedCountryCodes: [String] = []
         public var limits: [String: Int] = [:]
+        /// Low-balance SMS go here; nil: to the first manager.
+        public var ownerPhone: String?
+        public var lowBalanceThresholds = [60, 10]
+        public var recordingRetentionDays = 90
 
         public init(name: String, managers: [String]) {
             self.name = name
@@ -58,16 +62,34 @@ public struct SiteStore: Sendable {
             }
         }
         _ = try IntakeLimits(overrides: new.limits)
+        let owner = try new.ownerPhone.map { text throws(DomainError) in
+            do {
+                return try PhoneNumber(parsing: text, defaultCountryCode: new.defaultCountryCode).e164
+            } catch {
+                throw DomainError(.invalid, "owner phone '\(text)' \(error)", field: "owner-phone")
+            }
+        }
+        guard new.lowBalanceThresholds.count <= 10, new.lowBalanceThresholds.allSatisfy({ (0...10_000_000).contains($0) }) else {
+            throw DomainError(.invalid, "low-balance: expected up to 10 levels of 0-10000000 minutes, got \(new.lowBalanceThresholds)",
+                              field: "low-balance")
+        }
+        guard (1...3650).contains(new.recordingRetentionDays) else {
+            throw DomainError(.invalid, "recording-retention-days: expected 1-3650, got \(new.recordingRetentionDays)",
+                              field: "recording-retention-days")
+        }
         let key = "sk_" + (try SecureRandom.token(byteCount: 24))
         let rows = try await database.query("""
             INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
-                               default_country_code, served_country_codes, limits)
+                               default_country_code, served_country_codes, limits, owner_phone, low_balance_thresholds,
+                               recording_retention_days)
             VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::jsonb, $6, $7, $8, $9,
-                    ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb)
+                    ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb, $12,
+                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14)
             RETURNING \(Self.columns)
             """, [name, Self.hash(key), try JSONText.encode(managers), new.timeZone, try JSONText.encode(new.hours),
                   new.balanceMinutes, new.email, new.language, new.defaultCountryCode,
-                  try JSONText.encode(new.servedCountryCodes), try JSONText.encode(new.limits)])
+                  try JSONText.encode(new.servedCountryCodes), try JSONText.encode(new.limits), owner,
+                  try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays])
         return (try Self.site(rows[0]), key)
     }
 
@@ -98,7 +120,8 @@ public struct SiteStore: Sendable {
     static let columns = """
         id::text AS id, name, array_to_json(managers)::text AS managers, timezone, hours::text AS hours,
         balance_minutes, email, language, default_country_code,
-        array_to_json(served_country_codes)::text AS served, limits::text AS limits, active
+        array_to_json(served_country_codes)::text AS served, limits::text AS limits, active, owner_phone,
+        array_to_json(low_balance_thresholds)::text AS thresholds, recording_retention_days
         """
 
     static func site(_ row: PostgresRow) throws -> Site {
@@ -112,7 +135,9 @@ public struct SiteStore: Sendable {
             language: try row.decode("language"), defaultCountryCode: try row.decodeIfPresent("default_country_code"),
             servedCountryCodes: try JSONText.decode([String].self, row.decode("served")),
             limits: try IntakeLimits(overrides: JSONText.decode([String: Int].self, row.decode("limits"))),
-            active: try row.decode("active"))
+            active: try row.decode("active"), ownerPhone: try row.decodeIfPresent("owner_phone"),
+            lowBalanceThresholds: try JSONText.decode([Int].self, row.decode("thresholds")),
+            recordingRetentionDays: try row.decode("recording_retention_days"))
     }
 }
 

@@ -1,4 +1,7 @@
 import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Owns one libcurl easy handle and its header list for a single transfer, and frees both.
 /// Not `Sendable`: created, performed and dropped on one thread.
@@ -11,14 +14,15 @@ final class CurlTransfer {
     /// libcurl's global state must be set up once, before any handle exists.
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    init(_ request: HTTPClientRequest) throws(HTTPClientError) {
+    /// - Parameter bodyFile: an open file descriptor the body is written to instead of memory.
+    init(_ request: HTTPClientRequest, bodyFile: Int32? = nil) throws(HTTPClientError) {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else {
             throw HTTPClientError(.invalidRequest, "libcurl could not allocate a handle")
         }
         self.handle = handle
         self.request = request
-        sink = ResponseSink(limit: request.maxResponseBytes)
+        sink = ResponseSink(limit: request.maxResponseBytes, file: bodyFile)
         try configure()
     }
 
@@ -37,9 +41,22 @@ final class CurlTransfer {
         try set(CURLOPT_NOSIGNAL, 1)  // signals would hit an arbitrary thread of this process
         try set(CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
         try set(CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
+        if let signature = request.awsSigV4 {
+            try set(CURLOPT_AWS_SIGV4, "aws:amz:\(signature.region):\(signature.service)")
+            try set(CURLOPT_USERNAME, signature.accessKey)
+            try set(CURLOPT_PASSWORD, signature.secretKey)
+        }
+        // Refuse at once when the announced length is over the limit; the sink enforces it otherwise.
+        try check(ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)), "MAXFILESIZE_LARGE")
+        if let stall = request.stallTimeout {
+            try set(CURLOPT_LOW_SPEED_LIMIT, 1)
+            try set(CURLOPT_LOW_SPEED_TIME, max(1, Int(stall.milliseconds / 1000)))
+        }
         var headerLines = request.headers.map { "\($0.name): \($0.value)" }
         if let body = request.body {
-            headerLines.append("Expect:")  // no 100-continue round trip
+            // No 100-continue round trip. Not on signed requests: libcurl would sign the
+            // suppressed header as if it were sent, and the server's signature would differ.
+            if request.awsSigV4 == nil { headerLines.append("Expect:") }
             try check(ccurl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "POSTFIELDSIZE")
             let status = body.withUnsafeBufferPointer { buffer in
                 // COPYPOSTFIELDS copies the bytes: the buffer need not outlive this call.
@@ -77,14 +94,21 @@ final class CurlTransfer {
         let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
         guard code == CURLE_OK else {
             let reason = String(cString: curl_easy_strerror(code))
+            var seconds = 0.0
+            _ = ccurl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &seconds)
+            let elapsed = Duration.milliseconds(Int64(seconds * 1000))
             let target = "\(request.method) \(request.url)"
             switch code {
+            case CURLE_OPERATION_TIMEDOUT where request.stallTimeout != nil && elapsed < request.timeout:
+                throw HTTPClientError(.timeout, "\(target): transfer stalled for \(request.stallTimeout!)")
             case CURLE_OPERATION_TIMEDOUT:
                 throw HTTPClientError(.timeout, "\(target): no complete response within \(request.timeout)")
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
                 throw HTTPClientError(.connectionFailed, "\(target): \(reason)")
-            case CURLE_WRITE_ERROR where sink.overflowed:
+            case CURLE_WRITE_ERROR where sink.overflowed, CURLE_FILESIZE_EXCEEDED:
                 throw HTTPClientError(.responseTooLarge, "\(target): response body over \(request.maxResponseBytes) bytes")
+            case CURLE_WRITE_ERROR where sink.fileError != nil:
+                throw HTTPClientError(.transfer, "\(target): writing the body failed: errno \(sink.fileError!)")
             case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
                 throw HTTPClientError(.invalidRequest, "\(target): \(reason)")
             default:
@@ -93,7 +117,7 @@ final class CurlTransfer {
         }
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
+        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body, bodyBytes: sink.received)
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {
@@ -115,19 +139,40 @@ final class CurlTransfer {
 /// transfer, which is how the size limit stops a large body without reading it all.
 final class ResponseSink {
     let limit: Int
+    /// Where the body goes when it is not kept in memory.
+    let file: Int32?
     var body: [UInt8] = []
+    var received = 0
     var headers: [(name: String, value: String)] = []
     var overflowed = false
+    var fileError: Int32?
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, file: Int32?) {
+        self.limit = limit
+        self.file = file
+    }
 
     func appendBody(_ data: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {
         guard let data else { return 0 }
-        guard body.count + length <= limit else {
+        guard received + length <= limit else {
             overflowed = true
             return 0
         }
-        data.withMemoryRebound(to: UInt8.self, capacity: length) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        if let file {
+            var offset = 0
+            while offset < length {
+                let written = write(file, data + offset, length - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    fileError = errno
+                    return 0
+                }
+                offset += written
+            }
+        } else {
+            data.withMemoryRebound(to: UInt8.self, capacity: length) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        }
+        received += length
         return length
     }
 

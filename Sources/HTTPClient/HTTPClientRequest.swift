@@ -11,6 +11,11 @@ public struct HTTPClientRequest: Sendable {
     public var timeout: Duration
     /// A response body larger than this aborts the transfer with `.responseTooLarge`. Default 16 MiB.
     public var maxResponseBytes: Int
+    /// Sign the request with AWS Signature Version 4 (libcurl computes it). For S3, also send
+    /// `x-amz-content-sha256` with the body's SHA-256: libcurl signs that header's value.
+    public var awsSigV4: AWSSigV4?
+    /// Abort when fewer than 1 byte per second flows for this long (a stalled download). Nil: off.
+    public var stallTimeout: Duration?
 
     public static let defaultConnectTimeout: Duration = .seconds(2)
     public static let defaultTimeout: Duration = .seconds(10)
@@ -35,11 +40,36 @@ public struct HTTPClientRequest: Sendable {
     }
 }
 
+/// Credentials and scope of an AWS Signature Version 4. libcurl (7.88) signs the query string
+/// as written: give it canonical (sorted by name, `name=value` even when the value is empty).
+public struct AWSSigV4: Sendable {
+    public let region: String
+    public let service: String
+    public let accessKey: String
+    public let secretKey: String
+
+    public init(region: String, service: String = "s3", accessKey: String, secretKey: String) {
+        self.region = region
+        self.service = service
+        self.accessKey = accessKey
+        self.secretKey = secretKey
+    }
+}
+
 public struct HTTPClientResponse: Sendable {
     public let status: Int
     /// Headers of the final response (those of redirects and `100 Continue` are dropped).
     public let headers: [(name: String, value: String)]
     public let body: [UInt8]
+    /// Bytes of body received (into `body`, or into the file of a download).
+    public let bodyBytes: Int
+
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], bodyBytes: Int? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.bodyBytes = bodyBytes ?? body.count
+    }
 
     /// The first header of that name, compared case-insensitively.
     public func header(_ name: String) -> String? {

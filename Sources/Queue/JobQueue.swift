@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import RedisClient
 
@@ -29,6 +30,15 @@ public final class JobQueue: Sendable {
             self.policy = policy
             self.delay = delay
             self.dedupKey = dedupKey
+        }
+
+        /// A request whose payload is `payload` encoded as JSON (keys sorted, so equal payloads are equal text).
+        public init(type: String, encoding payload: some Encodable, policy: JobPolicy, delay: Duration = .zero,
+                    dedupKey: String? = nil) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            self.init(type: type, payload: String(decoding: try encoder.encode(payload), as: UTF8.self), policy: policy, delay: delay,
+                      dedupKey: dedupKey)
         }
     }
 

@@ -46,17 +46,36 @@ public struct SandboxServer: Sendable {
             return try Self.json(.ok, call)
         }
         router.post("/v1/sms") { request, _ in try await sendSMS(request) }
+        // Delivery report: a number ending in 2 never receives (its phone is off), others do.
+        router.get("/v1/sms/{id}") { _, context in
+            guard let message = await state.messages.first(where: { $0.smsID == context.parameters.get("id") }) else {
+                return try Self.json(.notFound, ["error": "no such SMS"])
+            }
+            let delivered = message.to.last != "2"
+            return try Self.json(.ok, ["sms_id": message.smsID, "status": delivered ? "delivered" : "undelivered",
+                                       "detail": delivered ? "handset acknowledged" : "handset unreachable"])
+        }
         router.get("/sandbox/calls") { _, _ in try Self.json(.ok, await state.rings.map { $0 }) }
         router.get("/sandbox/sms") { _, _ in try Self.json(.ok, await state.messages) }
         router.get("/sandbox/faults") { _, _ in try Self.json(.ok, await state.faults) }
         router.post("/sandbox/faults") { request, _ in
             let body = try await request.body.collect(upTo: 4096)
             guard let faults = try? JSONDecoder().decode(SandboxState.Faults.self, from: Data(body.readableBytesView)),
-                  (0...1).contains(faults.errorRate), (0...60_000).contains(faults.latencyMs) else {
-                return try Self.json(.badRequest, ["error": "expected {\"error_rate\": 0-1, \"latency_ms\": 0-60000, \"drop_webhooks\": bool}"])
+                  (0...1).contains(faults.errorRate), (0...60_000).contains(faults.latencyMs),
+                  (44...(256 << 20)).contains(faults.recordingBytes) else {
+                return try Self.json(.badRequest, ["error": "expected {\"error_rate\": 0-1, \"latency_ms\": 0-60000, \"drop_webhooks\": bool, \"recording_bytes\": 44-268435456}"])
             }
             await state.setFaults(faults)
             return try Self.json(.ok, faults)
+        }
+        // A call's recording: a WAV whose bytes follow from the call id, so a copy can be compared.
+        router.get("/recordings/{name}") { _, context -> Response in
+            let name = context.parameters.get("name") ?? ""
+            guard name.hasSuffix(".wav"), let call = await state.calls[String(name.dropLast(4))], call.recordingURL != nil else {
+                return try Self.json(.notFound, ["error": "no such recording"])
+            }
+            let bytes = SandboxRecording.bytes(callID: call.callID, size: await state.faults.recordingBytes)
+            return Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.get("/healthz") { _, _ in "ok" }
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),
@@ -194,7 +213,7 @@ public struct SandboxServer: Sendable {
             return try Self.json(.badRequest, ["error": "expected {\"to\": \"+…\", \"text\": \"1-1600 characters\"}"])
         }
         let (message, created) = await state.sms(to: input.to, text: input.text, key: request.headers[Self.idempotencyKey])
-        return try Self.json(created ? .created : .ok, ["sms_id": message.smsID, "status": "delivered"])
+        return try Self.json(created ? .created : .ok, ["sms_id": message.smsID, "status": "sent"])
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {

@@ -42,9 +42,22 @@ actor SandboxState {
         var latencyMs = 0
         /// Webhooks are not sent (calls must be found by polling).
         var dropWebhooks = false
+        /// Size of every call recording served (default: 30 s of 8 kHz 16-bit mono WAV).
+        var recordingBytes = 480_044
 
         enum CodingKeys: String, CodingKey {
-            case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks"
+            case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks", recordingBytes = "recording_bytes"
+        }
+
+        init() {}
+
+        /// Fields left out keep their defaults, so a client sets only the switch it cares about.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            errorRate = try container.decodeIfPresent(Double.self, forKey: .errorRate) ?? errorRate
+            latencyMs = try container.decodeIfPresent(Int.self, forKey: .latencyMs) ?? latencyMs
+            dropWebhooks = try container.decodeIfPresent(Bool.self, forKey: .dropWebhooks) ?? dropWebhooks
+            recordingBytes = try container.decodeIfPresent(Int.self, forKey: .recordingBytes) ?? recordingBytes
         }
     }
 

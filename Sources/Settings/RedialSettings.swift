@@ -53,6 +53,16 @@ public struct RedialSettings: Sendable {
     public var mailFrom: String
     /// E.164 prefixes never called back (`REDIAL_DENIED_PREFIXES`).
     public var deniedPrefixes: [String]
+    /// Emails allowed per recipient per window (`REDIAL_EMAIL_PER_RECIPIENT`, e.g. `20/1h`).
+    public var emailPerRecipient: Rate
+    /// Object-storage region for SigV4 (`REDIAL_S3_REGION`).
+    public var s3Region: String
+    /// Recordings above this size are uploaded in parts of this size (`REDIAL_S3_PART_BYTES`, ≥ 5 MiB as S3 requires).
+    public var s3PartBytes: Int
+    /// A recording larger than this is refused while downloading (`REDIAL_RECORDING_MAX_BYTES`).
+    public var recordingMaxBytes: Int
+    /// A JSON file of extra periodic schedules, merged with `Jobs/schedules.json` (`REDIAL_SCHEDULES`).
+    public var schedulesFile: String?
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
     public var unsafeDialWithoutLedger: Bool
 
@@ -121,12 +131,24 @@ public struct RedialSettings: Sendable {
                 return prefix
             }
         }
+        let perRecipient = check("REDIAL_EMAIL_PER_RECIPIENT", "20/1h", Self.rate)
+        let partBytes = check("REDIAL_S3_PART_BYTES", String(8 << 20)) { text throws(SettingsError) in
+            guard let bytes = Int(text), bytes >= 5 << 20, bytes <= 5 << 30 else {
+                throw SettingsError("expected bytes between 5 MiB (5242880, S3's minimum part) and 5 GiB, got '\(text)'")
+            }
+            return bytes
+        }
+        let maxRecording = check("REDIAL_RECORDING_MAX_BYTES", String(512 << 20)) { text throws(SettingsError) in
+            guard let bytes = Int(text), bytes > 0 else { throw SettingsError("expected a positive number of bytes, got '\(text)'") }
+            return bytes
+        }
         let unsafe = environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] == "1"
         if unsafe && mode == .production {
             problems.append("REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER: a test-only switch that can ring visitors twice; refused in production")
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
-              let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied else {
+              let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
+              let perRecipient, let partBytes, let maxRecording else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -149,6 +171,33 @@ public struct RedialSettings: Sendable {
         self.unsafeDialWithoutLedger = unsafe
         self.deniedPrefixes = denied
         self.mailFrom = value("REDIAL_MAIL_FROM", "redial@localhost")
+        self.emailPerRecipient = perRecipient
+        self.s3Region = value("REDIAL_S3_REGION", "us-east-1")
+        self.s3PartBytes = partBytes
+        self.recordingMaxBytes = maxRecording
+        self.schedulesFile = environment["REDIAL_SCHEDULES"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `N/<duration>` with the duration in s, m or h: `20/1h`, `2/30s`.
+    static func rate(_ text: String) throws(SettingsError) -> Rate {
+        let parts = text.split(separator: "/")
+        let units = ["s": 1, "m": 60, "h": 3600]
+        guard parts.count == 2, let limit = Int(parts[0]), limit > 0, let unit = parts[1].last.flatMap({ units[String($0)] }),
+              let amount = Int(parts[1].dropLast()), amount > 0, amount * unit <= 86_400 * 7 else {
+            throw SettingsError("expected N/<duration> such as 20/1h or 2/30s (window up to 7 days), got '\(text)'")
+        }
+        return Rate(limit: limit, windowSeconds: amount * unit)
+    }
+
+    /// A count per time window.
+    public struct Rate: Sendable, Equatable {
+        public let limit: Int
+        public let windowSeconds: Int
+
+        public init(limit: Int, windowSeconds: Int) {
+            self.limit = limit
+            self.windowSeconds = windowSeconds
+        }
     }
 
     static func port(_ text: String) throws(SettingsError) -> Int {

@@ -61,12 +61,24 @@ enum Environment {
                 provider: SandboxTelephony(baseURL: settings.telephonyURL),
                 policies: try Catalog.outcomePolicies(),
                 webhookURL: settings.publicURL + "/v1/telephony/events", unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
-            let jobs = JobQueue(redis: RedisPool(configuration: redisConfiguration(settings, poolSize: 4)), timeScale: settings.timeScale)
+            let redis = RedisPool(configuration: redisConfiguration(settings, poolSize: 4))
+            let jobs = JobQueue(redis: redis, timeScale: settings.timeScale)
+            let throttle = RecipientThrottle(redis: redis, limit: settings.emailPerRecipient.limit,
+                                             window: .seconds(settings.emailPerRecipient.windowSeconds))
             return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: SandboxSMS(baseURL: settings.smsURL),
-                               smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load())
+                               smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load(),
+                               emailThrottle: throttle, recordings: .init(storage: objectStorage(settings), maxBytes: settings.recordingMaxBytes))
         } catch {
             fail("job catalog: \(error)", code: 78)
         }
+    }
+
+    /// The bucket recordings go to. Without `REDIAL_S3_KEY`/`SECRET` (a local store that does not
+    /// check them) requests are still signed, with placeholder credentials.
+    static func objectStorage(_ settings: RedialSettings) -> ObjectStorage {
+        ObjectStorage(baseURL: settings.s3URL, bucket: settings.s3Bucket, region: settings.s3Region,
+                      accessKey: settings.s3Key ?? "redial-local", secretKey: settings.s3Secret ?? "redial-local-secret",
+                      partBytes: settings.s3PartBytes)
     }
 
     /// Prints `redial: message` to stderr and exits with `code`.

@@ -37,6 +37,10 @@ struct Sites: AsyncParsableCommand {
         @Option(help: "Language of messages: ru or en.") var language = "en"
         @Option(help: "Calling code for numbers typed without one (7: 8 (916) … is accepted).") var defaultCountry: String?
         @Option(help: "Comma-separated calling codes the site serves (default: all not denied).") var serves: String?
+        @Option(help: "The owner's phone, E.164, for low-balance SMS (default: the first manager).") var ownerPhone: String?
+        @Option(help: "Comma-separated balance levels (minutes) that warn the owner when a call crosses them.")
+        var lowBalance = "60,10"
+        @Option(help: "Days call recordings are kept.") var recordingRetentionDays = 90
         @Flag(help: "Print {\"id\", \"site_key\"} as JSON.") var json = false
 
         func run() async throws {
@@ -47,7 +51,16 @@ struct Sites: AsyncParsableCommand {
             new.language = language
             new.defaultCountryCode = defaultCountry
             new.servedCountryCodes = serves.map { $0.split(separator: ",").map(String.init) } ?? []
+            new.ownerPhone = ownerPhone
+            new.recordingRetentionDays = recordingRetentionDays
             do {
+                new.lowBalanceThresholds = try lowBalance.split(separator: ",").map { part throws(DomainError) in
+                    guard let minutes = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                        throw DomainError(.invalid, "low-balance: expected comma-separated minutes such as 60,10, got '\(lowBalance)'",
+                                          field: "low-balance")
+                    }
+                    return minutes
+                }
                 if let hours { new.hours = try WorkingHours(parsing: hours, days: try Self.parseDays(days)) }
             } catch {
                 Environment.fail(error.message, code: 64)

@@ -44,6 +44,17 @@ import TestSupport
         try await database.query("SELECT count(*) AS n FROM outbox WHERE relayed_at IS NULL")[0].decode("n")
     }
 
+    @Test func aRowOfAnUnknownJobTypeWaitsWithoutBlockingTheOthers() async throws {
+        let redis = try await TestServices.redis()
+        let ids = try await accept(3)
+        // As if written by a newer build during a rolling deploy, before the others.
+        try await database.query("UPDATE outbox SET job_type = 'from.the.future' WHERE callback_id = $1::uuid", [ids[0]])
+        #expect(try await relay(redis).relayOnce() == 2)
+        #expect(try await JobQueue(redis: redis).stats(queue: queue).ready == 2)
+        #expect(try await relay(redis).unknownTypes() == ["from.the.future": 1])
+        #expect(try await pending() == 1)
+    }
+
     @Test func relaysEachRowIntoOneDialJobEvenWhenRunTwiceAtOnce() async throws {
         let redis = try await TestServices.redis()
         let ids = try await accept(40)

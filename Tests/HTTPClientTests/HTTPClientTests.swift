@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Foundation
 import HTTPClient
 import Testing
@@ -89,6 +90,58 @@ import TestSupport
         } throws: { error in
             (error as? HTTPClientError)?.code == .responseTooLarge
         }
+    }
+
+    func temporaryFile() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("redial-download-\(UInt64.random(in: 0...UInt64.max))").path
+    }
+
+    @Test func aDownloadStreamsTheBodyIntoAFile() async throws {
+        let path = temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let response = try await client.download(HTTPClientRequest(url: base + "/trickle/250000"), to: path)
+        #expect(response.status == 200 && response.body.isEmpty && response.bodyBytes == 250_000)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(repeating: UInt8(ascii: "y"), count: 250_000))
+    }
+
+    @Test(arguments: ["/bytes/100000", "/trickle/100000"])  // announced length, and unknown length
+    func anOversizedDownloadIsRefused(path fixture: String) async throws {
+        let path = temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        await #expect {
+            try await client.download(HTTPClientRequest(url: base + fixture, maxResponseBytes: 10_000), to: path)
+        } throws: { error in
+            (error as? HTTPClientError)?.code == .responseTooLarge
+        }
+    }
+
+    @Test func aStalledDownloadTimesOut() async throws {
+        var request = HTTPClientRequest(url: base + "/stall/4000", timeout: .seconds(30))
+        request.stallTimeout = .seconds(1)
+        let path = temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        await #expect {
+            try await client.download(request, to: path)
+        } throws: { error in
+            (error as? HTTPClientError)?.code == .timeout && "\(error)".contains("stalled")
+        }
+    }
+
+    @Test(arguments: [("PUT", "/sigv4/bucket/recordings/a%20b.wav", Array("part bytes".utf8)),
+                      ("POST", "/sigv4/bucket/key.wav?uploads=", [UInt8]()),
+                      ("GET", "/sigv4/bucket/key.wav?partNumber=2&uploadId=x-y", [UInt8]())])
+    func requestsAreSignedWithAWSSignatureVersion4(method: String, path: String, body: [UInt8]) async throws {
+        var request = HTTPClientRequest(method: method, url: base + path, headers: [("x-amz-content-sha256", SHA256.hash(body).hexString)],
+                                        body: method == "GET" ? nil : body)
+        request.awsSigV4 = AWSSigV4(region: "eu-central-1", accessKey: "AKIDFIXTURE", secretKey: "fixture-secret")
+        let response = try await client.send(request)
+        let verdict = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        #expect(response.status == 200, "botocore computed another signature: \(response.text)")
+        #expect(verdict?["region"] as? String == "eu-central-1" && verdict?["service"] as? String == "s3")
+        #expect((verdict?["signed_headers"] as? [String])?.contains("x-amz-content-sha256") == true)
+        // A wrong secret is caught by the same check: the test can fail.
+        request.awsSigV4 = AWSSigV4(region: "eu-central-1", accessKey: "AKIDFIXTURE", secretKey: "another-secret")
+        #expect(try await client.send(request).status == 403)
     }
 
     @Test(arguments: ["ftp://127.0.0.1/x", "file:///etc/passwd", "not a url"])

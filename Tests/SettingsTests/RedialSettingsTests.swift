@@ -63,6 +63,25 @@ import Testing
         }
     }
 
+    @Test func readsNotificationAndStorageLimits() throws {
+        let settings = try RedialSettings(environment: ["REDIAL_EMAIL_PER_RECIPIENT": "3/90s", "REDIAL_S3_PART_BYTES": "6291456",
+                                                        "REDIAL_RECORDING_MAX_BYTES": "1000"])
+        #expect(settings.emailPerRecipient == .init(limit: 3, windowSeconds: 90))
+        #expect(settings.s3PartBytes == 6 << 20 && settings.recordingMaxBytes == 1000)
+        #expect(try RedialSettings(environment: [:]).emailPerRecipient == .init(limit: 20, windowSeconds: 3600))
+    }
+
+    @Test(arguments: ["20", "20/", "0/1h", "20/1d", "x/1h", "20/-1m", "20/8d"])
+    func refusesMalformedRates(text: String) {
+        #expect {
+            try RedialSettings(environment: ["REDIAL_EMAIL_PER_RECIPIENT": text, "REDIAL_S3_PART_BYTES": "1024"])
+        } throws: { error in
+            let problems = (error as? SettingsError)?.problems ?? []
+            return problems.contains { $0.hasPrefix("REDIAL_EMAIL_PER_RECIPIENT: expected N/<duration>") && $0.contains("'\(text)'") }
+                && problems.contains { $0.hasPrefix("REDIAL_S3_PART_BYTES: expected bytes between 5 MiB") }
+        }
+    }
+
     @Test(arguments: ["1.2.3", "256.0.0.1", "1.2.3.4/", "::1::2", "12345::", "a.b.c.d", ""])
     func rejectsMalformedAddresses(text: String) {
         #expect(NetworkRange(parsing: text) == nil)

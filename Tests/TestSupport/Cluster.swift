@@ -15,7 +15,8 @@ public final class Cluster: @unchecked Sendable {
     public private(set) var workers: [ChildProcess] = []
     private var started = 0
 
-    public init(workers count: Int = 2, timeScale: String = "0.01", smtpURL: String? = nil) async throws {
+    /// - Parameter settings: more `REDIAL_*` variables for every process (they win over the defaults here).
+    public init(workers count: Int = 2, timeScale: String = "0.01", smtpURL: String? = nil, settings: [String: String] = [:]) async throws {
         let sandboxPort = try TestServices.freePort()
         let apiPort = try TestServices.freePort()
         sandboxURL = "http://127.0.0.1:\(sandboxPort)"
@@ -26,6 +27,7 @@ public final class Cluster: @unchecked Sendable {
             "REDIAL_TELEPHONY_SECRET": Cluster.secret, "REDIAL_MAIL_FROM": "callbacks@redial.test",
         ]
         if let smtpURL { environment["REDIAL_SMTP_URL"] = smtpURL }
+        environment.merge(settings) { _, new in new }
         self.environment = environment
         sandbox = try RedialBinary.start(["sandbox"], environment: environment, logName: "cluster-sandbox-\(sandboxPort)")
         server = try RedialBinary.start(["serve"], environment: environment, logName: "cluster-api-\(apiPort)")
@@ -44,7 +46,7 @@ public final class Cluster: @unchecked Sendable {
     @discardableResult
     public func startWorker() throws -> ChildProcess {
         started += 1
-        let worker = try RedialBinary.start(["work", "--queues", "callbacks,notifications", "--concurrency", "8"], environment: environment,
+        let worker = try RedialBinary.start(["work", "--queues", "callbacks,notifications,recordings", "--concurrency", "8"], environment: environment,
                                             logName: "cluster-worker-\(started)-\(UInt16.random(in: 0...UInt16.max))")
         workers.append(worker)
         return worker

@@ -9,6 +9,7 @@ GET /bytes/N                  -> 200 with N bytes
 GET /redirect                 -> 302 to /echo
 """
 import json
+import re
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,10 +48,50 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, b"slow")
         elif parts[0] == "bytes":
             self.reply(200, b"x" * int(parts[1]))
+        elif parts[0] == "trickle":
+            # n bytes in 1000-byte chunks without a Content-Length (the size is unknown up front)
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for offset in range(0, int(parts[1]), 1000):
+                self.wfile.write(b"y" * min(1000, int(parts[1]) - offset))
+                self.wfile.flush()
+            self.close_connection = True
+        elif parts[0] == "stall":
+            # headers and a first byte, then nothing for n ms
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"z")
+            self.wfile.flush()
+            time.sleep(int(parts[1]) / 1000)
+            self.wfile.write(b"z")
+        elif parts[0] == "sigv4":
+            self.check_sigv4(body)
         elif parts[0] == "redirect":
             self.reply(302, b"", extra=[("Location", "/echo")])
         else:
             self.reply(404, b"no such fixture")
+
+    def check_sigv4(self, body):
+        """Recomputes the request's AWS SigV4 signature with botocore (secret: fixture-secret)."""
+        from botocore.auth import S3SigV4Auth, SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        match = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?"
+                         r"SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$", self.headers.get("Authorization", ""))
+        if not match:
+            self.reply(401, json.dumps({"error": "no SigV4 Authorization header"}).encode(), "application/json")
+            return
+        key, _, region, service, signed, signature = match.groups()
+        headers = {name: self.headers.get(name) for name in signed.split(";")}
+        request = AWSRequest(method=self.command, url="http://" + self.headers.get("Host") + self.path, headers=headers, data=body)
+        request.context["timestamp"] = self.headers.get("x-amz-date")
+        # S3's variant: paths are not encoded twice and the payload hash is the header's.
+        auth = (S3SigV4Auth if service == "s3" else SigV4Auth)(Credentials(key, "fixture-secret"), service, region)
+        expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+        data = {"valid": expected == signature, "key": key, "region": region, "service": service, "signed_headers": signed.split(";")}
+        self.reply(200 if data["valid"] else 403, json.dumps(data).encode(), "application/json")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
 

@@ -1,0 +1,26 @@
+import Domain
+import Queue
+
+/// `notify.status` (`{"effect_key", "sms_id"}`): asks the gateway what became of a sent SMS and
+/// records it in `deliveries`; polls again (the policy's backoff) while the gateway still says sent.
+struct NotifyStatusJob: JobHandler {
+    let services: JobServices
+
+    struct Payload: Codable {
+        let effect_key: String
+        let sms_id: String
+    }
+
+    func run(_ job: Job) async throws -> JobOutcome {
+        let payload = try job.decode(Payload.self)
+        let status: DeliveryStatus
+        do {
+            status = try await services.sms.status(id: payload.sms_id)
+        } catch {
+            return .retry(after: nil, reason: "\(error)")
+        }
+        if status.state == .sent { return .retry(after: nil, reason: "SMS \(payload.sms_id) not delivered yet") }
+        try await Deliveries(database: services.flow.database).update(payload.effect_key, to: status)
+        return .completed
+    }
+}

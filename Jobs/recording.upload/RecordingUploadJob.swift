@@ -1,0 +1,84 @@
+import CryptoPrimitives
+import Domain
+import Foundation
+import HTTPClient
+import Queue
+
+/// `recording.upload` (`{"callback_id", "attempt", "url"}`, written to the outbox when a call
+/// with a recording completes): downloads the recording to a temporary file (streamed, bounded
+/// by `REDIAL_RECORDING_MAX_BYTES`, stall and total timeouts), uploads it (multipart when large;
+/// the store's ETag checked against the MD5s sent), checks the stored size, and records key,
+/// size and SHA-256 with the effect `recording:<callback>:<attempt>`. A replay after the record
+/// finds the effect done; a replay before it uploads the same bytes to the same key again.
+struct RecordingUploadJob: JobHandler {
+    let services: JobServices
+
+    struct Payload: Decodable {
+        let callback_id: String
+        let attempt: String
+        let url: String
+    }
+
+    func run(_ job: Job) async throws -> JobOutcome {
+        let payload = try job.decode(Payload.self)
+        guard let attempt = Int(payload.attempt), attempt > 0 else { throw PermanentJobError("attempt '\(payload.attempt)' is not a number") }
+        guard payload.url.hasPrefix("http://") || payload.url.hasPrefix("https://") else {
+            throw PermanentJobError("recording URL '\(payload.url.prefix(100))' is not http(s)")
+        }
+        let recordings = Recordings(database: services.flow.database)
+        let effect = Recordings.effectKey(callbackID: payload.callback_id, attempt: attempt)
+        if case .done = try await EffectLedger(database: services.flow.database).begin(effect) { return .completed }
+        guard let siteID = try await recordings.site(callbackID: payload.callback_id) else {
+            throw PermanentJobError("no callback \(payload.callback_id)")
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("redial-recording-\(job.id)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient().download(HTTPClientRequest(url: payload.url, timeout: .seconds(600),
+                                                                         maxResponseBytes: services.recordings.maxBytes)
+                                                           .stalling(after: .seconds(30)), to: file)
+        } catch where error.code == .responseTooLarge {
+            throw PermanentJobError("recording of \(payload.callback_id) is over \(services.recordings.maxBytes) bytes: \(error.message)")
+        } catch {
+            return .retry(after: nil, reason: "download: \(error)")
+        }
+        guard response.status == 200 else {
+            let reason = "provider answered \(response.status) for the recording of \(payload.callback_id)"
+            // 404 may be a recording not ready yet; other client errors will not get better.
+            if (400..<500).contains(response.status) && response.status != 404 && response.status != 429 { throw PermanentJobError(reason) }
+            return .retry(after: nil, reason: reason)
+        }
+        let sha256 = try Self.sha256(file: file)
+        let storage = services.recordings.storage
+        let key = "recordings/\(siteID)/\(payload.callback_id)/\(attempt).wav"
+        let stored: ObjectStorage.Stored
+        do {
+            stored = try await storage.put(file: file, key: key, contentType: response.header("Content-Type") ?? "audio/wav")
+            guard let head = try await storage.head(key), head.size == response.bodyBytes else {
+                return .retry(after: nil, reason: "stored \(key) does not have the \(response.bodyBytes) bytes downloaded")
+            }
+        } catch let error as DomainError {
+            return .retry(after: nil, reason: "upload: \(error)")
+        }
+        try await recordings.record(.init(callbackID: payload.callback_id, attempt: attempt, siteID: siteID, sourceURL: payload.url,
+                                          bucket: storage.bucket, stored: stored, sha256: sha256))
+        return .completed
+    }
+
+    static func sha256(file: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw PermanentJobError("cannot read \(file)") }
+        defer { try? handle.close() }
+        let digest = StreamingDigest(.sha256)
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { digest.update(Array(chunk)) }
+        return digest.finish().hexString
+    }
+}
+
+extension HTTPClientRequest {
+    func stalling(after duration: Duration) -> HTTPClientRequest {
+        var copy = self
+        copy.stallTimeout = duration
+        return copy
+    }
+}

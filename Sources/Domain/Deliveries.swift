@@ -1,0 +1,62 @@
+import PostgresClient
+
+/// What a provider says became of a message.
+public struct DeliveryStatus: Sendable, Equatable {
+    public enum State: String, Sendable {
+        /// Accepted by the gateway or the SMTP relay; not (yet) known to have arrived.
+        case sent, delivered, undelivered
+    }
+
+    public let state: State
+    public let detail: String?
+
+    public init(_ state: State, detail: String? = nil) {
+        self.state = state
+        self.detail = detail
+    }
+}
+
+/// The `deliveries` table: one row per SMS or email sent, written in the transaction that marks
+/// its effect done, and updated as the provider reports delivery.
+public struct Deliveries: Sendable {
+    public let database: PostgresPool
+
+    public init(database: PostgresPool) { self.database = database }
+
+    public struct Sent: Sendable {
+        public let effectKey: String
+        public let channel: String
+        public let siteID: String
+        public let message: String
+        public let recipient: String
+        public let providerID: String
+        public let detail: String?
+
+        public init(effectKey: String, channel: String, siteID: String, message: String, recipient: String, providerID: String,
+                    detail: String? = nil) {
+            self.effectKey = effectKey
+            self.channel = channel
+            self.siteID = siteID
+            self.message = message
+            self.recipient = recipient
+            self.providerID = providerID
+            self.detail = detail
+        }
+    }
+
+    /// Marks the message's effect done and records it as sent, in one transaction.
+    public func recordSent(_ sent: Sent) async throws {
+        try await database.transaction { connection in
+            try await EffectLedger.complete(sent.effectKey, result: ["provider_id": sent.providerID], on: connection)
+            try await connection.query("""
+                INSERT INTO deliveries (effect_key, channel, site_id, message, recipient, provider_id, status, detail)
+                VALUES ($1, $2, $3::uuid, $4, $5, $6, 'sent', $7) ON CONFLICT (effect_key) DO NOTHING
+                """, [sent.effectKey, sent.channel, sent.siteID, sent.message, sent.recipient, sent.providerID, sent.detail])
+        }
+    }
+
+    public func update(_ effectKey: String, to status: DeliveryStatus) async throws {
+        try await database.query("UPDATE deliveries SET status = $2, detail = $3, status_at = now() WHERE effect_key = $1",
+                                 [effectKey, status.state.rawValue, status.detail])
+    }
+}

@@ -1,0 +1,88 @@
+import Domain
+import Foundation
+import PostgresClient
+import Testing
+import TestSupport
+
+/// Triggers end to end through the real SMTP server (aiosmtpd) and the sandbox's SMS log: the
+/// low-balance warning once per threshold crossing, delivery reports recorded, a replayed
+/// message job sending nothing, and per-recipient email throttling. Part of the serialized dial
+/// suite: its cluster must be the only one dialling.
+extension DialFlowTests {
+    func deliveries(site siteID: String) async throws -> [(message: String, channel: String, recipient: String, status: String)] {
+        try await database.query("""
+            SELECT message, channel, recipient, status FROM deliveries WHERE site_id = $1::uuid ORDER BY effect_key
+            """, [siteID]).map { (try $0.decode("message"), try $0.decode("channel"), try $0.decode("recipient"), try $0.decode("status")) }
+    }
+
+    @Test func lowBalanceWarnsTheOwnerOncePerCrossingAndDeliveryIsRecorded() async throws {
+        let mail = try await MailSink()
+        defer { mail.stop() }
+        let cluster = try await Cluster(workers: 2, smtpURL: mail.url)
+        defer { cluster.stop() }
+        var new = SiteStore.NewSite(name: TestServices.uniqueName("balance"), managers: ["+79160000001"])
+        new.balanceMinutes = 12
+        new.lowBalanceThresholds = [11, 10, 5]
+        new.ownerPhone = "+79160000772"  // ends in 2: the sandbox reports its SMS undelivered
+        new.email = "owner@balance.test"
+        let (site, key) = try await SiteStore(database: database).create(new)
+        // Three answered calls of 30 s, one minute each: 12 → 11 → 10 → 9. Crossed: 11 and 10, once each.
+        let phones = (0..<3).map { _ in number(0) }
+        var ids: [String] = []
+        for phone in phones {
+            ids.append(try await request(cluster, key: key, phone: phone))
+            try await waitTerminal([ids.last!])
+            if ids.count == 2 { try cluster.replaceWorker(at: 0) }  // kill -9 while the first warnings may be in flight
+        }
+        let owner = "+79160000772"
+        func ownerTexts() async throws -> [String] {
+            try await cluster.messages().filter { $0["to"] as? String == owner }.compactMap { $0["text"] as? String }
+        }
+        #expect(try await eventually(timeout: .seconds(30)) { try await ownerTexts().count >= 2 && (try mail.messages().count >= 2) })
+        try await Task.sleep(for: .seconds(1))
+        let texts = try await ownerTexts()
+        #expect(texts.count == 2, "one SMS per crossing: \(texts)")
+        #expect(texts.contains { $0.contains("down to 11 minutes (below 11)") })
+        #expect(texts.contains { $0.contains("down to 10 minutes (below 10)") })
+        let emails = try mail.messages()
+        #expect(emails.count == 2)
+        #expect(emails.allSatisfy { $0.contains("To: owner@balance.test") || $0.contains("To: <owner@balance.test>") })
+        #expect(try await database.query("SELECT balance_minutes FROM sites WHERE id = $1::uuid", [site.id])[0].decode("balance_minutes", as: Int.self) == 9)
+
+        // Delivery reports: the owner's phone is off (undelivered); the emails were accepted (sent).
+        #expect(try await eventually(timeout: .seconds(30)) {
+            let rows = try await deliveries(site: site.id)
+            return rows.count == 4 && rows.filter { $0.channel == "sms" }.allSatisfy { $0.status == "undelivered" }
+        })
+        let recorded = try await deliveries(site: site.id)
+        #expect(recorded.map(\.message) == Array(repeating: "low_balance", count: 4))
+        #expect(recorded.filter { $0.channel == "email" }.allSatisfy { $0.status == "sent" && $0.recipient == "owner@balance.test" })
+
+        // A replayed message job (same payload, no dedup key: as if redelivered after a crash)
+        // finds its effect done and sends nothing.
+        let effect = try await database.query("SELECT effect_key FROM deliveries WHERE site_id = $1::uuid AND channel = 'sms' LIMIT 1",
+                                               [site.id])[0].decode("effect_key", as: String.self)
+        let payload = #"{"effect_key":"\#(effect)","message":"low_balance","site_id":"\#(site.id)","to":"\#(owner)","variables":{"balance":"11","site":"x","threshold":"11","visitor":"+70000000000"}}"#
+        let replay = try await RedialBinary.run(["enqueue", "--type", "notify.sms", "--payload", payload], environment: cluster.environment)
+        #expect(replay.status == 0, "\(replay.output)")
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await ownerTexts().count == 2)
+    }
+
+    @Test func emailsToOneRecipientAreThrottledNotDropped() async throws {
+        let mail = try await MailSink()
+        defer { mail.stop() }
+        let cluster = try await Cluster(workers: 1, smtpURL: mail.url, settings: ["REDIAL_EMAIL_PER_RECIPIENT": "2/6s"])
+        defer { cluster.stop() }
+        let (_, key) = try await site(email: "busy-\(UInt32.random(in: 0...UInt32.max))@throttle.test")
+        // Digit 7: invalid number, failed at once; each failure emails the site's address.
+        var ids: [String] = []
+        for _ in 0..<3 { ids.append(try await request(cluster, key: key, phone: number(7))) }
+        try await waitTerminal(ids)
+        #expect(try await eventually(timeout: .seconds(10)) { try mail.messages().count >= 2 })
+        try await Task.sleep(for: .seconds(1))
+        let early = try mail.messages().count
+        #expect(early == 2, "the third email waits for the window: got \(early)")
+        #expect(try await eventually(timeout: .seconds(20)) { try mail.messages().count == 3 })
+    }
+}
