@@ -15,7 +15,7 @@ PG_BIN     := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 
 APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
-                libcurl4-openssl-dev libssl-dev chromium chromium-driver python3-selenium
+                libcurl4-openssl-dev libssl-dev curl chromium chromium-driver python3-selenium
 
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
@@ -141,6 +141,8 @@ run: build services ## build, start services, migrate, create a demo site, run t
 	    demo page:   http://127.0.0.1:8080/demo?site_key=$$key&country=7
 	    health:      http://127.0.0.1:8080/readyz      metrics: http://127.0.0.1:8080/metrics
 	    sandbox log: http://127.0.0.1:8090/sandbox/calls
+	    emails:      $(RUN)/mail/new/ (a local SMTP sink on 2525)
+	    recordings:  http://127.0.0.1:9000/redial-recordings (a local S3, moto, in memory)
 
 	  Ask for a callback (a number ending in 0 is answered; see README.md for the others):
 
@@ -151,7 +153,15 @@ run: build services ## build, start services, migrate, create a demo site, run t
 	  or watch the queues: .build/debug/redial stats
 
 	INFO
-	exec .build/debug/redial up --workers 2
+	# Where emails and recordings go on this machine: an SMTP sink and an S3-compatible store,
+	# stopped with the cluster.
+	mkdir -p $(RUN)/mail
+	python3 -m aiosmtpd -n -l 127.0.0.1:2525 -c aiosmtpd.handlers.Mailbox $(RUN)/mail >$(RUN)/smtp.log 2>&1 & smtp=$$!
+	python3 -m moto.server -H 127.0.0.1 -p 9000 >$(RUN)/s3.log 2>&1 & s3=$$!
+	trap 'kill -9 $$smtp $$s3 2>/dev/null || true' EXIT
+	for i in $$(seq 100); do curl -s -o /dev/null http://127.0.0.1:9000/ && break; sleep 0.1; done
+	curl -s -o /dev/null -X PUT http://127.0.0.1:9000/redial-recordings
+	.build/debug/redial up --workers 2
 
 BENCH_PORT ?= 16381
 bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1: short); writes .run/bench/results.json

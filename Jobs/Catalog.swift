@@ -22,13 +22,16 @@ public enum Catalog {
             handlers["notify.status"] = NotifyStatusJob(services: services)
             handlers["recording.upload"] = RecordingUploadJob(services: services)
             handlers["recording.retention"] = RecordingRetentionJob(services: services)
+            handlers["report.plan"] = ReportPlanJob(services: services)
+            handlers["report.email"] = ReportEmailJob(services: services)
         }
         return handlers
     }
 
     /// The job types that need `JobServices` to run.
     static let serviceTypes = ["callback.dial", "callback.outcome", "callback.check", "notify.sms", "notify.email", "notify.trigger",
-                               "notify.status", "recording.upload", "recording.retention"]
+                               "notify.status", "recording.upload", "recording.retention",
+                               "report.plan", "report.email"]
 
     /// Policy files compiled into the binary, by their path in the repository.
     static let shippedFiles: [(path: String, contents: [UInt8])] = [
@@ -44,6 +47,8 @@ public enum Catalog {
         ("Jobs/notify.status/notify.status.policy.json", PackageResources.notify_status_policy_json),
         ("Jobs/recording.upload/recording.upload.policy.json", PackageResources.recording_upload_policy_json),
         ("Jobs/recording.retention/recording.retention.policy.json", PackageResources.recording_retention_policy_json),
+        ("Jobs/report.plan/report.plan.policy.json", PackageResources.report_plan_policy_json),
+        ("Jobs/report.email/report.email.policy.json", PackageResources.report_email_policy_json),
     ]
 
     /// The shipped catalog, validated; with `services`, able to run the callback jobs.

@@ -18,6 +18,7 @@ public struct JobServices: Sendable {
     /// Bounds emails per recipient; a throttled email waits for the window.
     public let emailThrottle: RecipientThrottle
     public let recordings: RecordingStorage
+    public let reports: ReportTemplates
 
     /// Where call recordings go, and the largest one accepted.
     public struct RecordingStorage: Sendable {
@@ -31,7 +32,8 @@ public struct JobServices: Sendable {
     }
 
     public init(flow: CallbackFlow, jobs: JobQueue, policies: [String: JobPolicy], sms: any SMSGateway, smtp: SMTPClient,
-                mailFrom: String, messages: Messages, emailThrottle: RecipientThrottle, recordings: RecordingStorage) {
+                mailFrom: String, messages: Messages, emailThrottle: RecipientThrottle, recordings: RecordingStorage,
+                reports: ReportTemplates) {
         self.flow = flow
         self.jobs = jobs
         self.policies = policies
@@ -41,6 +43,7 @@ public struct JobServices: Sendable {
         self.messages = messages
         self.emailThrottle = emailThrottle
         self.recordings = recordings
+        self.reports = reports
     }
 
     /// Enqueues a follow-up job under a dedup key, and records it as the job that should move

@@ -31,7 +31,9 @@ public enum QueueScripts {
                                               keys: ["dead", "ready", "job"])
     public static let deleteDead = QueueScript("deleteDead", PackageResources.deleteDead_lua,
                                                keys: ["dead", "job"])
+    public static let advanceSchedule = QueueScript("advanceSchedule", PackageResources.advanceSchedule_lua,
+                                                    keys: ["state"])
 
     public static let all = [enqueueJobs, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
-                             requeueJobs, retryDead, deleteDead]
+                             requeueJobs, retryDead, deleteDead, advanceSchedule]
 }

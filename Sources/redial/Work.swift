@@ -3,6 +3,7 @@ import Domain
 import Jobs
 import Logging
 import Queue
+import RedisClient
 import ServiceLifecycle
 import UnixSignals
 import Settings
@@ -43,8 +44,18 @@ struct Work: AsyncParsableCommand {
         }
         let worker = Worker(configuration: configuration, redis: Environment.redisConfiguration(settings),
                             definitions: definitions, logger: logger)
+        let schedules: [PeriodicSchedule]
+        do {
+            schedules = try Schedules.load(definitions: definitions, extraFile: settings.schedulesFile)
+        } catch {
+            Environment.fail("periodic schedules: \(error)", code: 78)
+        }
+        let periodic = PeriodicScheduler(
+            schedules: schedules, jobs: JobQueue(redis: RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 1))),
+            logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: periodic, successTerminationBehavior: .ignore),
         ]
         if let metricsPort {
             guard (1...65535).contains(metricsPort) else { Environment.fail("--metrics-port: expected 1-65535, got \(metricsPort)", code: 64) }

@@ -46,7 +46,7 @@ public final class Cluster: @unchecked Sendable {
     @discardableResult
     public func startWorker() throws -> ChildProcess {
         started += 1
-        let worker = try RedialBinary.start(["work", "--queues", "callbacks,notifications,recordings", "--concurrency", "8"], environment: environment,
+        let worker = try RedialBinary.start(["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "8"], environment: environment,
                                             logName: "cluster-worker-\(started)-\(UInt16.random(in: 0...UInt16.max))")
         workers.append(worker)
         return worker
