@@ -45,7 +45,15 @@ build: deps ## build the redial binary (debug)
 #   maxmemory-policy noeviction          Redis refuses writes when full instead of silently
 #                                        evicting jobs; workers check this at start-up.
 #   save ""                              the AOF is the durable copy; RDB snapshots add only forks.
-REDIS_SHIPPED := --bind 127.0.0.1 --protected-mode yes --daemonize yes \
+# LISTEN_EXTRA: one more address to listen on besides loopback, and TRUST_NET the clients allowed
+# from there (the chaos suite's network-namespaced worker reaches the services over a veth pair).
+LISTEN_EXTRA ?=
+TRUST_NET ?=
+comma := ,
+PG_LISTEN := 127.0.0.1$(if $(LISTEN_EXTRA),$(comma)$(LISTEN_EXTRA))
+# Protected mode refuses every non-loopback client without a password; the extra address is a
+# host-only veth link, so it is switched off only when there is one.
+REDIS_SHIPPED := --bind 127.0.0.1 $(LISTEN_EXTRA) --protected-mode $(if $(LISTEN_EXTRA),no,yes) --daemonize yes \
   --appendonly yes --appendfsync always --maxmemory-policy noeviction --save ""
 REDIS_FLAGS := $(REDIS_SHIPPED) --port $(REDIS_PORT) \
   --pidfile $(RUN)/redis.pid --dir $(RUN)/redis --logfile $(RUN)/redis.log
@@ -76,8 +84,11 @@ services: deps ## start the local Redis and PostgreSQL under .run/ (reuses runni
 	    rm -rf $$pgdata; install -d -m 700 $${as:+-o postgres} $$pgdata
 	    "$${as[@]}" $(PG_BIN)/initdb -D $$pgdata -U $(PG_USER) --auth=trust -E UTF8 --no-locale >$(RUN)/initdb.log
 	  fi
+	  if [ -n "$(TRUST_NET)" ] && ! "$${as[@]}" grep -q "$(TRUST_NET)" $$pgdata/pg_hba.conf; then
+	    echo "host all all $(TRUST_NET) trust" | "$${as[@]}" tee -a $$pgdata/pg_hba.conf >/dev/null
+	  fi
 	  "$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata -l $$pgdata/server.log -w -t 60 start \
-	    -o "-p $(PG_PORT) -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=$${PG_FSYNC:-on}" >/dev/null \
+	    -o "-p $(PG_PORT) -c listen_addresses=$(PG_LISTEN) -c unix_socket_directories='' -c fsync=$${PG_FSYNC:-on}" >/dev/null \
 	    || { echo "postgres did not start; see $$pgdata/server.log"; exit 1; }
 	  echo "postgres: started (port $(PG_PORT), data $$pgdata)"
 	fi
@@ -106,7 +117,7 @@ stop: ## stop the local Redis and PostgreSQL started by `make services` (by pid 
 pg-restart:
 	@pgdata=$$(cat $(RUN)/pgdata); as=(); [ "$$(id -u)" = 0 ] && as=(runuser -u postgres -- env -C /)
 	"$${as[@]}" $(PG_BIN)/pg_ctl -D $$pgdata -m fast -w -t 60 restart \
-	  -o "-p $(PG_PORT) -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=$${PG_FSYNC:-on}" >/dev/null
+	  -o "-p $(PG_PORT) -c listen_addresses=$(PG_LISTEN) -c unix_socket_directories='' -c fsync=$${PG_FSYNC:-on}" >/dev/null
 
 migrate: build services ## apply pending PostgreSQL migrations
 	swift run redial migrate
@@ -179,9 +190,20 @@ PROFILE ?= smoke
 CHAOS_REPORTS ?= $(RUN)/chaos-reports
 CHAOS_RUN := $(RUN)/chaos
 CHAOS_PORTS := REDIS_PORT=16392 PG_PORT=15492
-chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full; BREAK=1: broken build)
+# The full and network profiles add network faults when they can (root, ip netns): one worker in a namespace of
+# its own, reaching the services over a veth pair (Chaos/network.sh).
+export CHAOS_NS := redial-chaos
+export CHAOS_HOST_IP := 10.231.0.1
+export CHAOS_NS_IP := 10.231.0.2
+chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|network; BREAK=1: broken build)
 	@swift build --product redial-chaos
-	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS)
-	trap '$(MAKE) --no-print-directory stop RUN=$(CHAOS_RUN) $(CHAOS_PORTS)' EXIT
+	mkdir -p $(CHAOS_RUN)
+	net=()
+	if [ "$(PROFILE)" != smoke ] && Chaos/network.sh up >$(CHAOS_RUN)/network.log 2>&1; then
+	  net=(LISTEN_EXTRA=$(CHAOS_HOST_IP) TRUST_NET=$(CHAOS_NS_IP)/32)
+	fi
+	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS) "$${net[@]}"
+	trap '$(MAKE) --no-print-directory stop RUN=$(CHAOS_RUN) $(CHAOS_PORTS); Chaos/network.sh down' EXIT
 	.build/debug/redial-chaos --profile $(PROFILE) --run-directory $(CHAOS_RUN) --redis-port 16392 --postgres-port 15492 \
-	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger)
+	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger) \
+	  $$( [ $${#net[@]} -gt 0 ] && echo --network-namespace $(CHAOS_NS) --network-address $(CHAOS_HOST_IP) )

@@ -176,7 +176,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Chaos",
-            exclude: ["README.md", "reports"],
+            exclude: ["README.md", "reports", "network.sh"],
             swiftSettings: strict
         ),
 

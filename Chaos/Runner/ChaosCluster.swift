@@ -18,7 +18,12 @@ final class ChaosCluster: @unchecked Sendable {
     private let restarts = Mutex(0)
     let workerCount: Int
 
-    init(runDirectory: String, redisPort: Int, postgresPort: Int, workers: Int, breakLedger: Bool) throws {
+    /// Set when the run has a network of its own (`Chaos/network.sh`): worker-0 lives in the
+    /// namespace and reaches Redis, PostgreSQL and the sandbox at `address` over a veth pair.
+    let network: (namespace: String, address: String)?
+
+    init(runDirectory: String, redisPort: Int, postgresPort: Int, workers: Int, breakLedger: Bool,
+         network: (namespace: String, address: String)?) throws {
         self.runDirectory = runDirectory
         self.redisPort = redisPort
         self.postgresPort = postgresPort
@@ -26,19 +31,26 @@ final class ChaosCluster: @unchecked Sendable {
         let sandboxPort = try TestServices.freePort()
         let apiPort = try TestServices.freePort()
         api = "http://127.0.0.1:\(apiPort)"
-        sandboxURL = "http://127.0.0.1:\(sandboxPort)"
+        self.network = network
+        // With a network, the sandbox listens on the link's host address, which this host's own
+        // processes reach as well as the namespaced worker.
+        let sandboxHost = network?.address ?? "127.0.0.1"
+        sandboxURL = "http://\(sandboxHost):\(sandboxPort)"
         var environment = [
             "REDIAL_REDIS_URL": "redis://127.0.0.1:\(redisPort)/0",
             "REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(postgresPort)/redial",
             "REDIAL_TIME_SCALE": "0.01", "REDIAL_HTTP_PORT": String(apiPort), "REDIAL_SANDBOX_PORT": String(sandboxPort),
             "REDIAL_TELEPHONY_URL": sandboxURL, "REDIAL_SMS_URL": sandboxURL, "REDIAL_PUBLIC_URL": api,
-            "REDIAL_LOG_LEVEL": "warning",
+            "REDIAL_LOG_LEVEL": "warning", "REDIAL_SANDBOX_HOST": sandboxHost,
         ]
         if breakLedger { environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] = "1" }
         self.environment = environment
     }
 
     static func workerName(_ index: Int) -> String { "worker-\(index)" }
+
+    /// The worker that runs in the network namespace, when there is one.
+    static let networkedWorker = workerName(0)
 
     func arguments(_ name: String) -> [String] {
         switch name {
@@ -54,7 +66,17 @@ final class ChaosCluster: @unchecked Sendable {
             count += 1
             return count
         }
-        let process = try RedialBinary.start(arguments(name), environment: environment, logName: "chaos-\(name)-\(count)")
+        let process: ChildProcess
+        if let network, name == Self.networkedWorker {
+            // `ip netns exec` execs the worker, so the pid the nemesis signals is the worker's.
+            var environment = ProcessInfo.processInfo.environment.merging(self.environment) { _, new in new }
+            environment["REDIAL_REDIS_URL"] = "redis://\(network.address):\(redisPort)/0"
+            environment["REDIAL_DATABASE_URL"] = "postgres://redial@\(network.address):\(postgresPort)/redial"
+            process = try ChildProcess("/usr/bin/env", ["ip", "netns", "exec", network.namespace, RedialBinary.path] + arguments(name),
+                                       environment: environment, logName: "chaos-\(name)-\(count)")
+        } else {
+            process = try RedialBinary.start(arguments(name), environment: environment, logName: "chaos-\(name)-\(count)")
+        }
         components.withLock { $0[name] = process }
     }
 
@@ -89,9 +111,24 @@ final class ChaosCluster: @unchecked Sendable {
     /// Runs `make <target>` for the chaos run's own services (Redis restart, PostgreSQL restart).
     func make(_ target: String) throws {
         let log = runDirectory + "/make-\(target).log"
-        let status = try Command.run(["make", "--no-print-directory", "-C", TestServices.repositoryRoot.path, target,
-                                      "RUN=\(runDirectory)", "REDIS_PORT=\(redisPort)", "PG_PORT=\(postgresPort)"], log: log)
+        var arguments = ["make", "--no-print-directory", "-C", TestServices.repositoryRoot.path, target,
+                         "RUN=\(runDirectory)", "REDIS_PORT=\(redisPort)", "PG_PORT=\(postgresPort)"]
+        if let network, let peer = ProcessInfo.processInfo.environment["CHAOS_NS_IP"] {
+            arguments += ["LISTEN_EXTRA=\(network.address)", "TRUST_NET=\(peer)/32"]  // restarted services keep the link
+        }
+        let status = try Command.run(arguments, log: log)
         guard status == 0 else { throw TestSetupError("make \(target) exited \(status); see \(log)") }
+    }
+
+    /// `Chaos/network.sh <action>` (partition, heal, slow, fast) on the namespaced worker's link.
+    /// Refused when that worker is not running: the fault would hit nothing and prove nothing.
+    func network(_ action: String) throws {
+        guard components.withLock({ $0[Self.networkedWorker]?.isRunning }) == true else {
+            throw TestSetupError("\(Self.networkedWorker), the namespaced worker, is not running; see its log in .run/test-logs")
+        }
+        let log = runDirectory + "/network.log"
+        let status = try Command.run([TestServices.repositoryRoot.appendingPathComponent("Chaos/network.sh").path, action], log: log)
+        guard status == 0 else { throw TestSetupError("network.sh \(action) exited \(status); see \(log)") }
     }
 
     func redisPID() -> Int32? {

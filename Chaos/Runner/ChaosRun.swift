@@ -15,20 +15,31 @@ import TestSupport
 struct ChaosRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "redial-chaos", abstract: "Run the chaos suite (through `make chaos`).")
 
-    @Option(help: "smoke (about 2 minutes) or full (10 minutes of faults).") var profile = "smoke"
+    @Option(help: "smoke (about 2 minutes), full (10 minutes of faults) or network (2 minutes of network faults, root).") var profile = "smoke"
     @Option(help: "Directory of the run's own Redis/PostgreSQL (make chaos sets it).") var runDirectory: String
     @Option(help: "Port of the run's Redis.") var redisPort: Int
     @Option(help: "Port of the run's PostgreSQL.") var postgresPort: Int
     @Option(help: "Where reports go.") var reports = "Chaos/reports"
     @Flag(help: "Deliberately broken build: dial without the effect ledger's idempotency key (the checker must catch it).")
     var breakLedger = false
+    @Option(help: "Network namespace of worker-0 (make chaos creates it for the full profile when root).") var networkNamespace: String?
+    @Option(help: "Host address of the namespace's veth link, where the services listen too.") var networkAddress: String?
 
     func run() async throws {
-        guard let plan = ["smoke": Profile.smoke, "full": Profile.full][profile] else {
-            throw ValidationError("--profile: expected smoke or full, got \(profile)")
+        let network = networkNamespace.flatMap { namespace in networkAddress.map { (namespace: namespace, address: $0) } }
+        guard let plan = ["smoke": Profile.smoke, "full": Profile.full(network: network != nil), "network": Profile.network][profile] else {
+            throw ValidationError("--profile: expected smoke, full or network, got \(profile)")
+        }
+        if plan.name == "network" && network == nil {
+            throw ValidationError("--profile network needs --network-namespace and --network-address (make chaos PROFILE=network, as root)")
+        }
+        if plan.name == "full" && network == nil {
+            let reason = (try? String(contentsOfFile: runDirectory + "/network.log", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            log("network faults skipped: no network namespace (\(reason.isEmpty ? "make chaos sets one up as root" : reason))")
         }
         let cluster = try ChaosCluster(runDirectory: runDirectory, redisPort: redisPort, postgresPort: postgresPort,
-                                       workers: plan.workers, breakLedger: breakLedger)
+                                       workers: plan.workers, breakLedger: breakLedger, network: network)
         let database = PostgresPool(configuration: PostgresConfiguration(
             url: PostgresURL(host: "127.0.0.1", port: postgresPort, user: "redial", database: "redial"), poolSize: 2))
         try await Migrator.migrate(database, Schema.migrations())
@@ -54,6 +65,7 @@ struct ChaosRun: AsyncParsableCommand {
                 try await fault.inject(cluster)
             } catch {
                 log("fault \(fault.name) could not be injected: \(error)")
+                record.injectionFailed("\(fault.name) at \(at) s: \(error)")
             }
             record.fault(name: fault.name, start: begin.timeIntervalSince(started), end: Date().timeIntervalSince(started))
         }
@@ -65,7 +77,12 @@ struct ChaosRun: AsyncParsableCommand {
         sampler.cancel()
         let checker = Checker(database: database, redis: RedisPool(configuration: RedisConfiguration(
             url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, siteID: site.id)
-        let verdict = try await checker.check(accepted: record.acceptedIDs, settledAfter: settled, record: record)
+        var verdict = try await checker.check(accepted: record.acceptedIDs, settledAfter: settled, record: record)
+        // A fault that was not injected leaves its invariant untested: the run proves less than it claims.
+        if !record.injectionFailures.isEmpty {
+            verdict.violations.append("\(record.injectionFailures.count) faults could not be injected: "
+                                      + record.injectionFailures.joined(separator: "; "))
+        }
         cluster.stopAll()
         let directory = try Report.write(verdict: verdict, record: record, profile: plan, broken: breakLedger, to: reports)
         print(Report.verdictLine(verdict, directory: directory))
@@ -104,7 +121,7 @@ final class RunRecord: Sendable {
     }
 
     let started: Date
-    private let state = Mutex<(ids: [String], refused: [Int: Int], samples: [Sample], faults: [FaultSpan])>(([], [:], [], []))
+    private let state = Mutex<(ids: [String], refused: [Int: Int], samples: [Sample], faults: [FaultSpan], failures: [String])>(([], [:], [], [], []))
 
     init(started: Date) { self.started = started }
 
@@ -113,7 +130,10 @@ final class RunRecord: Sendable {
     func sample(_ sample: Sample) { state.withLock { $0.samples.append(sample) } }
     func fault(name: String, start: Double, end: Double) { state.withLock { $0.faults.append(.init(name: name, start: start, end: end)) } }
 
+    func injectionFailed(_ description: String) { state.withLock { $0.failures.append(description) } }
+
     var acceptedIDs: [String] { state.withLock { Array(Set($0.ids)) } }
+    var injectionFailures: [String] { state.withLock { $0.failures } }
     var refusals: [Int: Int] { state.withLock { $0.refused } }
     var samples: [Sample] { state.withLock { $0.samples } }
     var faults: [FaultSpan] { state.withLock { $0.faults } }

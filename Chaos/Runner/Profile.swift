@@ -20,9 +20,20 @@ struct Profile: Sendable {
         ],
         settleSeconds: 90)
 
+    /// About 2 minutes of network faults only (root: `make chaos PROFILE=network`): the namespaced
+    /// worker partitioned three times and its link slowed once, with kills in between.
+    static let network = Profile(
+        name: "network", loadSeconds: 80, requestsPerSecond: 4, workers: 3,
+        schedule: [
+            (8, PartitionWorker(seconds: 8)), (24, SlowLink(seconds: 12)), (42, PartitionWorker(seconds: 8)),
+            (55, KillWorker()), (62, PartitionWorker(seconds: 5)),
+        ],
+        settleSeconds: 90)
+
     /// Ten minutes: a worker killed every 15 s (40), Redis killed 3 times, PostgreSQL restarted
-    /// twice, API and relay killed, the provider hostile in turns.
-    static let full: Profile = {
+    /// twice, API and relay killed, the provider hostile in turns; with a network of its own
+    /// (root), the namespaced worker partitioned 4 times and its link slowed 3 times.
+    static func full(network: Bool) -> Profile {
         var schedule: [(Int, any Fault)] = []
         for second in stride(from: 5, to: 600, by: 15) { schedule.append((second, KillWorker())) }
         for second in [100, 280, 460] { schedule.append((second, KillRedis())) }
@@ -33,7 +44,11 @@ struct Profile: Sendable {
         for (second, mode) in [(30, HostileSandbox.Mode.errorStorm), (230, .droppedWebhooks), (430, .latency), (560, .errorStorm)] {
             schedule.append((second, HostileSandbox(mode: mode, seconds: 15)))
         }
+        if network {
+            for second in [48, 212, 392, 577] { schedule.append((second, PartitionWorker(seconds: 8))) }
+            for second in [158, 338, 497] { schedule.append((second, SlowLink(seconds: 12))) }
+        }
         return Profile(name: "full", loadSeconds: 600, requestsPerSecond: 6, workers: 4,
                        schedule: schedule.sorted { $0.0 < $1.0 }, settleSeconds: 240)
-    }()
+    }
 }

@@ -11,14 +11,15 @@ import Logging
 /// HMAC-SHA256 over "<unix time>.<body>" in `X-Signature: t=<time>,v1=<hex>`.
 public struct SandboxServer: Sendable {
     public struct Configuration: Sendable {
-        public var host = "127.0.0.1"
+        public var host: String
         public var port: Int
         /// Shared with the API, which verifies webhooks with it.
         public var webhookSecret: String
         /// `REDIAL_TIME_SCALE`: multiplies ring and talk times.
         public var timeScale: Double
 
-        public init(port: Int, webhookSecret: String, timeScale: Double) {
+        public init(host: String = "127.0.0.1", port: Int, webhookSecret: String, timeScale: Double) {
+            self.host = host
             self.port = port
             self.webhookSecret = webhookSecret
             self.timeScale = timeScale

@@ -37,6 +37,9 @@ public struct RedialSettings: Sendable {
     public var telephonyURL: String
     public var smsURL: String
     public var sandboxPort: Int
+    /// The address `redial sandbox` listens on (`REDIAL_SANDBOX_HOST`; the chaos suite's full
+    /// profile puts it on a private veth address that a network-namespaced worker can reach).
+    public var sandboxHost: String
     public var smtpURL: String
     public var s3URL: String
     public var s3Bucket: String
@@ -157,6 +160,7 @@ public struct RedialSettings: Sendable {
         self.httpHost = value("REDIAL_HTTP_HOST", Defaults.httpHost)
         self.httpPort = httpPort
         self.sandboxPort = sandboxPort
+        self.sandboxHost = value("REDIAL_SANDBOX_HOST", "127.0.0.1")
         self.telephonyURL = telephony
         self.smsURL = sms
         self.smtpURL = smtp

@@ -14,11 +14,12 @@ struct SandboxCommand: AsyncParsableCommand {
         let settings = try Environment.settings()
         let logger = Environment.bootstrapLogging()
         let sandbox = SandboxServer(
-            configuration: .init(port: settings.sandboxPort, webhookSecret: settings.telephonySecret, timeScale: settings.timeScale),
+            configuration: .init(host: settings.sandboxHost, port: settings.sandboxPort, webhookSecret: settings.telephonySecret,
+                                 timeScale: settings.timeScale),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: sandbox.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.info("sandbox listening on http://127.0.0.1:\(settings.sandboxPort)")
+        logger.info("sandbox listening on http://\(settings.sandboxHost):\(settings.sandboxPort)")
         try await group.run()
     }
 }
