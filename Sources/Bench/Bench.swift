@@ -16,11 +16,20 @@ struct Bench: AsyncParsableCommand {
                                                     abstract: "Benchmark the queue engine (run through `make bench`).")
 
     @Option(help: "Port of the benchmark's own Redis (started by make bench).") var redisPort: Int
-    @Option(help: "The redial binary whose workers are measured (a release build).") var redial: String
-    @Option(help: "Where to write the results.") var output: String
+    @Option(help: "The redial binary whose workers are measured (a release build).") var redial: String?
+    @Option(help: "Where to write the results.") var output: String?
     @Flag(help: "A short run: fewer jobs, one run per figure.") var quick = false
+    @Option(help: .hidden) var steadyEnqueue: String?
 
     func run() async throws {
+        // The latency scenario's enqueuer, in a process of its own: "<jobs/s>:<seconds>".
+        if let steadyEnqueue {
+            let parts = steadyEnqueue.split(separator: ":").compactMap { Double($0) }
+            guard parts.count == 2 else { throw ValidationError("--steady-enqueue: expected <jobs/s>:<seconds>") }
+            print(try await LatencyProbe.enqueueSteadily(port: redisPort, rate: parts[0], seconds: parts[1]))
+            return
+        }
+        guard let redial, let output else { throw ValidationError("--redial and --output are required") }
         let plan = Plan(quick: quick)
         var bench = try await Runner(port: redisPort, redial: redial, plan: plan)
         let results = try await bench.everything()
@@ -204,13 +213,13 @@ struct Runner {
         return DrainRun(rate: Double(count - first.count) / max(seconds, 1e-3), workerRSSMiB: rss)
     }
 
-    /// Enqueues at a steady `rate` (a batch every millisecond) for a while, with an in-process
-    /// worker whose handler records enqueue → start latency.
+    /// A steady `rate` of probe jobs from an enqueuer process of its own (so it does not share
+    /// this process's threads with the worker it measures), and an in-process worker whose
+    /// handler records enqueue → start latency.
     func measureLatency(rate: Double, concurrency: Int) async throws -> Latency {
         try await redis.send("FLUSHALL")
         let probe = LatencyProbe()
-        var policy = noop
-        policy.queue = "latency"
+        let policy = LatencyProbe.policy
         let worker = Worker(
             configuration: WorkerConfiguration(concurrency: ["latency": concurrency]),
             redis: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)),
@@ -218,18 +227,13 @@ struct Runner {
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         let running = Task { try await worker.run() }
         try await Task.sleep(for: .milliseconds(300))
-        let start = DispatchTime.now()
-        var sent = 0
-        while start.secondsSince < plan.latencySeconds {
-            let due = Int(rate * start.secondsSince)
-            if due > sent {
-                let batch = (sent..<due).map { _ in JobQueue.Request(type: "probe", payload: LatencyProbe.payload(), policy: policy) }
-                _ = try await jobs.enqueue(batch: batch)
-                sent = due
-            }
-            try await Task.sleep(for: .microseconds(500))
+        let enqueuer = try ChildProcess(CommandLine.arguments[0], ["--redis-port", String(port), "--steady-enqueue", "\(rate):\(plan.latencySeconds)"],
+                                        logName: "bench-enqueuer")
+        guard await enqueuer.waitForExit(timeout: .seconds(Int64(plan.latencySeconds) + 60)) == 0,
+              let target = Int(enqueuer.log.split(separator: "\n").last ?? "") else {
+            worker.stop()
+            throw BenchError("the latency enqueuer failed: \(enqueuer.log.suffix(500))")
         }
-        let target = sent
         while probe.histogram.withLock({ $0.totalCount }) < UInt64(target) {
             try await Task.sleep(for: .milliseconds(10))
         }
