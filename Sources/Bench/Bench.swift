@@ -20,6 +20,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Where to write the results.") var output: String?
     @Flag(help: "A short run: fewer jobs, one run per figure.") var quick = false
     @Option(help: .hidden) var steadyEnqueue: String?
+    @Option(help: "Measure only enqueue → start latency at this many jobs/s (with --concurrency).") var latencyOnly: Double?
+    @Option(help: "Handler slots of the latency worker (with --latency-only).") var concurrency = 64
 
     func run() async throws {
         // The latency scenario's enqueuer, in a process of its own: "<jobs/s>:<seconds>".
@@ -27,6 +29,14 @@ struct Bench: AsyncParsableCommand {
             let parts = steadyEnqueue.split(separator: ":").compactMap { Double($0) }
             guard parts.count == 2 else { throw ValidationError("--steady-enqueue: expected <jobs/s>:<seconds>") }
             print(try await LatencyProbe.enqueueSteadily(port: redisPort, rate: parts[0], seconds: parts[1]))
+            return
+        }
+        if let latencyOnly {
+            // Only the latency scenario, at a chosen rate: for chasing tail latency.
+            let runner = try await Runner(port: redisPort, redial: "", plan: Plan(quick: quick))
+            let latency = try await runner.measureLatency(rate: latencyOnly, concurrency: concurrency)
+            print("latency at \(Int(latencyOnly)) jobs/s, concurrency \(concurrency): p50 \(latency.p50) ms, p99 \(latency.p99) ms, "
+                  + "p99.9 \(latency.p999) ms, max \(latency.max) ms (\(latency.samples) jobs)")
             return
         }
         guard let redial, let output else { throw ValidationError("--redial and --output are required") }
