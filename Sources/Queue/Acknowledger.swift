@@ -20,13 +20,15 @@ final class Acknowledger: Sendable {
     private let keys: Keys
     private let worker: String
     private let retention: Duration
+    private let keep: Int
     private let state = Mutex(State())
 
-    init(configuration: RedisConfiguration, keys: Keys, worker: String, retention: Duration) {
+    init(configuration: RedisConfiguration, keys: Keys, worker: String, retention: Duration, keep: Int) {
         connection = RedisConnection(configuration: configuration)
         self.keys = keys
         self.worker = worker
         self.retention = retention
+        self.keep = keep
     }
 
     /// Acknowledges a completed job in the next batch; returns `completeJobs`' code for it.
@@ -66,10 +68,11 @@ final class Acknowledger: Sendable {
             }
             var commands = others.map(\.command)
             if !completions.isEmpty {
-                var arguments: [any RedisArgument] = [keys.jobPrefix, worker, retention.milliseconds]
-                arguments.reserveCapacity(3 + completions.count * 2)
+                var arguments: [any RedisArgument] = [keys.jobPrefix, worker, retention.milliseconds, keep]
+                arguments.reserveCapacity(4 + completions.count * 2)
                 for completion in completions { arguments += [completion.id, completion.attempt] }
-                commands.append(.script(QueueScripts.completeJobs.script, keys: [keys.active(worker), keys.stats], arguments: arguments))
+                commands.append(.script(QueueScripts.completeJobs.script, keys: [keys.active(worker), keys.stats, keys.completed],
+                                        arguments: arguments))
             }
             do {
                 let replies = try await connection.pipeline(commands)

@@ -9,7 +9,8 @@ public enum JobState: String, Sendable, CaseIterable {
     case active
     /// Failed or snoozed, in `delayed` until its next run-at; the promoter moves it to ready.
     case retry
-    /// Terminal; the record (its `worker` says who completed it) expires after the retention window.
+    /// Terminal; the record (its `worker` says who completed it) is kept among the newest
+    /// `completedKeep` of its queue, for at most `completedRetention`.
     case completed
     /// Out of attempts or permanently failed, in `dead`; an operator retries (ready) or deletes it.
     case dead

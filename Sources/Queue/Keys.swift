@@ -14,6 +14,8 @@ public struct Keys: Sendable, Hashable {
     public var delayed: String { prefix + "delayed" }
     public var dead: String { prefix + "dead" }
     public var stats: String { prefix + "stats" }
+    /// Kept completed records, newest first (list of "<finished at ms>:<id>").
+    public var completed: String { prefix + "completed" }
     /// Registry of workers (zset, score = last heartbeat ms).
     public var workers: String { prefix + "workers" }
     public var reaperLock: String { prefix + "reaper" }

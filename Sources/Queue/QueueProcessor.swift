@@ -56,7 +56,7 @@ final class QueueProcessor: Sendable {
         metrics = QueueMetrics(queue: queue)
         slots = Slots(configuration.concurrency[queue] ?? 1)
         acknowledger = Acknowledger(configuration: redisConfiguration, keys: keys, worker: configuration.id,
-                                    retention: configuration.completedRetention)
+                                    retention: configuration.completedRetention, keep: configuration.completedKeep)
     }
 
     private var worker: String { configuration.id }

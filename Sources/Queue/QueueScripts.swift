@@ -18,7 +18,7 @@ public enum QueueScripts {
     public static let claimJobs = QueueScript("claimJobs", PackageResources.claimJobs_lua,
                                               keys: ["ready", "active", "stats"])
     public static let completeJobs = QueueScript("completeJobs", PackageResources.completeJobs_lua,
-                                                 keys: ["active", "stats"])
+                                                 keys: ["active", "stats", "completed"])
     public static let failJob = QueueScript("failJob", PackageResources.failJob_lua,
                                             keys: ["active", "job", "delayed", "dead", "stats"])
     public static let promoteDue = QueueScript("promoteDue", PackageResources.promoteDue_lua,

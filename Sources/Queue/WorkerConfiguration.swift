@@ -17,6 +17,9 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownGrace: Duration
     /// How long a completed job's record is kept. Default 24 h.
     public var completedRetention: Duration
+    /// At most this many completed records are kept per queue, the newest (a busy queue would
+    /// otherwise hold a day of jobs in memory). Default 10,000.
+    public var completedKeep: Int
     /// How long one blocking fetch waits for work; bounds how fast shutdown is noticed. Default 1 s.
     public var fetchBlock: Duration
     /// `REDIAL_TIME_SCALE`: multiplies backoff and heartbeat delays.
@@ -28,6 +31,7 @@ public struct WorkerConfiguration: Sendable {
     public static let minimumHeartbeatTTL: Duration = .seconds(1)
     public static let defaultShutdownGrace: Duration = .seconds(25)
     public static let defaultCompletedRetention: Duration = .seconds(24 * 3600)
+    public static let defaultCompletedKeep = 10_000
     public static let defaultFetchBlock: Duration = .seconds(1)
     public static let defaultConcurrency = 10
 
@@ -37,6 +41,7 @@ public struct WorkerConfiguration: Sendable {
         heartbeatTTL: Duration = defaultHeartbeatTTL,
         shutdownGrace: Duration = defaultShutdownGrace,
         completedRetention: Duration = defaultCompletedRetention,
+        completedKeep: Int = defaultCompletedKeep,
         fetchBlock: Duration = defaultFetchBlock,
         timeScale: Double = 1,
         production: Bool = false
@@ -46,6 +51,7 @@ public struct WorkerConfiguration: Sendable {
         self.heartbeatTTL = heartbeatTTL
         self.shutdownGrace = shutdownGrace
         self.completedRetention = completedRetention
+        self.completedKeep = completedKeep
         self.fetchBlock = fetchBlock
         self.timeScale = timeScale
         self.production = production

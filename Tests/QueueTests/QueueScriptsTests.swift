@@ -37,11 +37,11 @@ import TestSupport
         try await completeMany([(id, attempt)], worker: worker)[0]
     }
 
-    func completeMany(_ pairs: [(String, Int)], worker: String) async throws -> [Int] {
-        var arguments: [any RedisArgument] = [keys.jobPrefix, worker, 60_000]
+    func completeMany(_ pairs: [(String, Int)], worker: String, retentionMs: Int = 60_000, keep: Int = 100) async throws -> [Int] {
+        var arguments: [any RedisArgument] = [keys.jobPrefix, worker, retentionMs, keep]
         for (id, attempt) in pairs { arguments += [id, attempt] }
-        return try await redis.run(QueueScripts.completeJobs.script, keys: [keys.active(worker), keys.stats], arguments: arguments)
-            .array?.compactMap(\.int) ?? []
+        return try await redis.run(QueueScripts.completeJobs.script, keys: [keys.active(worker), keys.stats, keys.completed],
+                                   arguments: arguments).array?.compactMap(\.int) ?? []
     }
 
     func fail(_ id: String, worker: String, attempt: Int, mode: String, delay: Int = 0) async throws -> Int {
@@ -170,9 +170,31 @@ import TestSupport
         #expect(try await complete(id, worker: "w1", attempt: 1) == 1)
         #expect(try await field(id, "state") == "completed")
         #expect(try await list(keys.active("w1")).isEmpty)
-        let ttl = try await redis.send("PTTL", keys.job(id)).int ?? 0
-        #expect(ttl > 0 && ttl <= 60_000)
+        let kept = try await list(keys.completed)
+        #expect(kept.count == 1 && kept[0].hasSuffix(":" + id), "kept among the completed records: \(kept)")
         #expect(try await jobs.stats(queue: keys.queue).completed == 1)
+    }
+
+    @Test func completedRecordsAreKeptUpToACountAndAnAge() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<5).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        _ = try await claim("w1", count: 5)
+        // Three at a time at most: completing five keeps the newest three records.
+        #expect(try await completeMany(ids.map { ($0, 1) }, worker: "w1", keep: 3) == [1, 1, 1, 1, 1])
+        let kept = try await list(keys.completed).map { String($0.split(separator: ":")[1]) }
+        #expect(kept == Array(ids.suffix(3).reversed()), "the newest three, newest first")
+        for id in ids {
+            let exists = try await redis.send("EXISTS", keys.job(id)).int == 1
+            #expect(exists == kept.contains(id), "a record exists exactly while it is listed")
+        }
+        // Past the age: the next completion clears what is older than the retention.
+        _ = try await redis.send("LSET", keys.completed, -1, "1:" + kept[2])
+        let next = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w1", count: 1)
+        #expect(try await completeMany([(next, 1)], worker: "w1", retentionMs: 60_000, keep: 10) == [1])
+        #expect(try await redis.send("EXISTS", keys.job(kept[2])).int == 0, "aged out")
+        #expect(try await redis.send("EXISTS", keys.job(kept[1])).int == 1, "still young")
+        #expect(try await list(keys.completed).count == 3)
+        #expect(try await jobs.stats(queue: keys.queue).completed == 6)
     }
 
     @Test func aBatchOfCompletionsIsJudgedJobByJob() async throws {
