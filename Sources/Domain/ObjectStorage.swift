@@ -41,11 +41,20 @@ public struct ObjectStorage: Sendable {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
     }
 
-    func request(_ method: String, _ url: String, body: [UInt8] = [], headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+    /// One signed request, whatever its answer. PUT and POST always carry a body (maybe empty,
+    /// so that libcurl sends `Content-Length: 0`).
+    func send(_ method: String, _ url: String, body: [UInt8] = [], headers: [(String, String)] = [],
+              maxResponseBytes: Int = 1 << 20) async throws -> HTTPClientResponse {
         var all = headers + [("x-amz-content-sha256", SHA256.hash(body).hexString)]
         if !body.isEmpty { all.append(("Content-MD5", Data(MD5.hash(body)).base64EncodedString())) }
-        let response = try await client.send(HTTPClientRequest(method: method, url: url, headers: all, body: body.isEmpty && method != "PUT" && method != "POST" ? nil : body,
-                                                               timeout: .seconds(120), maxResponseBytes: 1 << 20).signed(signature))
+        let carriesBody = !body.isEmpty || method == "PUT" || method == "POST"
+        return try await client.send(HTTPClientRequest(method: method, url: url, headers: all, body: carriesBody ? body : nil,
+                                                       timeout: .seconds(120), maxResponseBytes: maxResponseBytes).signed(signature))
+    }
+
+    /// A signed request that must succeed (2xx).
+    func request(_ method: String, _ url: String, body: [UInt8] = [], headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+        let response = try await send(method, url, body: body, headers: headers)
         guard (200..<300).contains(response.status) else {
             throw DomainError(.unavailable, "object storage answered \(response.status) to \(method) \(url): \(Self.errorCode(response.text))")
         }
@@ -117,8 +126,7 @@ public struct ObjectStorage: Sendable {
 
     /// Size and ETag of a stored object, or nil when there is none.
     public func head(_ key: String) async throws -> (size: Int, etag: String)? {
-        let response = try await client.send(HTTPClientRequest(method: "HEAD", url: url(key),
-                                                               headers: [("x-amz-content-sha256", SHA256.hash([]).hexString)]).signed(signature))
+        let response = try await send("HEAD", url(key))
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw DomainError(.unavailable, "object storage answered \(response.status) to HEAD \(key)") }
         return (Int(response.header("Content-Length") ?? "") ?? 0, Self.etag(response))
@@ -126,8 +134,7 @@ public struct ObjectStorage: Sendable {
 
     /// The object's bytes (tests and tools; recordings are never read back by workers).
     public func get(_ key: String, maxBytes: Int = 64 << 20) async throws -> [UInt8] {
-        let response = try await client.send(HTTPClientRequest(url: url(key), headers: [("x-amz-content-sha256", SHA256.hash([]).hexString)],
-                                                               maxResponseBytes: maxBytes).signed(signature))
+        let response = try await send("GET", url(key), maxResponseBytes: maxBytes)
         guard response.status == 200 else { throw DomainError(.unavailable, "object storage answered \(response.status) to GET \(key)") }
         return response.body
     }

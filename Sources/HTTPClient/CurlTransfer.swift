@@ -47,7 +47,10 @@ final class CurlTransfer {
             try set(CURLOPT_PASSWORD, signature.secretKey)
         }
         // Refuse at once when the announced length is over the limit; the sink enforces it otherwise.
-        try check(ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)), "MAXFILESIZE_LARGE")
+        // Not for HEAD: its Content-Length describes a body that never comes.
+        if method != "HEAD" {
+            try check(ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)), "MAXFILESIZE_LARGE")
+        }
         if let stall = request.stallTimeout {
             try set(CURLOPT_LOW_SPEED_LIMIT, 1)
             try set(CURLOPT_LOW_SPEED_TIME, max(1, Int(stall.milliseconds / 1000)))

@@ -115,6 +115,12 @@ import TestSupport
         }
     }
 
+    @Test func aHeadOfALargeBodyIsNotRefused() async throws {
+        // The announced length is the body's, which a HEAD never receives.
+        let response = try await client.send(HTTPClientRequest(method: "HEAD", url: base + "/bytes/100000", maxResponseBytes: 1000))
+        #expect(response.status == 200 && response.header("Content-Length") == "100000" && response.body.isEmpty)
+    }
+
     @Test func aStalledDownloadTimesOut() async throws {
         var request = HTTPClientRequest(url: base + "/stall/4000", timeout: .seconds(30))
         request.stallTimeout = .seconds(1)
