@@ -68,8 +68,13 @@ public struct JobServices: Sendable {
     /// under its own effect key (`<channel>:<trigger>:<instance>:<recipient>`), so a trigger
     /// seen twice sends once.
     func notify(_ trigger: Trigger) async throws {
-        guard let rule = messages.rules[trigger.trigger], let policy = policies["notify.sms"],
-              let context = try await flow.context(callbackID: trigger.callback_id) else { return }
+        guard let context = try await flow.context(callbackID: trigger.callback_id) else { return }
+        try await notify(trigger, context: context)
+    }
+
+    /// `notify` for a caller that already holds the callback's context.
+    func notify(_ trigger: Trigger, context: CallbackFlow.Context) async throws {
+        guard let rule = messages.rules[trigger.trigger], let policy = policies["notify.sms"] else { return }
         let recipients = rule.to == "managers" ? context.managers : [context.owner]
         var variables = ["site": context.siteName, "visitor": context.visitor]
         variables.merge(trigger.variables) { _, new in new }

@@ -66,17 +66,16 @@ final class ChaosCluster: @unchecked Sendable {
             count += 1
             return count
         }
-        let process: ChildProcess
+        var environment = self.environment
+        var launcher: [String] = []
         if let network, name == Self.networkedWorker {
-            // `ip netns exec` execs the worker, so the pid the nemesis signals is the worker's.
-            var environment = ProcessInfo.processInfo.environment.merging(self.environment) { _, new in new }
+            // Inside the namespace the services are at the link's host address.
             environment["REDIAL_REDIS_URL"] = "redis://\(network.address):\(redisPort)/0"
             environment["REDIAL_DATABASE_URL"] = "postgres://redial@\(network.address):\(postgresPort)/redial"
-            process = try ChildProcess("/usr/bin/env", ["ip", "netns", "exec", network.namespace, RedialBinary.path] + arguments(name),
-                                       environment: environment, logName: "chaos-\(name)-\(count)")
-        } else {
-            process = try RedialBinary.start(arguments(name), environment: environment, logName: "chaos-\(name)-\(count)")
+            launcher = ["ip", "netns", "exec", network.namespace]
         }
+        let process = try RedialBinary.start(arguments(name), environment: environment, launcher: launcher,
+                                             logName: "chaos-\(name)-\(count)")
         components.withLock { $0[name] = process }
     }
 

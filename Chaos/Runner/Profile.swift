@@ -25,8 +25,8 @@ struct Profile: Sendable {
     static let network = Profile(
         name: "network", loadSeconds: 80, requestsPerSecond: 4, workers: 3,
         schedule: [
-            (8, PartitionWorker(seconds: 8)), (24, SlowLink(seconds: 12)), (42, PartitionWorker(seconds: 8)),
-            (55, KillWorker()), (62, PartitionWorker(seconds: 5)),
+            (8, NetworkFault(mode: .partition, seconds: 8)), (24, NetworkFault(mode: .slow, seconds: 12)),
+            (42, NetworkFault(mode: .partition, seconds: 8)), (55, KillWorker()), (62, NetworkFault(mode: .partition, seconds: 5)),
         ],
         settleSeconds: 90)
 
@@ -45,8 +45,8 @@ struct Profile: Sendable {
             schedule.append((second, HostileSandbox(mode: mode, seconds: 15)))
         }
         if network {
-            for second in [48, 212, 392, 577] { schedule.append((second, PartitionWorker(seconds: 8))) }
-            for second in [158, 338, 497] { schedule.append((second, SlowLink(seconds: 12))) }
+            for second in [48, 212, 392, 577] { schedule.append((second, NetworkFault(mode: .partition, seconds: 8))) }
+            for second in [158, 338, 497] { schedule.append((second, NetworkFault(mode: .slow, seconds: 12))) }
         }
         return Profile(name: "full", loadSeconds: 600, requestsPerSecond: 6, workers: 4,
                        schedule: schedule.sorted { $0.0 < $1.0 }, settleSeconds: 240)

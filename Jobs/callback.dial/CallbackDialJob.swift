@@ -21,12 +21,13 @@ struct CallbackDialJob: JobHandler {
         case .closedUntil(let opening):
             // Not through the outbox: a replay of this job reaches this line again, and the
             // trigger's dedup keys send its messages once.
-            if let zone = try await services.flow.context(callbackID: id)?.timeZone {
+            if let context = try await services.flow.context(callbackID: id) {
                 let format = DateFormatter()
-                format.timeZone = zone
+                format.timeZone = context.timeZone
                 format.dateFormat = "HH:mm dd.MM.yyyy"
-                try await services.notify(Trigger(name: "after_hours", callbackID: id, instance: id,
-                                                  variables: ["opening": format.string(from: opening) + " (\(zone.identifier))"]))
+                let opening = format.string(from: opening) + " (\(context.timeZone.identifier))"
+                try await services.notify(Trigger(name: "after_hours", callbackID: id, instance: id, variables: ["opening": opening]),
+                                          context: context)
             }
             return .snooze(.milliseconds(Int64(max(0, opening.timeIntervalSinceNow) * 1000)))
         case .dialed(let attempt, let callID):

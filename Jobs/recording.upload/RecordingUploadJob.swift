@@ -1,4 +1,3 @@
-import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -35,9 +34,9 @@ struct RecordingUploadJob: JobHandler {
         defer { try? FileManager.default.removeItem(atPath: file) }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient().download(HTTPClientRequest(url: payload.url, timeout: .seconds(600),
-                                                                         maxResponseBytes: services.recordings.maxBytes)
-                                                           .stalling(after: .seconds(30)), to: file)
+            var request = HTTPClientRequest(url: payload.url, timeout: .seconds(600), maxResponseBytes: services.recordings.maxBytes)
+            request.stallTimeout = .seconds(30)
+            response = try await HTTPClient().download(request, to: file)
         } catch where error.code == .responseTooLarge {
             throw PermanentJobError("recording of \(payload.callback_id) is over \(services.recordings.maxBytes) bytes: \(error.message)")
         } catch {
@@ -49,7 +48,6 @@ struct RecordingUploadJob: JobHandler {
             if (400..<500).contains(response.status) && response.status != 404 && response.status != 429 { throw PermanentJobError(reason) }
             return .retry(after: nil, reason: reason)
         }
-        let sha256 = try Self.sha256(file: file)
         let storage = services.recordings.storage
         let key = "recordings/\(siteID)/\(payload.callback_id)/\(attempt).wav"
         let stored: ObjectStorage.Stored
@@ -62,23 +60,7 @@ struct RecordingUploadJob: JobHandler {
             return .retry(after: nil, reason: "upload: \(error)")
         }
         try await recordings.record(.init(callbackID: payload.callback_id, attempt: attempt, siteID: siteID, sourceURL: payload.url,
-                                          bucket: storage.bucket, stored: stored, sha256: sha256))
+                                          bucket: storage.bucket, stored: stored))
         return .completed
-    }
-
-    static func sha256(file: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: file) else { throw PermanentJobError("cannot read \(file)") }
-        defer { try? handle.close() }
-        let digest = StreamingDigest(.sha256)
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { digest.update(Array(chunk)) }
-        return digest.finish().hexString
-    }
-}
-
-extension HTTPClientRequest {
-    func stalling(after duration: Duration) -> HTTPClientRequest {
-        var copy = self
-        copy.stallTimeout = duration
-        return copy
     }
 }

@@ -1,4 +1,3 @@
-import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -36,21 +35,11 @@ struct ReportEmailJob: JobHandler {
             return .completed
         }
         let rendered = try services.reports.render(report, period: payload.period)
-        let id = "<" + String(SHA256.hash(Array(payload.effectKey.utf8)).hexString.prefix(32)) + "@redial>"
-        var mail = MailMessage(from: services.mailFrom, fromName: "Redial", to: [address], subject: rendered.subject, text: rendered.text,
-                               html: rendered.html, messageID: id)
-        mail.attachments = [.init(filename: "callbacks-\(payload.period)-\(payload.from).csv", contentType: "text/csv; charset=utf-8",
-                                  data: Array(report.csv.utf8))]
-        if let wait = try await services.emailThrottle.acquire(channel: "email", recipient: address) { return .snooze(wait) }
-        do {
-            try await services.smtp.send(from: services.mailFrom, to: [address], message: mail.rendered())
-        } catch {
-            return .retry(after: nil, reason: "\(error)")
-        }
-        try await Deliveries(database: database).recordSent(.init(
-            effectKey: payload.effectKey, channel: "email", siteID: payload.site_id, message: "report_\(payload.period)",
-            recipient: address, providerID: id, detail: "accepted by the SMTP relay"))
-        return .completed
+        let csv = MailMessage.Attachment(filename: "callbacks-\(payload.period)-\(payload.from).csv", contentType: "text/csv; charset=utf-8",
+                                         data: Array(report.csv.utf8))
+        return try await services.sendEmail(to: address, subject: rendered.subject, text: rendered.text, html: rendered.html,
+                                            attachments: [csv], effectKey: payload.effectKey, siteID: payload.site_id,
+                                            message: "report_\(payload.period)")
     }
 }
 

@@ -26,6 +26,8 @@ public struct ObjectStorage: Sendable {
         public let size: Int
         public let etag: String
         public let parts: Int
+        /// SHA-256 (hex) of the bytes uploaded, hashed as they were read for the upload.
+        public let sha256: String
     }
 
     /// The object's URL. The query goes out canonical (sorted by name, `name=value`, encoded),
@@ -48,8 +50,10 @@ public struct ObjectStorage: Sendable {
         var all = headers + [("x-amz-content-sha256", SHA256.hash(body).hexString)]
         if !body.isEmpty { all.append(("Content-MD5", Data(MD5.hash(body)).base64EncodedString())) }
         let carriesBody = !body.isEmpty || method == "PUT" || method == "POST"
-        return try await client.send(HTTPClientRequest(method: method, url: url, headers: all, body: carriesBody ? body : nil,
-                                                       timeout: .seconds(120), maxResponseBytes: maxResponseBytes).signed(signature))
+        var request = HTTPClientRequest(method: method, url: url, headers: all, body: carriesBody ? body : nil, timeout: .seconds(120),
+                                        maxResponseBytes: maxResponseBytes)
+        request.awsSigV4 = signature
+        return try await client.send(request)
     }
 
     /// A signed request that must succeed (2xx).
@@ -71,18 +75,21 @@ public struct ObjectStorage: Sendable {
     }
 
     /// Uploads the file at `path` under `key`: one PUT up to `partBytes`, a multipart upload
-    /// above it. Verifies the ETag the store computed against the MD5s sent.
+    /// above it. Verifies the ETag the store computed against the MD5s sent. The file is read
+    /// once: its SHA-256 is taken from the same reads.
     public func put(file path: String, key: String, contentType: String) async throws -> Stored {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError(.invalid, "cannot read \(path)") }
         defer { try? handle.close() }
         let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
+        let whole = StreamingDigest(.sha256)
         if size <= partBytes {
             let body = Array(try handle.readToEnd() ?? Data())
+            whole.update(body)
             let response = try await request("PUT", url(key), body: body, headers: [("Content-Type", contentType)])
             let expected = MD5.hash(body).hexString
             let etag = Self.etag(response)
             guard etag == expected else { throw DomainError(.unavailable, "ETag \(etag) of \(key) is not the MD5 sent (\(expected))") }
-            return Stored(key: key, size: body.count, etag: etag, parts: 1)
+            return Stored(key: key, size: body.count, etag: etag, parts: 1, sha256: whole.finish().hexString)
         }
         let created = try await request("POST", url(key, query: [("uploads", "")]), headers: [("Content-Type", contentType)])
         guard let uploadID = Self.element("UploadId", in: created.text) else {
@@ -94,6 +101,7 @@ public struct ObjectStorage: Sendable {
             var number = 1
             while let chunk = try handle.read(upToCount: partBytes), !chunk.isEmpty {
                 let body = Array(chunk)
+                whole.update(body)
                 // An explicit type: libcurl would label the body a form, and servers may parse it as one.
                 let response = try await request("PUT", url(key, query: [("partNumber", String(number)), ("uploadId", uploadID)]), body: body,
                                                  headers: [("Content-Type", "application/octet-stream")])
@@ -117,7 +125,7 @@ public struct ObjectStorage: Sendable {
                 $0.replacingOccurrences(of: "&quot;", with: "").replacingOccurrences(of: "&#34;", with: "").replacingOccurrences(of: "\"", with: "")
             } ?? ""
             guard etag == expected else { throw DomainError(.unavailable, "multipart ETag \(etag) of \(key) is not \(expected)") }
-            return Stored(key: key, size: size, etag: etag, parts: etags.count)
+            return Stored(key: key, size: size, etag: etag, parts: etags.count, sha256: whole.finish().hexString)
         } catch {
             _ = try? await request("DELETE", url(key, query: [("uploadId", uploadID)]))  // free the parts; the job retries from scratch
             throw error
@@ -155,14 +163,6 @@ public struct ObjectStorage: Sendable {
 
     static func errorCode(_ xml: String) -> String {
         [element("Code", in: xml), element("Message", in: xml)].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? String(xml.prefix(200))
-    }
-}
-
-extension HTTPClientRequest {
-    func signed(_ signature: AWSSigV4) -> HTTPClientRequest {
-        var copy = self
-        copy.awsSigV4 = signature
-        return copy
     }
 }
 

@@ -14,6 +14,8 @@ public final class OutboxRelay: Service, Sendable {
     private let database: PostgresPool
     private let jobs: JobQueue
     private let policies: [String: JobPolicy]
+    /// The job types above as a JSON array, the parameter every pass filters rows by.
+    private let knownTypes: String
     private let logger: Logger
     private let interval: Duration
 
@@ -23,6 +25,7 @@ public final class OutboxRelay: Service, Sendable {
         self.database = database
         self.jobs = jobs
         self.policies = policies
+        knownTypes = String(decoding: (try? JSONSerialization.data(withJSONObject: policies.keys.sorted())) ?? Data("[]".utf8), as: UTF8.self)
         self.logger = logger
         self.interval = interval
     }
@@ -60,7 +63,7 @@ public final class OutboxRelay: Service, Sendable {
         let rows = try await database.query("""
             SELECT job_type, count(*)::int AS n FROM outbox
             WHERE relayed_at IS NULL AND NOT job_type = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) GROUP BY job_type
-            """, [try JSONText.encode(policies.keys.sorted())])
+            """, [knownTypes])
         return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode("job_type", as: String.self), try $0.decode("n", as: Int.self)) })
     }
 
@@ -73,7 +76,7 @@ public final class OutboxRelay: Service, Sendable {
                        extract(epoch FROM run_at - now())::float8 AS delay
                 FROM outbox WHERE relayed_at IS NULL AND job_type = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
                 ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED
-                """, [try JSONText.encode(policies.keys.sorted())])
+                """, [knownTypes])
             guard !rows.isEmpty else { return 0 }
             var requests: [JobQueue.Request] = []
             var ids: [Int64] = []

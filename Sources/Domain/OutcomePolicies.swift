@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 /// What to do after an attempt ended with a given outcome: retry (up to a number of attempts
 /// for the callback, after a delay that doubles each attempt, with jitter) or fail for good.
@@ -57,11 +58,5 @@ public struct OutcomePolicies: Sendable, Equatable {
         // Equal jitter: half fixed, half random, so retries of many callbacks spread out.
         let half = base / 2
         return .retry(after: half + .milliseconds(Int64.random(in: 0...max(0, half.milliseconds))))
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

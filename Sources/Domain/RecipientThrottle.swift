@@ -1,3 +1,4 @@
+import Queue
 import RedisClient
 
 /// At most `limit` messages to one recipient per `window`, across every worker
@@ -19,9 +20,8 @@ public struct RecipientThrottle: Sendable {
 
     /// nil when a message to `recipient` may go now (it is counted); else how long to wait.
     public func acquire(channel: String, recipient: String) async throws -> Duration? {
-        let ms = Int64(window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000)
         let reply = try await redis.run(Self.script, keys: ["redial:throttle:\(channel):\(recipient.lowercased())"],
-                                        arguments: [limit, ms])
+                                        arguments: [limit, window.milliseconds])
         guard let wait = reply.int, wait > 0 else { return nil }
         return .milliseconds(wait)
     }

@@ -22,17 +22,14 @@ public struct Recordings: Sendable {
         public let sourceURL: String
         public let bucket: String
         public let stored: ObjectStorage.Stored
-        public let sha256: String
 
-        public init(callbackID: String, attempt: Int, siteID: String, sourceURL: String, bucket: String, stored: ObjectStorage.Stored,
-                    sha256: String) {
+        public init(callbackID: String, attempt: Int, siteID: String, sourceURL: String, bucket: String, stored: ObjectStorage.Stored) {
             self.callbackID = callbackID
             self.attempt = attempt
             self.siteID = siteID
             self.sourceURL = sourceURL
             self.bucket = bucket
             self.stored = stored
-            self.sha256 = sha256
         }
     }
 
@@ -45,9 +42,9 @@ public struct Recordings: Sendable {
                 ON CONFLICT (callback_id, attempt) DO UPDATE SET object_key = excluded.object_key, size_bytes = excluded.size_bytes,
                     sha256 = excluded.sha256, etag = excluded.etag, parts = excluded.parts, uploaded_at = now()
                 """, [upload.callbackID, upload.attempt, upload.siteID, upload.sourceURL, upload.bucket, upload.stored.key,
-                      upload.stored.size, upload.sha256, upload.stored.etag, upload.stored.parts])
+                      upload.stored.size, upload.stored.sha256, upload.stored.etag, upload.stored.parts])
             try await EffectLedger.complete(Self.effectKey(callbackID: upload.callbackID, attempt: upload.attempt),
-                                            result: ["key": upload.stored.key, "sha256": upload.sha256], on: connection)
+                                            result: ["key": upload.stored.key, "sha256": upload.stored.sha256], on: connection)
         }
     }
 

@@ -54,7 +54,8 @@ public struct JobPolicy: Sendable, Hashable {
 }
 
 extension Duration {
-    var milliseconds: Int64 {
+    /// Whole milliseconds (what Redis and the policy files count in).
+    public var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 

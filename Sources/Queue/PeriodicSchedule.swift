@@ -39,10 +39,10 @@ public struct PeriodicSchedule: Sendable {
         var cursor = after
         while let next = cron.next(after: cursor, in: timeZone), next <= through {
             ticks.append(next)
-            if ticks.count > limit { ticks.removeFirst() }
+            if ticks.count >= 2 * limit { ticks.removeFirst(ticks.count - limit) }  // amortized: not one shift per tick
             cursor = next
         }
-        return ticks
+        return Array(ticks.suffix(limit))
     }
 
     /// The latest tick at or before `date` (nil if there is none within a year).

@@ -6,14 +6,17 @@ public enum RedialBinary {
         TestServices.repositoryRoot.appendingPathComponent(".build/debug/redial").path
     }
 
-    /// Starts `redial <arguments>` with the given extra environment.
-    public static func start(_ arguments: [String], environment: [String: String] = [:], logName: String) throws -> ChildProcess {
+    /// Starts `redial <arguments>` with the given extra environment; `launcher` runs before it
+    /// (e.g. `ip netns exec NS`, which execs redial, so the pid is redial's).
+    public static func start(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
+                             logName: String) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw TestSetupError("\(path) is missing: run `swift build` (make test does) before the tests")
         }
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
-        return try ChildProcess(path, arguments, environment: merged, logName: logName)
+        if launcher.isEmpty { return try ChildProcess(path, arguments, environment: merged, logName: logName) }
+        return try ChildProcess("/usr/bin/env", launcher + [path] + arguments, environment: merged, logName: logName)
     }
 
     /// Runs `redial <arguments>` to completion; returns exit status and combined output.
