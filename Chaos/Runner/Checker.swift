@@ -4,7 +4,7 @@ import PostgresClient
 import RedisClient
 
 /// Verifies the invariants after the cluster settled, from the three sources of truth:
-/// PostgreSQL (callbacks, attempts, effects, balance), Redis (active lists, dead jobs) and the
+/// PostgreSQL (callbacks, attempts, effects, balance), Redis (jobs held by dead workers, dead jobs) and the
 /// sandbox's own log of every ring it made.
 struct Checker: Sendable {
     let database: PostgresPool
@@ -104,10 +104,11 @@ struct Checker: Sendable {
         let keys = "redial:{callbacks}:"
         let workers = try await redis.send("ZRANGE", keys + "workers", 0, -1).array?.compactMap(\.string) ?? []
         for worker in workers where try await redis.send("EXISTS", keys + "worker:\(worker):alive").int == 0 {
-            verdict.jobsHeldByDeadWorkers += try await redis.send("LLEN", keys + "worker:\(worker):active").int ?? 0
+            verdict.jobsHeldByDeadWorkers += try await redis.send("HLEN", keys + "worker:\(worker):held").int ?? 0
+            verdict.jobsHeldByDeadWorkers += try await redis.send("LLEN", keys + "worker:\(worker):landing").int ?? 0
         }
         if verdict.jobsHeldByDeadWorkers > 0 {
-            verdict.violations.append("\(verdict.jobsHeldByDeadWorkers) jobs left in active lists of dead workers")
+            verdict.violations.append("\(verdict.jobsHeldByDeadWorkers) jobs still held by dead workers")
         }
         let dead = try await redis.send("ZRANGE", keys + "dead", 0, -1).array?.compactMap(\.string) ?? []
         for id in dead where (try await redis.send("HGET", keys + "job:\(id)", "last_error").string ?? "").isEmpty {

@@ -47,7 +47,7 @@ enum Report {
             "| no visitor rung twice for one attempt | \(v.attemptsRungTwice) violations in \(v.rings) rings |",
             "| no SMS sent twice for one trigger | \(v.smsSentTwice) violations in \(v.sms) messages |",
             "| each completed call debited exactly once | \(v.debits) debits, \(v.completed) completed, balance drift \(v.balanceDrift) min |",
-            "| no job left in a dead worker's active list | \(v.jobsHeldByDeadWorkers) |",
+            "| no job still held by a dead worker | \(v.jobsHeldByDeadWorkers) |",
             "| no job in dead without a reason | \(v.deadJobsWithoutReason) |",
             "", "Settled \(v.settledAfterSeconds.map { String(format: "%.1f s", $0) } ?? "never") after the load stopped. "
                 + "Completed \(v.completed), failed \(v.failed) (the failures are the magic numbers that must fail: busy, no answer, invalid, 503).",

@@ -2,7 +2,7 @@ import Foundation
 
 /// Fault: SIGTERM of a worker (a deploy), restarted afterwards.
 /// Invariant: it drains — in-flight jobs finish or are handed back — and exits cleanly; nothing
-/// it held is lost or left in its active list.
+/// it held is lost or left held by it.
 struct TerminateWorker: Fault {
     let name = "SIGTERM worker"
 

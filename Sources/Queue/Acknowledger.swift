@@ -16,6 +16,7 @@ final class Acknowledger: Sendable {
         var flushing = false
     }
 
+    private let executor: any TaskExecutor
     private let connection: RedisConnection
     private let keys: Keys
     private let worker: String
@@ -23,7 +24,8 @@ final class Acknowledger: Sendable {
     private let keep: Int
     private let state = Mutex(State())
 
-    init(configuration: RedisConfiguration, keys: Keys, worker: String, retention: Duration, keep: Int) {
+    init(executor: any TaskExecutor, configuration: RedisConfiguration, keys: Keys, worker: String, retention: Duration, keep: Int) {
+        self.executor = executor
         connection = RedisConnection(configuration: configuration)
         self.keys = keys
         self.worker = worker
@@ -47,7 +49,7 @@ final class Acknowledger: Sendable {
             defer { state.flushing = true }
             return !state.flushing
         }
-        if startFlushing { Task { await self.flush() } }
+        if startFlushing { Task(executorPreference: executor) { await self.flush() } }
     }
 
     private func flush() async {
@@ -68,10 +70,10 @@ final class Acknowledger: Sendable {
             }
             var commands = others.map(\.command)
             if !completions.isEmpty {
-                var arguments: [any RedisArgument] = [keys.jobPrefix, worker, retention.milliseconds, keep]
-                arguments.reserveCapacity(4 + completions.count * 2)
+                var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
+                arguments.reserveCapacity(3 + completions.count * 2)
                 for completion in completions { arguments += [completion.id, completion.attempt] }
-                commands.append(.script(QueueScripts.completeJobs.script, keys: [keys.active(worker), keys.stats, keys.completed],
+                commands.append(.script(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed],
                                         arguments: arguments))
             }
             do {

@@ -149,7 +149,7 @@ public final class JobQueue: Sendable {
         stats.failed = counters.dropFirst().first?.int ?? 0
         let workers = try replies[4].get().array?.compactMap(\.string) ?? []
         if !workers.isEmpty {
-            let lengths = try await redis.pipeline(workers.map { .make("LLEN", keys.active($0)) })
+            let lengths = try await redis.pipeline(workers.flatMap { [.make("HLEN", keys.held($0)), .make("LLEN", keys.landing($0))] })
             stats.active = try lengths.reduce(0) { try $0 + ($1.get().int ?? 0) }
         }
         return stats

@@ -4,7 +4,7 @@ public enum JobState: String, Sendable, CaseIterable {
     case ready
     /// In `delayed` until its run-at; the promoter moves it to ready.
     case delayed
-    /// In a worker's active list; that worker's ack (completed) or fail (retry / dead), its
+    /// In a worker's held hash; that worker's ack (completed) or fail (retry / dead), its
     /// shutdown hand-back (ready), or the reaper when the worker's heartbeat expires (ready / dead).
     case active
     /// Failed or snoozed, in `delayed` until its next run-at; the promoter moves it to ready.

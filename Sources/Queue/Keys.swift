@@ -23,7 +23,11 @@ public struct Keys: Sendable, Hashable {
     public var jobPrefix: String { prefix + "job:" }
 
     public func job(_ id: String) -> String { jobPrefix + id }
-    public func active(_ worker: String) -> String { prefix + "worker:\(worker):active" }
+    /// Ids a worker moved out of ready with BLMOVE and has not claimed yet (list).
+    public func landing(_ worker: String) -> String { prefix + "worker:\(worker):landing" }
+    /// The jobs a worker runs: id → attempt (hash). An entry exists exactly while the worker
+    /// holds the job at that attempt; acks are fenced on it.
+    public func held(_ worker: String) -> String { prefix + "worker:\(worker):held" }
     public func alive(_ worker: String) -> String { prefix + "worker:\(worker):alive" }
     public func dedup(_ key: String) -> String { prefix + "dedup:" + key }
 

@@ -6,12 +6,14 @@ import Synchronization
 /// Runs one queue inside a worker process: one blocking fetch loop feeding `concurrency`
 /// handler slots, plus the queue's heartbeat, reaper and scheduler.
 ///
-/// Crash windows. Fetch is `BLMOVE ready → worker:<wid>:active` and then `claimJobs.lua`,
-/// which marks jobs active; a batch claim moves and marks in one script. If this process dies
-/// at any point, its jobs sit in its own active list and its heartbeat expires: another worker's
-/// reaper returns them to ready (state ready or active alike). If only the connection dies
-/// mid-claim, the process lives on: ids it holds but is not running ("orphans") are found
-/// and handed back before the next claim. Acks are fenced by `completeJob.lua`/`failJob.lua`.
+/// Crash windows. A claim (`claimJobs.lua`) moves jobs out of ready, marks them active and
+/// enters them in this worker's held hash in one script. When ready is empty the loop blocks
+/// in `BLMOVE ready → worker:<wid>:landing`, and the next claim takes what landed. If this
+/// process dies at any point, its jobs sit in its own landing list or held hash and its
+/// heartbeat expires: another worker's reaper returns them to ready. If only the connection
+/// dies mid-claim, the process lives on: jobs it holds but is not running ("orphans") are
+/// handed back before the next claim, and a landed id whose BLMOVE reply was lost is taken by
+/// the next claim. Acks are fenced on the held hash by `completeJobs.lua`/`failJob.lua`.
 final class QueueProcessor: Sendable {
     let keys: Keys
     let configuration: WorkerConfiguration
@@ -22,6 +24,7 @@ final class QueueProcessor: Sendable {
     let metrics: QueueMetrics
     private let slots: Slots
     private let acknowledger: Acknowledger
+    private let executor: QueueExecutor
     /// Jobs this process is running, by id.
     private let inFlight = Mutex<[String: Running]>([:])
     private let state = Mutex(State())
@@ -55,7 +58,8 @@ final class QueueProcessor: Sendable {
         self.logger = logger
         metrics = QueueMetrics(queue: queue)
         slots = Slots(configuration.concurrency[queue] ?? 1)
-        acknowledger = Acknowledger(configuration: redisConfiguration, keys: keys, worker: configuration.id,
+        executor = QueueExecutor(queue: queue)
+        acknowledger = Acknowledger(executor: executor, configuration: redisConfiguration, keys: keys, worker: configuration.id,
                                     retention: configuration.completedRetention, keep: configuration.completedKeep)
     }
 
@@ -93,7 +97,7 @@ final class QueueProcessor: Sendable {
             maintenance.addTask { await reaper.run() }
             maintenance.addTask { await scheduler.run() }
             maintenance.addTask { await self.watchTimeouts() }
-            await fetchAndRun()
+            await withTaskExecutorPreference(executor) { await fetchAndRun() }
             maintenance.cancelAll()
         }
         do {
@@ -119,14 +123,14 @@ final class QueueProcessor: Sendable {
                     try await handBackOrphans(connection)
                     orphansSuspected = false
                 }
-                var jobs = try await claim(connection, count: room, moved: nil)
+                var jobs = try await claim(connection, count: room)
                 if jobs.isEmpty {
                     let block = configuration.fetchBlock
                     let seconds = Double(block.milliseconds) / 1000
                     let moved = try await connection.send(blocking: block, [
-                        "BLMOVE", keys.ready, keys.active(worker), "RIGHT", "LEFT", String(seconds),
+                        "BLMOVE", keys.ready, keys.landing(worker), "RIGHT", "LEFT", String(seconds),
                     ])
-                    if let id = moved.string { jobs = try await claim(connection, count: room - 1, moved: id) }
+                    if !moved.isNull { jobs = try await claim(connection, count: room) }
                 }
                 if jobs.count < room { slots.give(room - jobs.count) }
                 for job in jobs { start(job) }
@@ -148,7 +152,7 @@ final class QueueProcessor: Sendable {
     private func start(_ job: Job) {
         let timeout = job.timeout ?? definitions[job.type]?.policy.timeout ?? JobPolicy.defaultTimeout
         inFlight.withLock { $0[job.id] = Running(attempt: job.attempt, deadline: .now + timeout) }
-        let task = Task {
+        let task = Task(executorPreference: executor) {
             await self.execute(job, timeout: timeout)
         }
         inFlight.withLock { $0[job.id]?.task = task }  // a no-op if the job already finished
@@ -171,10 +175,10 @@ final class QueueProcessor: Sendable {
         }
     }
 
-    private func claim(_ connection: RedisConnection, count: Int, moved: String?) async throws -> [Job] {
-        if count == 0 && moved == nil { return [] }
-        let reply = try await connection.run(QueueScripts.claimJobs.script, keys: [keys.ready, keys.active(worker), keys.stats],
-                                             arguments: [keys.jobPrefix, worker, count, moved ?? ""])
+    private func claim(_ connection: RedisConnection, count: Int) async throws -> [Job] {
+        let reply = try await connection.run(QueueScripts.claimJobs.script,
+                                             keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
+                                             arguments: [keys.jobPrefix, worker, count])
         let items = reply.array ?? []
         var jobs: [Job] = []
         jobs.reserveCapacity(items.count / 8)
@@ -188,16 +192,16 @@ final class QueueProcessor: Sendable {
         return jobs
     }
 
-    /// Hands back ids in this worker's active list that it is not running.
+    /// Hands back jobs this worker holds but is not running.
     private func handBackOrphans(_ connection: RedisConnection) async throws {
-        let held = try await connection.send("LRANGE", keys.active(worker), 0, -1).array?.compactMap(\.string) ?? []
+        let held = try await connection.send("HGETALL", keys.held(worker)).array?.compactMap(\.string) ?? []
         let running = inFlight.withLock { Set($0.keys) }
-        let orphans = held.filter { !running.contains($0) }
-        guard !orphans.isEmpty else { return }
-        let attempts = try await connection.pipeline(orphans.map { .make("HGET", keys.job($0), "attempt") })
-        var arguments: [any RedisArgument] = [keys.jobPrefix, worker]
-        for (id, attempt) in zip(orphans, attempts) { arguments += [id, attempt.string ?? "0"] }
-        let count = try await connection.run(QueueScripts.requeueJobs.script, keys: [keys.active(worker), keys.ready],
+        var arguments: [any RedisArgument] = [keys.jobPrefix]
+        for pair in stride(from: 0, to: held.count - 1, by: 2) where !running.contains(held[pair]) {
+            arguments += [held[pair], held[pair + 1]]
+        }
+        guard arguments.count > 1 else { return }
+        let count = try await connection.run(QueueScripts.requeueJobs.script, keys: [keys.held(worker), keys.ready],
                                              arguments: arguments).int ?? 0
         logger.warning("handed back \(count) orphaned jobs after a lost claim reply")
     }
@@ -211,10 +215,10 @@ final class QueueProcessor: Sendable {
         }
         let remaining = inFlight.withLock { $0 }
         guard !remaining.isEmpty else { return }
-        var arguments: [any RedisArgument] = [keys.jobPrefix, worker]
+        var arguments: [any RedisArgument] = [keys.jobPrefix]
         for (id, entry) in remaining { arguments += [id, entry.attempt] }
         do {
-            let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.active(worker), keys.ready], arguments: arguments)
+            let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.held(worker), keys.ready], arguments: arguments)
             logger.info("shutdown: handed back \(count.int ?? 0) unfinished jobs")
         } catch {
             logger.warning("shutdown: could not hand back \(remaining.count) jobs (\(error)); the reaper will recover them")
@@ -274,8 +278,8 @@ final class QueueProcessor: Sendable {
         default: ("dead", .zero)
         }
         let command = RedisCommand.script(
-            QueueScripts.failJob.script, keys: [keys.active(worker), keys.job(job.id), keys.delayed, keys.dead, keys.stats],
-            arguments: [job.id, worker, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
+            QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(job.id), keys.delayed, keys.dead, keys.stats],
+            arguments: [job.id, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
         switch await deliver(job, { try await self.acknowledger.submit(command).int }) {
         case 1?:
             metrics.failed.increment()

@@ -16,17 +16,17 @@ public enum QueueScripts {
     public static let enqueueJobs = QueueScript("enqueueJobs", PackageResources.enqueueJobs_lua,
                                                 keys: ["ready", "delayed", "stats"])
     public static let claimJobs = QueueScript("claimJobs", PackageResources.claimJobs_lua,
-                                              keys: ["ready", "active", "stats"])
+                                              keys: ["ready", "landing", "held", "stats"])
     public static let completeJobs = QueueScript("completeJobs", PackageResources.completeJobs_lua,
-                                                 keys: ["active", "stats", "completed"])
+                                                 keys: ["held", "stats", "completed"])
     public static let failJob = QueueScript("failJob", PackageResources.failJob_lua,
-                                            keys: ["active", "job", "delayed", "dead", "stats"])
+                                            keys: ["held", "job", "delayed", "dead", "stats"])
     public static let promoteDue = QueueScript("promoteDue", PackageResources.promoteDue_lua,
                                                keys: ["delayed", "ready"])
     public static let reapWorker = QueueScript("reapWorker", PackageResources.reapWorker_lua,
-                                               keys: ["workers", "alive", "active", "ready", "dead", "stats"])
+                                               keys: ["workers", "alive", "landing", "held", "ready", "dead", "stats"])
     public static let requeueJobs = QueueScript("requeueJobs", PackageResources.requeueJobs_lua,
-                                                keys: ["active", "ready"])
+                                                keys: ["held", "ready"])
     public static let retryDead = QueueScript("retryDead", PackageResources.retryDead_lua,
                                               keys: ["dead", "ready", "job"])
     public static let deleteDead = QueueScript("deleteDead", PackageResources.deleteDead_lua,

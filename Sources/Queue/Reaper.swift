@@ -24,7 +24,7 @@ struct Reaper: Sendable {
         var buried = 0
         for (candidate, reply) in zip(workers, alive) where try reply.get().int == 0 {
             let result = try await redis.run(QueueScripts.reapWorker.script, keys: [
-                keys.workers, keys.alive(candidate), keys.active(candidate), keys.ready, keys.dead, keys.stats,
+                keys.workers, keys.alive(candidate), keys.landing(candidate), keys.held(candidate), keys.ready, keys.dead, keys.stats,
             ], arguments: [keys.jobPrefix, candidate, Int64(JobID.currentMilliseconds()) - Self.forgetAfter.milliseconds])
             guard let counts = result.array, counts.count == 2 else { continue }  // -1: alive after all
             let (back, dead) = (counts[0].int ?? 0, counts[1].int ?? 0)

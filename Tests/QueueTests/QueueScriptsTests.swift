@@ -26,9 +26,16 @@ import TestSupport
         try await redis.send("LRANGE", key, 0, -1).array?.compactMap(\.string) ?? []
     }
 
-    func claim(_ worker: String, count: Int, moved: String = "") async throws -> [String] {
-        let reply = try await redis.run(QueueScripts.claimJobs.script, keys: [keys.ready, keys.active(worker), keys.stats],
-                                        arguments: [keys.jobPrefix, worker, count, moved])
+    /// A worker's held hash: id → attempt.
+    func held(_ worker: String) async throws -> [String: String] {
+        let flat = try await redis.send("HGETALL", keys.held(worker)).array?.compactMap(\.string) ?? []
+        return Dictionary(uniqueKeysWithValues: stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) })
+    }
+
+    func claim(_ worker: String, count: Int) async throws -> [String] {
+        let reply = try await redis.run(QueueScripts.claimJobs.script,
+                                        keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
+                                        arguments: [keys.jobPrefix, worker, count])
         let items = reply.array ?? []
         return stride(from: 0, to: items.count, by: 8).compactMap { items[$0].string }
     }
@@ -38,15 +45,15 @@ import TestSupport
     }
 
     func completeMany(_ pairs: [(String, Int)], worker: String, retentionMs: Int = 60_000, keep: Int = 100) async throws -> [Int] {
-        var arguments: [any RedisArgument] = [keys.jobPrefix, worker, retentionMs, keep]
+        var arguments: [any RedisArgument] = [keys.jobPrefix, retentionMs, keep]
         for (id, attempt) in pairs { arguments += [id, attempt] }
-        return try await redis.run(QueueScripts.completeJobs.script, keys: [keys.active(worker), keys.stats, keys.completed],
+        return try await redis.run(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed],
                                    arguments: arguments).array?.compactMap(\.int) ?? []
     }
 
     func fail(_ id: String, worker: String, attempt: Int, mode: String, delay: Int = 0) async throws -> Int {
-        try await redis.run(QueueScripts.failJob.script, keys: [keys.active(worker), keys.job(id), keys.delayed, keys.dead, keys.stats],
-                            arguments: [id, worker, attempt, mode, delay, "boom"]).int ?? 0
+        try await redis.run(QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(id), keys.delayed, keys.dead, keys.stats],
+                            arguments: [id, attempt, mode, delay, "boom"]).int ?? 0
     }
 
     func serverTimeMs() async throws -> Int {
@@ -139,7 +146,7 @@ import TestSupport
         let ids = try await jobs.enqueue(batch: (0..<5).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
         let claimed = try await claim("w1", count: 3)
         #expect(claimed == Array(ids.prefix(3)))
-        #expect(try await list(keys.active("w1")).sorted() == claimed.sorted())
+        #expect(try await held("w1") == Dictionary(uniqueKeysWithValues: claimed.map { ($0, "1") }))
         for id in claimed {
             #expect(try await field(id, "state") == "active")
             #expect(try await field(id, "worker") == "w1")
@@ -148,18 +155,23 @@ import TestSupport
         #expect(try await list(keys.ready).count == 2)
     }
 
-    @Test func claimMarksTheJobBLMOVEAlreadyMoved() async throws {
-        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
-        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
-        #expect(try await claim("w1", count: 0, moved: id) == [id])
-        #expect(try await field(id, "state") == "active")
+    @Test func claimTakesWhatLandedFirstEvenWhenABLMOVEReplyWasLost() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        // Two BLMOVEs landed; the worker saw the reply of only one of them.
+        _ = try await redis.send("LMOVE", keys.ready, keys.landing("w1"), "RIGHT", "LEFT")
+        _ = try await redis.send("LMOVE", keys.ready, keys.landing("w1"), "RIGHT", "LEFT")
+        #expect(try await claim("w1", count: 1) == [ids[0]])
+        #expect(try await claim("w1", count: 5) == [ids[1], ids[2]], "the unseen landed id first, then ready")
+        #expect(try await list(keys.landing("w1")).isEmpty)
+        #expect(try await held("w1").count == 3)
+        #expect(try await field(ids[1], "state") == "active")
     }
 
     @Test func claimDropsIdsWhoseJobIsGone() async throws {
         let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
         _ = try await redis.send("DEL", keys.job(id))
         #expect(try await claim("w1", count: 5).isEmpty)
-        #expect(try await list(keys.active("w1")).isEmpty)
+        #expect(try await held("w1").isEmpty)
     }
 
     // MARK: complete and fencing
@@ -169,7 +181,7 @@ import TestSupport
         _ = try await claim("w1", count: 1)
         #expect(try await complete(id, worker: "w1", attempt: 1) == 1)
         #expect(try await field(id, "state") == "completed")
-        #expect(try await list(keys.active("w1")).isEmpty)
+        #expect(try await held("w1").isEmpty)
         let kept = try await list(keys.completed)
         #expect(kept.count == 1 && kept[0].hasSuffix(":" + id), "kept among the completed records: \(kept)")
         #expect(try await jobs.stats(queue: keys.queue).completed == 1)
@@ -202,7 +214,7 @@ import TestSupport
         _ = try await claim("w1", count: 3)
         #expect(try await completeMany([(ids[0], 1), (ids[1], 9), (ids[2], 1)], worker: "w1") == [1, -2, 1])
         #expect(try await field(ids[1], "state") == "active")
-        #expect(try await list(keys.active("w1")) == [ids[1]])
+        #expect(try await held("w1") == [ids[1]: "1"])
         #expect(try await jobs.stats(queue: keys.queue).completed == 2)
     }
 
@@ -217,9 +229,11 @@ import TestSupport
     @Test func staleAcksAreRefused() async throws {
         let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
         _ = try await claim("w1", count: 1)
-        #expect(try await complete(id, worker: "w2", attempt: 1) == -2, "another worker's ack")
+        #expect(try await complete(id, worker: "w2", attempt: 1) == -1, "another worker's ack")
         #expect(try await complete(id, worker: "w1", attempt: 2) == -2, "another attempt's ack")
-        #expect(try await fail(id, worker: "w2", attempt: 1, mode: "retry") == -2)
+        #expect(try await fail(id, worker: "w2", attempt: 1, mode: "retry") == -1)
+        #expect(try await fail(id, worker: "w1", attempt: 2, mode: "retry") == -2)
+        #expect(try await field(id, "state") == "active", "refused acks change nothing")
         // The job was reaped and re-claimed by the same worker at a new attempt: the old ack is fenced.
         _ = try await redis.send("DEL", keys.alive("w1"))
         _ = try await redis.send("ZADD", keys.workers, 1, "w1")
@@ -241,7 +255,7 @@ import TestSupport
         #expect(score >= before + 5000 && score <= after + 5000)
         #expect(try await field(id, "state") == "retry")
         #expect(try await field(id, "last_error") == "boom")
-        #expect(try await list(keys.active("w1")).isEmpty)
+        #expect(try await held("w1").isEmpty)
     }
 
     @Test func outOfAttemptsGoesToDeadWithItsError() async throws {
@@ -309,8 +323,8 @@ import TestSupport
     // MARK: reap
 
     func reap(_ worker: String) async throws -> RedisValue {
-        try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive(worker), keys.active(worker),
-                                                                  keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, worker, forgetBefore])
+        try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive(worker), keys.landing(worker),
+                                                                  keys.held(worker), keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, worker, forgetBefore])
     }
 
     /// Workers last seen before this are forgotten once they hold nothing.
@@ -323,8 +337,8 @@ import TestSupport
         #expect(try await reap("w1") == .array([.integer(1), .integer(0)]))
         #expect(try await redis.send("ZSCORE", keys.workers, "w1") != .null, "still registered")
         // It was only starved: it fetches again (BLMOVE) and dies before its next heartbeat.
-        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
-        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
+        _ = try await redis.send("LMOVE", keys.ready, keys.landing("w1"), "RIGHT", "LEFT")
+        _ = try await redis.send("LMOVE", keys.ready, keys.landing("w1"), "RIGHT", "LEFT")
         #expect(try await reap("w1") == .array([.integer(2), .integer(0)]))
         #expect(Set(try await list(keys.ready)) == Set(ids))
     }
@@ -334,7 +348,7 @@ import TestSupport
         _ = try await claim("w1", count: 1)
         try await redis.send("SET", keys.alive("w1"), "1", "PX", 10_000)
         #expect(try await reap("w1") == .integer(-1))
-        #expect(try await list(keys.active("w1")).count == 1)
+        #expect(try await held("w1").count == 1)
     }
 
     @Test func reapingReturnsActiveAndHalfClaimedJobsAndBuriesExhaustedOnes() async throws {
@@ -344,23 +358,23 @@ import TestSupport
         // ids[1]: attempt 2 of 2 already, so a second death is final.
         try await redis.send("HSET", keys.job(ids[1]), "attempt", "1")
         _ = try await claim("w1", count: 1)
-        // ids[2]: moved by BLMOVE, never marked (the worker died in between).
-        _ = try await redis.send("LMOVE", keys.ready, keys.active("w1"), "RIGHT", "LEFT")
+        // ids[2]: moved by BLMOVE, never claimed (the worker died in between).
+        _ = try await redis.send("LMOVE", keys.ready, keys.landing("w1"), "RIGHT", "LEFT")
         #expect(try await reap("w1") == .array([.integer(2), .integer(1)]))
         #expect(Set(try await list(keys.ready)) == [ids[0], ids[2]])
         #expect(try await field(ids[0], "state") == "ready")
         #expect(try await field(ids[0], "last_error")?.contains("stopped heartbeating") == true)
         #expect(try await field(ids[1], "state") == "dead")
         #expect(try await redis.send("ZSCORE", keys.workers, "w1") == .null, "silent since long ago: forgotten")
-        #expect(try await redis.send("EXISTS", keys.active("w1")) == .integer(0))
+        #expect(try await redis.send("EXISTS", keys.landing("w1"), keys.held("w1")) == .integer(0))
     }
 
     @Test func reapingNeverOverwritesAJobSomeoneElseNowHolds() async throws {
         let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
         _ = try await claim("w1", count: 1)
-        // Simulate the race: the job now belongs to w2 (at a later attempt), yet its id is still in w1's list.
+        // Simulate the race: the job now belongs to w2 (at a later attempt), yet w1 still has an entry for it.
         try await redis.send("HSET", keys.job(id), "worker", "w2", "attempt", "2")
-        try await redis.send("RPUSH", keys.active("w2"), id)
+        try await redis.send("HSET", keys.held("w2"), id, "2")
         #expect(try await reap("w1") == .array([.integer(0), .integer(0)]))
         #expect(try await field(id, "worker") == "w2")
         #expect(try await field(id, "state") == "active")
@@ -372,12 +386,13 @@ import TestSupport
     @Test func requeueHandsBackHeldJobsWithTheirAttemptAndSkipsOthers() async throws {
         let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
         _ = try await claim("w1", count: 2)
-        let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.active("w1"), keys.ready],
-                                        arguments: [keys.jobPrefix, "w1", ids[0], 1, ids[1], 7]).int
+        let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.held("w1"), keys.ready],
+                                        arguments: [keys.jobPrefix, ids[0], 1, ids[1], 7]).int
         #expect(count == 1)
         #expect(try await field(ids[0], "state") == "ready")
         #expect(try await field(ids[0], "attempt") == "0")
         #expect(try await field(ids[1], "state") == "active", "wrong attempt: left alone")
+        #expect(try await held("w1") == [ids[1]: "1"])
     }
 
     @Test func deadJobsCanBeRetriedOrDeletedByHand() async throws {

@@ -14,7 +14,8 @@
 --
 -- Returns, per job in order: its id and 1 when created, or the earlier job's id and 0 for a
 -- duplicate inside the window (a flat array: id, flag, id, flag, …).
--- Invariant: a job id is in exactly one of ready / delayed / an active list / dead.
+-- Invariant: a job id is in exactly one of ready / delayed / a worker's landing list or held
+-- hash / dead.
 local ready, delayed, stats = KEYS[1], KEYS[2], KEYS[3]
 local prefix = ARGV[1]
 

@@ -1,30 +1,31 @@
--- failJob: the holder reports an attempt that did not complete. The job leaves the active list
--- and is scheduled again (retry or snooze) or moved to dead.
+-- failJob: the holder reports an attempt that did not complete. The job leaves the worker's held
+-- hash and is scheduled again (retry or snooze) or moved to dead.
 --
--- KEYS[1] active   list   worker:<wid>:active of the reporting worker
+-- KEYS[1] held     hash   worker:<wid>:held of the reporting worker, id → attempt
 -- KEYS[2] job      hash   job:<id>
 -- KEYS[3] delayed  zset   score = run-at (ms)
 -- KEYS[4] dead     zset   score = time of death (ms)
 -- KEYS[5] stats    hash   queue counters
--- ARGV[1] id   ARGV[2] worker id   ARGV[3] attempt being reported
--- ARGV[4] mode: "retry" (uses the attempt; dead when none are left), "snooze" (gives the attempt
+-- ARGV[1] id   ARGV[2] attempt being reported
+-- ARGV[3] mode: "retry" (uses the attempt; dead when none are left), "snooze" (gives the attempt
 --         back), "dead" (permanent failure: dead at once)
--- ARGV[5] delay before the next attempt (ms)   ARGV[6] error text, kept as last_error
+-- ARGV[4] delay before the next attempt (ms)   ARGV[5] error text, kept as last_error
 --
--- Returns 1 retry scheduled, 2 snoozed, 3 dead; -1 / -2 refused exactly as completeJob (fencing).
-local active, job, delayed, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, worker, attempt, mode, delay, err = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+-- Returns 1 retry scheduled, 2 snoozed, 3 dead; -1 / -2 refused exactly as completeJobs (fencing).
+local held, job, delayed, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, attempt, mode, delay, err = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 
-local f = redis.call('HMGET', job, 'attempt', 'worker', 'state', 'max_attempts')
-if f[1] ~= attempt or f[2] ~= worker or f[3] ~= 'active' then return -2 end
-if redis.call('LREM', active, -1, id) == 0 then return -1 end
+local holding = redis.call('HGET', held, id)
+if not holding then return -1 end
+if holding ~= attempt then return -2 end
+redis.call('HDEL', held, id)
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HDEL', job, 'worker')
 redis.call('HSET', job, 'last_error', err, 'finished_at', now)
 
-if mode == 'retry' and tonumber(attempt) >= tonumber(f[4]) then mode = 'dead' end
+if mode == 'retry' and tonumber(attempt) >= tonumber(redis.call('HGET', job, 'max_attempts')) then mode = 'dead' end
 if mode == 'dead' then
   redis.call('HSET', job, 'state', 'dead')
   redis.call('ZADD', dead, now, id)

@@ -2,25 +2,26 @@
 --
 -- KEYS[1] workers  zset    registry of worker ids, score = last heartbeat (ms)
 -- KEYS[2] alive    string  worker:<wid>:alive, the heartbeat (has a TTL)
--- KEYS[3] active   list    worker:<wid>:active, the dead worker's held jobs
--- KEYS[4] ready    list    ready jobs
--- KEYS[5] dead     zset    dead jobs
--- KEYS[6] stats    hash    queue counters
+-- KEYS[3] landing  list    worker:<wid>:landing, ids the dead worker moved with BLMOVE
+-- KEYS[4] held     hash    worker:<wid>:held, id → attempt of the jobs it was running
+-- KEYS[5] ready    list    ready jobs
+-- KEYS[6] dead     zset    dead jobs
+-- KEYS[7] stats    hash    queue counters
 -- ARGV[1] job key prefix   ARGV[2] worker id
 -- ARGV[3] forget before (ms): a worker silent since before this, with nothing held, leaves
 --         the registry. Not sooner: a worker presumed dead may still be alive (paused, starved),
---         fetch into its list again and die before its next heartbeat; as long as it is
---         registered, the next pass finds those jobs too.
+--         fetch again and die before its next heartbeat; as long as it is registered, the next
+--         pass finds those jobs too.
 --
 -- Returns {recovered, dead}; or -1 when the heartbeat is present (the worker is alive after all).
--- Compare-and-set: the liveness check, the read of the active list and every move happen in
--- this one script, so a job is rescued only if, at that instant, it is still in the dead
--- worker's list, still active, held by that worker: a rescue never overwrites newer state
--- (the duplicate runs of sidekiq#4611 and river#1302 come from rescues that did).
--- A job moved in by BLMOVE but not yet marked active (state still ready) goes back as well.
+-- Compare-and-set: the liveness check, the reads of landing and held and every move happen in
+-- this one script, so a job is rescued only if, at that instant, it is still held by the dead
+-- worker at that attempt, still active: a rescue never overwrites newer state (the duplicate
+-- runs of sidekiq#4611 and river#1302 come from rescues that did).
+-- A job moved in by BLMOVE but never claimed (state still ready) goes back as well.
 -- A job whose attempts are used up goes to dead instead: a job that kills its worker every
 -- time must not loop forever.
-local workers, alive, active, ready, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local workers, alive, landing, held, ready, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local prefix, worker, forgetBefore = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 if redis.call('EXISTS', alive) == 1 then return -1 end
@@ -28,13 +29,21 @@ if redis.call('EXISTS', alive) == 1 then return -1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local recovered, buried = 0, 0
-for _, id in ipairs(redis.call('LRANGE', active, 0, -1)) do
+for _, id in ipairs(redis.call('LRANGE', landing, 0, -1)) do
+  if redis.call('HGET', prefix .. id, 'state') == 'ready' then
+    redis.call('RPUSH', ready, id)
+    recovered = recovered + 1
+  end
+end
+local holding = redis.call('HGETALL', held)
+for i = 1, #holding, 2 do
+  local id, attempt = holding[i], holding[i + 1]
   local job = prefix .. id
   local f = redis.call('HMGET', job, 'state', 'worker', 'attempt', 'max_attempts')
-  if f[1] == 'active' and f[2] == worker then
+  if f[1] == 'active' and f[2] == worker and f[3] == attempt then
     redis.call('HDEL', job, 'worker')
-    local reason = 'worker ' .. worker .. ' stopped heartbeating during attempt ' .. f[3]
-    if tonumber(f[3]) >= tonumber(f[4]) then
+    local reason = 'worker ' .. worker .. ' stopped heartbeating during attempt ' .. attempt
+    if tonumber(attempt) >= tonumber(f[4]) then
       redis.call('HSET', job, 'state', 'dead', 'last_error', reason, 'finished_at', now)
       redis.call('ZADD', dead, now, id)
       redis.call('HINCRBY', stats, 'dead', 1)
@@ -44,13 +53,9 @@ for _, id in ipairs(redis.call('LRANGE', active, 0, -1)) do
       redis.call('RPUSH', ready, id)  -- it was already running: front of the line
       recovered = recovered + 1
     end
-  elseif f[1] == 'ready' then
-    -- Moved by BLMOVE but never marked: the worker died between the two steps.
-    redis.call('RPUSH', ready, id)
-    recovered = recovered + 1
   end
 end
-redis.call('DEL', active)
+redis.call('DEL', landing, held)
 local seen = tonumber(redis.call('ZSCORE', workers, worker) or '0')
 if seen < forgetBefore then redis.call('ZREM', workers, worker) end
 redis.call('HINCRBY', stats, 'recovered', recovered)
