@@ -90,8 +90,7 @@ struct Runner {
         }
         try await redis.send("CONFIG", "SET", "appendfsync", "everysec")
         let everysec = modes["everysec"]!
-        let scale = try await measureScale(processes: everysec.bestProcesses, concurrency: everysec.bestConcurrency,
-                                           emptyRate: everysec.drain[String(everysec.bestProcesses)]!.jobsPerSecond.median)
+        let scale = try await measureScale(processes: everysec.bestProcesses, concurrency: everysec.bestConcurrency)
         try await redis.send("CONFIG", "SET", "appendfsync", "always")
         return Results(
             enqueueJobsPerSecond: everysec.enqueueBatched.median,
@@ -284,23 +283,28 @@ struct Runner {
 
     // MARK: scale and memory
 
-    func measureScale(processes: Int, concurrency: Int, emptyRate: Double) async throws -> ScaleResults {
-        log("scale: memory of \(plan.backlog) waiting jobs, then a drain with them waiting")
+    /// Memory per waiting job, then drains with the backlog waiting, each paired with a drain
+    /// from an empty queue run just before it: this machine's speed drifts within minutes, so
+    /// the two are compared in the same moment, not against the drain measured minutes earlier.
+    func measureScale(processes: Int, concurrency: Int) async throws -> ScaleResults {
+        log("scale: memory of \(plan.backlog) waiting jobs, then drains from empty and with them waiting, in pairs")
         try await redis.send("FLUSHALL")
         let before = try await usedMemory()
         try await preload(plan.backlog)
         let after = try await usedMemory()
         let bytesPerJob = Double(after - before) / Double(plan.backlog)
-        var rates: [Double] = []
+        var empty: [Double] = []
+        var backlogged: [Double] = []
         for _ in 0..<plan.runs {
-            let run = try await drain(jobs: plan.drainJobs, processes: processes, concurrency: concurrency, backlog: plan.backlog)
-            log("scale: drain \(plan.drainJobs) of \(plan.drainJobs + plan.backlog) waiting: \(Int(run.rate)) jobs/s")
-            rates.append(run.rate)
+            empty.append(try await drain(jobs: plan.drainJobs, processes: processes, concurrency: concurrency).rate)
+            backlogged.append(try await drain(jobs: plan.drainJobs, processes: processes, concurrency: concurrency, backlog: plan.backlog).rate)
+            log("scale: drain \(plan.drainJobs) from empty: \(Int(empty.last!)) jobs/s; of \(plan.drainJobs + plan.backlog) waiting: \(Int(backlogged.last!)) jobs/s")
         }
         try await redis.send("FLUSHALL")
-        let sample = Sample(rates)
-        return ScaleResults(backlog: plan.backlog, redisBytesPerWaitingJob: bytesPerJob, drainWithBacklog: sample,
-                            drainFromEmpty: emptyRate, ratio: sample.median / emptyRate)
+        let withBacklog = Sample(backlogged)
+        let fromEmpty = Sample(empty)
+        return ScaleResults(backlog: plan.backlog, redisBytesPerWaitingJob: bytesPerJob, drainWithBacklog: withBacklog,
+                            drainFromEmpty: fromEmpty, ratio: withBacklog.median / fromEmpty.median)
     }
 
     func usedMemory() async throws -> Int {

@@ -45,7 +45,7 @@ struct ScaleResults: Encodable {
     let backlog: Int
     let redisBytesPerWaitingJob: Double
     let drainWithBacklog: Sample
-    let drainFromEmpty: Double
+    let drainFromEmpty: Sample
     let ratio: Double
 
     enum CodingKeys: String, CodingKey {

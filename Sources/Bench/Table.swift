@@ -32,7 +32,8 @@ enum Table {
             + Sample.format(results.ratioToRedisLimit))
         lines.append("durability cost: drain with always = \(Int((always.bestDrain / everysec.bestDrain * 100).rounded())) % of everysec")
         lines.append("scale: \(results.scale.backlog) waiting jobs use \(Int(results.scale.redisBytesPerWaitingJob)) bytes each in Redis; "
-            + "drain with them waiting \(results.scale.drainWithBacklog.text) jobs/s = \(Int((results.scale.ratio * 100).rounded())) % of the drain from empty")
+            + "drain with them waiting \(results.scale.drainWithBacklog.text) jobs/s = \(Int((results.scale.ratio * 100).rounded())) % of the drain from empty "
+            + "measured alongside (\(results.scale.drainFromEmpty.text) jobs/s)")
         return lines.joined(separator: "\n")
     }
 }
