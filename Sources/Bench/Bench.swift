@@ -73,6 +73,7 @@ struct Runner {
     let redis: RedisPool
     let jobs: JobQueue
     let noop = JobPolicy(queue: "bench", maxAttempts: 1, timeout: .seconds(10))
+    let started = DispatchTime.now()
 
     init(port: Int, redial: String, plan: Plan) async throws {
         self.port = port
@@ -313,8 +314,10 @@ struct Runner {
             .flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
     }
 
+    /// Progress on stderr, with the seconds since the bench started (the whole must stay under
+    /// 10 minutes, so where the time goes is worth seeing).
     func log(_ text: String) {
-        FileHandle.standardError.write(Data("bench: \(text)\n".utf8))
+        FileHandle.standardError.write(Data("bench: [\(Int(started.secondsSince)) s] \(text)\n".utf8))
     }
 }
 
