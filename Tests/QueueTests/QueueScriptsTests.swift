@@ -128,6 +128,20 @@ import TestSupport
         #expect(try await claim("w", count: 3) == [c, a, b])
     }
 
+    @Test func aMixedBatchIsTakenInTheOrderOfOneEnqueueAtATime() async throws {
+        var urgent = policy
+        urgent.priority = .high
+        let waiting = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        let batch = try await jobs.enqueue(batch: [
+            .init(type: "noop", policy: policy), .init(type: "noop", policy: urgent),
+            .init(type: "noop", policy: policy, delay: .seconds(60)), .init(type: "noop", policy: policy),
+            .init(type: "noop", policy: urgent),
+        ]).map(\.id)
+        // The newest high-priority job goes first (front of the line), then normal ones oldest first.
+        #expect(try await claim("w", count: 10) == [batch[4], batch[1], waiting, batch[0], batch[3]])
+        #expect(try await redis.send("ZCARD", keys.delayed) == .integer(1))
+    }
+
     @Test func badEnqueuesAreRefusedWithAReason() async throws {
         await #expect { try await jobs.enqueue(.init(type: "noop", payload: "{nope", policy: policy)) }
             throws: { ($0 as? QueueError)?.message.contains("not valid JSON") == true }

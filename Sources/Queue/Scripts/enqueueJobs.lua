@@ -21,7 +21,13 @@ local prefix = ARGV[1]
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Numbers handed to redis.call are formatted with "%.14g", which costs more than the command;
+-- integers go as text formatted with "%d".
+local nowText = string.format('%d', now)
 local out, created = {}, 0
+-- Ids bound for ready go in one LPUSH (normal) and one RPUSH (high) after the loop: the same
+-- order as a push per job (each list end keeps its jobs in enqueue order), one call per batch.
+local normal, high = {}, {}
 
 for i = 2, #ARGV, 9 do
   local id, jobType, payload, maxAttempts = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -43,15 +49,15 @@ for i = 2, #ARGV, 9 do
     -- Only what differs from the defaults is stored (no id or queue: the key holds both;
     -- run-at, priority and dedup key only when set): memory per waiting job is a figure we
     -- answer for.
-    redis.call('HSET', job, 'type', jobType, 'payload', payload, 'attempt', 0, 'max_attempts', maxAttempts,
-      'state', state, 'enqueued_at', now, 'timeout_ms', timeout)
+    redis.call('HSET', job, 'type', jobType, 'payload', payload, 'attempt', '0', 'max_attempts', maxAttempts,
+      'state', state, 'enqueued_at', nowText, 'timeout_ms', timeout)
     if delay > 0 then
       redis.call('HSET', job, 'run_at', now + delay)
       redis.call('ZADD', delayed, now + delay, id)
     elseif priority == 'high' then
-      redis.call('RPUSH', ready, id)
+      high[#high + 1] = id
     else
-      redis.call('LPUSH', ready, id)
+      normal[#normal + 1] = id
     end
     if priority == 'high' then redis.call('HSET', job, 'priority', priority) end
     if dedupKey ~= '' then redis.call('HSET', job, 'dedup_key', dedupKey) end
@@ -60,5 +66,7 @@ for i = 2, #ARGV, 9 do
     out[#out + 1] = 1
   end
 end
+if #normal > 0 then redis.call('LPUSH', ready, unpack(normal)) end
+if #high > 0 then redis.call('RPUSH', ready, unpack(high)) end
 if created > 0 then redis.call('HINCRBY', stats, 'enqueued', created) end
 return out
