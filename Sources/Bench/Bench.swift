@@ -23,11 +23,21 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Measure only enqueue → start latency at this many jobs/s (with --concurrency).") var latencyOnly: Double?
     @Option(help: "Handler slots of the latency worker (with --latency-only).") var concurrency = 64
 
+    func validate() throws {
+        guard (1...65535).contains(redisPort) else { throw ValidationError("--redis-port: expected 1-65535, got \(redisPort)") }
+        if let latencyOnly, !(latencyOnly > 0 && latencyOnly.isFinite) {
+            throw ValidationError("--latency-only: expected jobs/s > 0, got \(latencyOnly)")
+        }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency: expected 1-10000, got \(concurrency)") }
+    }
+
     func run() async throws {
         // The latency scenario's enqueuer, in a process of its own: "<jobs/s>:<seconds>".
         if let steadyEnqueue {
             let parts = steadyEnqueue.split(separator: ":").compactMap { Double($0) }
-            guard parts.count == 2 else { throw ValidationError("--steady-enqueue: expected <jobs/s>:<seconds>") }
+            guard parts.count == 2, parts.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw ValidationError("--steady-enqueue: expected <jobs/s>:<seconds>, both > 0")
+            }
             print(try await LatencyProbe.enqueueSteadily(port: redisPort, rate: parts[0], seconds: parts[1]))
             return
         }
