@@ -13,6 +13,7 @@ public enum JobState: String, Sendable, CaseIterable {
     /// `completedKeep` of its queue, for at most `completedRetention`.
     case completed
     /// Out of attempts or permanently failed, in `dead`; an operator retries (ready) or deletes it.
+    /// Kept among the newest `deadKeep` of its queue, for at most `deadRetention` (`pruneDead`).
     case dead
 }
 

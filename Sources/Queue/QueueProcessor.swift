@@ -90,7 +90,8 @@ final class QueueProcessor: Sendable {
                 await pause.wait()
             }
         }
-        let reaper = Reaper(keys: keys, worker: worker, interval: ttl / 2, redis: redis, logger: logger, metrics: metrics)
+        let reaper = Reaper(keys: keys, worker: worker, interval: ttl / 2, redis: redis, logger: logger, metrics: metrics,
+                            deadKeep: configuration.deadKeep, deadRetention: configuration.deadRetention)
         let scheduler = Scheduler(keys: keys, redis: redis, logger: logger)
         await withTaskGroup(of: Void.self) { maintenance in
             maintenance.addTask { await heartbeat.run() }

@@ -31,9 +31,11 @@ public enum QueueScripts {
                                               keys: ["dead", "ready", "job"])
     public static let deleteDead = QueueScript("deleteDead", PackageResources.deleteDead_lua,
                                                keys: ["dead", "job"])
+    public static let pruneDead = QueueScript("pruneDead", PackageResources.pruneDead_lua,
+                                              keys: ["dead", "stats"])
     public static let advanceSchedule = QueueScript("advanceSchedule", PackageResources.advanceSchedule_lua,
                                                     keys: ["state"])
 
     public static let all = [enqueueJobs, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
-                             requeueJobs, retryDead, deleteDead, advanceSchedule]
+                             requeueJobs, retryDead, deleteDead, pruneDead, advanceSchedule]
 }

@@ -1,8 +1,9 @@
 import Logging
 import RedisClient
 
-/// Returns the jobs of dead workers (heartbeat expired) to ready. Every worker runs one per
-/// queue; a short Redis lock lets one at a time do a pass. The move itself is `reapWorker.lua`,
+/// Returns the jobs of dead workers (heartbeat expired) to ready, and keeps the dead jobs
+/// within their bound (`pruneDead.lua`). Every worker runs one per queue; a short Redis lock
+/// lets one at a time do a pass. The move itself is `reapWorker.lua`,
 /// which re-checks the heartbeat and each job's holder atomically, so two reapers, or a reaper
 /// racing a worker that just woke up, cannot recover a job twice or overwrite newer state.
 struct Reaper: Sendable {
@@ -12,11 +13,15 @@ struct Reaper: Sendable {
     let redis: RedisPool
     let logger: Logger
     let metrics: QueueMetrics
+    /// Dead jobs kept: the newest this many, none older than `deadRetention`.
+    let deadKeep: Int
+    let deadRetention: Duration
 
     /// One pass; returns how many jobs were recovered (and how many buried, out of attempts).
     func pass() async throws -> (recovered: Int, dead: Int) {
         let lock = try await redis.send("SET", keys.reaperLock, worker, "NX", "PX", max(interval.milliseconds, 50))
         guard lock == .status("OK") else { return (0, 0) }
+        try await pruneDead()
         let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
         guard !workers.isEmpty else { return (0, 0) }
         let alive = try await redis.pipeline(workers.map { .make("EXISTS", keys.alive($0)) })
@@ -36,6 +41,16 @@ struct Reaper: Sendable {
         }
         metrics.recovered(recovered)
         return (recovered, buried)
+    }
+
+    private func pruneDead() async throws {
+        let before = Int64(JobID.currentMilliseconds()) - deadRetention.milliseconds
+        let pruned = try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats],
+                                         arguments: [keys.jobPrefix, deadKeep, before]).int ?? 0
+        if pruned > 0 {
+            logger.notice("deleted \(pruned) dead jobs past the newest \(deadKeep) or older than \(deadRetention)",
+                          metadata: ["job.queue": "\(keys.queue)"])
+        }
     }
 
     /// How long a silent worker stays registered (see `reapWorker.lua`).

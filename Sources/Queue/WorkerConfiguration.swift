@@ -20,6 +20,11 @@ public struct WorkerConfiguration: Sendable {
     /// At most this many completed records are kept per queue, the newest (a busy queue would
     /// otherwise hold a day of jobs in memory). Default 10,000.
     public var completedKeep: Int
+    /// At most this many dead jobs are kept per queue, the newest; older ones are deleted by the
+    /// reaper (Sidekiq's default bound). Default 10,000.
+    public var deadKeep: Int
+    /// Dead jobs older than this are deleted by the reaper. Default 180 days.
+    public var deadRetention: Duration
     /// How long one blocking fetch waits for work; bounds how fast shutdown is noticed. Default 1 s.
     public var fetchBlock: Duration
     /// `REDIAL_TIME_SCALE`: multiplies backoff and heartbeat delays.
@@ -32,6 +37,8 @@ public struct WorkerConfiguration: Sendable {
     public static let defaultShutdownGrace: Duration = .seconds(25)
     public static let defaultCompletedRetention: Duration = .seconds(24 * 3600)
     public static let defaultCompletedKeep = 10_000
+    public static let defaultDeadKeep = 10_000
+    public static let defaultDeadRetention: Duration = .seconds(180 * 24 * 3600)
     public static let defaultFetchBlock: Duration = .seconds(1)
     public static let defaultConcurrency = 10
 
@@ -42,6 +49,8 @@ public struct WorkerConfiguration: Sendable {
         shutdownGrace: Duration = defaultShutdownGrace,
         completedRetention: Duration = defaultCompletedRetention,
         completedKeep: Int = defaultCompletedKeep,
+        deadKeep: Int = defaultDeadKeep,
+        deadRetention: Duration = defaultDeadRetention,
         fetchBlock: Duration = defaultFetchBlock,
         timeScale: Double = 1,
         production: Bool = false
@@ -52,6 +61,8 @@ public struct WorkerConfiguration: Sendable {
         self.shutdownGrace = shutdownGrace
         self.completedRetention = completedRetention
         self.completedKeep = completedKeep
+        self.deadKeep = deadKeep
+        self.deadRetention = deadRetention
         self.fetchBlock = fetchBlock
         self.timeScale = timeScale
         self.production = production
@@ -72,6 +83,9 @@ public struct WorkerConfiguration: Sendable {
             guard (1...10_000).contains(slots) else {
                 throw QueueError(.invalidRequest, "concurrency of queue \(queue): expected 1-10000, got \(slots)")
             }
+        }
+        guard deadKeep >= 0, deadRetention > .zero else {
+            throw QueueError(.invalidRequest, "dead jobs: expected a count ≥ 0 and a retention > 0, got \(deadKeep) and \(deadRetention)")
         }
         guard shutdownGrace >= .zero else { throw QueueError(.invalidRequest, "shutdown grace must not be negative") }
         guard fetchBlock >= .milliseconds(10) else { throw QueueError(.invalidRequest, "fetch block: expected ≥ 10 ms, got \(fetchBlock)") }

@@ -18,6 +18,12 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Handler slots per queue.")
     var concurrency = WorkerConfiguration.defaultConcurrency
 
+    @Option(help: "Dead jobs kept per queue, the newest; older ones are deleted.")
+    var deadKeep = WorkerConfiguration.defaultDeadKeep
+
+    @Option(help: "Days a dead job is kept at most.")
+    var deadRetentionDays: Double = Double(WorkerConfiguration.defaultDeadRetention.components.seconds) / 86_400
+
     @Option(help: "Serve the worker's metrics as Prometheus text at http://127.0.0.1:<port>/metrics.")
     var metricsPort: Int?
 
@@ -32,9 +38,15 @@ struct Work: AsyncParsableCommand {
         guard shutdownGrace >= 0, shutdownGrace.isFinite else {
             Environment.fail("--shutdown-grace: expected seconds ≥ 0, got \(shutdownGrace)", code: 64)
         }
+        guard deadKeep >= 0 else { Environment.fail("--dead-keep: expected a count ≥ 0, got \(deadKeep)", code: 64) }
+        guard deadRetentionDays > 0, deadRetentionDays.isFinite, deadRetentionDays <= 36_500 else {
+            Environment.fail("--dead-retention-days: expected days > 0 (at most 36500), got \(deadRetentionDays)", code: 64)
+        }
         let configuration = WorkerConfiguration(
             concurrency: Dictionary(names.map { ($0, concurrency) }, uniquingKeysWith: { a, _ in a }),
             shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
+            deadKeep: deadKeep,
+            deadRetention: .milliseconds(Int64(deadRetentionDays * 86_400_000)),
             timeScale: settings.timeScale,
             production: settings.mode == .production)
         do {

@@ -409,6 +409,25 @@ import TestSupport
         #expect(try await held("w1") == [ids[1]: "1"])
     }
 
+    @Test func deadJobsAreKeptUpToACountAndAnAge() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<5).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        _ = try await claim("w1", count: 5)
+        for id in ids { #expect(try await fail(id, worker: "w1", attempt: 1, mode: "dead") == 3) }
+        // Times of death: ids[0] long ago, the others in order.
+        for (id, at) in zip(ids, [1000, 5000, 6000, 7000, 8000]) { try await redis.send("ZADD", keys.dead, at, id) }
+        func prune(keep: Int, before: Int) async throws -> Int {
+            try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats], arguments: [keys.jobPrefix, keep, before]).int ?? -1
+        }
+        // Past the age: ids[0]; past the newest three: ids[1].
+        #expect(try await prune(keep: 3, before: 2000) == 2)
+        #expect(try await redis.send("ZRANGE", keys.dead, 0, -1).array?.compactMap(\.string) == Array(ids[2...]))
+        for id in ids.prefix(2) { #expect(try await jobs.record(queue: keys.queue, id: id) == nil, "its record goes too") }
+        for id in ids.suffix(3) { #expect(try await field(id, "state") == "dead") }
+        #expect(try await prune(keep: 3, before: 2000) == 0)
+        #expect(try await prune(keep: 0, before: 7000) == 3, "keep 0: none is kept")
+        #expect(try await redis.send("HGET", keys.stats, "pruned").int == 5)
+    }
+
     @Test func deadJobsCanBeRetriedOrDeletedByHand() async throws {
         let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
         _ = try await claim("w1", count: 2)

@@ -29,12 +29,12 @@ import TestSupport
     }
 
     func worker(_ name: String, concurrency: Int = 4, grace: Double = 10, redisURL: RedisURL? = nil,
-                extra: [String: String] = [:]) throws -> ChildProcess {
+                extra: [String: String] = [:], arguments: [String] = []) throws -> ChildProcess {
         var environment = self.environment
         if let redisURL { environment["REDIAL_REDIS_URL"] = redisURL.description }
         for (key, value) in extra { environment[key] = value }
         return try RedialBinary.start(["work", "--queues", queue, "--concurrency", String(concurrency),
-                                       "--shutdown-grace", String(grace)],
+                                       "--shutdown-grace", String(grace)] + arguments,
                                       environment: environment, logName: "\(queue)-\(name)")
     }
 
@@ -170,6 +170,31 @@ import TestSupport
         #expect(dead.attempt == flaky.maxAttempts)
         #expect(dead.lastError == "flaky: planned failure on attempt 5 of 99")
         process.stop(signal: SIGTERM)
+    }
+
+    @Test func deadJobsBeyondTheBoundAreDeletedOldestFirst() async throws {
+        let sleep = try policy("sleep")
+        var ids: [String] = []
+        for _ in 0..<5 {  // one at a time, so their times of death are in this order
+            ids.append(try await jobs.enqueue(.init(type: "mystery", policy: sleep)).id)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let process = try worker("dead-bound", concurrency: 1, arguments: ["--dead-keep", "2"])
+        try await waitFor("five dead, three of them deleted") {
+            try await redis.send("HGET", Keys(queue: queue).stats, "pruned").int == 3
+        }
+        #expect(try await stats().dead == 2)
+        #expect(Set(try await jobs.dead(queue: queue).map(\.id)) == Set(ids.suffix(2)), "the newest are kept")
+        for id in ids.prefix(3) { #expect(try await jobs.record(queue: queue, id: id) == nil) }
+        process.stop(signal: SIGTERM)
+    }
+
+    @Test func aBadDeadJobBoundIsRefused() async throws {
+        for arguments in [["--dead-keep", "-1"], ["--dead-retention-days", "0"]] {
+            let process = try worker("bad-bound", arguments: arguments)
+            #expect(await process.waitForExit(timeout: .seconds(20)) == 64, "\(arguments)")
+            #expect(process.log.contains(arguments[0]), "the message names the option: \(process.log.suffix(300))")
+        }
     }
 
     @Test func badJobsGoToDeadAtOnceWithAReason() async throws {

@@ -1,0 +1,28 @@
+-- pruneDead: bound the dead jobs of a queue: the newest N are kept, none older than an age.
+-- Dead jobs are an operator's inbox, not the system of record (PostgreSQL is), and a queue that
+-- fails steadily would otherwise grow Redis without bound until `noeviction` refuses every
+-- write. Run by the reaper, at most 1000 deletions a call, oldest first.
+--
+-- KEYS[1] dead   zset   dead jobs, score = time of death (ms)
+-- KEYS[2] stats  hash   queue counters
+-- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] dead jobs kept at most (the newest)
+-- ARGV[3] dead before this time (ms) are deleted
+--
+-- Returns how many dead jobs were deleted.
+local dead, stats = KEYS[1], KEYS[2]
+local prefix, keep, before = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local limit = 1000
+
+local victims = redis.call('ZRANGE', dead, '-inf', '(' .. before, 'BYSCORE', 'LIMIT', 0, limit)
+local over = redis.call('ZCARD', dead) - #victims - keep
+if over > 0 and #victims < limit then
+  local extra = redis.call('ZRANGE', dead, #victims, #victims + math.min(over, limit - #victims) - 1)
+  for _, id in ipairs(extra) do victims[#victims + 1] = id end
+end
+if #victims == 0 then return 0 end
+redis.call('ZREM', dead, unpack(victims))
+local records = {}
+for i, id in ipairs(victims) do records[i] = prefix .. id end
+redis.call('UNLINK', unpack(records))
+redis.call('HINCRBY', stats, 'pruned', #victims)
+return #victims
