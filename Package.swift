@@ -172,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "redial-chaos",
             dependencies: [
-                "Domain", "PostgresClient", "RedisClient", "HTTPClient", "TestSupport",
+                "Domain", "PostgresClient", "Queue", "RedisClient", "HTTPClient", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Chaos",

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import PostgresClient
+import Queue
 import RedisClient
 
 /// Verifies the invariants after the cluster settled, from the three sources of truth:
@@ -101,17 +102,17 @@ struct Checker: Sendable {
         verdict.smsSentTwice = perTrigger.values.reduce(0) { $0 + max(0, $1 - 1) }
         if verdict.smsSentTwice > 0 { verdict.violations.append("\(verdict.smsSentTwice) SMS sent twice for one trigger") }
 
-        let keys = "redial:{callbacks}:"
-        let workers = try await redis.send("ZRANGE", keys + "workers", 0, -1).array?.compactMap(\.string) ?? []
-        for worker in workers where try await redis.send("EXISTS", keys + "worker:\(worker):alive").int == 0 {
-            verdict.jobsHeldByDeadWorkers += try await redis.send("HLEN", keys + "worker:\(worker):held").int ?? 0
-            verdict.jobsHeldByDeadWorkers += try await redis.send("LLEN", keys + "worker:\(worker):landing").int ?? 0
+        let keys = Keys(queue: "callbacks")  // the engine's own key layout, not a copy of it
+        let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
+        for worker in workers where try await redis.send("EXISTS", keys.alive(worker)).int == 0 {
+            verdict.jobsHeldByDeadWorkers += try await redis.send("HLEN", keys.held(worker)).int ?? 0
+            verdict.jobsHeldByDeadWorkers += try await redis.send("LLEN", keys.landing(worker)).int ?? 0
         }
         if verdict.jobsHeldByDeadWorkers > 0 {
             verdict.violations.append("\(verdict.jobsHeldByDeadWorkers) jobs still held by dead workers")
         }
-        let dead = try await redis.send("ZRANGE", keys + "dead", 0, -1).array?.compactMap(\.string) ?? []
-        for id in dead where (try await redis.send("HGET", keys + "job:\(id)", "last_error").string ?? "").isEmpty {
+        let dead = try await redis.send("ZRANGE", keys.dead, 0, -1).array?.compactMap(\.string) ?? []
+        for id in dead where (try await redis.send("HGET", keys.job(id), "last_error").string ?? "").isEmpty {
             verdict.deadJobsWithoutReason += 1
         }
         if verdict.deadJobsWithoutReason > 0 { verdict.violations.append("\(verdict.deadJobsWithoutReason) dead jobs without a reason") }

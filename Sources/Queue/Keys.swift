@@ -30,6 +30,8 @@ public struct Keys: Sendable, Hashable {
     public func held(_ worker: String) -> String { prefix + "worker:\(worker):held" }
     public func alive(_ worker: String) -> String { prefix + "worker:\(worker):alive" }
     public func dedup(_ key: String) -> String { prefix + "dedup:" + key }
+    /// A periodic schedule's progress: the last tick enqueued (ms), only moved forward.
+    public func cron(_ schedule: String) -> String { prefix + "cron:" + schedule }
 
     /// Set of queue names ever enqueued to; for `redial stats` and operators. Not hash-tagged:
     /// no script touches it together with a queue's keys.

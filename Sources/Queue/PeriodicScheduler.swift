@@ -46,8 +46,6 @@ public struct PeriodicScheduler: Service {
         }
     }
 
-    static func stateKey(_ schedule: PeriodicSchedule) -> String { Keys(queue: schedule.policy.queue).prefix + "cron:" + schedule.name }
-
     static func dedupKey(_ schedule: PeriodicSchedule, _ tick: Date) -> String {
         "cron:\(schedule.name):\(Int64((tick.timeIntervalSince1970 * 1000).rounded()))"
     }
@@ -62,7 +60,7 @@ public struct PeriodicScheduler: Service {
     /// Enqueues what is due for one schedule; returns the ticks enqueued.
     @discardableResult
     func tick(_ schedule: PeriodicSchedule, now: Date) async throws -> [Date] {
-        let key = Self.stateKey(schedule)
+        let key = Keys(queue: schedule.policy.queue).cron(schedule.name)
         guard let text = try await jobs.redis.send("GET", key).string, let lastMs = Double(text) else {
             // First sight of this schedule: start from now; earlier ticks never were owed.
             if let latest = schedule.latestTick(atOrBefore: now) {
