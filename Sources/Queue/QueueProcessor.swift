@@ -124,15 +124,7 @@ final class QueueProcessor: Sendable {
                     try await handBackOrphans(connection)
                     orphansSuspected = false
                 }
-                var jobs = try await claim(connection, count: room)
-                if jobs.isEmpty {
-                    let block = configuration.fetchBlock
-                    let seconds = Double(block.milliseconds) / 1000
-                    let moved = try await connection.send(blocking: block, [
-                        "BLMOVE", keys.ready, keys.landing(worker), "RIGHT", "LEFT", String(seconds),
-                    ])
-                    if !moved.isNull { jobs = try await claim(connection, count: room) }
-                }
+                let jobs = try await claim(connection, count: room)
                 if jobs.count < room { slots.give(room - jobs.count) }
                 for job in jobs { start(job) }
                 pause.reset()
@@ -176,10 +168,27 @@ final class QueueProcessor: Sendable {
         }
     }
 
+    /// Claims up to `count` jobs, waiting for one if ready is empty: `BLMOVE ready → landing`
+    /// and `claimJobs` sent in one write. Redis runs a client's commands in order, so the claim
+    /// runs the moment BLMOVE has moved a job (at once if ready has one; when BLMOVE times out
+    /// it finds nothing): one round trip whether the queue is busy or quiet, and the first job
+    /// of a quiet queue starts one round trip after its enqueue.
     private func claim(_ connection: RedisConnection, count: Int) async throws -> [Job] {
-        let reply = try await connection.run(QueueScripts.claimJobs.script,
-                                             keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
-                                             arguments: [keys.jobPrefix, worker, count])
+        let block = configuration.fetchBlock
+        let replies = try await connection.pipeline([
+            .command(["BLMOVE", keys.ready, keys.landing(worker), "RIGHT", "LEFT", String(Double(block.milliseconds) / 1000)]),
+            .script(QueueScripts.claimJobs.script, keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
+                    arguments: [keys.jobPrefix, worker, count]),
+        ], blocking: block)
+        // What the claim took is returned even if BLMOVE failed: jobs claimed and dropped here
+        // would sit in the held hash until the orphan hand-back.
+        let claimed = jobs(in: try replies[1].get())
+        if claimed.isEmpty { _ = try replies[0].get() }
+        return claimed
+    }
+
+    /// The jobs in a `claimJobs` reply (8 entries each).
+    private func jobs(in reply: RedisValue) -> [Job] {
         let items = reply.array ?? []
         var jobs: [Job] = []
         jobs.reserveCapacity(items.count / 8)

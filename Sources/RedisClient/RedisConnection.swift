@@ -38,18 +38,29 @@ public actor RedisConnection {
     /// The socket timeout is raised above it for this call only.
     @discardableResult
     public func send(blocking: Duration, _ arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
-        let context = try usableContext()
-        context.setTimeout(blocking + configuration.commandTimeout)
-        defer { context.setTimeout(configuration.commandTimeout) }
-        return try perform { context throws(RedisError) in try context.command(arguments.map(\.redisBytes)) }.get()
+        try pipeline([.command(arguments)], blocking: blocking)[0].get()
     }
 
     /// Sends every command, then reads every reply: one round trip. Error replies come back as
     /// `.error` values in their place. Script calls answered NOSCRIPT (first use on this server,
     /// or its script cache was flushed) are loaded and sent again in a second round trip, so
     /// they run after the rest.
-    public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
+    ///
+    /// `blocking`: the pipeline holds a blocking command whose server-side timeout is this long.
+    /// Redis runs a client's commands in order, so the ones after it run the moment it unblocks,
+    /// without a round trip back to us; the socket timeout is raised above it for this call only.
+    public func pipeline(_ commands: [RedisCommand], blocking: Duration? = nil) throws(RedisError) -> [RedisValue] {
         if commands.isEmpty { return [] }
+        if let blocking {
+            let context = try usableContext()
+            context.setTimeout(blocking + configuration.commandTimeout)
+            defer { context.setTimeout(configuration.commandTimeout) }
+            return try pipelineLoadingScripts(commands)
+        }
+        return try pipelineLoadingScripts(commands)
+    }
+
+    private func pipelineLoadingScripts(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
         var replies = try roundTrip(commands)
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if !missing.isEmpty {

@@ -176,6 +176,21 @@ import TestSupport
         await redis.close()
     }
 
+    @Test func commandsPipelinedAfterABlockingOneRunWhenItUnblocks() async throws {
+        let redis = try await TestServices.redis()
+        let key = TestServices.uniqueName("bmove")
+        let landing = key + ":landing"
+        async let replies = redis.withConnection {
+            try await $0.pipeline([.make("BLMOVE", key, landing, "RIGHT", "LEFT", "5"), .make("LRANGE", landing, "0", "-1")],
+                                  blocking: .seconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        try await redis.send("RPUSH", key, "job")
+        // The LRANGE ran after the move, in the same round trip.
+        #expect(try await replies == [.bulk(Array("job".utf8)), .array([.bulk(Array("job".utf8))])])
+        await redis.close()
+    }
+
     @Test func authenticatesAndSelectsTheDatabase() async throws {
         let server = try await PrivateRedis(arguments: ["--requirepass", "pw"])
         var url = server.url
