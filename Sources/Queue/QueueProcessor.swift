@@ -127,6 +127,10 @@ final class QueueProcessor: Sendable {
                 let jobs = try await claim(connection, count: room)
                 if jobs.count < room { slots.give(room - jobs.count) }
                 for job in jobs { start(job) }
+                // Handlers that finish at once (their tasks are queued behind this loop on the
+                // queue's executor) give their slots back before the next claim counts them:
+                // otherwise it waits in BLMOVE asking for fewer jobs than there is room for.
+                if !jobs.isEmpty { await Task.yield() }
                 pause.reset()
             } catch {
                 slots.give(room)
