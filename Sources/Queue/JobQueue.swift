@@ -108,8 +108,8 @@ public final class JobQueue: Sendable {
         guard !request.type.isEmpty, request.type.utf8.count <= 128 else {
             throw QueueError(.invalidRequest, "job type must be 1-128 bytes, got '\(request.type.prefix(40))'")
         }
-        guard JSONCheck.isJSON(request.payload) else {
-            throw QueueError(.invalidRequest, "payload of \(request.type) job is not valid JSON: \(request.payload.prefix(80))")
+        if let problem = JSONCheck.problem(in: request.payload) {
+            throw QueueError(.invalidRequest, "payload of \(request.type) job is not valid JSON (\(problem)): \(request.payload.prefix(80))")
         }
         guard request.delay >= .zero else {
             throw QueueError(.invalidRequest, "delay must not be negative, got \(request.delay)")

@@ -6,9 +6,9 @@ import Synchronization
 /// Runs one queue inside a worker process: one blocking fetch loop feeding `concurrency`
 /// handler slots, plus the queue's heartbeat, reaper and scheduler.
 ///
-/// Crash windows. A claim (`claimJobs.lua`) moves jobs out of ready, marks them active and
-/// enters them in this worker's held hash in one script. When ready is empty the loop blocks
-/// in `BLMOVE ready → worker:<wid>:landing`, and the next claim takes what landed. If this
+/// Crash windows. A fetch is `BLMOVE ready → worker:<wid>:landing` (waiting while ready is
+/// empty) and a claim (`claimJobs.lua`) sent in one write; the claim takes what landed and more
+/// from ready, marks them active and enters them in this worker's held hash in one script. If this
 /// process dies at any point, its jobs sit in its own landing list or held hash and its
 /// heartbeat expires: another worker's reaper returns them to ready. If only the connection
 /// dies mid-claim, the process lives on: jobs it holds but is not running ("orphans") are
