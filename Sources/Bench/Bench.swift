@@ -107,8 +107,8 @@ struct Runner {
             enqueueJobsPerSecond: everysec.enqueueBatched.median,
             drainJobsPerSecond: everysec.bestDrain,
             latencyMs: everysec.latency,
-            redisLimitJobsPerSecond: everysec.redisLPushP16,
-            ratioToRedisLimit: everysec.bestDrain / everysec.redisLPushP16,
+            redisLimitJobsPerSecond: everysec.redisLPushP16.median,
+            ratioToRedisLimit: everysec.bestDrain / everysec.redisLPushP16.median,
             quick: plan.quick,
             modes: modes,
             scale: scale,
@@ -118,8 +118,7 @@ struct Runner {
     // MARK: one fsync mode
 
     mutating func measure(mode: String) async throws -> ModeResults {
-        log("[\(mode)] redis-benchmark LPUSH")
-        let limit = try await RedisBenchmark.lpush(port: port, clients: 50, pipeline: 16, requests: mode == "always" ? 500_000 : 2_000_000)
+        log("[\(mode)] redis-benchmark LPUSH -c 50 -P 1")
         let unpipelined = try await RedisBenchmark.lpush(port: port, clients: 50, pipeline: 1, requests: mode == "always" ? 20_000 : 200_000)
         try await redis.send("FLUSHALL")
 
@@ -133,7 +132,13 @@ struct Runner {
         }
 
         var drains: [String: DrainResult] = [:]
+        // Redis's limit is measured again before each process count's drains, and the ratio
+        // uses the median: this machine's speed drifts within minutes, and one measurement at
+        // the start of a mode was as noisy as the drains it divides.
+        var limits: [Double] = []
         for processes in plan.processCounts {
+            limits.append(try await RedisBenchmark.lpush(port: port, clients: 50, pipeline: 16, requests: mode == "always" ? 500_000 : 2_000_000))
+            log("[\(mode)] redis-benchmark LPUSH -c 50 -P 16: \(Int(limits.last!)) ops/s")
             var best = (concurrency: plan.concurrencies[0], rate: 0.0)
             if plan.concurrencies.count > 1 {
                 for concurrency in plan.concurrencies {
@@ -160,7 +165,7 @@ struct Runner {
         let latency = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
         let roundTrip = try await setRoundTripMs()
         return ModeResults(
-            redisLPushP16: limit, redisLPushP1: unpipelined, redisSetRoundTripMsP50: roundTrip,
+            redisLPushP16: Sample(limits), redisLPushP1: unpipelined, redisSetRoundTripMsP50: roundTrip,
             enqueueSingle: Sample(single), enqueueBatched: Sample(batched), drain: drains,
             bestProcesses: Int(bestProcesses.key)!, bestConcurrency: bestProcesses.value.concurrency,
             bestDrain: bestProcesses.value.jobsPerSecond.median, latencyRate: rate, latency: latency)

@@ -19,7 +19,8 @@ struct DrainResult: Encodable {
 }
 
 struct ModeResults: Encodable {
-    let redisLPushP16: Double
+    /// Measured before each process count's drains.
+    let redisLPushP16: Sample
     let redisLPushP1: Double
     let redisSetRoundTripMsP50: Double
     let enqueueSingle: Sample
