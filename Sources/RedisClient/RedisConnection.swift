@@ -34,19 +34,13 @@ public actor RedisConnection {
         try perform { context throws(RedisError) in try context.command(arguments.map(\.redisBytes)) }.get()
     }
 
-    /// Sends a blocking command (`BLMOVE`, `BLPOP`, …) whose own server-side timeout is `blocking`.
-    /// The socket timeout is raised above it for this call only.
-    @discardableResult
-    public func send(blocking: Duration, _ arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
-        try pipeline([.command(arguments)], blocking: blocking)[0].get()
-    }
-
     /// Sends every command, then reads every reply: one round trip. Error replies come back as
     /// `.error` values in their place. Script calls answered NOSCRIPT (first use on this server,
     /// or its script cache was flushed) are loaded and sent again in a second round trip, so
     /// they run after the rest.
     ///
-    /// `blocking`: the pipeline holds a blocking command whose server-side timeout is this long.
+    /// `blocking`: the pipeline holds a blocking command (`BLMOVE`, `BLPOP`, …) whose own
+    /// server-side timeout is this long.
     /// Redis runs a client's commands in order, so the ones after it run the moment it unblocks,
     /// without a round trip back to us; the socket timeout is raised above it for this call only.
     public func pipeline(_ commands: [RedisCommand], blocking: Duration? = nil) throws(RedisError) -> [RedisValue] {

@@ -148,7 +148,7 @@ import TestSupport
                 for _ in 0..<6 {
                     group.addTask {
                         let reply = try await redis.withConnection {
-                            try await $0.send(blocking: .seconds(2), ["BLPOP", key, "2"])
+                            try await $0.pipeline([.make("BLPOP", key, "2")], blocking: .seconds(2))[0]
                         }
                         await finished.increment()
                         return reply
@@ -169,7 +169,7 @@ import TestSupport
     @Test func aBlockingPopReturnsAValuePushedLater() async throws {
         let redis = try await TestServices.redis()
         let key = TestServices.uniqueName("bpop")
-        async let popped = redis.withConnection { try await $0.send(blocking: .seconds(5), ["BLPOP", key, "5"]) }
+        async let popped = redis.withConnection { try await $0.pipeline([.make("BLPOP", key, "5")], blocking: .seconds(5))[0] }
         try await Task.sleep(for: .milliseconds(50))
         try await redis.send("RPUSH", key, "job")
         #expect(try await popped == .array([.bulk(Array(key.utf8)), .bulk(Array("job".utf8))]))
