@@ -31,8 +31,9 @@ final class LatencyProbe: JobHandler {
 
     static let policy = JobPolicy(queue: "latency", maxAttempts: 1, timeout: .seconds(10))
 
-    /// Enqueues probe jobs at `rate` for `seconds` (a batch of what is due every half
-    /// millisecond); returns how many it sent.
+    /// Enqueues probe jobs at `rate` for `seconds`: each wake-up sends a batch of what is due,
+    /// after a 0.5 ms sleep that lasts about 1.6 ms on this machine (at 20,000 jobs/s, batches
+    /// of about 34); returns how many it sent.
     static func enqueueSteadily(port: Int, rate: Double, seconds: Double) async throws -> Int {
         let jobs = JobQueue(redis: RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), poolSize: 2)))
         let start = DispatchTime.now()
