@@ -42,16 +42,16 @@ final class HiredisContext {
         _ = redisSetTimeout(context, timeout.timeval)
     }
 
-    /// Sends one command and reads its reply.
-    func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisValue {
-        try append(arguments)
+    /// Sends one command (RESP-encoded) and reads its reply.
+    func command(_ formatted: [UInt8]) throws(RedisError) -> RedisValue {
+        try append(formatted: formatted)
         return try readReply()
     }
 
-    /// Queues a command in the output buffer; nothing is sent until a reply is read.
-    func append(_ arguments: [[UInt8]]) throws(RedisError) {
-        let status = Self.withArgv(arguments) { argc, argv, lengths in
-            redisAppendCommandArgv(context, argc, argv, lengths)
+    /// Queues RESP-encoded commands in the output buffer; nothing is sent until a reply is read.
+    func append(formatted: [UInt8]) throws(RedisError) {
+        let status = formatted.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
         guard status == REDIS_OK else { throw failure() }
     }
@@ -110,32 +110,6 @@ final class HiredisContext {
         guard let pointer, length > 0 else { return [] }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
             Array(UnsafeBufferPointer(start: $0, count: length))
-        }
-    }
-
-    /// Lays the arguments out in one buffer and hands hiredis pointers and lengths into it.
-    private static func withArgv<R>(
-        _ arguments: [[UInt8]],
-        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-    ) -> R {
-        var flat: [UInt8] = []
-        flat.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        for argument in arguments {
-            offsets.append(flat.count)
-            lengths.append(argument.count)
-            flat.append(contentsOf: argument)
-        }
-        flat.append(0)  // never empty, so the base address exists
-        return flat.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
-            return argv.withUnsafeMutableBufferPointer { argvBuffer in
-                lengths.withUnsafeBufferPointer { lengthBuffer in
-                    body(Int32(arguments.count), argvBuffer.baseAddress!, lengthBuffer.baseAddress!)
-                }
-            }
         }
     }
 }

@@ -31,7 +31,7 @@ public actor RedisConnection {
 
     @discardableResult
     public func send(_ arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
-        try perform { context throws(RedisError) in try context.command(arguments.map(\.redisBytes)) }.get()
+        try perform { context throws(RedisError) in try context.command(Self.encode([.command(arguments)])) }.get()
     }
 
     /// Sends every command, then reads every reply: one round trip. Error replies come back as
@@ -81,7 +81,7 @@ public actor RedisConnection {
 
     private func roundTrip(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
         try perform { context throws(RedisError) in
-            for command in commands { try context.append(self.argv(of: command)) }
+            try context.append(formatted: Self.encode(commands))
             var replies: [RedisValue] = []
             replies.reserveCapacity(commands.count)
             for _ in commands { replies.append(try context.readReply()) }
@@ -89,14 +89,24 @@ public actor RedisConnection {
         }
     }
 
-    private func argv(of command: RedisCommand) -> [[UInt8]] {
-        switch command {
-        case .command(let arguments):
-            return arguments.map(\.redisBytes)
-        case .script(let script, let keys, let arguments):
-            return [Array("EVALSHA".utf8), Array(script.sha1.utf8), Array(String(keys.count).utf8)]
-                + keys.map { Array($0.utf8) } + arguments.map(\.redisBytes)
+    /// Every command in RESP, in one buffer.
+    private static func encode(_ commands: [RedisCommand]) -> [UInt8] {
+        var buffer: [UInt8] = []
+        for command in commands {
+            switch command {
+            case .command(let arguments):
+                buffer.appendArrayHeader(arguments.count)
+                for argument in arguments { argument.appendBulkString(to: &buffer) }
+            case .script(let script, let keys, let arguments):
+                buffer.appendArrayHeader(3 + keys.count + arguments.count)
+                "EVALSHA".appendBulkString(to: &buffer)
+                script.sha1.appendBulkString(to: &buffer)
+                keys.count.appendBulkString(to: &buffer)
+                for key in keys { key.appendBulkString(to: &buffer) }
+                for argument in arguments { argument.appendBulkString(to: &buffer) }
+            }
         }
+        return buffer
     }
 
     private func load(_ script: RedisScript) throws(RedisError) {
@@ -126,18 +136,18 @@ public actor RedisConnection {
         fresh.setTimeout(configuration.commandTimeout)
         if let password = url.password {
             let auth = url.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-            try Self.handshake(fresh, auth.map { Array($0.utf8) }, url)
+            try Self.handshake(fresh, auth, url)
         }
         if url.database != 0 {
-            try Self.handshake(fresh, [Array("SELECT".utf8), Array(String(url.database).utf8)], url)
+            try Self.handshake(fresh, ["SELECT", String(url.database)], url)
         }
         context = fresh
         return fresh
     }
 
-    private static func handshake(_ context: HiredisContext, _ argv: [[UInt8]], _ url: RedisURL) throws(RedisError) {
-        if case .error(let message) = try context.command(argv) {
-            throw RedisError(.connectionFailed, "\(url): \(String(decoding: argv[0], as: UTF8.self)) refused: \(message)")
+    private static func handshake(_ context: HiredisContext, _ arguments: [String], _ url: RedisURL) throws(RedisError) {
+        if case .error(let message) = try context.command(encode([.command(arguments)])) {
+            throw RedisError(.connectionFailed, "\(url): \(arguments[0]) refused: \(message)")
         }
     }
 }

@@ -28,6 +28,19 @@ import TestSupport
         await redis.close()
     }
 
+    @Test func everyArgumentTypeArrivesAsItsTextOrBytes() async throws {
+        let redis = try await TestServices.redis()
+        let key = TestServices.uniqueName("args")
+        let text = "résumé 😀 \r\n$3\r\n*2"  // RESP's own markers inside an argument
+        try await redis.send("RPUSH", key, "", text, text.dropFirst(2), Int.min, Int64.max, 0.25, [UInt8]([13, 10, 0]))
+        #expect(try await redis.send("LRANGE", key, 0, -1).array?.compactMap(\.bytes) == [
+            [], Array(text.utf8), Array(text.dropFirst(2).utf8), Array(String(Int.min).utf8), Array(String(Int64.max).utf8),
+            Array("0.25".utf8), [13, 10, 0],
+        ])
+        try await redis.send("DEL", key)
+        await redis.close()
+    }
+
     @Test func serverErrorsAreTypedAndTheConnectionStaysUsable() async throws {
         let redis = try await TestServices.redis(poolSize: 1)
         let key = TestServices.uniqueName("wrongtype")
