@@ -104,10 +104,9 @@ struct Checker: Sendable {
 
         let keys = Keys(queue: "callbacks")  // the engine's own key layout, not a copy of it
         let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
-        for worker in workers where try await redis.send("EXISTS", keys.alive(worker)).int == 0 {
-            verdict.jobsHeldByDeadWorkers += try await redis.send("HLEN", keys.held(worker)).int ?? 0
-            verdict.jobsHeldByDeadWorkers += try await redis.send("LLEN", keys.landing(worker)).int ?? 0
-        }
+        var deadWorkers: [String] = []
+        for worker in workers where try await redis.send("EXISTS", keys.alive(worker)).int == 0 { deadWorkers.append(worker) }
+        verdict.jobsHeldByDeadWorkers = try await redis.jobsHeld(by: deadWorkers, in: keys)
         if verdict.jobsHeldByDeadWorkers > 0 {
             verdict.violations.append("\(verdict.jobsHeldByDeadWorkers) jobs still held by dead workers")
         }

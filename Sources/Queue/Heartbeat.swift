@@ -40,8 +40,7 @@ struct Heartbeat: Sendable {
 
     /// Leaves the registry; only when it holds nothing, else the reaper finishes the job.
     func retire() async throws {
-        let counts = try await redis.pipeline([.make("HLEN", keys.held(worker)), .make("LLEN", keys.landing(worker))])
-        let held = try counts.reduce(0) { try $0 + ($1.get().int ?? 0) }
+        let held = try await redis.jobsHeld(by: [worker], in: keys)
         guard held == 0 else {
             logger.warning("retiring with \(held) jobs still held; the reaper will return them", metadata: ["job.queue": "\(keys.queue)"])
             return

@@ -148,10 +148,7 @@ public final class JobQueue: Sendable {
         stats.completed = counters.first?.int ?? 0
         stats.failed = counters.dropFirst().first?.int ?? 0
         let workers = try replies[4].get().array?.compactMap(\.string) ?? []
-        if !workers.isEmpty {
-            let lengths = try await redis.pipeline(workers.flatMap { [.make("HLEN", keys.held($0)), .make("LLEN", keys.landing($0))] })
-            stats.active = try lengths.reduce(0) { try $0 + ($1.get().int ?? 0) }
-        }
+        stats.active = try await redis.jobsHeld(by: workers, in: keys)
         return stats
     }
 

@@ -31,7 +31,7 @@ public actor RedisConnection {
 
     @discardableResult
     public func send(_ arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
-        try perform { context throws(RedisError) in try context.command(Self.encode([.command(arguments)])) }.get()
+        try roundTrip([.command(arguments)])[0].get()
     }
 
     /// Sends every command, then reads every reply: one round trip. Error replies come back as
@@ -40,21 +40,16 @@ public actor RedisConnection {
     /// they run after the rest.
     ///
     /// `blocking`: the pipeline holds a blocking command (`BLMOVE`, `BLPOP`, …) whose own
-    /// server-side timeout is this long.
-    /// Redis runs a client's commands in order, so the ones after it run the moment it unblocks,
-    /// without a round trip back to us; the socket timeout is raised above it for this call only.
+    /// server-side timeout is this long; the socket timeout is raised above it for this call
+    /// only. Redis runs a client's commands in order, so the ones after it run the moment it
+    /// unblocks, without a round trip back to us.
     public func pipeline(_ commands: [RedisCommand], blocking: Duration? = nil) throws(RedisError) -> [RedisValue] {
         if commands.isEmpty { return [] }
         if let blocking {
             let context = try usableContext()
             context.setTimeout(blocking + configuration.commandTimeout)
-            defer { context.setTimeout(configuration.commandTimeout) }
-            return try pipelineLoadingScripts(commands)
         }
-        return try pipelineLoadingScripts(commands)
-    }
-
-    private func pipelineLoadingScripts(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
+        defer { if blocking != nil { context?.setTimeout(configuration.commandTimeout) } }
         var replies = try roundTrip(commands)
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if !missing.isEmpty {
