@@ -46,7 +46,8 @@ struct Bench: AsyncParsableCommand {
             let runner = try await Runner(port: redisPort, redial: "", plan: Plan(quick: quick))
             let latency = try await runner.measureLatency(rate: latencyOnly, concurrency: concurrency)
             print("latency at \(Int(latencyOnly)) jobs/s, concurrency \(concurrency): p50 \(latency.p50) ms, p99 \(latency.p99) ms, "
-                  + "p99.9 \(latency.p999) ms, max \(latency.max) ms (\(latency.samples) jobs)")
+                  + "p99.9 \(latency.p999) ms, max \(latency.max) ms (\(latency.jobs) jobs); a 1 ms sleep woke late by "
+                  + "p99 \(latency.hiccups.p99) ms, p99.9 \(latency.hiccups.p999) ms, max \(latency.hiccups.max) ms")
             return
         }
         guard let redial, let output else { throw ValidationError("--redial and --output are required") }
@@ -160,15 +161,21 @@ struct Runner {
         let bestProcesses = drains.max { $0.value.jobsPerSecond.median < $1.value.jobsPerSecond.median }!
         let oneProcess = drains["1"]!
 
-        log("[\(mode)] latency at 50 % of the one-process drain rate")
         let rate = oneProcess.jobsPerSecond.median / 2
-        let latency = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
+        var latencies: [LatencyRun] = []
+        for _ in 0..<plan.runs {
+            let run = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
+            log("[\(mode)] latency at 50 % of the one-process drain rate, \(Int(rate)) jobs/s: p50 \(run.p50) ms, p99 \(run.p99) ms; "
+                + "a 1 ms sleep woke up to \(run.hiccups.max) ms late")
+            latencies.append(run)
+        }
         let roundTrip = try await setRoundTripMs()
         return ModeResults(
             redisLPushP16: Sample(limits), redisLPushP1: unpipelined, redisSetRoundTripMsP50: roundTrip,
             enqueueSingle: Sample(single), enqueueBatched: Sample(batched), drain: drains,
             bestProcesses: Int(bestProcesses.key)!, bestConcurrency: bestProcesses.value.concurrency,
-            bestDrain: bestProcesses.value.jobsPerSecond.median, latencyRate: rate, latency: latency)
+            bestDrain: bestProcesses.value.jobsPerSecond.median, latencyRate: rate, latency: LatencyResult(latencies),
+            hiccups: HiccupResult(latencies))
     }
 
     func enqueueSingle(_ count: Int) async throws -> Double {
@@ -241,8 +248,8 @@ struct Runner {
 
     /// A steady `rate` of probe jobs from an enqueuer process of its own (so it does not share
     /// this process's threads with the worker it measures), and an in-process worker whose
-    /// handler records enqueue → start latency.
-    func measureLatency(rate: Double, concurrency: Int) async throws -> Latency {
+    /// handler records enqueue → start latency, with a `HiccupMeter` running alongside.
+    func measureLatency(rate: Double, concurrency: Int) async throws -> LatencyRun {
         try await redis.send("FLUSHALL")
         let probe = LatencyProbe()
         let policy = LatencyProbe.policy
@@ -253,22 +260,25 @@ struct Runner {
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         let running = Task { try await worker.run() }
         try await Task.sleep(for: .milliseconds(300))
+        let hiccups = HiccupMeter()
         let enqueuer = try ChildProcess(CommandLine.arguments[0], ["--redis-port", String(port), "--steady-enqueue", "\(rate):\(plan.latencySeconds)"],
                                         logName: "bench-enqueuer")
         guard await enqueuer.waitForExit(timeout: .seconds(Int64(plan.latencySeconds) + 60)) == 0,
               let target = Int(enqueuer.log.split(separator: "\n").last ?? "") else {
             worker.stop()
+            _ = hiccups.stop()
             throw BenchError("the latency enqueuer failed: \(enqueuer.log.suffix(500))")
         }
         while probe.histogram.withLock({ $0.totalCount }) < UInt64(target) {
             try await Task.sleep(for: .milliseconds(10))
         }
+        let machine = hiccups.stop()
         worker.stop()
         try await running.value
         return probe.histogram.withLock { histogram in
-            Latency(p50: Double(histogram.valueAtPercentile(50)) / 1000, p99: Double(histogram.valueAtPercentile(99)) / 1000,
-                    p999: Double(histogram.valueAtPercentile(99.9)) / 1000, max: Double(histogram.max) / 1000,
-                    samples: Int(histogram.totalCount))
+            LatencyRun(p50: Double(histogram.valueAtPercentile(50)) / 1000, p99: Double(histogram.valueAtPercentile(99)) / 1000,
+                       p999: Double(histogram.valueAtPercentile(99.9)) / 1000, max: Double(histogram.max) / 1000,
+                       jobs: Int(histogram.totalCount), hiccups: machine)
         }
     }
 

@@ -1,11 +1,45 @@
 import Foundation
 
-struct Latency: Encodable {
+/// One run of the latency scenario: enqueue → start percentiles (ms), and how late a thread
+/// sleeping 1 ms woke meanwhile.
+struct LatencyRun {
     let p50: Double
     let p99: Double
     let p999: Double
     let max: Double
-    let samples: Int
+    let jobs: Int
+    let hiccups: Hiccups
+}
+
+/// The latency scenario's runs, each figure as median with min–max.
+struct LatencyResult: Encodable {
+    let p50: Sample
+    let p99: Sample
+    let p999: Sample
+    let max: Sample
+    /// Jobs measured in each run.
+    let jobs: [Int]
+
+    init(_ runs: [LatencyRun]) {
+        p50 = Sample(runs.map(\.p50))
+        p99 = Sample(runs.map(\.p99))
+        p999 = Sample(runs.map(\.p999))
+        max = Sample(runs.map(\.max))
+        jobs = runs.map(\.jobs)
+    }
+}
+
+/// How late a 1 ms sleep woke during the latency runs (ms), each figure as median with min–max.
+struct HiccupResult: Encodable {
+    let p99: Sample
+    let p999: Sample
+    let max: Sample
+
+    init(_ runs: [LatencyRun]) {
+        p99 = Sample(runs.map(\.hiccups.p99))
+        p999 = Sample(runs.map(\.hiccups.p999))
+        max = Sample(runs.map(\.hiccups.max))
+    }
 }
 
 struct DrainResult: Encodable {
@@ -31,7 +65,8 @@ struct ModeResults: Encodable {
     let bestConcurrency: Int
     let bestDrain: Double
     let latencyRate: Double
-    let latency: Latency
+    let latency: LatencyResult
+    let hiccups: HiccupResult
 
     enum CodingKeys: String, CodingKey {
         case redisLPushP16 = "redis_lpush_c50_p16_per_s", redisLPushP1 = "redis_lpush_c50_p1_per_s"
@@ -39,6 +74,7 @@ struct ModeResults: Encodable {
         case enqueueSingle = "enqueue_single_jobs_per_s", enqueueBatched = "enqueue_batched_jobs_per_s"
         case drain = "drain_by_processes", bestProcesses = "best_processes", bestConcurrency = "best_concurrency"
         case bestDrain = "drain_jobs_per_s", latencyRate = "latency_load_jobs_per_s", latency = "latency_ms"
+        case hiccups = "hiccup_ms"
     }
 }
 
@@ -88,7 +124,7 @@ struct Machine: Encodable {
 struct Results: Encodable {
     let enqueueJobsPerSecond: Double
     let drainJobsPerSecond: Double
-    let latencyMs: Latency
+    let latencyMs: LatencyResult
     let redisLimitJobsPerSecond: Double
     let ratioToRedisLimit: Double
     let quick: Bool

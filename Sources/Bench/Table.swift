@@ -23,10 +23,11 @@ enum Table {
         }
         row("worker RSS, 1 process (MiB)", [everysec.drain["1"]!.workerRSSMiB.text, always.drain["1"]!.workerRSSMiB.text])
         row("latency load (jobs/s)", [Sample.format(everysec.latencyRate), Sample.format(always.latencyRate)])
-        row("latency p50 / p99 / p99.9 (ms)", [
-            "\(Sample.format(everysec.latency.p50)) / \(Sample.format(everysec.latency.p99)) / \(Sample.format(everysec.latency.p999))",
-            "\(Sample.format(always.latency.p50)) / \(Sample.format(always.latency.p99)) / \(Sample.format(always.latency.p999))",
-        ])
+        row("latency p50 (ms)", [everysec.latency.p50.text, always.latency.p50.text])
+        row("latency p99 (ms)", [everysec.latency.p99.text, always.latency.p99.text])
+        row("latency p99.9 (ms)", [everysec.latency.p999.text, always.latency.p999.text])
+        row("  meanwhile, 1 ms sleep woke late: p99 (ms)", [everysec.hiccups.p99.text, always.hiccups.p99.text])
+        row("  meanwhile, 1 ms sleep woke late: max (ms)", [everysec.hiccups.max.text, always.hiccups.max.text])
         lines.append("")
         lines.append("ratio_to_redis_limit (everysec drain ÷ median pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
             + Sample.format(results.ratioToRedisLimit))

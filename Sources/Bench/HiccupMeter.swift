@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+import Histogram
+import Synchronization
+
+/// How late this machine wakes a thread that asked to sleep 1 ms (jHiccup's method), measured
+/// on a thread of its own while the latency scenario runs. A job's enqueue → start latency can
+/// never be shorter than the stalls every thread here suffers; reported next to it, this says
+/// how much of the tail is the machine's and how much the engine's. It costs about a thousand
+/// wake-ups a second, a few percent of one core.
+final class HiccupMeter: Sendable {
+    private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
+    private let running = Atomic<Bool>(true)
+
+    init() {
+        let thread = Thread { [self] in
+            while running.load(ordering: .relaxed) {
+                let before = DispatchTime.now().uptimeNanoseconds
+                usleep(1000)
+                let slept = DispatchTime.now().uptimeNanoseconds - before
+                let lateMicros = slept > 1_000_000 ? (slept - 1_000_000) / 1000 : 0
+                histogram.withLock { _ = $0.record(Swift.min(lateMicros, 60_000_000)) }
+            }
+        }
+        thread.name = "hiccup-meter"
+        thread.start()
+    }
+
+    /// Stops the thread (at its next wake-up) and returns what it saw, in milliseconds.
+    func stop() -> Hiccups {
+        running.store(false, ordering: .relaxed)
+        return histogram.withLock { histogram in
+            Hiccups(p99: Double(histogram.valueAtPercentile(99)) / 1000, p999: Double(histogram.valueAtPercentile(99.9)) / 1000,
+                    max: Double(histogram.max) / 1000)
+        }
+    }
+}
+
+/// A `HiccupMeter`'s findings: how late a 1 ms sleep woke, in milliseconds.
+struct Hiccups {
+    let p99: Double
+    let p999: Double
+    let max: Double
+}
