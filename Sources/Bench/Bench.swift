@@ -22,6 +22,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: .hidden) var steadyEnqueue: String?
     @Option(help: "Measure only enqueue → start latency at this many jobs/s (with --concurrency).") var latencyOnly: Double?
     @Option(help: "Handler slots of the latency worker (with --latency-only).") var concurrency = 64
+    @Option(help: "Seconds of steady load (with --latency-only; make bench uses 5).") var seconds: Double?
 
     func validate() throws {
         guard (1...65535).contains(redisPort) else { throw ValidationError("--redis-port: expected 1-65535, got \(redisPort)") }
@@ -29,6 +30,7 @@ struct Bench: AsyncParsableCommand {
             throw ValidationError("--latency-only: expected jobs/s > 0, got \(latencyOnly)")
         }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency: expected 1-10000, got \(concurrency)") }
+        if let seconds, !(seconds > 0 && seconds <= 3600) { throw ValidationError("--seconds: expected more than 0 and at most 3600, got \(seconds)") }
     }
 
     func run() async throws {
@@ -43,7 +45,7 @@ struct Bench: AsyncParsableCommand {
         }
         if let latencyOnly {
             // Only the latency scenario, at a chosen rate: for chasing tail latency.
-            let runner = try await Runner(port: redisPort, redial: "", plan: Plan(quick: quick))
+            let runner = try await Runner(port: redisPort, redial: "", plan: Plan(quick: quick, latencySeconds: seconds))
             let latency = try await runner.measureLatency(rate: latencyOnly, concurrency: concurrency)
             print("latency at \(Int(latencyOnly)) jobs/s, concurrency \(concurrency): p50 \(latency.p50) ms, p99 \(latency.p99) ms, "
                   + "p99.9 \(latency.p999) ms, max \(latency.max) ms (\(latency.jobs) jobs); a 1 ms sleep woke late by "
@@ -51,7 +53,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         guard let redial, let output else { throw ValidationError("--redial and --output are required") }
-        let plan = Plan(quick: quick)
+        let plan = Plan(quick: quick, latencySeconds: nil)
         var bench = try await Runner(port: redisPort, redial: redial, plan: plan)
         let results = try await bench.everything()
         let encoder = JSONEncoder()
@@ -66,6 +68,14 @@ struct Bench: AsyncParsableCommand {
 /// How much to measure.
 struct Plan {
     let quick: Bool
+    /// Seconds of steady load per latency run, when not the default.
+    let latencySecondsChosen: Double?
+
+    init(quick: Bool, latencySeconds: Double?) {
+        self.quick = quick
+        latencySecondsChosen = latencySeconds
+    }
+
     var runs: Int { quick ? 1 : 3 }
     var drainJobs: Int { quick ? 30_000 : 200_000 }
     var probeJobs: Int { quick ? 20_000 : 40_000 }
@@ -74,7 +84,7 @@ struct Plan {
     var singleEnqueues: Int { quick ? 500 : 2000 }
     var batchedEnqueues: Int { quick ? 30_000 : 100_000 }
     var backlog: Int { quick ? 200_000 : 1_000_000 }
-    var latencySeconds: Double { quick ? 2 : 5 }
+    var latencySeconds: Double { latencySecondsChosen ?? (quick ? 2 : 5) }
 }
 
 struct Runner {
