@@ -117,7 +117,7 @@ struct Runner {
         return Results(
             enqueueJobsPerSecond: everysec.enqueueBatched.median,
             drainJobsPerSecond: everysec.bestDrain,
-            latencyMs: everysec.latency,
+            latencyMs: everysec.latencyHalfLoad.latency,
             redisLimitJobsPerSecond: everysec.redisLPushP16.median,
             ratioToRedisLimit: everysec.bestDrain / everysec.redisLPushP16.median,
             quick: plan.quick,
@@ -171,21 +171,26 @@ struct Runner {
         let bestProcesses = drains.max { $0.value.jobsPerSecond.median < $1.value.jobsPerSecond.median }!
         let oneProcess = drains["1"]!
 
-        let rate = oneProcess.jobsPerSecond.median / 2
-        var latencies: [LatencyRun] = []
-        for _ in 0..<plan.runs {
-            let run = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
-            log("[\(mode)] latency at 50 % of the one-process drain rate, \(Int(rate)) jobs/s: p50 \(run.p50) ms, p99 \(run.p99) ms; "
-                + "a 1 ms sleep woke up to \(run.hiccups.max) ms late")
-            latencies.append(run)
+        // The target's load, half the one-process drain rate, and a quarter of it for the shape
+        // of the curve.
+        var loads: [LatencyAtLoad] = []
+        for (share, label) in [(0.5, "50 %"), (0.25, "25 %")] {
+            let rate = oneProcess.jobsPerSecond.median * share
+            var runs: [LatencyRun] = []
+            for _ in 0..<plan.runs {
+                let run = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
+                log("[\(mode)] latency at \(label) of the one-process drain rate, \(Int(rate)) jobs/s: p50 \(run.p50) ms, "
+                    + "p99 \(run.p99) ms; a 1 ms sleep woke up to \(run.hiccups.max) ms late")
+                runs.append(run)
+            }
+            loads.append(LatencyAtLoad(jobsPerSecond: rate, runs: runs))
         }
         let roundTrip = try await setRoundTripMs()
         return ModeResults(
             redisLPushP16: Sample(limits), redisLPushP1: unpipelined, redisSetRoundTripMsP50: roundTrip,
             enqueueSingle: Sample(single), enqueueBatched: Sample(batched), drain: drains,
             bestProcesses: Int(bestProcesses.key)!, bestConcurrency: bestProcesses.value.concurrency,
-            bestDrain: bestProcesses.value.jobsPerSecond.median, latencyRate: rate, latency: LatencyResult(latencies),
-            hiccups: HiccupResult(latencies))
+            bestDrain: bestProcesses.value.jobsPerSecond.median, latencyHalfLoad: loads[0], latencyQuarterLoad: loads[1])
     }
 
     func enqueueSingle(_ count: Int) async throws -> Double {

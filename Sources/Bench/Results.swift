@@ -29,6 +29,23 @@ struct LatencyResult: Encodable {
     }
 }
 
+/// The latency scenario at one load: its runs and the hiccups measured alongside.
+struct LatencyAtLoad: Encodable {
+    let jobsPerSecond: Double
+    let latency: LatencyResult
+    let hiccups: HiccupResult
+
+    init(jobsPerSecond: Double, runs: [LatencyRun]) {
+        self.jobsPerSecond = jobsPerSecond
+        latency = LatencyResult(runs)
+        hiccups = HiccupResult(runs)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobsPerSecond = "jobs_per_s", latency = "latency_ms", hiccups = "hiccup_ms"
+    }
+}
+
 /// How late a 1 ms sleep woke during the latency runs (ms), each figure as median with min–max.
 struct HiccupResult: Encodable {
     let p99: Sample
@@ -64,17 +81,16 @@ struct ModeResults: Encodable {
     let bestProcesses: Int
     let bestConcurrency: Int
     let bestDrain: Double
-    let latencyRate: Double
-    let latency: LatencyResult
-    let hiccups: HiccupResult
+    /// At half the one-process drain rate (the target's load), and at a quarter of it.
+    let latencyHalfLoad: LatencyAtLoad
+    let latencyQuarterLoad: LatencyAtLoad
 
     enum CodingKeys: String, CodingKey {
         case redisLPushP16 = "redis_lpush_c50_p16_per_s", redisLPushP1 = "redis_lpush_c50_p1_per_s"
         case redisSetRoundTripMsP50 = "redis_set_round_trip_ms_p50"
         case enqueueSingle = "enqueue_single_jobs_per_s", enqueueBatched = "enqueue_batched_jobs_per_s"
         case drain = "drain_by_processes", bestProcesses = "best_processes", bestConcurrency = "best_concurrency"
-        case bestDrain = "drain_jobs_per_s", latencyRate = "latency_load_jobs_per_s", latency = "latency_ms"
-        case hiccups = "hiccup_ms"
+        case bestDrain = "drain_jobs_per_s", latencyHalfLoad = "latency_half_load", latencyQuarterLoad = "latency_quarter_load"
     }
 }
 

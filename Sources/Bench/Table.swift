@@ -22,12 +22,15 @@ enum Table {
             row("drain, \(processes) worker process(es) (jobs/s)", ["\(e.jobsPerSecond.text) c=\(e.concurrency)", "\(a.jobsPerSecond.text) c=\(a.concurrency)"])
         }
         row("worker RSS, 1 process (MiB)", [everysec.drain["1"]!.workerRSSMiB.text, always.drain["1"]!.workerRSSMiB.text])
-        row("latency load (jobs/s)", [Sample.format(everysec.latencyRate), Sample.format(always.latencyRate)])
-        row("latency p50 (ms)", [everysec.latency.p50.text, always.latency.p50.text])
-        row("latency p99 (ms)", [everysec.latency.p99.text, always.latency.p99.text])
-        row("latency p99.9 (ms)", [everysec.latency.p999.text, always.latency.p999.text])
-        row("  meanwhile, 1 ms sleep woke late: p99 (ms)", [everysec.hiccups.p99.text, always.hiccups.p99.text])
-        row("  meanwhile, 1 ms sleep woke late: max (ms)", [everysec.hiccups.max.text, always.hiccups.max.text])
+        for (share, everysecLoad, alwaysLoad) in [(50, everysec.latencyHalfLoad, always.latencyHalfLoad),
+                                                   (25, everysec.latencyQuarterLoad, always.latencyQuarterLoad)] {
+            row("latency at \(share) % of 1-process drain (jobs/s)", [Sample.format(everysecLoad.jobsPerSecond), Sample.format(alwaysLoad.jobsPerSecond)])
+            row("  p50 (ms)", [everysecLoad.latency.p50.text, alwaysLoad.latency.p50.text])
+            row("  p99 (ms)", [everysecLoad.latency.p99.text, alwaysLoad.latency.p99.text])
+            row("  p99.9 (ms)", [everysecLoad.latency.p999.text, alwaysLoad.latency.p999.text])
+            row("  meanwhile, 1 ms sleep woke late: p99 (ms)", [everysecLoad.hiccups.p99.text, alwaysLoad.hiccups.p99.text])
+            row("  meanwhile, 1 ms sleep woke late: max (ms)", [everysecLoad.hiccups.max.text, alwaysLoad.hiccups.max.text])
+        }
         lines.append("")
         lines.append("ratio_to_redis_limit (everysec drain ÷ median pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
             + Sample.format(results.ratioToRedisLimit))
