@@ -117,7 +117,7 @@ struct Runner {
         return Results(
             enqueueJobsPerSecond: everysec.enqueueBatched.median,
             drainJobsPerSecond: everysec.bestDrain,
-            latencyMs: everysec.latencyHalfLoad.latency,
+            latencyMs: LatencyMedians(everysec.latencyHalfLoad.latency),
             redisLimitJobsPerSecond: everysec.redisLPushP16.median,
             ratioToRedisLimit: everysec.bestDrain / everysec.redisLPushP16.median,
             quick: plan.quick,

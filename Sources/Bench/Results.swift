@@ -29,6 +29,21 @@ struct LatencyResult: Encodable {
     }
 }
 
+/// The medians alone, as plain numbers: the top level of results.json (CONTRACT.md).
+struct LatencyMedians: Encodable {
+    let p50: Double
+    let p99: Double
+    let p999: Double
+    let max: Double
+
+    init(_ result: LatencyResult) {
+        p50 = result.p50.median
+        p99 = result.p99.median
+        p999 = result.p999.median
+        max = result.max.median
+    }
+}
+
 /// The latency scenario at one load: its runs and the hiccups measured alongside.
 struct LatencyAtLoad: Encodable {
     let jobsPerSecond: Double
@@ -140,7 +155,7 @@ struct Machine: Encodable {
 struct Results: Encodable {
     let enqueueJobsPerSecond: Double
     let drainJobsPerSecond: Double
-    let latencyMs: LatencyResult
+    let latencyMs: LatencyMedians
     let redisLimitJobsPerSecond: Double
     let ratioToRedisLimit: Double
     let quick: Bool
