@@ -195,7 +195,7 @@ let package = Package(
             "Domain", "Queue", "PostgresClient", "RedisClient", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DialingTests", dependencies: [
-            "Domain", "HTTPClient", "PostgresClient", "RedisClient", "CryptoPrimitives", "TestSupport",
+            "Domain", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives", "TestSupport",
         ], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "HTTPClient", "TestSupport"],
                     swiftSettings: strict),
