@@ -276,12 +276,12 @@ struct Runner {
         let running = Task { try await worker.run() }
         try await Task.sleep(for: .milliseconds(300))
         let hiccups = HiccupMeter()
+        defer { _ = hiccups.stop() }  // on every path; stopping twice is harmless
         let enqueuer = try ChildProcess(CommandLine.arguments[0], ["--redis-port", String(port), "--steady-enqueue", "\(rate):\(plan.latencySeconds)"],
                                         logName: "bench-enqueuer")
         guard await enqueuer.waitForExit(timeout: .seconds(Int64(plan.latencySeconds) + 60)) == 0,
               let target = Int(enqueuer.log.split(separator: "\n").last ?? "") else {
             worker.stop()
-            _ = hiccups.stop()
             throw BenchError("the latency enqueuer failed: \(enqueuer.log.suffix(500))")
         }
         while probe.histogram.withLock({ $0.totalCount }) < UInt64(target) {

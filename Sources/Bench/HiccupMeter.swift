@@ -7,7 +7,8 @@ import Synchronization
 /// on a thread of its own while the latency scenario runs. A job's enqueue → start latency can
 /// never be shorter than the stalls every thread here suffers; reported next to it, this says
 /// how much of the tail is the machine's and how much the engine's. It costs about a thousand
-/// wake-ups a second, a few percent of one core.
+/// wake-ups a second, a few percent of one core; same-time runs with and without it showed no
+/// difference in the latency measured.
 final class HiccupMeter: Sendable {
     private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
     private let running = Atomic<Bool>(true)
@@ -26,7 +27,8 @@ final class HiccupMeter: Sendable {
         thread.start()
     }
 
-    /// Stops the thread (at its next wake-up) and returns what it saw, in milliseconds.
+    /// Stops the thread (at its next wake-up) and returns what it saw, in milliseconds; may be
+    /// called again.
     func stop() -> Hiccups {
         running.store(false, ordering: .relaxed)
         return histogram.withLock { histogram in
