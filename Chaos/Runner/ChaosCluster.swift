@@ -120,9 +120,12 @@ final class ChaosCluster: @unchecked Sendable {
     }
 
     /// `Chaos/network.sh <action>` (partition, heal, slow, fast) on the namespaced worker's link.
-    /// Refused when that worker is not running: the fault would hit nothing and prove nothing.
+    /// A partition or slow-down is refused when that worker is not running: the fault would hit
+    /// nothing and prove nothing. Healing never is: a link left down would break every later
+    /// start of that worker.
     func network(_ action: String) throws {
-        guard components.withLock({ $0[Self.networkedWorker]?.isRunning }) == true else {
+        let breaking = action == "partition" || action == "slow"
+        guard !breaking || components.withLock({ $0[Self.networkedWorker]?.isRunning }) == true else {
             throw TestSetupError("\(Self.networkedWorker), the namespaced worker, is not running; see its log in .run/test-logs")
         }
         let log = runDirectory + "/network.log"

@@ -28,11 +28,16 @@ public final class Worker: Service, Sendable {
         var poolConfiguration = redisConfiguration
         poolConfiguration.poolSize = max(4, configuration.concurrency.count * 3)
         let pool = RedisPool(configuration: poolConfiguration)
+        let ready: Bool
         do {
-            try await Preflight.run(pool, production: configuration.production, logger: logger)
+            ready = try await preflight(pool)
         } catch {
             await pool.close()
             throw error
+        }
+        guard ready else {  // stopped while waiting for Redis
+            await pool.close()
+            return
         }
         let processors = configuration.concurrency.keys.sorted().map { queue in
             QueueProcessor(queue: queue, configuration: configuration, definitions: definitions, redis: pool,
@@ -55,6 +60,31 @@ public final class Worker: Service, Sendable {
             self.stop()
         }
         await pool.close()
+    }
+
+    /// Runs the preflight, waiting while Redis cannot be reached: a worker started before its
+    /// Redis, during a Redis restart or a network break must come up when Redis does, as a
+    /// running worker rides out the same outage. Problems with Redis itself (unsafe settings in
+    /// production, another release's scripts) still stop it. false: stopped while waiting.
+    private func preflight(_ pool: RedisPool) async throws -> Bool {
+        // A graceful shutdown cancels the wait (and ends a pause early).
+        try await cancelWhenGracefulShutdown { [self] in
+            var pause = Pause()
+            var lastProblem: String?
+            while true {
+                do {
+                    try await Preflight.run(pool, production: configuration.production, logger: logger)
+                    if lastProblem != nil { logger.info("Redis is reachable; starting") }
+                    return true
+                } catch let error as RedisError where error.isUnreachable {
+                    if Task.isCancelled || stopRequested.withLock({ $0 }) { return false }
+                    // Logged when it starts or changes, not on every retry.
+                    if error.message != lastProblem { logger.warning("waiting for Redis: \(error)") }
+                    lastProblem = error.message
+                    await pause.wait()
+                }
+            }
+        }
     }
 
     /// Begins a graceful shutdown (what SIGTERM does).

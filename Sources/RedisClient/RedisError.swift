@@ -25,6 +25,12 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The server could not be reached or stopped answering (not: it answered with an error).
+    /// Worth waiting out: it says nothing about whether Redis is fit once it answers.
+    public var isUnreachable: Bool {
+        code == .connectionFailed || code == .connectionLost || code == .timeout
+    }
+
     /// For server errors: the error's first word (`NOSCRIPT`, `WRONGTYPE`, `ERR`).
     public var serverErrorKind: Substring? {
         code == .server ? message.prefix(while: { $0 != " " }) : nil

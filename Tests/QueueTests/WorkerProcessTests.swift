@@ -282,6 +282,32 @@ import TestSupport
         await privateRedis.close()
     }
 
+    @Test func aWorkerStartedBeforeItsRedisWaitsForItThenRuns() async throws {
+        let server = try await PrivateRedis()
+        server.stop()  // nothing answers on the worker's port when it starts
+        let process = try worker("early", redisURL: server.url)
+        try await Task.sleep(for: .seconds(1))
+        #expect(process.isRunning, "a worker must wait for its Redis, not exit")
+        try await server.start()
+        let privateRedis = RedisPool(configuration: RedisConfiguration(url: server.url))
+        let noop = try policy("noop")
+        _ = try await JobQueue(redis: privateRedis).enqueue(batch: (0..<20).map { _ in .init(type: "noop", policy: noop) })
+        try await waitFor("20 completions") { try await JobQueue(redis: privateRedis).stats(queue: queue).completed == 20 }
+        #expect(process.log.contains("waiting for Redis"))
+        process.stop(signal: SIGTERM)
+        await privateRedis.close()
+    }
+
+    @Test func sigtermWhileWaitingForRedisExitsZero() async throws {
+        let server = try await PrivateRedis()
+        server.stop()
+        let process = try worker("waiting", redisURL: server.url)
+        try await Task.sleep(for: .seconds(1))
+        #expect(process.isRunning)
+        process.signal(SIGTERM)
+        #expect(await process.waitForExit(timeout: .seconds(10)) == 0)
+    }
+
     @Test func productionRefusesARedisWithoutAppendOnly() async throws {
         let server = try await PrivateRedis(arguments: ["--appendonly", "no"])
         let result = try await RedialBinary.run(["work", "--queues", queue],
