@@ -142,7 +142,7 @@ public actor RedisConnection {
 
     private static func handshake(_ context: HiredisContext, _ arguments: [String], _ url: RedisURL) throws(RedisError) {
         if case .error(let message) = try context.command(encode([.command(arguments)])) {
-            throw RedisError(.connectionFailed, "\(url): \(arguments[0]) refused: \(message)")
+            throw RedisError(.refused, "\(url): \(arguments[0]) refused: \(message)")
         }
     }
 }

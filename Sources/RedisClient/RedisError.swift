@@ -3,8 +3,10 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         /// The URL could not be parsed.
         case invalidURL = "invalid_url"
-        /// No connection could be made (server down, refused, unreachable, auth failed).
+        /// No connection could be made (server down, connection refused, unreachable).
         case connectionFailed = "connection_failed"
+        /// The server answered but refused us: wrong password or user, or no such database.
+        case refused
         /// The connection broke during a command; whether the command ran is unknown.
         case connectionLost = "connection_lost"
         /// No reply within the timeout; the connection is dropped.

@@ -308,6 +308,16 @@ import TestSupport
         #expect(await process.waitForExit(timeout: .seconds(10)) == 0)
     }
 
+    @Test func aWrongRedisPasswordStopsTheWorkerWithAClearError() async throws {
+        let server = try await PrivateRedis(arguments: ["--requirepass", "right"])
+        var url = server.url
+        url.password = "wrong"
+        let result = try await RedialBinary.run(["work", "--queues", queue],
+                                                environment: environment.merging(["REDIAL_REDIS_URL": url.description]) { $1 })
+        #expect(result.status != 0, "a wrong password does not fix itself: no waiting")
+        #expect(result.output.contains("AUTH refused"))
+    }
+
     @Test func productionRefusesARedisWithoutAppendOnly() async throws {
         let server = try await PrivateRedis(arguments: ["--appendonly", "no"])
         let result = try await RedialBinary.run(["work", "--queues", queue],

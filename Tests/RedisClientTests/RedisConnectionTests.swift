@@ -217,7 +217,7 @@ import TestSupport
         await #expect {
             try await refused.send("PING")
         } throws: { error in
-            (error as? RedisError)?.code == .connectionFailed
+            (error as? RedisError)?.code == .refused
         }
         await connection.close()
     }
