@@ -62,9 +62,9 @@ public final class Worker: Service, Sendable {
         await pool.close()
     }
 
-    /// Runs the preflight, waiting while Redis cannot be reached: a worker started before its
-    /// Redis, during a Redis restart or a network break must come up when Redis does, as a
-    /// running worker rides out the same outage. Problems with Redis itself (unsafe settings in
+    /// Runs the preflight, waiting while Redis cannot be reached or is not ready: a worker
+    /// started before its Redis, during a Redis restart (or its replay of the AOF) or a network
+    /// break must come up when Redis does, as a running worker rides out the same outage. Problems with Redis itself (unsafe settings in
     /// production, another release's scripts) still stop it. false: stopped while waiting.
     private func preflight(_ pool: RedisPool) async throws -> Bool {
         // A graceful shutdown cancels the wait (and ends a pause early).
@@ -76,7 +76,7 @@ public final class Worker: Service, Sendable {
                     try await Preflight.run(pool, production: configuration.production, logger: logger)
                     if lastProblem != nil { logger.info("Redis is reachable; starting") }
                     return true
-                } catch let error as RedisError where error.isUnreachable {
+                } catch let error as RedisError where error.isTemporary {
                     if Task.isCancelled || stopRequested.withLock({ $0 }) { return false }
                     // Logged when it starts or changes, not on every retry.
                     if error.message != lastProblem { logger.warning("waiting for Redis: \(error)") }

@@ -27,10 +27,15 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// The server could not be reached or stopped answering (not: it answered with an error).
-    /// Worth waiting out: it says nothing about whether Redis is fit once it answers.
-    public var isUnreachable: Bool {
-        code == .connectionFailed || code == .connectionLost || code == .timeout
+    /// Redis could not be reached, stopped answering, or is not ready yet (still loading its
+    /// data after a restart, or busy with a long script): worth waiting out. Not: it refused us,
+    /// or answered with any other error.
+    public var isTemporary: Bool {
+        switch code {
+        case .connectionFailed, .connectionLost, .timeout: true
+        case .server: serverErrorKind == "LOADING" || serverErrorKind == "BUSY"
+        default: false
+        }
     }
 
     /// For server errors: the error's first word (`NOSCRIPT`, `WRONGTYPE`, `ERR`).

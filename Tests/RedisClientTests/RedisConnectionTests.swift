@@ -204,6 +204,33 @@ import TestSupport
         await redis.close()
     }
 
+    @Test func aBusyRedisIsTemporaryAndARefusalIsNot() async throws {
+        let server = try await PrivateRedis(arguments: ["--busy-reply-threshold", "100"])
+        let looping = RedisConnection(configuration: RedisConfiguration(url: server.url))
+        let other = RedisConnection(configuration: RedisConfiguration(url: server.url))
+        try await other.connect()
+        let script = Task { try await looping.send("EVAL", "while true do end", 0) }
+        var busy: RedisError?
+        _ = try await eventually(timeout: .seconds(10)) {
+            do {
+                try await other.send("GET", "k")
+                return false
+            } catch let error as RedisError {
+                busy = error
+                return error.serverErrorKind == "BUSY"
+            }
+        }
+        #expect(busy?.serverErrorKind == "BUSY")
+        #expect(busy?.isTemporary == true, "a script will end: worth waiting out")
+        try await other.send("SCRIPT", "KILL")
+        await #expect(throws: RedisError.self) { try await script.value }
+        #expect(try await other.send("PING") == .status("PONG"))
+        #expect(RedisError(.server, "WRONGTYPE Operation against a key holding the wrong kind of value").isTemporary == false)
+        #expect(RedisError(.refused, "AUTH refused").isTemporary == false)
+        await looping.close()
+        await other.close()
+    }
+
     @Test func authenticatesAndSelectsTheDatabase() async throws {
         let server = try await PrivateRedis(arguments: ["--requirepass", "pw"])
         var url = server.url
