@@ -103,6 +103,16 @@ final class ChaosCluster: @unchecked Sendable {
         }
     }
 
+    /// Components not running now, with how each ended. At the end of a run every one must be
+    /// up: faults restart what they kill, so one that is down exited by itself.
+    func notRunning() -> [String] {
+        components.withLock { components in
+            components.filter { !$0.value.isRunning }
+                .map { "\($0.key) (exit \($0.value.process.terminationStatus), log .run/test-logs/\($0.value.logFile.lastPathComponent))" }
+                .sorted()
+        }
+    }
+
     func stopAll() {
         for (_, process) in components.withLock({ $0 }) { process.stop(signal: SIGTERM) }
     }

@@ -21,12 +21,14 @@ struct Profile: Sendable {
         settleSeconds: 90)
 
     /// About 2 minutes of network faults only (root: `make chaos PROFILE=network`): the namespaced
-    /// worker partitioned three times and its link slowed once, with kills in between.
+    /// worker partitioned three times and its link slowed once, with kills in between. The last
+    /// partition falls the moment the namespaced worker has been restarted, so it starts with
+    /// Redis out of reach and must wait for it, not exit.
     static let network = Profile(
         name: "network", loadSeconds: 80, requestsPerSecond: 4, workers: 3,
         schedule: [
             (8, NetworkFault(mode: .partition, seconds: 8)), (24, NetworkFault(mode: .slow, seconds: 12)),
-            (42, NetworkFault(mode: .partition, seconds: 8)), (55, KillWorker()), (62, NetworkFault(mode: .partition, seconds: 5)),
+            (42, NetworkFault(mode: .partition, seconds: 8)), (55, KillWorker(victim: 0)), (56, NetworkFault(mode: .partition, seconds: 5)),
         ],
         settleSeconds: 90)
 
