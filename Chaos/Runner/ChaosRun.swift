@@ -83,9 +83,9 @@ struct ChaosRun: AsyncParsableCommand {
             verdict.violations.append("\(record.injectionFailures.count) faults could not be injected: "
                                       + record.injectionFailures.joined(separator: "; "))
         }
-        let down = cluster.notRunning()
-        if !down.isEmpty {
-            verdict.violations.append("not running at the end, exited by themselves: \(down.joined(separator: "; "))")
+        verdict.componentsDown = cluster.notRunning()
+        if !verdict.componentsDown.isEmpty {
+            verdict.violations.append("not running at the end, exited by themselves: \(verdict.componentsDown.joined(separator: "; "))")
         }
         cluster.stopAll()
         let directory = try Report.write(verdict: verdict, record: record, profile: plan, broken: breakLedger, to: reports)

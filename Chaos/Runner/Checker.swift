@@ -28,6 +28,8 @@ struct Checker: Sendable {
         var balanceDrift = 0
         var jobsHeldByDeadWorkers = 0
         var deadJobsWithoutReason = 0
+        /// Components not running at the end (they exited by themselves), with exit status and log.
+        var componentsDown: [String] = []
         var settledAfterSeconds: Double?
         var recoverySeconds: [String: Double] = [:]
         var violations: [String] = []

@@ -49,6 +49,7 @@ enum Report {
             "| each completed call debited exactly once | \(v.debits) debits, \(v.completed) completed, balance drift \(v.balanceDrift) min |",
             "| no job still held by a dead worker | \(v.jobsHeldByDeadWorkers) |",
             "| no job in dead without a reason | \(v.deadJobsWithoutReason) |",
+            "| every component running at the end | \(v.componentsDown.isEmpty ? "yes" : "down: " + v.componentsDown.joined(separator: "; ")) |",
             "", "Settled \(v.settledAfterSeconds.map { String(format: "%.1f s", $0) } ?? "never") after the load stopped. "
                 + "Completed \(v.completed), failed \(v.failed) (the failures are the magic numbers that must fail: busy, no answer, invalid, 503).",
             "", "Requests refused during faults, by status (0 = no answer): \(document.refusedByStatus.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))",
