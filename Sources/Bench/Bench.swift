@@ -53,7 +53,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         guard let redial, let output else { throw ValidationError("--redial and --output are required") }
-        let plan = Plan(quick: quick, latencySeconds: nil)
+        let plan = Plan(quick: quick)
         var bench = try await Runner(port: redisPort, redial: redial, plan: plan)
         let results = try await bench.everything()
         let encoder = JSONEncoder()
@@ -68,12 +68,12 @@ struct Bench: AsyncParsableCommand {
 /// How much to measure.
 struct Plan {
     let quick: Bool
-    /// Seconds of steady load per latency run, when not the default.
-    let latencySecondsChosen: Double?
+    /// Seconds of steady load per latency run.
+    let latencySeconds: Double
 
-    init(quick: Bool, latencySeconds: Double?) {
+    init(quick: Bool, latencySeconds: Double? = nil) {
         self.quick = quick
-        latencySecondsChosen = latencySeconds
+        self.latencySeconds = latencySeconds ?? (quick ? 2 : 5)
     }
 
     var runs: Int { quick ? 1 : 3 }
@@ -84,7 +84,6 @@ struct Plan {
     var singleEnqueues: Int { quick ? 500 : 2000 }
     var batchedEnqueues: Int { quick ? 30_000 : 100_000 }
     var backlog: Int { quick ? 200_000 : 1_000_000 }
-    var latencySeconds: Double { latencySecondsChosen ?? (quick ? 2 : 5) }
 }
 
 struct Runner {

@@ -64,8 +64,9 @@ public final class Worker: Service, Sendable {
 
     /// Runs the preflight, waiting while Redis cannot be reached or is not ready: a worker
     /// started before its Redis, during a Redis restart (or its replay of the AOF) or a network
-    /// break must come up when Redis does, as a running worker rides out the same outage. Problems with Redis itself (unsafe settings in
-    /// production, another release's scripts) still stop it. false: stopped while waiting.
+    /// break must come up when Redis does, as a running worker rides out the same outage.
+    /// Problems with Redis itself (unsafe settings in production, another release's scripts)
+    /// still stop it. false: stopped while waiting.
     private func preflight(_ pool: RedisPool) async throws -> Bool {
         // A graceful shutdown cancels the wait (and ends a pause early).
         try await cancelWhenGracefulShutdown { [self] in
