@@ -5,14 +5,35 @@ import Synchronization
 /// in flight, the next outcomes queue up and go together in the next one. Completions of a
 /// batch share one `completeJobs` call; Redis then fsyncs the whole batch in one event-loop
 /// turn (group commit), which is what keeps `appendfsync always` affordable.
+///
+/// Nobody waits for an ack: each reply (or the error that lost it) goes to `settle`, called on
+/// the queue's executor as the batch's reply arrives. A lane waiting for its ack would idle,
+/// and one continuation per job would cost another task hop. When `settle` asks for it, a
+/// failed ack is sent again after its pause (Redis unreachable).
 final class Acknowledger: Sendable {
-    private enum Entry {
-        case completion(id: String, attempt: Int, CheckedContinuation<Int, any Error>)
-        case command(RedisCommand, CheckedContinuation<RedisValue, any Error>)
+    /// An outcome on its way to Redis.
+    struct Ack: Sendable {
+        enum Kind: Sendable {
+            /// Goes in the batch's `completeJobs`; its reply is that job's code.
+            case completion
+            /// Sent as it is (a `failJob` call); its reply is the script's. `reason`: the
+            /// handler's, for the log.
+            case failure(RedisCommand, reason: String)
+        }
+
+        let job: Job
+        let kind: Kind
+        /// The job's handler slot was given back before this ack landed.
+        let early: Bool
+        /// Between deliveries of this ack while Redis is unreachable.
+        var pause = Pause()
     }
 
+    /// Returns true to send a failed ack again.
+    typealias Settle = @Sendable (Ack, Result<RedisValue, any Error>) -> Bool
+
     private struct State {
-        var pending: [Entry] = []
+        var pending: [Ack] = []
         var flushing = false
     }
 
@@ -22,30 +43,24 @@ final class Acknowledger: Sendable {
     private let worker: String
     private let retention: Duration
     private let keep: Int
+    private let settle: Settle
     private let state = Mutex(State())
 
-    init(executor: any TaskExecutor, configuration: RedisConfiguration, keys: Keys, worker: String, retention: Duration, keep: Int) {
+    init(executor: any TaskExecutor, configuration: RedisConfiguration, keys: Keys, worker: String, retention: Duration, keep: Int,
+         settle: @escaping Settle) {
         self.executor = executor
         connection = RedisConnection(configuration: configuration)
         self.keys = keys
         self.worker = worker
         self.retention = retention
         self.keep = keep
+        self.settle = settle
     }
 
-    /// Acknowledges a completed job in the next batch; returns `completeJobs`' code for it.
-    func complete(id: String, attempt: Int) async throws -> Int {
-        try await withCheckedThrowingContinuation { enqueue(.completion(id: id, attempt: attempt, $0)) }
-    }
-
-    /// Sends one other script call in the next batch; returns its reply (errors as values).
-    func submit(_ command: RedisCommand) async throws -> RedisValue {
-        try await withCheckedThrowingContinuation { enqueue(.command(command, $0)) }
-    }
-
-    private func enqueue(_ entry: Entry) {
+    /// Sends the ack in the next batch.
+    func send(_ ack: Ack) {
         let startFlushing = state.withLock { state in
-            state.pending.append(entry)
+            state.pending.append(ack)
             defer { state.flushing = true }
             return !state.flushing
         }
@@ -60,39 +75,49 @@ final class Acknowledger: Sendable {
                 return state.pending
             }
             if batch.isEmpty { return }
-            var completions: [(id: String, attempt: Int, continuation: CheckedContinuation<Int, any Error>)] = []
-            var others: [(command: RedisCommand, continuation: CheckedContinuation<RedisValue, any Error>)] = []
-            for entry in batch {
-                switch entry {
-                case .completion(let id, let attempt, let continuation): completions.append((id, attempt, continuation))
-                case .command(let command, let continuation): others.append((command, continuation))
+            var commands: [RedisCommand] = []
+            var completions: [Ack] = []
+            var others: [Ack] = []
+            for ack in batch {
+                switch ack.kind {
+                case .completion: completions.append(ack)
+                case .failure(let command, _):
+                    others.append(ack)
+                    commands.append(command)
                 }
             }
-            var commands = others.map(\.command)
             if !completions.isEmpty {
                 var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
                 arguments.reserveCapacity(3 + completions.count * 2)
-                for completion in completions { arguments += [completion.id, completion.attempt] }
+                for ack in completions { arguments += [ack.job.id, ack.job.attempt] }
                 commands.append(.script(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed],
                                         arguments: arguments))
             }
             do {
                 let replies = try await connection.pipeline(commands)
-                for (entry, reply) in zip(others, replies) { entry.continuation.resume(returning: reply) }
+                for (ack, reply) in zip(others, replies) { deliver(ack, .success(reply)) }
                 if !completions.isEmpty {
                     let codes = replies.last?.array ?? []
-                    for (index, completion) in completions.enumerated() {
-                        if index < codes.count, let code = codes[index].int {
-                            completion.continuation.resume(returning: code)
+                    for (index, ack) in completions.enumerated() {
+                        if index < codes.count, case .integer = codes[index] {
+                            deliver(ack, .success(codes[index]))
                         } else {
-                            completion.continuation.resume(throwing: QueueError(.unexpectedReply, "completeJobs answered \(replies.last ?? .null)"))
+                            deliver(ack, .failure(QueueError(.unexpectedReply, "completeJobs answered \(replies.last ?? .null)")))
                         }
                     }
                 }
             } catch {
-                for entry in others { entry.continuation.resume(throwing: error) }
-                for completion in completions { completion.continuation.resume(throwing: error) }
+                for ack in others + completions { deliver(ack, .failure(error)) }
             }
+        }
+    }
+
+    private func deliver(_ ack: Ack, _ result: Result<RedisValue, any Error>) {
+        guard settle(ack, result) else { return }
+        Task(executorPreference: executor) {
+            var ack = ack
+            await ack.pause.wait()
+            self.send(ack)
         }
     }
 

@@ -3,8 +3,9 @@ import Metrics
 import RedisClient
 import Synchronization
 
-/// Runs one queue inside a worker process: one blocking fetch loop feeding `concurrency`
-/// handler slots, plus the queue's heartbeat, reaper and scheduler.
+/// Runs one queue inside a worker process: one blocking fetch loop claiming a job per free
+/// handler slot and handing it to one of `concurrency` lanes (`Lanes`), acks sent in batches
+/// (`Acknowledger`), plus the queue's heartbeat, reaper and scheduler.
 ///
 /// Crash windows. A fetch is `BLMOVE ready → worker:<wid>:landing` (waiting while ready is
 /// empty) and a claim (`claimJobs.lua`) sent in one write; the claim takes what landed and more
@@ -23,18 +24,38 @@ final class QueueProcessor: Sendable {
     let logger: Logger
     let metrics: QueueMetrics
     private let slots: Slots
-    private let acknowledger: Acknowledger
+    private let lanes: Lanes
     private let executor: QueueExecutor
-    /// Jobs this process is running, by id.
-    private let inFlight = Mutex<[String: Running]>([:])
+    /// The jobs this process has claimed and not finished, and the lanes running them.
+    private let claimed: Mutex<Claimed>
     private let state = Mutex(State())
 
+    /// A claimed job, from its claim until its handler returns (its ack may still be on its way).
     private struct Running {
+        let id: String
         let attempt: Int
         let deadline: ContinuousClock.Instant
-        var task: Task<Void, Never>?
-        /// Set by the watchdog before it cancels the task, so the outcome says "timed out".
+        /// The lane running it; nil while it waits for one.
+        var lane: Int?
+        /// Set by the watchdog before it cancels the lane, so the outcome says "timed out".
         var timedOut = false
+    }
+
+    /// Rows indexed by ticket, so the hot path neither hashes job ids nor allocates: at most
+    /// `concurrency` jobs are claimed and unfinished, since each holds a handler slot.
+    private struct Claimed {
+        var rows: [Running?]
+        var freeTickets: [Int]
+        var lanes: [Task<Void, Never>?]
+
+        init(concurrency: Int) {
+            rows = Array(repeating: nil, count: concurrency)
+            freeTickets = Array((0..<concurrency).reversed())
+            lanes = Array(repeating: nil, count: concurrency)
+        }
+
+        var isEmpty: Bool { freeTickets.count == rows.count }
+        var running: [Running] { rows.compactMap { $0 } }
     }
 
     private struct State {
@@ -42,6 +63,8 @@ final class QueueProcessor: Sendable {
         /// Jobs whose handler slot was given back before their ack landed (at most the queue's
         /// concurrency, so acks waiting on a slow Redis cannot pile up without bound).
         var awaitingAck = 0
+        /// Acks sent and not yet settled (landed, or given up at shutdown).
+        var unsettled = 0
         /// Once past it, a shutdown stops retrying acks (Redis down at shutdown must not hang us).
         var giveUpAt: ContinuousClock.Instant?
     }
@@ -57,10 +80,11 @@ final class QueueProcessor: Sendable {
         logger[metadataKey: "job.queue"] = "\(queue)"
         self.logger = logger
         metrics = QueueMetrics(queue: queue)
-        slots = Slots(configuration.concurrency[queue] ?? 1)
+        let concurrency = configuration.concurrency[queue] ?? 1
+        slots = Slots(concurrency)
+        lanes = Lanes(count: concurrency)
+        claimed = Mutex(Claimed(concurrency: concurrency))
         executor = QueueExecutor(queue: queue)
-        acknowledger = Acknowledger(executor: executor, configuration: redisConfiguration, keys: keys, worker: configuration.id,
-                                    retention: configuration.completedRetention, keep: configuration.completedKeep)
     }
 
     private var worker: String { configuration.id }
@@ -93,6 +117,11 @@ final class QueueProcessor: Sendable {
         let reaper = Reaper(keys: keys, worker: worker, interval: ttl / 2, redis: redis, logger: logger, metrics: metrics,
                             deadKeep: configuration.deadKeep, deadRetention: configuration.deadRetention)
         let scheduler = Scheduler(keys: keys, redis: redis, logger: logger)
+        let acknowledger = Acknowledger(executor: executor, configuration: redisConfiguration, keys: keys, worker: worker,
+                                        retention: configuration.completedRetention, keep: configuration.completedKeep) {
+            self.settle($0, $1)
+        }
+        for lane in 0..<concurrency { startLane(lane, acknowledger) }
         await withTaskGroup(of: Void.self) { maintenance in
             maintenance.addTask { await heartbeat.run() }
             maintenance.addTask { await reaper.run() }
@@ -126,8 +155,8 @@ final class QueueProcessor: Sendable {
                 }
                 let jobs = try await claim(connection, count: room)
                 if jobs.count < room { slots.give(room - jobs.count) }
-                for job in jobs { start(job) }
-                // Handlers that finish at once (their tasks are queued behind this loop on the
+                for job in jobs { hand(job) }
+                // Handlers that finish at once (their lanes are queued behind this loop on the
                 // queue's executor) give their slots back before the next claim counts them:
                 // otherwise it waits in BLMOVE asking for fewer jobs than there is room for.
                 if !jobs.isEmpty { await Task.yield() }
@@ -143,16 +172,42 @@ final class QueueProcessor: Sendable {
         await connection.close()
     }
 
-    /// Runs a job in a task of its own. Unstructured on purpose: the watchdog needs its handle
-    /// to cancel it at its deadline, and one task per job (no per-job timer task) keeps the hot
-    /// path short.
-    private func start(_ job: Job) {
-        let timeout = job.timeout ?? definitions[job.type]?.policy.timeout ?? JobPolicy.defaultTimeout
-        inFlight.withLock { $0[job.id] = Running(attempt: job.attempt, deadline: .now + timeout) }
-        let task = Task(executorPreference: executor) {
-            await self.execute(job, timeout: timeout)
+    /// Enters a claimed job in the table and gives it to a lane.
+    private func hand(_ job: Job) {
+        let timeout = timeout(of: job)
+        let ticket = claimed.withLock { claimed in
+            let ticket = claimed.freeTickets.removeLast()  // a slot was taken for this job, so a ticket is free
+            claimed.rows[ticket] = Running(id: job.id, attempt: job.attempt, deadline: .now + timeout)
+            return ticket
         }
-        inFlight.withLock { $0[job.id]?.task = task }  // a no-op if the job already finished
+        lanes.hand(Lanes.Assignment(job: job, ticket: ticket))
+    }
+
+    /// The job's attempt timeout: its own, else its type's, else the default.
+    private func timeout(of job: Job) -> Duration {
+        job.timeout ?? definitions[job.type]?.policy.timeout ?? JobPolicy.defaultTimeout
+    }
+
+    /// Starts the lane (again, after a cancellation ended the one before). Created under the
+    /// lock, so the watchdog never sees a job on a lane whose task it does not know.
+    private func startLane(_ lane: Int, _ acknowledger: Acknowledger) {
+        claimed.withLock { claimed in
+            claimed.lanes[lane] = Task(executorPreference: executor) {
+                await self.runLane(lane, acknowledger)
+            }
+        }
+    }
+
+    private func runLane(_ lane: Int, _ acknowledger: Acknowledger) async {
+        while let assignment = await lanes.next() {
+            await execute(assignment, lane: lane, acknowledger)
+            // Cancellation sticks to a task: a lane cancelled for its job's timeout or for
+            // shutdown would hand every later job a cancelled context. It gives way to a new one.
+            if Task.isCancelled {
+                if !isStopping { startLane(lane, acknowledger) }
+                return
+            }
+        }
     }
 
     /// Cancels jobs past their deadline, checking every 10 ms.
@@ -160,15 +215,14 @@ final class QueueProcessor: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
             let now = ContinuousClock.now
-            let overdue: [Task<Void, Never>] = inFlight.withLock { running in
-                var overdue: [Task<Void, Never>] = []
-                for (id, entry) in running where !entry.timedOut && entry.deadline < now {
-                    running[id]?.timedOut = true
-                    if let task = entry.task { overdue.append(task) }
+            claimed.withLock { claimed in
+                for ticket in claimed.rows.indices {
+                    guard let row = claimed.rows[ticket], !row.timedOut, row.deadline < now, let lane = row.lane else { continue }
+                    claimed.rows[ticket]?.timedOut = true
+                    // Under the lock: the lane cannot move on to its next job in between.
+                    claimed.lanes[lane]?.cancel()
                 }
-                return overdue
             }
-            overdue.forEach { $0.cancel() }
         }
     }
 
@@ -206,10 +260,15 @@ final class QueueProcessor: Sendable {
         return jobs
     }
 
-    /// Hands back jobs this worker holds but is not running.
+    /// Hands back jobs this worker holds but is neither running nor acknowledging. Waits for
+    /// the acks on their way first: a job whose ack has not landed is still held.
     private func handBackOrphans(_ connection: RedisConnection) async throws {
+        while state.withLock({ $0.unsettled > 0 }) {
+            if isStopping { return }  // the fetch loop ends; the reaper recovers what is left once we retire
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let held = try await connection.send("HGETALL", keys.held(worker)).array?.compactMap(\.string) ?? []
-        let running = inFlight.withLock { Set($0.keys) }
+        let running = claimed.withLock { Set($0.running.map(\.id)) }
         var arguments: [any RedisArgument] = [keys.jobPrefix]
         for pair in stride(from: 0, to: held.count - 1, by: 2) where !running.contains(held[pair]) {
             arguments += [held[pair], held[pair + 1]]
@@ -220,34 +279,54 @@ final class QueueProcessor: Sendable {
         logger.warning("handed back \(count) orphaned jobs after a lost claim reply")
     }
 
+    /// Lets in-flight jobs finish or hands them back, waits for the acks on their way, and ends
+    /// the lanes.
+    private func drain() async {
+        await finishOrHandBack()
+        await waitForAcks()
+        lanes.close()
+    }
+
     /// Waits for in-flight jobs up to the grace period, then hands the rest back to ready and
     /// cancels them.
-    private func drain() async {
+    private func finishOrHandBack() async {
         let deadline = ContinuousClock.now + configuration.shutdownGrace
-        while !inFlight.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+        while !claimed.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        let remaining = inFlight.withLock { $0 }
+        let remaining = claimed.withLock { $0.running }
         guard !remaining.isEmpty else { return }
         var arguments: [any RedisArgument] = [keys.jobPrefix]
-        for (id, entry) in remaining { arguments += [id, entry.attempt] }
+        for entry in remaining { arguments += [entry.id, entry.attempt] }
         do {
             let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.held(worker), keys.ready], arguments: arguments)
             logger.info("shutdown: handed back \(count.int ?? 0) unfinished jobs")
         } catch {
             logger.warning("shutdown: could not hand back \(remaining.count) jobs (\(error)); the reaper will recover them")
         }
-        remaining.values.forEach { $0.task?.cancel() }
+        claimed.withLock { claimed in
+            for lane in Set(claimed.running.compactMap(\.lane)) { claimed.lanes[lane]?.cancel() }
+        }
         // Handlers honour cancellation; one that does not is abandoned after a short wait.
         let abandon = ContinuousClock.now + .seconds(2)
-        while !inFlight.withLock({ $0.isEmpty }) && ContinuousClock.now < abandon {
+        while !claimed.withLock({ $0.isEmpty }) && ContinuousClock.now < abandon {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Waits until every ack sent has landed or been given up (which `settle` does once past
+    /// `giveUpAt`).
+    private func waitForAcks() async {
+        while state.withLock({ $0.unsettled > 0 }) {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
 
     // MARK: - Running one job
 
-    private func execute(_ job: Job, timeout: Duration) async {
+    private func execute(_ assignment: Lanes.Assignment, lane: Int, _ acknowledger: Acknowledger) async {
+        let job = assignment.job
+        claimed.withLock { $0.rows[assignment.ticket]?.lane = lane }
         let metrics = self.metrics.of(job.type)
         metrics.started.increment()
         metrics.waited.recordMilliseconds(max(0, job.startedAt - job.enqueuedAt))
@@ -255,34 +334,29 @@ final class QueueProcessor: Sendable {
         let definition = definitions[job.type]
         let outcome: JobOutcome?
         if let definition {
-            outcome = await runHandler(definition, job, timeout: timeout)
+            outcome = await runHandler(definition, job, ticket: assignment.ticket)
         } else {
             outcome = .discard(reason: "unknown job type '\(job.type)': no handler for it in this worker's catalog")
         }
         let ran = (ContinuousClock.now - started).components
         metrics.ran.recordNanoseconds(ran.seconds * 1_000_000_000 + ran.attoseconds / 1_000_000_000)
-        defer { inFlight.withLock { _ = $0.removeValue(forKey: job.id) } }
         guard let outcome else {  // stopped by shutdown: handed back, nothing to report
+            finish(assignment.ticket)
             slots.give()
             return
         }
         // The handler is done: its slot can take the next job while the ack travels, unless
         // too many acks are already waiting. The ack's round trip would otherwise idle the slot.
         let early = state.withLock { state in
+            state.unsettled += 1
             guard state.awaitingAck < concurrency else { return false }
             state.awaitingAck += 1
             return true
         }
+        finish(assignment.ticket)
         if early { slots.give() }
-        defer {
-            if early { state.withLock { $0.awaitingAck -= 1 } } else { slots.give() }
-        }
         if case .completed = outcome {
-            switch await deliver(job, { try await self.acknowledger.complete(id: job.id, attempt: job.attempt) }) {
-            case 1?: metrics.completed.increment()
-            case let code?: leaseLost(job, operation: "completeJobs", code: code)
-            case nil: break
-            }
+            acknowledger.send(.init(job: job, kind: .completion, early: early))
             return
         }
         let (mode, delay): (String, Duration) = switch outcome {
@@ -294,21 +368,62 @@ final class QueueProcessor: Sendable {
         let command = RedisCommand.script(
             QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(job.id), keys.delayed, keys.dead, keys.stats],
             arguments: [job.id, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
-        switch await deliver(job, { try await self.acknowledger.submit(command).int }) {
-        case 1?:
+        acknowledger.send(.init(job: job, kind: .failure(command, reason: outcome.reason), early: early))
+    }
+
+    /// Frees the job's row: its handler has returned.
+    private func finish(_ ticket: Int) {
+        claimed.withLock { claimed in
+            claimed.rows[ticket] = nil
+            claimed.freeTickets.append(ticket)
+        }
+    }
+
+    /// An ack's reply arrived, or its delivery failed: reports it, or sends it again after a
+    /// pause while Redis is unreachable. A retry after a lost reply may be refused because the
+    /// first one landed; that is logged like any fenced ack. Past `giveUpAt` (shutdown) it stops
+    /// trying: the reaper will recover the job.
+    /// Returns true to have the ack sent again.
+    private func settle(_ ack: Acknowledger.Ack, _ result: Result<RedisValue, any Error>) -> Bool {
+        switch result {
+        case .success(let reply):
+            report(ack, code: reply.int)
+        case .failure(let error):
+            let giveUp = state.withLock { state in state.giveUpAt.map { ContinuousClock.now > $0 } ?? false }
+            guard giveUp else {
+                logger(for: ack.job).warning("ack failed, retrying: \(error)")
+                return true
+            }
+            logger(for: ack.job).warning("shutdown: ack not delivered (\(error)); the reaper will recover the job")
+        }
+        state.withLock { state in
+            state.unsettled -= 1
+            if ack.early { state.awaitingAck -= 1 }
+        }
+        if !ack.early { slots.give() }
+        return false
+    }
+
+    private func report(_ ack: Acknowledger.Ack, code: Int?) {
+        let job = ack.job
+        let metrics = self.metrics.of(job.type)
+        guard case .failure(_, let reason) = ack.kind else {
+            if code == 1 { metrics.completed.increment() } else { leaseLost(job, operation: "completeJobs", code: code) }
+            return
+        }
+        switch code {
+        case 1:
             metrics.failed.increment()
             metrics.retried.increment()
-            logger(for: job).info("attempt \(job.attempt) failed, will retry: \(outcome.reason)")
-        case 2?:
+            logger(for: job).info("attempt \(job.attempt) failed, will retry: \(reason)")
+        case 2:
             logger(for: job).debug("snoozed")
-        case 3?:
+        case 3:
             metrics.failed.increment()
             metrics.dead.increment()
-            logger(for: job).warning("dead after attempt \(job.attempt) of \(job.maxAttempts): \(outcome.reason)")
-        case let code?:
+            logger(for: job).warning("dead after attempt \(job.attempt) of \(job.maxAttempts): \(reason)")
+        default:
             leaseLost(job, operation: "failJob", code: code)
-        case nil:
-            break
         }
     }
 
@@ -334,39 +449,19 @@ final class QueueProcessor: Sendable {
     }
 
     /// Runs the handler. nil: stopped by shutdown (the job was handed back).
-    private func runHandler(_ definition: JobDefinition, _ job: Job, timeout: Duration) async -> JobOutcome? {
+    private func runHandler(_ definition: JobDefinition, _ job: Job, ticket: Int) async -> JobOutcome? {
         do {
             return try await definition.handler.run(job)
         } catch let error as PermanentJobError {
             return .discard(reason: error.reason)
         } catch {
-            if inFlight.withLock({ $0[job.id]?.timedOut ?? false }) {
-                return .retry(after: nil, reason: "timed out after \(timeout)")
+            if claimed.withLock({ $0.rows[ticket]?.timedOut ?? false }) {
+                return .retry(after: nil, reason: "timed out after \(timeout(of: job))")
             }
             if error is CancellationError {
                 return isStopping ? nil : .retry(after: nil, reason: "the handler was cancelled")
             }
             return .retry(after: nil, reason: "\(error)")
-        }
-    }
-
-    /// Delivers an ack, retrying while Redis is unreachable. A retry after a lost reply may be
-    /// refused because the first one landed; that is logged like any fenced ack. nil: given up
-    /// at shutdown (the reaper will recover the job).
-    private func deliver(_ job: Job, _ send: () async throws -> Int?) async -> Int?? {
-        var pause = Pause()
-        while true {
-            do {
-                return .some(try await send())
-            } catch {
-                let giveUp = state.withLock { state in state.giveUpAt.map { ContinuousClock.now > $0 } ?? false }
-                if giveUp {
-                    logger(for: job).warning("shutdown: ack not delivered (\(error)); the reaper will recover the job")
-                    return nil
-                }
-                logger(for: job).warning("ack failed, retrying: \(error)")
-                await pause.wait()
-            }
         }
     }
 }

@@ -221,11 +221,16 @@ import TestSupport
         sleep.timeout = .milliseconds(200)
         sleep.maxAttempts = 2
         let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 30000}"#, policy: sleep)).id
-        let process = try worker("timeout")
+        // One lane: the retry and the jobs after it run only if the cancelled lane was replaced.
+        let process = try worker("timeout", concurrency: 1)
         try await waitFor("the job to die of timeouts") { try await stats().dead == 1 }
         let record = try #require(try await jobs.record(queue: queue, id: id))
         #expect(record.attempt == 2)
         #expect(record.lastError?.contains("timed out") == true)
+        // A sleep in a cancelled context fails at once ("the handler was cancelled").
+        _ = try await jobs.enqueue(batch: (0..<20).map { _ in .init(type: "sleep", payload: #"{"ms": 1}"#, policy: sleep) })
+        try await waitFor("20 completions after the timeouts") { try await stats().completed == 20 }
+        #expect(try await stats().failed == 2, "a job after the timeouts ran in a cancelled context")
         process.stop(signal: SIGTERM)
     }
 
@@ -302,7 +307,9 @@ import TestSupport
         let server = try await PrivateRedis()
         server.stop()
         let process = try worker("waiting", redisURL: server.url)
-        try await Task.sleep(for: .seconds(1))
+        // Its log says it is waiting (a fixed sleep raced a slow start on a busy machine: the
+        // signal came before the worker had set up its handler).
+        try await waitFor("the worker to wait for Redis") { process.log.contains("waiting for Redis") }
         #expect(process.isRunning)
         process.signal(SIGTERM)
         #expect(await process.waitForExit(timeout: .seconds(10)) == 0)
