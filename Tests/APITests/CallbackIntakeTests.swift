@@ -11,10 +11,15 @@ import TestSupport
     let database: PostgresPool
     let client = HTTPClient()
 
+    /// The suite's own database: on the shared one, a cluster of another suite running at the
+    /// same time relays and dials these callbacks, and they are no longer as the API left them.
+    let databaseURL: String
+
     init() async throws {
-        database = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, poolSize: 2))
+        databaseURL = try await TestServices.database("intake")
+        database = PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: databaseURL), poolSize: 2))
         try await Migrator.migrate(database, Schema.migrations())
-        api = try await APIProcess()
+        api = try await APIProcess(environment: ["REDIAL_DATABASE_URL": databaseURL])
     }
 
     func site(balance: Int = 100, configure: (inout SiteStore.NewSite) -> Void = { _ in }) async throws -> String {
@@ -159,7 +164,7 @@ import TestSupport
     }
 
     @Test func anUntrustedPeerCannotChooseItsOwnClientAddress() async throws {
-        let strict = try await APIProcess(environment: ["REDIAL_TRUSTED_PROXIES": "10.9.9.9"])
+        let strict = try await APIProcess(environment: ["REDIAL_TRUSTED_PROXIES": "10.9.9.9", "REDIAL_DATABASE_URL": databaseURL])
         defer { strict.stop() }
         let key = try await site { $0.limits = ["client_numbers_per_hour": 1] }
         func send(_ phone: String, _ forwarded: String) async throws -> Int {
@@ -217,7 +222,8 @@ import TestSupport
 
     @Test func readinessFailsWhenADependencyIsDown() async throws {
         let port = try TestServices.freePort()
-        let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0"])
+        let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0",
+                                                     "REDIAL_DATABASE_URL": databaseURL])
         defer { broken.stop() }
         let ready = try await client.send(HTTPClientRequest(url: broken.base + "/readyz"))
         #expect(ready.status == 503)

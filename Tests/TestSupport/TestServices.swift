@@ -46,6 +46,16 @@ public enum TestServices {
         return (pool, schema)
     }
 
+    /// A database of its own on the shared PostgreSQL, made afresh once per test run: for tests
+    /// whose `redial` processes must not share rows with other suites' clusters (a cluster's
+    /// relay takes every outbox row it can see, whatever site it belongs to). Returns its URL as
+    /// text, password included, for `REDIAL_DATABASE_URL`.
+    public static func database(_ name: String) async throws -> String {
+        try await isolatedDatabases.value(name)
+    }
+
+    private static let isolatedDatabases = IsolatedDatabases()
+
     /// Drops a schema made by `postgres()`.
     public static func dropSchema(_ schema: String) async throws {
         let admin = PostgresPool(configuration: PostgresConfiguration(url: postgresURL, poolSize: 1))
@@ -81,4 +91,29 @@ public enum TestServices {
 public struct TestSetupError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Creates each named database once per process, the first time a test asks for it.
+private actor IsolatedDatabases {
+    private var made: [String: String] = [:]
+
+    func value(_ name: String) async throws -> String {
+        if let url = made[name] { return url }
+        let admin = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, poolSize: 1))
+        let database = "redial_test_\(name)"
+        do {
+            // FORCE: a run that was killed may have left connections open to it.
+            try await admin.query("DROP DATABASE IF EXISTS \(PostgresConnection.quoteIdentifier(database)) WITH (FORCE)")
+            try await admin.query("CREATE DATABASE \(PostgresConnection.quoteIdentifier(database))")
+        } catch {
+            await admin.close()
+            throw TestSetupError("PostgreSQL at \(TestServices.postgresURL) cannot make database \(database) (run `make services`): \(error)")
+        }
+        await admin.close()
+        let url = TestServices.postgresURL
+        let password = url.password.map { ":\($0)" } ?? ""  // PostgresURL takes it as written
+        let text = "postgres://\(url.user)\(password)@\(url.host):\(url.port)/\(database)"
+        made[name] = text
+        return text
+    }
 }
