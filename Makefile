@@ -180,7 +180,7 @@ bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1:
 	swift build -c release --product redial-bench
 	rm -rf $(RUN)/bench/redis; mkdir -p $(RUN)/bench/redis
 	redis-server $(REDIS_SHIPPED) --port $(BENCH_PORT) --pidfile $(RUN)/bench/redis.pid \
-	  --dir $(RUN)/bench/redis --logfile $(RUN)/bench/redis.log
+	  --dir $(RUN)/bench/redis --logfile $(RUN)/bench/redis.log --enable-debug-command local
 	trap 'kill $$(cat $(RUN)/bench/redis.pid); rm -rf $(RUN)/bench/redis' EXIT
 	for i in $$(seq 100); do redis-cli -p $(BENCH_PORT) ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 	.build/release/redial-bench --redis-port $(BENCH_PORT) --redial .build/release/redial \

@@ -235,6 +235,7 @@ struct Runner {
         try await redis.send("FLUSHALL")
         try await preload(count + backlog)
         try await compactAOF()
+        try await awaitNoRehash()
         let workers = try (0..<processes).map { index in
             try ChildProcess(redial, ["work", "--queues", "bench", "--concurrency", String(concurrency)],
                              environment: ProcessInfo.processInfo.environment.merging([
@@ -307,6 +308,38 @@ struct Runner {
         try await awaitNoRewrite()
         try await redis.send("BGREWRITEAOF")
         try await awaitNoRewrite()
+    }
+
+    /// Waits out the growth of Redis's key table that the preload left undone.
+    ///
+    /// Redis doubles its key table as keys are added and then moves the keys over a step at a
+    /// time: a step per command on the table, and 1 ms of steps per `hz` tick while idle. It
+    /// puts the doubling off while a rewrite's child runs, so a preload of 1.2 M keys leaves the
+    /// whole move from 2^20 to 2^21 slots for the drain: `perf` put `dictRehash` and
+    /// `dictSdsHash` at 17 % of Redis's CPU then. A Redis that has held its backlog for a while
+    /// has long finished. Redis shows a rehash only in `DEBUG HTSTATS` (`make bench` starts its
+    /// Redis with `enable-debug-command local`); meanwhile `hz` goes to 500, so the idle server
+    /// finishes in a second or two rather than 40, and back before the drain.
+    func awaitNoRehash() async throws {
+        do {
+            try await redis.send("DEBUG", "HTSTATS", "0")
+        } catch {
+            log("cannot see whether Redis is rehashing its key table (\(error)); not waiting for it")
+            return
+        }
+        let hz = try await redis.send("CONFIG", "GET", "hz").array?.last?.string ?? "10"
+        try await redis.send("CONFIG", "SET", "hz", "500")
+        let started = ContinuousClock.now
+        var rehashing = true
+        while rehashing && ContinuousClock.now < started + .seconds(300) {
+            rehashing = try await redis.send("DEBUG", "HTSTATS", "0").string?.contains("rehashing") ?? false
+            if rehashing { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try await redis.send("CONFIG", "SET", "hz", hz)
+        if rehashing { throw BenchError("Redis's key table was still rehashing after 300 s") }
+        let waited = (ContinuousClock.now - started).components
+        let seconds = Double(waited.seconds) + Double(waited.attoseconds) / 1e18
+        if seconds >= 0.1 { log("waited \(String(format: "%.1f", seconds)) s for Redis to finish growing its key table") }
     }
 
     private func awaitNoRewrite() async throws {
