@@ -263,10 +263,8 @@ final class QueueProcessor: Sendable {
     /// Hands back jobs this worker holds but is neither running nor acknowledging. Waits for
     /// the acks on their way first: a job whose ack has not landed is still held.
     private func handBackOrphans(_ connection: RedisConnection) async throws {
-        while state.withLock({ $0.unsettled > 0 }) {
-            if isStopping { return }  // the fetch loop ends; the reaper recovers what is left once we retire
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        // Stopping: the fetch loop ends, and the reaper recovers what is left once we retire.
+        guard await waitForAcks(unlessStopping: true) else { return }
         let held = try await connection.send("HGETALL", keys.held(worker)).array?.compactMap(\.string) ?? []
         let running = claimed.withLock { Set($0.running.map(\.id)) }
         var arguments: [any RedisArgument] = [keys.jobPrefix]
@@ -315,11 +313,14 @@ final class QueueProcessor: Sendable {
     }
 
     /// Waits until every ack sent has landed or been given up (which `settle` does once past
-    /// `giveUpAt`).
-    private func waitForAcks() async {
+    /// `giveUpAt`). With `unlessStopping`, returns false as soon as the processor is stopping.
+    @discardableResult
+    private func waitForAcks(unlessStopping: Bool = false) async -> Bool {
         while state.withLock({ $0.unsettled > 0 }) {
+            if unlessStopping && isStopping { return false }
             try? await Task.sleep(for: .milliseconds(10))
         }
+        return true
     }
 
     // MARK: - Running one job

@@ -291,7 +291,9 @@ import TestSupport
         let server = try await PrivateRedis()
         server.stop()  // nothing answers on the worker's port when it starts
         let process = try worker("early", redisURL: server.url)
-        try await Task.sleep(for: .seconds(1))
+        // Its log, not a fixed sleep, says it got as far as Redis (a slow start on a busy
+        // machine could otherwise find Redis already up).
+        try await waitFor("the worker to wait for Redis") { process.log.contains("waiting for Redis") }
         #expect(process.isRunning, "a worker must wait for its Redis, not exit")
         try await server.start()
         let privateRedis = RedisPool(configuration: RedisConfiguration(url: server.url))

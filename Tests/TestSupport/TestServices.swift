@@ -93,14 +93,21 @@ public struct TestSetupError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Creates each named database once per process, the first time a test asks for it.
+/// Creates each named database once per process, the first time a test asks for it. The
+/// creation is kept as a task, so a second caller arriving meanwhile waits for it rather than
+/// dropping the database under the first.
 private actor IsolatedDatabases {
-    private var made: [String: String] = [:]
+    private var made: [String: Task<String, any Error>] = [:]
 
     func value(_ name: String) async throws -> String {
-        if let url = made[name] { return url }
+        if let made = made[name] { return try await made.value }
+        let creation = Task { try await Self.create("redial_test_\(name)") }
+        made[name] = creation
+        return try await creation.value
+    }
+
+    private static func create(_ database: String) async throws -> String {
         let admin = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, poolSize: 1))
-        let database = "redial_test_\(name)"
         do {
             // FORCE: a run that was killed may have left connections open to it.
             try await admin.query("DROP DATABASE IF EXISTS \(PostgresConnection.quoteIdentifier(database)) WITH (FORCE)")
@@ -112,8 +119,6 @@ private actor IsolatedDatabases {
         await admin.close()
         let url = TestServices.postgresURL
         let password = url.password.map { ":\($0)" } ?? ""  // PostgresURL takes it as written
-        let text = "postgres://\(url.user)\(password)@\(url.host):\(url.port)/\(database)"
-        made[name] = text
-        return text
+        return "postgres://\(url.user)\(password)@\(url.host):\(url.port)/\(database)"
     }
 }
