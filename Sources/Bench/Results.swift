@@ -1,31 +1,44 @@
 import Foundation
+import Histogram
 
-/// One run of the latency scenario: enqueue → start percentiles (ms), and how late a thread
-/// sleeping 1 ms woke meanwhile.
-struct LatencyRun {
+/// Percentiles of one latency histogram (ms).
+struct Percentiles {
     let p50: Double
     let p99: Double
     let p999: Double
     let max: Double
+
+    init(_ histogram: Histogram<UInt64>) {
+        p50 = Double(histogram.valueAtPercentile(50)) / 1000
+        p99 = Double(histogram.valueAtPercentile(99)) / 1000
+        p999 = Double(histogram.valueAtPercentile(99.9)) / 1000
+        max = Double(histogram.max) / 1000
+    }
+}
+
+/// One run of the latency scenario: enqueue → start percentiles from the enqueue call and from
+/// the instant the schedule had each job due, and how late a thread sleeping 1 ms woke meanwhile.
+struct LatencyRun {
+    let fromCall: Percentiles
+    let fromSchedule: Percentiles
     let jobs: Int
+    /// How many enqueue calls carried the jobs.
+    let calls: Int
     let hiccups: Hiccups
 }
 
-/// The latency scenario's runs, each figure as median with min–max.
+/// One latency figure over the runs, each as median with min–max.
 struct LatencyResult: Encodable {
     let p50: Sample
     let p99: Sample
     let p999: Sample
     let max: Sample
-    /// Jobs measured in each run.
-    let jobs: [Int]
 
-    init(_ runs: [LatencyRun]) {
-        p50 = Sample(runs.map(\.p50))
-        p99 = Sample(runs.map(\.p99))
-        p999 = Sample(runs.map(\.p999))
-        max = Sample(runs.map(\.max))
-        jobs = runs.map(\.jobs)
+    init(_ runs: [LatencyRun], _ figure: KeyPath<LatencyRun, Percentiles>) {
+        p50 = Sample(runs.map { $0[keyPath: figure].p50 })
+        p99 = Sample(runs.map { $0[keyPath: figure].p99 })
+        p999 = Sample(runs.map { $0[keyPath: figure].p999 })
+        max = Sample(runs.map { $0[keyPath: figure].max })
     }
 }
 
@@ -47,17 +60,27 @@ struct LatencyMedians: Encodable {
 /// The latency scenario at one load: its runs and the hiccups measured alongside.
 struct LatencyAtLoad: Encodable {
     let jobsPerSecond: Double
+    /// From the enqueue call.
     let latency: LatencyResult
+    /// From the instant the job was due: the enqueuer's own lateness included.
+    let latencyFromSchedule: LatencyResult
     let hiccups: HiccupResult
+    /// Jobs measured and enqueue calls that carried them, in each run.
+    let jobs: [Int]
+    let calls: [Int]
 
     init(jobsPerSecond: Double, runs: [LatencyRun]) {
         self.jobsPerSecond = jobsPerSecond
-        latency = LatencyResult(runs)
+        latency = LatencyResult(runs, \.fromCall)
+        latencyFromSchedule = LatencyResult(runs, \.fromSchedule)
         hiccups = HiccupResult(runs)
+        jobs = runs.map(\.jobs)
+        calls = runs.map(\.calls)
     }
 
     enum CodingKeys: String, CodingKey {
-        case jobsPerSecond = "jobs_per_s", latency = "latency_ms", hiccups = "hiccup_ms"
+        case jobsPerSecond = "jobs_per_s", latency = "latency_ms", latencyFromSchedule = "latency_from_schedule_ms"
+        case hiccups = "hiccup_ms", jobs, calls = "enqueue_calls"
     }
 }
 

@@ -18,9 +18,10 @@ struct Sample: Encodable {
         runs.count == 1 ? Self.format(median) : "\(Self.format(median)) (\(Self.format(min))–\(Self.format(max)))"
     }
 
+    /// Rounded to the nearest: a whole number from 1000 up, one decimal from 10, three below.
     static func format(_ value: Double) -> String {
         if value >= 1000 { return String(Int(value.rounded())) }
-        if value >= 10 { return String(Double(Int(value * 10)) / 10) }
-        return String(Double(Int(value * 1000)) / 1000)
+        if value >= 10 { return String((value * 10).rounded() / 10) }
+        return String((value * 1000).rounded() / 1000)
     }
 }

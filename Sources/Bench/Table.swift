@@ -28,6 +28,9 @@ enum Table {
             row("  p50 (ms)", [everysecLoad.latency.p50.text, alwaysLoad.latency.p50.text])
             row("  p99 (ms)", [everysecLoad.latency.p99.text, alwaysLoad.latency.p99.text])
             row("  p99.9 (ms)", [everysecLoad.latency.p999.text, alwaysLoad.latency.p999.text])
+            row("  from the schedule: p50 (ms)", [everysecLoad.latencyFromSchedule.p50.text, alwaysLoad.latencyFromSchedule.p50.text])
+            row("  from the schedule: p99 (ms)", [everysecLoad.latencyFromSchedule.p99.text, alwaysLoad.latencyFromSchedule.p99.text])
+            row("  from the schedule: p99.9 (ms)", [everysecLoad.latencyFromSchedule.p999.text, alwaysLoad.latencyFromSchedule.p999.text])
             row("  meanwhile, 1 ms sleep woke late: p99 (ms)", [everysecLoad.hiccups.p99.text, alwaysLoad.hiccups.p99.text])
             row("  meanwhile, 1 ms sleep woke late: max (ms)", [everysecLoad.hiccups.max.text, alwaysLoad.hiccups.max.text])
         }
