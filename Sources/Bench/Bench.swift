@@ -52,7 +52,8 @@ struct Bench: AsyncParsableCommand {
             print("latency at \(Int(latencyOnly)) jobs/s, concurrency \(concurrency), \(latency.jobs) jobs in \(latency.calls) enqueue calls: "
                   + "from the call p50 \(call.p50) ms, p99 \(call.p99) ms, p99.9 \(call.p999) ms, max \(call.max) ms; "
                   + "from the schedule p50 \(due.p50) ms, p99 \(due.p99) ms, p99.9 \(due.p999) ms, max \(due.max) ms; "
-                  + "a 1 ms sleep woke late by p99 \(latency.hiccups.p99) ms, p99.9 \(latency.hiccups.p999) ms, max \(latency.hiccups.max) ms")
+                  + "a 1 ms sleep woke late by p99 \(latency.hiccups.p99) ms, p99.9 \(latency.hiccups.p999) ms, max \(latency.hiccups.max) ms; "
+                  + "Redis's longest event \(latency.redisStall.maxMs) ms (\(latency.redisStall.event)), \(latency.aofRewrites) AOF rewrites")
             return
         }
         guard let redial, let output else { throw ValidationError("--redial and --output are required") }
@@ -183,7 +184,8 @@ struct Runner {
                 let run = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
                 log("[\(mode)] latency at \(label) of the one-process drain rate, \(Int(rate)) jobs/s: p50 \(run.fromCall.p50) ms, "
                     + "p99 \(run.fromCall.p99) ms (from the schedule \(run.fromSchedule.p50) / \(run.fromSchedule.p99) ms); "
-                    + "a 1 ms sleep woke up to \(run.hiccups.max) ms late")
+                    + "a 1 ms sleep woke up to \(run.hiccups.max) ms late; Redis's longest event \(run.redisStall.maxMs) ms "
+                    + "(\(run.redisStall.event)), \(run.aofRewrites) AOF rewrites")
                 runs.append(run)
             }
             loads.append(LatencyAtLoad(jobsPerSecond: rate, runs: runs))
@@ -279,6 +281,8 @@ struct Runner {
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         let running = Task { try await worker.run() }
         try await Task.sleep(for: .milliseconds(300))
+        let rewritesBefore = try await info("persistence", "aof_rewrites")
+        try await startRedisStallMonitor()
         let hiccups = HiccupMeter()
         defer { _ = hiccups.stop() }  // on every path; stopping twice is harmless
         let enqueuer = try ChildProcess(CommandLine.arguments[0], ["--redis-port", String(port), "--steady-enqueue", "\(rate):\(plan.latencySeconds)"],
@@ -292,10 +296,12 @@ struct Runner {
             try await Task.sleep(for: .milliseconds(10))
         }
         let machine = hiccups.stop()
+        let redisStall = try await redisStalls()
+        let rewrites = try await info("persistence", "aof_rewrites") - rewritesBefore
         worker.stop()
         try await running.value
         return LatencyRun(fromCall: probe.fromCall.withLock { Percentiles($0) }, fromSchedule: probe.fromSchedule.withLock { Percentiles($0) },
-                          jobs: sent[0], calls: sent[1], hiccups: machine)
+                          jobs: sent[0], calls: sent[1], hiccups: machine, redisStall: redisStall, aofRewrites: rewrites)
     }
 
     /// Compacts the AOF the preload wrote, so the drain starts where a long-running Redis would:
@@ -390,9 +396,37 @@ struct Runner {
     }
 
     func usedMemory() async throws -> Int {
-        let info = try await redis.send("INFO", "memory").string ?? ""
-        return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }
-            .flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
+        try await info("memory", "used_memory")
+    }
+
+    /// An integer field of `INFO <section>`.
+    func info(_ section: String, _ field: String) async throws -> Int {
+        let info = try await redis.send("INFO", section).string ?? ""
+        guard let value = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("\(field):") })
+            .flatMap({ Int($0.dropFirst(field.count + 1)) }) else {
+            throw BenchError("INFO \(section) has no integer \(field)")
+        }
+        return value
+    }
+
+    /// Starts Redis's latency monitor afresh: from now on it records every main-thread event
+    /// (command, AOF write, fork, …) that takes 1 ms or more.
+    func startRedisStallMonitor() async throws {
+        try await redis.send("CONFIG", "SET", "latency-monitor-threshold", "1")
+        try await redis.send("LATENCY", "RESET")
+    }
+
+    /// The longest main-thread event Redis recorded since `startRedisStallMonitor`, and what it
+    /// was; stops the monitor.
+    func redisStalls() async throws -> RedisStall {
+        let latest = try await redis.send("LATENCY", "LATEST").array ?? []
+        try await redis.send("CONFIG", "SET", "latency-monitor-threshold", "0")
+        // Each entry: event name, time of the latest, latest ms, all-time max ms.
+        let worst = latest.compactMap { entry -> RedisStall? in
+            guard let fields = entry.array, fields.count == 4, let event = fields[0].string, let max = fields[3].int else { return nil }
+            return RedisStall(event: event, maxMs: Double(max))
+        }.max { $0.maxMs < $1.maxMs }
+        return worst ?? RedisStall(event: "none", maxMs: 0)
     }
 
     /// Progress on stderr, with the seconds since the bench started (the whole must stay under

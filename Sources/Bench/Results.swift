@@ -25,6 +25,21 @@ struct LatencyRun {
     /// How many enqueue calls carried the jobs.
     let calls: Int
     let hiccups: Hiccups
+    /// Redis's longest main-thread event meanwhile (its latency monitor).
+    let redisStall: RedisStall
+    /// AOF rewrites Redis ran meanwhile.
+    let aofRewrites: Int
+}
+
+/// An event of Redis's latency monitor: `command`, `aof-write`, `fork`, … ("none": nothing of
+/// 1 ms or more).
+struct RedisStall: Encodable {
+    let event: String
+    let maxMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case event, maxMs = "max_ms"
+    }
 }
 
 /// One latency figure over the runs, each as median with min–max.
@@ -68,6 +83,9 @@ struct LatencyAtLoad: Encodable {
     /// Jobs measured and enqueue calls that carried them, in each run.
     let jobs: [Int]
     let calls: [Int]
+    /// Redis's longest main-thread event and its AOF rewrites, in each run.
+    let redisStalls: [RedisStall]
+    let aofRewrites: [Int]
 
     init(jobsPerSecond: Double, runs: [LatencyRun]) {
         self.jobsPerSecond = jobsPerSecond
@@ -76,11 +94,13 @@ struct LatencyAtLoad: Encodable {
         hiccups = HiccupResult(runs)
         jobs = runs.map(\.jobs)
         calls = runs.map(\.calls)
+        redisStalls = runs.map(\.redisStall)
+        aofRewrites = runs.map(\.aofRewrites)
     }
 
     enum CodingKeys: String, CodingKey {
         case jobsPerSecond = "jobs_per_s", latency = "latency_ms", latencyFromSchedule = "latency_from_schedule_ms"
-        case hiccups = "hiccup_ms", jobs, calls = "enqueue_calls"
+        case hiccups = "hiccup_ms", jobs, calls = "enqueue_calls", redisStalls = "redis_longest_event", aofRewrites = "aof_rewrites"
     }
 }
 

@@ -33,6 +33,9 @@ enum Table {
             row("  from the schedule: p99.9 (ms)", [everysecLoad.latencyFromSchedule.p999.text, alwaysLoad.latencyFromSchedule.p999.text])
             row("  meanwhile, 1 ms sleep woke late: p99 (ms)", [everysecLoad.hiccups.p99.text, alwaysLoad.hiccups.p99.text])
             row("  meanwhile, 1 ms sleep woke late: max (ms)", [everysecLoad.hiccups.max.text, alwaysLoad.hiccups.max.text])
+            row("  meanwhile, Redis's longest event (ms)", [stalls(everysecLoad), stalls(alwaysLoad)])
+            row("  meanwhile, AOF rewrites per run", [everysecLoad.aofRewrites.map(String.init).joined(separator: " / "),
+                                                     alwaysLoad.aofRewrites.map(String.init).joined(separator: " / ")])
         }
         lines.append("")
         lines.append("ratio_to_redis_limit (everysec drain ÷ median pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
@@ -42,5 +45,10 @@ enum Table {
             + "drain with them waiting \(results.scale.drainWithBacklog.text) jobs/s = \(Int((results.scale.ratio * 100).rounded())) % of the drain from empty "
             + "measured alongside (\(results.scale.drainFromEmpty.text) jobs/s)")
         return lines.joined(separator: "\n")
+    }
+
+    /// Each run's longest Redis event, e.g. "1 / 3 fork / 1".
+    private static func stalls(_ load: LatencyAtLoad) -> String {
+        load.redisStalls.map { $0.maxMs == 0 ? "0" : "\(Sample.format($0.maxMs)) \($0.event)" }.joined(separator: " / ")
     }
 }
