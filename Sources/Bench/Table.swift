@@ -34,6 +34,7 @@ enum Table {
             row("  meanwhile, 1 ms sleep woke late: p99 (ms)", [everysecLoad.hiccups.p99.text, alwaysLoad.hiccups.p99.text])
             row("  meanwhile, 1 ms sleep woke late: max (ms)", [everysecLoad.hiccups.max.text, alwaysLoad.hiccups.max.text])
             row("  meanwhile, Redis's longest event (ms)", [stalls(everysecLoad), stalls(alwaysLoad)])
+            row("    the longest of them", [worstStall(everysecLoad), worstStall(alwaysLoad)])
             row("  meanwhile, AOF rewrites per run", [everysecLoad.aofRewrites.map(String.init).joined(separator: " / "),
                                                      alwaysLoad.aofRewrites.map(String.init).joined(separator: " / ")])
         }
@@ -47,8 +48,13 @@ enum Table {
         return lines.joined(separator: "\n")
     }
 
-    /// Each run's longest Redis event, e.g. "1 / 3 fork / 1".
+    /// Each run's longest Redis event in whole milliseconds (the monitor's resolution): "1 / 43 / 0".
     private static func stalls(_ load: LatencyAtLoad) -> String {
-        load.redisStalls.map { $0.maxMs == 0 ? "0" : "\(Sample.format($0.maxMs)) \($0.event)" }.joined(separator: " / ")
+        load.redisStalls.map { String(Int($0.maxMs)) }.joined(separator: " / ")
+    }
+
+    /// What the longest event of all the runs was, e.g. "aof-fsync-always".
+    private static func worstStall(_ load: LatencyAtLoad) -> String {
+        load.redisStalls.max { $0.maxMs < $1.maxMs }?.event ?? "none"
     }
 }
