@@ -47,9 +47,9 @@ final class LatencyProbe: JobHandler {
     /// Enqueues probe jobs at `rate` for `seconds` on a fixed schedule, job i due at
     /// start + i / rate. Each wake-up sends what is due in one call and waits for its reply,
     /// then sleeps 50 µs: about 0.45 ms between calls here at 36,000 jobs/s under `everysec`
-    /// (about 17 jobs each), about 1 ms under `always`. A job's due instant counts the enqueuer's own lateness too (coordinated
-    /// omission: a stalled enqueuer would otherwise hide the stall). Returns how many jobs it
-    /// sent and in how many calls.
+    /// (about 17 jobs each), about 1 ms under `always`. A job's due instant counts the
+    /// enqueuer's own lateness too (coordinated omission: a stalled enqueuer would otherwise
+    /// hide the stall). Returns how many jobs it sent and in how many calls.
     static func enqueueSteadily(port: Int, rate: Double, seconds: Double) async throws -> (jobs: Int, calls: Int) {
         let jobs = JobQueue(redis: RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), poolSize: 2)))
         let start = DispatchTime.now()
