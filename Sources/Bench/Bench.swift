@@ -351,8 +351,8 @@ struct Runner {
     private func awaitNoRewrite() async throws {
         let deadline = ContinuousClock.now + .seconds(300)
         while ContinuousClock.now < deadline {
-            let info = try await redis.send("INFO", "persistence").string ?? ""
-            if !info.contains("aof_rewrite_in_progress:1") && !info.contains("aof_rewrite_scheduled:1") { return }
+            if try await info("persistence", "aof_rewrite_in_progress") == 0,
+               try await info("persistence", "aof_rewrite_scheduled") == 0 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw BenchError("an AOF rewrite did not finish in 300 s")

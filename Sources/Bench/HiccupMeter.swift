@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Histogram
 import Synchronization
 
 /// How late this machine wakes a thread that asked to sleep 1 ms (jHiccup's method), measured
@@ -10,7 +9,7 @@ import Synchronization
 /// wake-ups a second, a few percent of one core; same-time runs with and without it showed no
 /// difference in the latency measured.
 final class HiccupMeter: Sendable {
-    private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
+    private let histogram = Mutex(LatencyHistogram.microseconds())
     private let running = Atomic<Bool>(true)
 
     init() {
@@ -20,27 +19,16 @@ final class HiccupMeter: Sendable {
                 usleep(1000)
                 let slept = DispatchTime.now().uptimeNanoseconds - before
                 let lateMicros = slept > 1_000_000 ? (slept - 1_000_000) / 1000 : 0
-                histogram.withLock { _ = $0.record(Swift.min(lateMicros, 60_000_000)) }
+                histogram.withLock { $0.record(micros: lateMicros) }
             }
         }
         thread.name = "hiccup-meter"
         thread.start()
     }
 
-    /// Stops the thread (at its next wake-up) and returns what it saw, in milliseconds; may be
-    /// called again.
-    func stop() -> Hiccups {
+    /// Stops the thread (at its next wake-up) and returns what it saw; may be called again.
+    func stop() -> Percentiles {
         running.store(false, ordering: .relaxed)
-        return histogram.withLock { histogram in
-            Hiccups(p99: Double(histogram.valueAtPercentile(99)) / 1000, p999: Double(histogram.valueAtPercentile(99.9)) / 1000,
-                    max: Double(histogram.max) / 1000)
-        }
+        return histogram.withLock { Percentiles($0) }
     }
-}
-
-/// A `HiccupMeter`'s findings: how late a 1 ms sleep woke, in milliseconds.
-struct Hiccups {
-    let p99: Double
-    let p999: Double
-    let max: Double
 }

@@ -1,5 +1,4 @@
 import Dispatch
-import Histogram
 import Queue
 import RedisClient
 import Synchronization
@@ -8,23 +7,19 @@ import Synchronization
 /// the instant the steady schedule had the job due. The payload carries both instants, from
 /// CLOCK_MONOTONIC (`DispatchTime`), system-wide, in nanoseconds: `{"t":<call>,"due":<due>}`.
 final class LatencyProbe: JobHandler {
-    let fromCall = Mutex(LatencyProbe.histogram())
-    let fromSchedule = Mutex(LatencyProbe.histogram())
+    let fromCall = Mutex(LatencyHistogram.microseconds())
+    let fromSchedule = Mutex(LatencyHistogram.microseconds())
 
     func run(_ job: Job) async throws -> JobOutcome {
         let now = DispatchTime.now().uptimeNanoseconds
         let (call, due) = try Self.instants(job.payload)
-        fromCall.withLock { _ = $0.record(Self.micros(since: call, now)) }
-        fromSchedule.withLock { _ = $0.record(Self.micros(since: due, now)) }
+        fromCall.withLock { $0.record(micros: Self.micros(since: call, now)) }
+        fromSchedule.withLock { $0.record(micros: Self.micros(since: due, now)) }
         return .completed
     }
 
-    private static func histogram() -> Histogram<UInt64> {
-        Histogram(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-    }
-
     private static func micros(since instant: UInt64, _ now: UInt64) -> UInt64 {
-        Swift.min(now > instant ? (now - instant) / 1000 : 0, 60_000_000)
+        now > instant ? (now - instant) / 1000 : 0
     }
 
     /// The instants in a payload `{"t":<ns>,"due":<ns>}`, read without a JSON decoder: the probe

@@ -1,20 +1,4 @@
 import Foundation
-import Histogram
-
-/// Percentiles of one latency histogram (ms).
-struct Percentiles {
-    let p50: Double
-    let p99: Double
-    let p999: Double
-    let max: Double
-
-    init(_ histogram: Histogram<UInt64>) {
-        p50 = Double(histogram.valueAtPercentile(50)) / 1000
-        p99 = Double(histogram.valueAtPercentile(99)) / 1000
-        p999 = Double(histogram.valueAtPercentile(99.9)) / 1000
-        max = Double(histogram.max) / 1000
-    }
-}
 
 /// One run of the latency scenario: enqueue → start percentiles from the enqueue call and from
 /// the instant the schedule had each job due, and how late a thread sleeping 1 ms woke meanwhile.
@@ -24,7 +8,8 @@ struct LatencyRun {
     let jobs: Int
     /// How many enqueue calls carried the jobs.
     let calls: Int
-    let hiccups: Hiccups
+    /// How late a 1 ms sleep woke meanwhile.
+    let hiccups: Percentiles
     /// Redis's longest main-thread event meanwhile (its latency monitor).
     let redisStall: RedisStall
     /// AOF rewrites Redis ran meanwhile.
