@@ -53,7 +53,8 @@ struct Bench: AsyncParsableCommand {
                   + "from the call p50 \(call.p50) ms, p99 \(call.p99) ms, p99.9 \(call.p999) ms, max \(call.max) ms; "
                   + "from the schedule p50 \(due.p50) ms, p99 \(due.p99) ms, p99.9 \(due.p999) ms, max \(due.max) ms; "
                   + "a 1 ms sleep woke late by p99 \(latency.hiccups.p99) ms, p99.9 \(latency.hiccups.p999) ms, max \(latency.hiccups.max) ms; "
-                  + "Redis's longest event \(latency.redisStall.maxMs) ms (\(latency.redisStall.event)), \(latency.aofRewrites) AOF rewrites")
+                  + "Redis's longest event \(latency.redisStall.maxMs) ms (\(latency.redisStall.event)), \(latency.aofRewrites) AOF rewrites; "
+                  + latency.cpu.summary)
             return
         }
         guard let redial, let output else { throw ValidationError("--redial and --output are required") }
@@ -185,7 +186,7 @@ struct Runner {
                 log("[\(mode)] latency at \(label) of the one-process drain rate, \(Int(rate)) jobs/s: p50 \(run.fromCall.p50) ms, "
                     + "p99 \(run.fromCall.p99) ms (from the schedule \(run.fromSchedule.p50) / \(run.fromSchedule.p99) ms); "
                     + "a 1 ms sleep woke up to \(run.hiccups.max) ms late; Redis's longest event \(run.redisStall.maxMs) ms "
-                    + "(\(run.redisStall.event)), \(run.aofRewrites) AOF rewrites")
+                    + "(\(run.redisStall.event)), \(run.aofRewrites) AOF rewrites; " + run.cpu.summary)
                 runs.append(run)
             }
             loads.append(LatencyAtLoad(jobsPerSecond: rate, runs: runs))
@@ -282,6 +283,7 @@ struct Runner {
         let running = Task { try await worker.run() }
         try await Task.sleep(for: .milliseconds(300))
         let rewritesBefore = try await info("persistence", "aof_rewrites")
+        let cpuBefore = try await cpuReading()
         try await startRedisStallMonitor()
         let hiccups = HiccupMeter()
         defer { _ = hiccups.stop() }  // on every path; stopping twice is harmless
@@ -296,12 +298,13 @@ struct Runner {
             try await Task.sleep(for: .milliseconds(10))
         }
         let machine = hiccups.stop()
+        let cpu = try await cpuReading().since(cpuBefore, jobs: sent[0])
         let redisStall = try await redisStalls()
-        let rewrites = try await info("persistence", "aof_rewrites") - rewritesBefore
+        let rewrites = Int(try await info("persistence", "aof_rewrites") - rewritesBefore)
         worker.stop()
         try await running.value
         return LatencyRun(fromCall: probe.fromCall.withLock { Percentiles($0) }, fromSchedule: probe.fromSchedule.withLock { Percentiles($0) },
-                          jobs: sent[0], calls: sent[1], hiccups: machine, redisStall: redisStall, aofRewrites: rewrites)
+                          jobs: sent[0], calls: sent[1], hiccups: machine, redisStall: redisStall, aofRewrites: rewrites, cpu: cpu)
     }
 
     /// Compacts the AOF the preload wrote, so the drain starts where a long-running Redis would:
@@ -396,17 +399,25 @@ struct Runner {
     }
 
     func usedMemory() async throws -> Int {
-        try await info("memory", "used_memory")
+        Int(try await info("memory", "used_memory"))
     }
 
-    /// An integer field of `INFO <section>`.
-    func info(_ section: String, _ field: String) async throws -> Int {
+    /// A numeric field of `INFO <section>`.
+    func info(_ section: String, _ field: String) async throws -> Double {
         let info = try await redis.send("INFO", section).string ?? ""
         guard let value = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("\(field):") })
-            .flatMap({ Int($0.dropFirst(field.count + 1)) }) else {
-            throw BenchError("INFO \(section) has no integer \(field)")
+            .flatMap({ Double($0.dropFirst(field.count + 1)) }) else {
+            throw BenchError("INFO \(section) has no number \(field)")
         }
         return value
+    }
+
+    /// The CPU Redis's main thread has used (user and system, as `INFO cpu` counts it) and this
+    /// machine's CPU ticks, now.
+    func cpuReading() async throws -> CPUReading {
+        CPUReading(at: .now(),
+                   redisMainThreadSeconds: try await info("cpu", "used_cpu_user_main_thread") + info("cpu", "used_cpu_sys_main_thread"),
+                   machine: try MachineTicks.now())
     }
 
     /// Starts Redis's latency monitor afresh: from now on it records every main-thread event

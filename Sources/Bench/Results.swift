@@ -14,6 +14,8 @@ struct LatencyRun {
     let redisStall: RedisStall
     /// AOF rewrites Redis ran meanwhile.
     let aofRewrites: Int
+    /// How busy Redis's main thread and the machine were meanwhile.
+    let cpu: CPUUse
 }
 
 /// An event of Redis's latency monitor: `command`, `aof-write`, `fork`, … ("none": nothing of
@@ -71,6 +73,10 @@ struct LatencyAtLoad: Encodable {
     /// Redis's longest main-thread event and its AOF rewrites, in each run.
     let redisStalls: [RedisStall]
     let aofRewrites: [Int]
+    /// How busy Redis's main thread and all cores were, and Redis's CPU per job.
+    let redisMainThreadBusyPercent: Sample
+    let redisMicrosPerJob: Sample
+    let machineBusyPercent: Sample
 
     init(jobsPerSecond: Double, runs: [LatencyRun]) {
         self.jobsPerSecond = jobsPerSecond
@@ -81,11 +87,16 @@ struct LatencyAtLoad: Encodable {
         calls = runs.map(\.calls)
         redisStalls = runs.map(\.redisStall)
         aofRewrites = runs.map(\.aofRewrites)
+        redisMainThreadBusyPercent = Sample(runs.map(\.cpu.redisMainThreadBusyPercent))
+        redisMicrosPerJob = Sample(runs.map(\.cpu.redisMicrosPerJob))
+        machineBusyPercent = Sample(runs.map(\.cpu.machineBusyPercent))
     }
 
     enum CodingKeys: String, CodingKey {
         case jobsPerSecond = "jobs_per_s", latency = "latency_ms", latencyFromSchedule = "latency_from_schedule_ms"
         case hiccups = "hiccup_ms", jobs, calls = "enqueue_calls", redisStalls = "redis_longest_event", aofRewrites = "aof_rewrites"
+        case redisMainThreadBusyPercent = "redis_main_thread_busy_pct", redisMicrosPerJob = "redis_cpu_us_per_job"
+        case machineBusyPercent = "machine_busy_pct"
     }
 }
 

@@ -35,6 +35,9 @@ enum Table {
             row("  meanwhile, 1 ms sleep woke late: max (ms)", [everysecLoad.hiccups.max.text, alwaysLoad.hiccups.max.text])
             row("  meanwhile, Redis's longest event (ms)", [stalls(everysecLoad), stalls(alwaysLoad)])
             row("    the longest of them", [worstStall(everysecLoad), worstStall(alwaysLoad)])
+            row("  meanwhile, Redis main thread busy (%)", [everysecLoad.redisMainThreadBusyPercent.text, alwaysLoad.redisMainThreadBusyPercent.text])
+            row("    its CPU per job (µs)", [everysecLoad.redisMicrosPerJob.text, alwaysLoad.redisMicrosPerJob.text])
+            row("  meanwhile, all cores busy (%)", [everysecLoad.machineBusyPercent.text, alwaysLoad.machineBusyPercent.text])
             row("  meanwhile, AOF rewrites per run", [everysecLoad.aofRewrites.map(String.init).joined(separator: " / "),
                                                      alwaysLoad.aofRewrites.map(String.init).joined(separator: " / ")])
         }
