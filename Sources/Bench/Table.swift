@@ -3,10 +3,12 @@ import Foundation
 enum Table {
     static func render(_ results: Results) -> String {
         var lines: [String] = []
+        // Padded, never cut: a figure wider than its column pushes the next one right.
+        func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
+        }
         func row(_ label: String, _ values: [String]) {
-            lines.append(label.padding(toLength: 46, withPad: " ", startingAt: 0) + values.map {
-                $0.padding(toLength: 26, withPad: " ", startingAt: 0)
-            }.joined())
+            lines.append(pad(label, 46) + values.map { pad($0, 30) }.joined())
         }
         let everysec = results.modes["everysec"]!
         let always = results.modes["always"]!
