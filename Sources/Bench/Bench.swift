@@ -162,15 +162,13 @@ struct Runner {
                     if probe > best.rate { best = (concurrency, probe) }
                 }
             }
-            var rates: [Double] = []
-            var rss: [Double] = []
+            var runs: [DrainRun] = []
             for _ in 0..<plan.runs {
                 let run = try await drain(jobs: plan.drainJobs, processes: processes, concurrency: best.concurrency)
-                log("[\(mode)] drain \(plan.drainJobs): \(processes) × concurrency \(best.concurrency): \(Int(run.rate)) jobs/s")
-                rates.append(run.rate)
-                rss.append(run.workerRSSMiB)
+                log("[\(mode)] drain \(plan.drainJobs): \(processes) × concurrency \(best.concurrency): \(Int(run.rate)) jobs/s; " + run.cpu.summary)
+                runs.append(run)
             }
-            drains[String(processes)] = DrainResult(concurrency: best.concurrency, jobsPerSecond: Sample(rates), workerRSSMiB: Sample(rss))
+            drains[String(processes)] = DrainResult(concurrency: best.concurrency, runs: runs)
         }
         let bestProcesses = drains.max { $0.value.jobsPerSecond.median < $1.value.jobsPerSecond.median }!
         let oneProcess = drains["1"]!
@@ -234,6 +232,8 @@ struct Runner {
     struct DrainRun {
         let rate: Double
         let workerRSSMiB: Double
+        /// From the first completion seen to the last, as the rate.
+        let cpu: CPUUse
     }
 
     /// Pre-enqueues `jobs` noop jobs, then drains them with real `redial work` processes. The
@@ -249,7 +249,7 @@ struct Runner {
                                 "REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0", "REDIAL_LOG_LEVEL": "error",
                              ]) { $1 }, logName: "bench-worker-\(index)")
         }
-        var first: (count: Int, at: DispatchTime)?
+        var first: (count: Int, at: DispatchTime, cpu: CPUReading)?
         var last = DispatchTime.now()
         var completed = 0
         let deadline = DispatchTime.now().uptimeNanoseconds + 600_000_000_000
@@ -257,15 +257,17 @@ struct Runner {
             try await Task.sleep(for: .milliseconds(10))
             completed = try await redis.send("HGET", Keys(queue: "bench").stats, "completed").int ?? 0
             last = DispatchTime.now()
-            if first == nil, completed > 0 { first = (completed, last) }
+            if first == nil, completed > 0 { first = (completed, last, try await cpuReading()) }
             if last.uptimeNanoseconds > deadline { throw BenchError("drain did not finish in 600 s (\(completed) of \(count))") }
         }
+        let cpuAtEnd = try await cpuReading()
         let rss = workers.first.map { Machine.residentMiB(pid: $0.pid) } ?? 0
         for worker in workers { worker.signal(SIGTERM) }
         for worker in workers { _ = await worker.waitForExit(timeout: .seconds(30)) }
         guard let first else { throw BenchError("no job completed") }
         let seconds = Double(last.uptimeNanoseconds - first.at.uptimeNanoseconds) / 1e9
-        return DrainRun(rate: Double(count - first.count) / max(seconds, 1e-3), workerRSSMiB: rss)
+        return DrainRun(rate: Double(count - first.count) / max(seconds, 1e-3), workerRSSMiB: rss,
+                        cpu: cpuAtEnd.since(first.cpu, jobs: count - first.count))
     }
 
     /// A steady `rate` of probe jobs from an enqueuer process of its own (so it does not share

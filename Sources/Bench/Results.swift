@@ -117,9 +117,22 @@ struct DrainResult: Encodable {
     let concurrency: Int
     let jobsPerSecond: Sample
     let workerRSSMiB: Sample
+    /// How busy Redis's main thread was and its CPU per job: what a steady load's figures
+    /// compare with.
+    let redisMainThreadBusyPercent: Sample
+    let redisMicrosPerJob: Sample
+
+    init(concurrency: Int, runs: [Runner.DrainRun]) {
+        self.concurrency = concurrency
+        jobsPerSecond = Sample(runs.map(\.rate))
+        workerRSSMiB = Sample(runs.map(\.workerRSSMiB))
+        redisMainThreadBusyPercent = Sample(runs.map(\.cpu.redisMainThreadBusyPercent))
+        redisMicrosPerJob = Sample(runs.map(\.cpu.redisMicrosPerJob))
+    }
 
     enum CodingKeys: String, CodingKey {
         case concurrency, jobsPerSecond = "jobs_per_s", workerRSSMiB = "worker_rss_mib"
+        case redisMainThreadBusyPercent = "redis_main_thread_busy_pct", redisMicrosPerJob = "redis_cpu_us_per_job"
     }
 }
 

@@ -22,6 +22,7 @@ enum Table {
             let e = everysec.drain[processes]!
             let a = always.drain[processes]!
             row("drain, \(processes) worker process(es) (jobs/s)", ["\(e.jobsPerSecond.text) c=\(e.concurrency)", "\(a.jobsPerSecond.text) c=\(a.concurrency)"])
+            row("  Redis busy (%), its CPU per job (µs)", [redisUse(e), redisUse(a)])
         }
         row("worker RSS, 1 process (MiB)", [everysec.drain["1"]!.workerRSSMiB.text, always.drain["1"]!.workerRSSMiB.text])
         for (share, everysecLoad, alwaysLoad) in [(50, everysec.latencyHalfLoad, always.latencyHalfLoad),
@@ -51,6 +52,11 @@ enum Table {
             + "drain with them waiting \(results.scale.drainWithBacklog.text) jobs/s = \(Int((results.scale.ratio * 100).rounded())) % of the drain from empty "
             + "measured alongside (\(results.scale.drainFromEmpty.text) jobs/s)")
         return lines.joined(separator: "\n")
+    }
+
+    /// Medians: "97.2 %, 9.8 µs".
+    private static func redisUse(_ drain: DrainResult) -> String {
+        "\(Sample.format(drain.redisMainThreadBusyPercent.median)) %, \(Sample.format(drain.redisMicrosPerJob.median)) µs"
     }
 
     /// Each run's longest Redis event in whole milliseconds (the monitor's resolution): "1 / 43 / 0".
