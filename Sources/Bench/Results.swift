@@ -166,12 +166,23 @@ struct ScaleResults: Encodable {
     let redisBytesPerWaitingJob: Double
     let drainWithBacklog: Sample
     let drainFromEmpty: Sample
+    /// Each pair's drain with the backlog ÷ its drain from empty, and their median: the figure.
+    let pairRatios: [Double]
     let ratio: Double
+
+    init(backlog: Int, redisBytesPerWaitingJob: Double, drainWithBacklog: [Double], drainFromEmpty: [Double]) {
+        self.backlog = backlog
+        self.redisBytesPerWaitingJob = redisBytesPerWaitingJob
+        self.drainWithBacklog = Sample(drainWithBacklog)
+        self.drainFromEmpty = Sample(drainFromEmpty)
+        pairRatios = zip(drainWithBacklog, drainFromEmpty).map { $0 / $1 }
+        ratio = Sample(pairRatios).median
+    }
 
     enum CodingKeys: String, CodingKey {
         case backlog, redisBytesPerWaitingJob = "redis_bytes_per_waiting_job"
         case drainWithBacklog = "drain_with_backlog_jobs_per_s", drainFromEmpty = "drain_from_empty_jobs_per_s"
-        case ratio = "backlog_to_empty_ratio"
+        case pairRatios = "backlog_to_empty_pair_ratios", ratio = "backlog_to_empty_ratio"
     }
 }
 

@@ -47,11 +47,17 @@ enum Table {
         lines.append("")
         lines.append("ratio_to_redis_limit (everysec drain ÷ median pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
             + Sample.format(results.ratioToRedisLimit))
-        lines.append("durability cost: drain with always = \(Int((always.bestDrain / everysec.bestDrain * 100).rounded())) % of everysec")
-        lines.append("scale: \(results.scale.backlog) waiting jobs use \(Int(results.scale.redisBytesPerWaitingJob)) bytes each in Redis; "
-            + "drain with them waiting \(results.scale.drainWithBacklog.text) jobs/s = \(Int((results.scale.ratio * 100).rounded())) % of the drain from empty "
-            + "measured alongside (\(results.scale.drainFromEmpty.text) jobs/s)")
+        lines.append("durability cost: drain with always = \(percent(always.bestDrain / everysec.bestDrain)) of everysec")
+        let scale = results.scale
+        lines.append("scale: \(scale.backlog) waiting jobs use \(Int(scale.redisBytesPerWaitingJob)) bytes each in Redis; "
+            + "drain with them waiting \(scale.drainWithBacklog.text) jobs/s, from empty just before each \(scale.drainFromEmpty.text) jobs/s; "
+            + "pair by pair \(scale.pairRatios.map(percent).joined(separator: " / ")), median \(percent(scale.ratio))")
         return lines.joined(separator: "\n")
+    }
+
+    /// 0.934 → "93 %".
+    private static func percent(_ ratio: Double) -> String {
+        "\(Int((ratio * 100).rounded())) %"
     }
 
     /// Medians: "97.2 %, 9.8 µs".
