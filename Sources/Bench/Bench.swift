@@ -367,8 +367,8 @@ struct Runner {
     private func awaitNoRewrite() async throws {
         let deadline = ContinuousClock.now + .seconds(300)
         while ContinuousClock.now < deadline {
-            if try await info("persistence", "aof_rewrite_in_progress") == 0,
-               try await info("persistence", "aof_rewrite_scheduled") == 0 { return }
+            let rewrite = try await info("persistence", fields: ["aof_rewrite_in_progress", "aof_rewrite_scheduled"])
+            if rewrite == [0, 0] { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw BenchError("an AOF rewrite did not finish in 300 s")
@@ -416,20 +416,26 @@ struct Runner {
 
     /// A numeric field of `INFO <section>`.
     func info(_ section: String, _ field: String) async throws -> Double {
-        let info = try await redis.send("INFO", section).string ?? ""
-        guard let value = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("\(field):") })
-            .flatMap({ Double($0.dropFirst(field.count + 1)) }) else {
-            throw BenchError("INFO \(section) has no number \(field)")
+        try await info(section, fields: [field])[0]
+    }
+
+    /// Numeric fields of one `INFO <section>` reply, in the order asked: read together, they
+    /// describe the same instant.
+    func info(_ section: String, fields: [String]) async throws -> [Double] {
+        let lines = (try await redis.send("INFO", section).string ?? "").split(whereSeparator: \.isNewline)
+        return try fields.map { field in
+            guard let value = lines.first(where: { $0.hasPrefix("\(field):") }).flatMap({ Double($0.dropFirst(field.count + 1)) }) else {
+                throw BenchError("INFO \(section) has no number \(field)")
+            }
+            return value
         }
-        return value
     }
 
     /// The CPU Redis's main thread has used (user and system, as `INFO cpu` counts it) and this
     /// machine's CPU ticks, now.
     func cpuReading() async throws -> CPUReading {
-        CPUReading(at: .now(),
-                   redisMainThreadSeconds: try await info("cpu", "used_cpu_user_main_thread") + info("cpu", "used_cpu_sys_main_thread"),
-                   machine: try MachineTicks.now())
+        let redisCPU = try await info("cpu", fields: ["used_cpu_user_main_thread", "used_cpu_sys_main_thread"])
+        return CPUReading(at: .now(), redisMainThreadSeconds: redisCPU[0] + redisCPU[1], machine: try MachineTicks.now())
     }
 
     /// Starts Redis's latency monitor afresh: from now on it records every main-thread event

@@ -1,6 +1,6 @@
 import Foundation
 
-/// CPU counters read at one instant of a latency run: Redis's main thread, which every command
+/// CPU counters read at one instant of a latency run or a drain: Redis's main thread, which every command
 /// passes through, and the whole machine. Two readings give how busy each was in between, the
 /// figure that says whether the tail is queueing for a busy Redis or something else.
 struct CPUReading {
@@ -21,9 +21,9 @@ struct CPUReading {
     }
 }
 
-/// How busy Redis and the machine were during a latency run.
+/// How busy Redis and the machine were between two readings.
 struct CPUUse {
-    /// Share of the run's wall time Redis's main thread was on a core.
+    /// Share of the wall time Redis's main thread was on a core.
     let redisMainThreadBusyPercent: Double
     /// Redis main-thread CPU per job: its enqueue, claim and acknowledgement together.
     let redisMicrosPerJob: Double
