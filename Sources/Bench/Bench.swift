@@ -20,6 +20,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Where to write the results.") var output: String?
     @Flag(help: "A short run: fewer jobs, one run per figure.") var quick = false
     @Option(help: .hidden) var steadyEnqueue: String?
+    @Flag(help: "With --latency-only: a bare Redis list (LPUSH, BLMPOP) at that load instead of the engine.") var floor = false
     @Option(help: "Measure only enqueue → start latency at this many jobs/s (with --concurrency).") var latencyOnly: Double?
     @Option(help: "Handler slots of the latency worker (with --latency-only).") var concurrency = 64
     @Option(help: "Seconds of steady load (with --latency-only; make bench uses 5).") var seconds: Double?
@@ -30,6 +31,7 @@ struct Bench: AsyncParsableCommand {
             throw ValidationError("--latency-only: expected jobs/s > 0, got \(latencyOnly)")
         }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency: expected 1-10000, got \(concurrency)") }
+        if floor && latencyOnly == nil && steadyEnqueue == nil { throw ValidationError("--floor: only with --latency-only") }
         if let seconds, !(seconds > 0 && seconds <= 3600) { throw ValidationError("--seconds: expected more than 0 and at most 3600, got \(seconds)") }
     }
 
@@ -40,14 +42,15 @@ struct Bench: AsyncParsableCommand {
             guard parts.count == 2, parts.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw ValidationError("--steady-enqueue: expected <jobs/s>:<seconds>, both > 0")
             }
-            let sent = try await LatencyProbe.enqueueSteadily(port: redisPort, rate: parts[0], seconds: parts[1])
+            let sent = floor ? try await LatencyProbe.pushSteadily(port: redisPort, rate: parts[0], seconds: parts[1])
+                : try await LatencyProbe.enqueueSteadily(port: redisPort, rate: parts[0], seconds: parts[1])
             print("\(sent.jobs) \(sent.calls)")
             return
         }
         if let latencyOnly {
             // Only the latency scenario, at a chosen rate: for chasing tail latency.
             let runner = try await Runner(port: redisPort, redial: "", plan: Plan(quick: quick, latencySeconds: seconds))
-            let latency = try await runner.measureLatency(rate: latencyOnly, concurrency: concurrency)
+            let latency = try await runner.measureLatency(rate: latencyOnly, concurrency: concurrency, floor: floor)
             let call = latency.fromCall, due = latency.fromSchedule
             print("latency at \(Int(latencyOnly)) jobs/s, concurrency \(concurrency), \(latency.jobs) jobs in \(latency.calls) enqueue calls: "
                   + "from the call p50 \(call.p50) ms, p99 \(call.p99) ms, p99.9 \(call.p999) ms, max \(call.max) ms; "
@@ -178,17 +181,22 @@ struct Runner {
 
         // The target's load, half the one-process drain rate, and a quarter of it for the shape
         // of the curve.
+        // At half load each run is paired with one of the bare-list floor at the same rate, run
+        // right after it: the latency this machine and Redis give with no engine at all.
         var loads: [LatencyAtLoad] = []
+        var floorRuns: [LatencyRun] = []
         for (share, label) in [(0.5, "50 %"), (0.25, "25 %")] {
             let rate = oneProcess.jobsPerSecond.median * share
             var runs: [LatencyRun] = []
             for _ in 0..<plan.runs {
                 let run = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency)
-                log("[\(mode)] latency at \(label) of the one-process drain rate, \(Int(rate)) jobs/s: p50 \(run.fromCall.p50) ms, "
-                    + "p99 \(run.fromCall.p99) ms (from the schedule \(run.fromSchedule.p50) / \(run.fromSchedule.p99) ms); "
-                    + "a 1 ms sleep woke up to \(run.hiccups.max) ms late; Redis's longest event \(run.redisStall.maxMs) ms "
-                    + "(\(run.redisStall.event)), \(run.aofRewrites) AOF rewrites; " + run.cpu.summary)
+                log("[\(mode)] latency at \(label) of the one-process drain rate, \(Int(rate)) jobs/s: " + run.summary)
                 runs.append(run)
+                if share == 0.5 {
+                    let floor = try await measureLatency(rate: rate, concurrency: oneProcess.concurrency, floor: true)
+                    log("[\(mode)] bare-list floor at \(Int(rate)) jobs/s: " + floor.summary)
+                    floorRuns.append(floor)
+                }
             }
             loads.append(LatencyAtLoad(jobsPerSecond: rate, runs: runs))
         }
@@ -197,7 +205,8 @@ struct Runner {
             redisLPushP16: Sample(limits), redisLPushP1: unpipelined, redisSetRoundTripMsP50: roundTrip,
             enqueueSingle: Sample(single), enqueueBatched: Sample(batched), drain: drains,
             bestProcesses: Int(bestProcesses.key)!, bestConcurrency: bestProcesses.value.concurrency,
-            bestDrain: bestProcesses.value.jobsPerSecond.median, latencyHalfLoad: loads[0], latencyQuarterLoad: loads[1])
+            bestDrain: bestProcesses.value.jobsPerSecond.median, latencyHalfLoad: loads[0], latencyQuarterLoad: loads[1],
+            latencyFloorHalfLoad: LatencyAtLoad(jobsPerSecond: loads[0].jobsPerSecond, runs: floorRuns))
     }
 
     func enqueueSingle(_ count: Int) async throws -> Double {
@@ -276,27 +285,31 @@ struct Runner {
     /// A steady `rate` of probe jobs from an enqueuer process of its own (so it does not share
     /// this process's threads with the worker it measures), and an in-process worker whose
     /// handler records enqueue → start latency, with a `HiccupMeter` running alongside.
-    func measureLatency(rate: Double, concurrency: Int) async throws -> LatencyRun {
+    /// `floor`: the same load as bare payloads on a plain Redis list, pushed with `LPUSH` and
+    /// popped by an in-process `BLMPOP` loop instead of the engine.
+    func measureLatency(rate: Double, concurrency: Int, floor: Bool = false) async throws -> LatencyRun {
         try await redis.send("FLUSHALL")
         let probe = LatencyProbe()
-        let policy = LatencyProbe.policy
         let worker = Worker(
             configuration: WorkerConfiguration(concurrency: ["latency": concurrency]),
             redis: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)),
-            definitions: [JobDefinition(type: "probe", policy: policy, handler: probe)],
+            definitions: [JobDefinition(type: "probe", policy: LatencyProbe.policy, handler: probe)],
             logger: Self.workerLogger)
-        let running = Task { try await worker.run() }
+        let port = port
+        let running: Task<Void, any Error> = floor ? Task { try await probe.consumeFloor(port: port) } : Task { try await worker.run() }
+        let stop = { if floor { running.cancel() } else { worker.stop() } }
         try await Task.sleep(for: .milliseconds(300))
         let rewritesBefore = try await info("persistence", "aof_rewrites")
         let cpuBefore = try await cpuReading()
         try await startRedisStallMonitor()
         let hiccups = HiccupMeter()
         defer { _ = hiccups.stop() }  // on every path; stopping twice is harmless
-        let enqueuer = try ChildProcess(CommandLine.arguments[0], ["--redis-port", String(port), "--steady-enqueue", "\(rate):\(plan.latencySeconds)"],
+        let enqueuer = try ChildProcess(CommandLine.arguments[0],
+                                        ["--redis-port", String(port), "--steady-enqueue", "\(rate):\(plan.latencySeconds)"] + (floor ? ["--floor"] : []),
                                         logName: "bench-enqueuer")
         guard await enqueuer.waitForExit(timeout: .seconds(Int64(plan.latencySeconds) + 60)) == 0,
               let sent = enqueuer.log.split(separator: "\n").last?.split(separator: " ").compactMap({ Int($0) }), sent.count == 2 else {
-            worker.stop()
+            stop()
             throw BenchError("the latency enqueuer failed: \(enqueuer.log.suffix(500))")
         }
         while probe.fromCall.withLock({ $0.totalCount }) < UInt64(sent[0]) {
@@ -306,7 +319,7 @@ struct Runner {
         let cpu = try await cpuReading().since(cpuBefore, jobs: sent[0])
         let redisStall = try await redisStalls()
         let rewrites = Int(try await info("persistence", "aof_rewrites") - rewritesBefore)
-        worker.stop()
+        stop()
         try await running.value
         return LatencyRun(fromCall: probe.fromCall.withLock { Percentiles($0) }, fromSchedule: probe.fromSchedule.withLock { Percentiles($0) },
                           jobs: sent[0], calls: sent[1], hiccups: machine, redisStall: redisStall, aofRewrites: rewrites, cpu: cpu)

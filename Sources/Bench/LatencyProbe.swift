@@ -39,24 +39,41 @@ final class LatencyProbe: JobHandler {
 
     static let policy = JobPolicy(queue: "latency", maxAttempts: 1, timeout: .seconds(10))
 
-    /// Enqueues probe jobs at `rate` for `seconds` on a fixed schedule, job i due at
+    /// Enqueues probe jobs at `rate` for `seconds` on a fixed schedule (`steadily`).
+    static func enqueueSteadily(port: Int, rate: Double, seconds: Double) async throws -> (jobs: Int, calls: Int) {
+        let jobs = JobQueue(redis: RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), poolSize: 2)))
+        return try await steadily(rate: rate, seconds: seconds) { payloads in
+            _ = try await jobs.enqueue(batch: payloads.map { JobQueue.Request(type: "probe", payload: $0, policy: policy) })
+        }
+    }
+
+    /// The floor's load: the same schedule, each call one `LPUSH` of the due payloads onto a bare
+    /// list (no job records, no ids).
+    static func pushSteadily(port: Int, rate: Double, seconds: Double) async throws -> (jobs: Int, calls: Int) {
+        let connection = RedisConnection(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)))
+        return try await steadily(rate: rate, seconds: seconds) { payloads in
+            try await connection.send(["LPUSH", floorList] + payloads.map { $0 as any RedisArgument })
+        }
+    }
+
+    static let floorList = "bench:floor"
+
+    /// Sends payloads at `rate` for `seconds` on a fixed schedule, payload i due at
     /// start + i / rate. Each wake-up sends what is due in one call and waits for its reply,
     /// then sleeps 50 µs: about 0.45 ms between calls here at 36,000 jobs/s under `everysec`
     /// (about 17 jobs each), about 1 ms under `always`. A job's due instant counts the
     /// enqueuer's own lateness too (coordinated omission: a stalled enqueuer would otherwise
-    /// hide the stall). Returns how many jobs it sent and in how many calls.
-    static func enqueueSteadily(port: Int, rate: Double, seconds: Double) async throws -> (jobs: Int, calls: Int) {
-        let jobs = JobQueue(redis: RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), poolSize: 2)))
+    /// hide the stall). Returns how many payloads it sent and in how many calls.
+    private static func steadily(rate: Double, seconds: Double, send: ([String]) async throws -> Void) async throws -> (jobs: Int, calls: Int) {
         let start = DispatchTime.now()
         var sent = 0
         var calls = 0
         while start.secondsSince < seconds {
             let due = Int(rate * start.secondsSince)
             if due > sent {
-                _ = try await jobs.enqueue(batch: (sent..<due).map { index in
+                try await send((sent..<due).map { index in
                     let dueAt = start.uptimeNanoseconds + UInt64(Double(index) / rate * 1e9)
-                    let payload = #"{"t":\#(DispatchTime.now().uptimeNanoseconds),"due":\#(dueAt)}"#
-                    return JobQueue.Request(type: "probe", payload: payload, policy: policy)
+                    return #"{"t":\#(DispatchTime.now().uptimeNanoseconds),"due":\#(dueAt)}"#
                 })
                 sent = due
                 calls += 1
@@ -64,5 +81,23 @@ final class LatencyProbe: JobHandler {
             try await Task.sleep(for: .microseconds(50))
         }
         return (sent, calls)
+    }
+
+    /// The floor's consumer: pops up to 64 payloads at a time from the bare list (`BLMPOP`) and
+    /// records their latency, until cancelled.
+    func consumeFloor(port: Int) async throws {
+        let connection = RedisConnection(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)))
+        while !Task.isCancelled {
+            let reply = try await connection.pipeline([.make("BLMPOP", "1", "1", Self.floorList, "RIGHT", "COUNT", "64")], blocking: .seconds(1))[0]
+            guard let items = reply.array?.last?.array else { continue }
+            for item in items {
+                guard let payload = item.bytes else { continue }
+                let now = DispatchTime.now().uptimeNanoseconds
+                let (call, due) = try Self.instants(payload)
+                fromCall.withLock { $0.record(micros: Self.micros(since: call, now)) }
+                fromSchedule.withLock { $0.record(micros: Self.micros(since: due, now)) }
+            }
+        }
+        await connection.close()
     }
 }

@@ -16,6 +16,13 @@ struct LatencyRun {
     let aofRewrites: Int
     /// How busy Redis's main thread and the machine were meanwhile.
     let cpu: CPUUse
+
+    /// For a progress line.
+    var summary: String {
+        "p50 \(fromCall.p50) ms, p99 \(fromCall.p99) ms (from the schedule \(fromSchedule.p50) / \(fromSchedule.p99) ms); "
+            + "a 1 ms sleep woke up to \(hiccups.max) ms late; Redis's longest event \(redisStall.maxMs) ms "
+            + "(\(redisStall.event)), \(aofRewrites) AOF rewrites; " + cpu.summary
+    }
 }
 
 /// An event of Redis's latency monitor: `command`, `aof-write`, `fork`, … ("none": nothing of
@@ -151,6 +158,9 @@ struct ModeResults: Encodable {
     /// At half the one-process drain rate (the target's load), and at a quarter of it.
     let latencyHalfLoad: LatencyAtLoad
     let latencyQuarterLoad: LatencyAtLoad
+    /// The floor: a bare Redis list (`LPUSH`, `BLMPOP`) at the half load, each run right after
+    /// one of the engine's.
+    let latencyFloorHalfLoad: LatencyAtLoad
 
     enum CodingKeys: String, CodingKey {
         case redisLPushP16 = "redis_lpush_c50_p16_per_s", redisLPushP1 = "redis_lpush_c50_p1_per_s"
@@ -158,6 +168,7 @@ struct ModeResults: Encodable {
         case enqueueSingle = "enqueue_single_jobs_per_s", enqueueBatched = "enqueue_batched_jobs_per_s"
         case drain = "drain_by_processes", bestProcesses = "best_processes", bestConcurrency = "best_concurrency"
         case bestDrain = "drain_jobs_per_s", latencyHalfLoad = "latency_half_load", latencyQuarterLoad = "latency_quarter_load"
+        case latencyFloorHalfLoad = "latency_half_load_bare_list"
     }
 }
 

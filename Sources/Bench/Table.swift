@@ -22,7 +22,8 @@ enum Table {
             let e = everysec.drain[processes]!
             let a = always.drain[processes]!
             row("drain, \(processes) worker process(es) (jobs/s)", ["\(e.jobsPerSecond.text) c=\(e.concurrency)", "\(a.jobsPerSecond.text) c=\(a.concurrency)"])
-            row("  Redis busy (%), its CPU per job (µs)", [redisUse(e), redisUse(a)])
+            row("  Redis busy (%), its CPU per job (µs)", [redisUse(e.redisMainThreadBusyPercent, e.redisMicrosPerJob),
+                                                         redisUse(a.redisMainThreadBusyPercent, a.redisMicrosPerJob)])
         }
         row("worker RSS, 1 process (MiB)", [everysec.drain["1"]!.workerRSSMiB.text, always.drain["1"]!.workerRSSMiB.text])
         for (share, everysecLoad, alwaysLoad) in [(50, everysec.latencyHalfLoad, always.latencyHalfLoad),
@@ -43,6 +44,14 @@ enum Table {
             row("  meanwhile, all cores busy (%)", [everysecLoad.machineBusyPercent.text, alwaysLoad.machineBusyPercent.text])
             row("  meanwhile, AOF rewrites per run", [everysecLoad.aofRewrites.map(String.init).joined(separator: " / "),
                                                      alwaysLoad.aofRewrites.map(String.init).joined(separator: " / ")])
+            if share == 50 {
+                let e = everysec.latencyFloorHalfLoad, a = always.latencyFloorHalfLoad
+                row("  a bare Redis list at this load: p50 (ms)", [e.latency.p50.text, a.latency.p50.text])
+                row("    p99 (ms)", [e.latency.p99.text, a.latency.p99.text])
+                row("    p99.9 (ms)", [e.latency.p999.text, a.latency.p999.text])
+                row("    Redis busy (%), its CPU per job (µs)", [redisUse(e.redisMainThreadBusyPercent, e.redisMicrosPerJob),
+                                                             redisUse(a.redisMainThreadBusyPercent, a.redisMicrosPerJob)])
+            }
         }
         lines.append("")
         lines.append("ratio_to_redis_limit (everysec drain ÷ median pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
@@ -61,8 +70,8 @@ enum Table {
     }
 
     /// Medians: "97.2 %, 9.8 µs".
-    private static func redisUse(_ drain: DrainResult) -> String {
-        "\(Sample.format(drain.redisMainThreadBusyPercent.median)) %, \(Sample.format(drain.redisMicrosPerJob.median)) µs"
+    private static func redisUse(_ busy: Sample, _ perJob: Sample) -> String {
+        "\(Sample.format(busy.median)) %, \(Sample.format(perJob.median)) µs"
     }
 
     /// Each run's longest Redis event in whole milliseconds (the monitor's resolution): "1 / 43 / 0".
