@@ -88,6 +88,8 @@ struct Plan {
     /// Pairs of drains (from empty, then with the backlog waiting): single drains here vary by
     /// ±15 % within minutes, so the backlog figure takes more pairs than other figures take runs.
     var scalePairs: Int { quick ? 1 : 5 }
+    /// Enqueue calls per client of the scripts-alone measurement (16 clients).
+    var scriptCalls: Int { quick ? 75 : 300 }
     var drainJobs: Int { quick ? 30_000 : 200_000 }
     var probeJobs: Int { quick ? 20_000 : 40_000 }
     var processCounts: [Int] { quick ? [1, 2] : [1, 2, 4] }
@@ -200,13 +202,23 @@ struct Runner {
             }
             loads.append(LatencyAtLoad(jobsPerSecond: rate, runs: runs))
         }
+        // The scripts alone, at the half load's batch size (jobs per enqueue call).
+        let halfLoad = loads[0]
+        let batch = max(1, Int((Double(halfLoad.jobs.reduce(0, +)) / Double(max(1, halfLoad.calls.reduce(0, +)))).rounded()))
+        var scriptCosts: [ScriptCost] = []
+        for _ in 0..<plan.runs {
+            let cost = try await measureScriptCost(batch: batch)
+            log("[\(mode)] the scripts alone, batches of \(batch): Redis's CPU per job " + cost.summary)
+            scriptCosts.append(cost)
+        }
         let roundTrip = try await setRoundTripMs()
         return ModeResults(
             redisLPushP16: Sample(limits), redisLPushP1: unpipelined, redisSetRoundTripMsP50: roundTrip,
             enqueueSingle: Sample(single), enqueueBatched: Sample(batched), drain: drains,
             bestProcesses: Int(bestProcesses.key)!, bestConcurrency: bestProcesses.value.concurrency,
             bestDrain: bestProcesses.value.jobsPerSecond.median, latencyHalfLoad: loads[0], latencyQuarterLoad: loads[1],
-            latencyFloorHalfLoad: LatencyAtLoad(jobsPerSecond: loads[0].jobsPerSecond, runs: floorRuns))
+            latencyFloorHalfLoad: LatencyAtLoad(jobsPerSecond: loads[0].jobsPerSecond, runs: floorRuns),
+            scriptsAlone: ScriptCostResult(batch: batch, runs: scriptCosts))
     }
 
     func enqueueSingle(_ count: Int) async throws -> Double {
@@ -238,6 +250,64 @@ struct Runner {
                 group.addTask { [jobs] in _ = try await jobs.enqueue(batch: Array(batch.prefix(size))) }
             }
             try await group.waitForAll()
+        }
+    }
+
+    /// What a job costs Redis's main thread in the engine's own scripts, with no wake-ups in
+    /// the way: 16 clients keep Redis busy, so it never sleeps between requests, while they
+    /// enqueue jobs in batches of `batch` (the steady load's size, with the latency probe's
+    /// payload), then claim them all (as 16 workers), then complete them all, the worker's own
+    /// commands (`WorkerCommands`). At a steady load a job costs Redis this plus its share of
+    /// each request's reading, writing and waking; in a drain, batches are larger.
+    func measureScriptCost(batch: Int) async throws -> ScriptCost {
+        try await redis.send("FLUSHALL")
+        let keys = Keys(queue: noop.queue)
+        let clients = 16
+        let redis = RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), poolSize: clients))
+        let jobs = JobQueue(redis: redis)
+        let request = JobQueue.Request(type: "noop", payload: #"{"t":1234567890123456,"due":1234567890123456}"#, policy: noop)
+        let requests = Array(repeating: request, count: batch)
+        let start = try await cpuReading()
+        try await onEachClient(clients) { _ in
+            for _ in 0..<plan.scriptCalls { _ = try await jobs.enqueue(batch: requests) }
+        }
+        let enqueued = try await cpuReading()
+        let held = try await onEachClient(clients) { client in
+            var mine: [[Job]] = []
+            while true {
+                let reply = try await redis.pipeline([WorkerCommands.claim(keys, worker: "bench-\(client)", count: batch)])[0]
+                let claimed = WorkerCommands.claimed(in: try reply.get(), queue: keys.queue)
+                if claimed.isEmpty { return mine }
+                mine.append(claimed)
+            }
+        }
+        let claimed = try await cpuReading()
+        try await onEachClient(clients) { client in
+            for jobs in held[client] {
+                let command = WorkerCommands.complete(keys, worker: "bench-\(client)", retention: WorkerConfiguration.defaultCompletedRetention,
+                                                      keep: WorkerConfiguration.defaultCompletedKeep, jobs: jobs)
+                let codes = try await redis.pipeline([command])[0].get().array ?? []
+                guard codes.count == jobs.count, codes.allSatisfy({ $0.int == 1 }) else {
+                    throw BenchError("completeJobs refused a job the bench had claimed: \(codes)")
+                }
+            }
+        }
+        let completed = try await cpuReading()
+        let count = clients * plan.scriptCalls * batch
+        await redis.close()
+        guard held.joined().joined().count == count else { throw BenchError("claimed \(held.joined().joined().count) of \(count) jobs") }
+        return ScriptCost(enqueue: enqueued.since(start, jobs: count), claim: claimed.since(enqueued, jobs: count),
+                          complete: completed.since(claimed, jobs: count))
+    }
+
+    /// Runs `body` for clients 0..<count at once; their results, by client.
+    @discardableResult
+    private func onEachClient<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            for client in 0..<count { group.addTask { (client, try await body(client)) } }
+            var results: [T?] = Array(repeating: nil, count: count)
+            for try await (client, result) in group { results[client] = result }
+            return results.compactMap { $0 }
         }
     }
 

@@ -120,6 +120,42 @@ struct HiccupResult: Encodable {
     }
 }
 
+/// Redis's main thread in each of the engine's scripts, driven alone.
+struct ScriptCost {
+    let enqueue: CPUUse
+    let claim: CPUUse
+    let complete: CPUUse
+
+    /// Redis main-thread CPU per job (µs), the three together.
+    var total: Double { enqueue.redisMicrosPerJob + claim.redisMicrosPerJob + complete.redisMicrosPerJob }
+
+    /// For a log line: "14.3 µs (enqueue 4.7, claim 5.6, complete 4.2; Redis busy 93 / 97 / 99 %)"; Redis
+    /// should be close to always busy, or wake-ups are in the figure.
+    var summary: String {
+        let phases = [enqueue, claim, complete]
+        return "\(Sample.format(total)) µs (enqueue \(Sample.format(enqueue.redisMicrosPerJob)), claim \(Sample.format(claim.redisMicrosPerJob)), "
+            + "complete \(Sample.format(complete.redisMicrosPerJob)); Redis busy "
+            + phases.map { String(Int($0.redisMainThreadBusyPercent.rounded())) }.joined(separator: " / ") + " %)"
+    }
+}
+
+/// The scripts-alone measurement over its runs, each figure as median with min–max.
+struct ScriptCostResult: Encodable {
+    let batch: Int
+    let enqueue: Sample
+    let claim: Sample
+    let complete: Sample
+    let total: Sample
+
+    init(batch: Int, runs: [ScriptCost]) {
+        self.batch = batch
+        enqueue = Sample(runs.map(\.enqueue.redisMicrosPerJob))
+        claim = Sample(runs.map(\.claim.redisMicrosPerJob))
+        complete = Sample(runs.map(\.complete.redisMicrosPerJob))
+        total = Sample(runs.map(\.total))
+    }
+}
+
 struct DrainResult: Encodable {
     let concurrency: Int
     let jobsPerSecond: Sample
@@ -161,6 +197,8 @@ struct ModeResults: Encodable {
     /// The floor: a bare Redis list (`LPUSH`, `BLMPOP`) at the half load, each run right after
     /// one of the engine's.
     let latencyFloorHalfLoad: LatencyAtLoad
+    /// Redis's CPU per job in the engine's scripts alone, at the half load's batch size.
+    let scriptsAlone: ScriptCostResult
 
     enum CodingKeys: String, CodingKey {
         case redisLPushP16 = "redis_lpush_c50_p16_per_s", redisLPushP1 = "redis_lpush_c50_p1_per_s"
@@ -169,6 +207,7 @@ struct ModeResults: Encodable {
         case drain = "drain_by_processes", bestProcesses = "best_processes", bestConcurrency = "best_concurrency"
         case bestDrain = "drain_jobs_per_s", latencyHalfLoad = "latency_half_load", latencyQuarterLoad = "latency_quarter_load"
         case latencyFloorHalfLoad = "latency_half_load_bare_list"
+        case scriptsAlone = "redis_cpu_us_per_job_scripts_alone"
     }
 }
 

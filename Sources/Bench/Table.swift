@@ -53,6 +53,8 @@ enum Table {
                                                              redisUse(a.redisMainThreadBusyPercent, a.redisMicrosPerJob)])
             }
         }
+        row("Redis CPU per job, the scripts alone (µs)", [scripts(everysec.scriptsAlone), scripts(always.scriptsAlone)])
+        row("  enqueue / claim / complete (µs)", [scriptParts(everysec.scriptsAlone), scriptParts(always.scriptsAlone)])
         lines.append("")
         lines.append("ratio_to_redis_limit (everysec drain ÷ median pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
             + Sample.format(results.ratioToRedisLimit))
@@ -72,6 +74,16 @@ enum Table {
     /// Medians: "97.2 %, 9.8 µs".
     private static func redisUse(_ busy: Sample, _ perJob: Sample) -> String {
         "\(Sample.format(busy.median)) %, \(Sample.format(perJob.median)) µs"
+    }
+
+    /// "14.3 (14.1–14.6), batches of 19".
+    private static func scripts(_ cost: ScriptCostResult) -> String {
+        "\(cost.total.text), batches of \(cost.batch)"
+    }
+
+    /// Medians: "4.7 / 5.6 / 4.2".
+    private static func scriptParts(_ cost: ScriptCostResult) -> String {
+        [cost.enqueue, cost.claim, cost.complete].map { Sample.format($0.median) }.joined(separator: " / ")
     }
 
     /// Each run's longest Redis event in whole milliseconds (the monitor's resolution): "1 / 43 / 0".

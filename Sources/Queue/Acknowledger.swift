@@ -87,11 +87,7 @@ final class Acknowledger: Sendable {
                 }
             }
             if !completions.isEmpty {
-                var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
-                arguments.reserveCapacity(3 + completions.count * 2)
-                for ack in completions { arguments += [ack.job.id, ack.job.attempt] }
-                commands.append(.script(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed],
-                                        arguments: arguments))
+                commands.append(WorkerCommands.complete(keys, worker: worker, retention: retention, keep: keep, jobs: completions.map(\.job)))
             }
             do {
                 let replies = try await connection.pipeline(commands)

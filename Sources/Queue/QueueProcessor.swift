@@ -235,29 +235,13 @@ final class QueueProcessor: Sendable {
         let block = configuration.fetchBlock
         let replies = try await connection.pipeline([
             .command(["BLMOVE", keys.ready, keys.landing(worker), "RIGHT", "LEFT", String(Double(block.milliseconds) / 1000)]),
-            .script(QueueScripts.claimJobs.script, keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
-                    arguments: [keys.jobPrefix, worker, count]),
+            WorkerCommands.claim(keys, worker: worker, count: count),
         ], blocking: block)
         // What the claim took is returned even if BLMOVE failed: jobs claimed and dropped here
         // would sit in the held hash until the orphan hand-back.
-        let claimed = jobs(in: try replies[1].get())
+        let claimed = WorkerCommands.claimed(in: try replies[1].get(), queue: keys.queue)
         if claimed.isEmpty { _ = try replies[0].get() }
         return claimed
-    }
-
-    /// The jobs in a `claimJobs` reply (8 entries each).
-    private func jobs(in reply: RedisValue) -> [Job] {
-        let items = reply.array ?? []
-        var jobs: [Job] = []
-        jobs.reserveCapacity(items.count / 8)
-        for base in stride(from: 0, to: items.count - 7, by: 8) {
-            jobs.append(Job(
-                id: items[base].string ?? "", type: items[base + 1].string ?? "", queue: keys.queue,
-                payload: items[base + 2].bytes ?? [], attempt: items[base + 3].int ?? 0, maxAttempts: items[base + 4].int ?? 0,
-                enqueuedAt: Int64(items[base + 5].int ?? 0), startedAt: Int64(items[base + 6].int ?? 0),
-                timeout: items[base + 7].int.map { .milliseconds($0) }))
-        }
-        return jobs
     }
 
     /// Hands back jobs this worker holds but is neither running nor acknowledging. Waits for

@@ -1,0 +1,37 @@
+import RedisClient
+
+/// The commands a worker sends for every job, and the reading of the claim's reply, in one
+/// place: the fetch loop and the acknowledger send them, and `make bench` drives them alone to
+/// measure what a job costs Redis with no wake-ups in the way.
+public enum WorkerCommands {
+    /// `claimJobs`: up to `count` jobs for `worker`, first what its `BLMOVE` landed, then from
+    /// ready; each marked active and entered in the worker's held hash.
+    public static func claim(_ keys: Keys, worker: String, count: Int) -> RedisCommand {
+        .script(QueueScripts.claimJobs.script, keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
+                arguments: [keys.jobPrefix, worker, count])
+    }
+
+    /// The jobs in a `claimJobs` reply (8 entries each).
+    public static func claimed(in reply: RedisValue, queue: String) -> [Job] {
+        let items = reply.array ?? []
+        var jobs: [Job] = []
+        jobs.reserveCapacity(items.count / 8)
+        for base in stride(from: 0, to: items.count - 7, by: 8) {
+            jobs.append(Job(
+                id: items[base].string ?? "", type: items[base + 1].string ?? "", queue: queue,
+                payload: items[base + 2].bytes ?? [], attempt: items[base + 3].int ?? 0, maxAttempts: items[base + 4].int ?? 0,
+                enqueuedAt: Int64(items[base + 5].int ?? 0), startedAt: Int64(items[base + 6].int ?? 0),
+                timeout: items[base + 7].int.map { .milliseconds($0) }))
+        }
+        return jobs
+    }
+
+    /// `completeJobs` for jobs `worker` holds: one call for the batch, records kept for
+    /// `retention`, at most `keep` of them. Its reply has one code per job, in order.
+    public static func complete(_ keys: Keys, worker: String, retention: Duration, keep: Int, jobs: [Job]) -> RedisCommand {
+        var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
+        arguments.reserveCapacity(3 + jobs.count * 2)
+        for job in jobs { arguments += [job.id, job.attempt] }
+        return .script(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed], arguments: arguments)
+    }
+}
