@@ -182,9 +182,8 @@ struct Runner {
         let oneProcess = drains["1"]!
 
         // The target's load, half the one-process drain rate, and a quarter of it for the shape
-        // of the curve.
-        // At half load each run is paired with one of the bare-list floor at the same rate, run
-        // right after it: the latency this machine and Redis give with no engine at all.
+        // of the curve. At half load each run is followed by one of the bare-list floor at the
+        // same rate: the latency this machine and Redis give with no engine at all.
         var loads: [LatencyAtLoad] = []
         var floorRuns: [LatencyRun] = []
         for (share, label) in [(0.5, "50 %"), (0.25, "25 %")] {
@@ -258,7 +257,8 @@ struct Runner {
     /// enqueue jobs in batches of `batch` (the steady load's size, with the latency probe's
     /// payload), then claim them all (as 16 workers), then complete them all, the worker's own
     /// commands (`WorkerCommands`). At a steady load a job costs Redis this plus its share of
-    /// each request's reading, writing and waking; in a drain, batches are larger.
+    /// each request's reading, writing and waking; a drain counts only the claim and the
+    /// completion (its jobs were enqueued before it), in larger batches.
     func measureScriptCost(batch: Int) async throws -> ScriptCost {
         try await redis.send("FLUSHALL")
         let keys = Keys(queue: noop.queue)

@@ -89,7 +89,8 @@ final class LatencyProbe: JobHandler {
         let connection = RedisConnection(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)))
         while !Task.isCancelled {
             let reply = try await connection.pipeline([.make("BLMPOP", "1", "1", Self.floorList, "RIGHT", "COUNT", "64")], blocking: .seconds(1))[0]
-            guard let items = reply.array?.last?.array else { continue }
+            // [list, [payloads]], or null when the second passed with nothing.
+            guard let items = try reply.get().array?.last?.array else { continue }
             for item in items {
                 guard let payload = item.bytes else { continue }
                 let now = DispatchTime.now().uptimeNanoseconds
