@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import Histogram
 import Logging
+import Metrics
+import Prometheus
 import Queue
 import RedisClient
 import Synchronization
@@ -36,6 +38,9 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // The in-process worker and enqueuers record metrics as `redial work` and the API do,
+        // so their cost per job is in the figures (unbootstrapped, swift-metrics drops them).
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
         // The latency scenario's enqueuer, in a process of its own: "<jobs/s>:<seconds>".
         if let steadyEnqueue {
             let parts = steadyEnqueue.split(separator: ":").compactMap { Double($0) }
