@@ -71,8 +71,22 @@ public final class JobQueue: Sendable {
         let commands: [RedisCommand] = groups.map { group in
             let keys = Keys(queue: group.queue)
             var arguments: [any RedisArgument] = [keys.prefix]
-            arguments.reserveCapacity(1 + group.indices.count * 9)
-            for index in group.indices { arguments += self.arguments(requests[index]) }
+            arguments.reserveCapacity(1 + 7 + group.indices.count * 3)
+            // Consecutive jobs with the same settings form one run (in order, so the queue's
+            // order is the requests' order): its settings are sent once.
+            var runStart = 0
+            var run = self.settings(requests[group.indices[0]])
+            for position in 1...group.indices.count {
+                let next = position < group.indices.count ? self.settings(requests[group.indices[position]]) : nil
+                if next == run { continue }
+                arguments += [position - runStart] as [any RedisArgument] + run.arguments
+                for index in group.indices[runStart..<position] {
+                    let request = requests[index]
+                    arguments += [JobID.make(), request.payload, request.policy.dedupWindow == nil ? "" : (request.dedupKey ?? "")]
+                }
+                runStart = position
+                if let next { run = next }
+            }
             return .script(QueueScripts.enqueueJobs.script, keys: [keys.ready, keys.delayed, keys.stats], arguments: arguments)
         }
         let replies = try await redis.pipeline(commands)
@@ -119,14 +133,25 @@ public final class JobQueue: Sendable {
         }
     }
 
-    /// The 9 `enqueueJobs` arguments of one job.
-    private func arguments(_ request: Request) -> [any RedisArgument] {
-        let dedupKey = request.policy.dedupWindow == nil ? "" : (request.dedupKey ?? "")
-        return [
-            JobID.make(), request.type, request.payload, request.policy.maxAttempts,
-            request.delay.scaled(timeScale).milliseconds, request.policy.priority.rawValue, dedupKey,
-            max(request.policy.dedupWindow?.milliseconds ?? 0, 1), request.policy.timeout.milliseconds,
-        ]
+    /// What `enqueueJobs` takes once for a run of jobs: all of a job's arguments but its id,
+    /// payload and dedup key.
+    private struct RunSettings: Equatable {
+        let type: String
+        let maxAttempts: Int
+        let delayMilliseconds: Int64
+        let priority: String
+        let dedupWindowMilliseconds: Int64
+        let timeoutMilliseconds: Int64
+
+        var arguments: [any RedisArgument] {
+            [type, maxAttempts, delayMilliseconds, priority, dedupWindowMilliseconds, timeoutMilliseconds]
+        }
+    }
+
+    private func settings(_ request: Request) -> RunSettings {
+        RunSettings(type: request.type, maxAttempts: request.policy.maxAttempts, delayMilliseconds: request.delay.scaled(timeScale).milliseconds,
+                    priority: request.policy.priority.rawValue, dedupWindowMilliseconds: max(request.policy.dedupWindow?.milliseconds ?? 0, 1),
+                    timeoutMilliseconds: request.policy.timeout.milliseconds)
     }
 
     /// Every queue ever enqueued to.

@@ -33,9 +33,7 @@ import TestSupport
     }
 
     func claim(_ worker: String, count: Int) async throws -> [String] {
-        let reply = try await redis.run(QueueScripts.claimJobs.script,
-                                        keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
-                                        arguments: [keys.jobPrefix, worker, count])
+        let reply = try await redis.pipeline([WorkerCommands.claim(keys, worker: worker, count: count)])[0].get()
         let items = reply.array ?? []
         return stride(from: 0, to: items.count, by: 8).compactMap { items[$0].string }
     }
@@ -140,6 +138,40 @@ import TestSupport
         // The newest high-priority job goes first (front of the line), then normal ones oldest first.
         #expect(try await claim("w", count: 10) == [batch[4], batch[1], waiting, batch[0], batch[3]])
         #expect(try await redis.send("ZCARD", keys.delayed) == .integer(1))
+    }
+
+    /// A batch goes as runs of jobs that share their settings, each run's settings sent once.
+    @Test func eachJobOfAMixedBatchKeepsItsOwnSettings() async throws {
+        var other = policy
+        other.maxAttempts = 7
+        other.timeout = .seconds(42)
+        other.dedupWindow = .seconds(60)
+        let receipts = try await jobs.enqueue(batch: [
+            .init(type: "noop", payload: #"{"n":1}"#, policy: policy),
+            .init(type: "noop", payload: #"{"n":2}"#, policy: policy),
+            .init(type: "other", payload: #"{"n":3}"#, policy: other, dedupKey: "k"),
+            .init(type: "noop", payload: #"{"n":4}"#, policy: policy, delay: .seconds(60)),
+            .init(type: "other", payload: #"{"n":5}"#, policy: other, dedupKey: "k"),
+            .init(type: "noop", payload: #"{"n":6}"#, policy: policy),
+        ])
+        // The second job with key "k" is a duplicate of the first, though another run lies between.
+        #expect(receipts.map(\.created) == [true, true, true, true, false, true])
+        #expect(receipts[4].id == receipts[2].id)
+        let expected: [(type: String, payload: String, maxAttempts: String, timeout: String, state: String)] = [
+            ("noop", #"{"n":1}"#, "2", "\(JobPolicy.defaultTimeout.milliseconds)", "ready"),
+            ("noop", #"{"n":2}"#, "2", "\(JobPolicy.defaultTimeout.milliseconds)", "ready"),
+            ("other", #"{"n":3}"#, "7", "42000", "ready"),
+            ("noop", #"{"n":4}"#, "2", "\(JobPolicy.defaultTimeout.milliseconds)", "delayed"),
+        ]
+        for (receipt, job) in zip(receipts, expected) {
+            let fields = try #require(try await jobs.record(queue: keys.queue, id: receipt.id)).fields
+            #expect(fields["type"] == job.type && fields["payload"] == job.payload, "\(fields)")
+            #expect(fields["max_attempts"] == job.maxAttempts && fields["timeout_ms"] == job.timeout, "\(fields)")
+            #expect(fields["state"] == job.state, "\(fields)")
+        }
+        #expect(try await field(receipts[2].id, "dedup_key") == "k")
+        #expect(try await field(receipts[0].id, "dedup_key") == nil)
+        #expect(try await claim("w", count: 10) == [receipts[0].id, receipts[1].id, receipts[2].id, receipts[5].id])
     }
 
     @Test func badEnqueuesAreRefusedWithAReason() async throws {
