@@ -300,7 +300,8 @@ struct Runner {
         let completed = try await cpuReading()
         let count = clients * plan.scriptCalls * batch
         await redis.close()
-        guard held.joined().joined().count == count else { throw BenchError("claimed \(held.joined().joined().count) of \(count) jobs") }
+        let claimedCount = held.joined().joined().count
+        guard claimedCount == count else { throw BenchError("claimed \(claimedCount) of \(count) jobs") }
         return ScriptCost(enqueue: enqueued.since(start, jobs: count), claim: claimed.since(enqueued, jobs: count),
                           complete: completed.since(claimed, jobs: count))
     }
@@ -365,14 +366,20 @@ struct Runner {
     func measureLatency(rate: Double, concurrency: Int, floor: Bool = false) async throws -> LatencyRun {
         try await redis.send("FLUSHALL")
         let probe = LatencyProbe()
-        let worker = Worker(
-            configuration: WorkerConfiguration(concurrency: ["latency": concurrency]),
-            redis: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)),
-            definitions: [JobDefinition(type: "probe", policy: LatencyProbe.policy, handler: probe)],
-            logger: Self.workerLogger)
-        let port = port
-        let running: Task<Void, any Error> = floor ? Task { try await probe.consumeFloor(port: port) } : Task { try await worker.run() }
-        let stop = { if floor { running.cancel() } else { worker.stop() } }
+        let running: Task<Void, any Error>
+        let stop: () -> Void
+        if floor {
+            let port = port
+            let consumer = Task { try await probe.consumeFloor(port: port) }
+            (running, stop) = (consumer, { consumer.cancel() })
+        } else {
+            let worker = Worker(
+                configuration: WorkerConfiguration(concurrency: ["latency": concurrency]),
+                redis: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)),
+                definitions: [JobDefinition(type: "probe", policy: LatencyProbe.policy, handler: probe)],
+                logger: Self.workerLogger)
+            (running, stop) = (Task { try await worker.run() }, { worker.stop() })
+        }
         try await Task.sleep(for: .milliseconds(300))
         let rewritesBefore = try await info("persistence", "aof_rewrites")
         let cpuBefore = try await cpuReading()

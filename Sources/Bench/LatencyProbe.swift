@@ -11,11 +11,16 @@ final class LatencyProbe: JobHandler {
     let fromSchedule = Mutex(LatencyHistogram.microseconds())
 
     func run(_ job: Job) async throws -> JobOutcome {
+        try record(job.payload)
+        return .completed
+    }
+
+    /// Records the latency of a payload that arrived now.
+    private func record(_ payload: [UInt8]) throws {
         let now = DispatchTime.now().uptimeNanoseconds
-        let (call, due) = try Self.instants(job.payload)
+        let (call, due) = try Self.instants(payload)
         fromCall.withLock { $0.record(micros: Self.micros(since: call, now)) }
         fromSchedule.withLock { $0.record(micros: Self.micros(since: due, now)) }
-        return .completed
     }
 
     private static func micros(since instant: UInt64, _ now: UInt64) -> UInt64 {
@@ -91,13 +96,7 @@ final class LatencyProbe: JobHandler {
             let reply = try await connection.pipeline([.make("BLMPOP", "1", "1", Self.floorList, "RIGHT", "COUNT", "64")], blocking: .seconds(1))[0]
             // [list, [payloads]], or null when the second passed with nothing.
             guard let items = try reply.get().array?.last?.array else { continue }
-            for item in items {
-                guard let payload = item.bytes else { continue }
-                let now = DispatchTime.now().uptimeNanoseconds
-                let (call, due) = try Self.instants(payload)
-                fromCall.withLock { $0.record(micros: Self.micros(since: call, now)) }
-                fromSchedule.withLock { $0.record(micros: Self.micros(since: due, now)) }
-            }
+            for item in items { if let payload = item.bytes { try record(payload) } }
         }
         await connection.close()
     }

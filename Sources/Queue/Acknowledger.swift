@@ -87,7 +87,7 @@ final class Acknowledger: Sendable {
                 }
             }
             if !completions.isEmpty {
-                commands.append(WorkerCommands.complete(keys, worker: worker, retention: retention, keep: keep, jobs: completions.map(\.job)))
+                commands.append(WorkerCommands.complete(keys, worker: worker, retention: retention, keep: keep, jobs: completions.lazy.map(\.job)))
             }
             do {
                 let replies = try await connection.pipeline(commands)

@@ -74,18 +74,18 @@ public final class JobQueue: Sendable {
             arguments.reserveCapacity(1 + 7 + group.indices.count * 3)
             // Consecutive jobs with the same settings form one run (in order, so the queue's
             // order is the requests' order): its settings are sent once.
-            var runStart = 0
-            var run = self.settings(requests[group.indices[0]])
-            for position in 1...group.indices.count {
-                let next = position < group.indices.count ? self.settings(requests[group.indices[position]]) : nil
-                if next == run { continue }
-                arguments += [position - runStart] as [any RedisArgument] + run.arguments
-                for index in group.indices[runStart..<position] {
+            let indices = group.indices
+            var start = 0
+            while start < indices.count {
+                let run = self.settings(requests[indices[start]])
+                var end = start + 1
+                while end < indices.count, self.settings(requests[indices[end]]) == run { end += 1 }
+                arguments += [end - start] as [any RedisArgument] + run.arguments
+                for index in indices[start..<end] {
                     let request = requests[index]
                     arguments += [JobID.make(), request.payload, request.policy.dedupWindow == nil ? "" : (request.dedupKey ?? "")]
                 }
-                runStart = position
-                if let next { run = next }
+                start = end
             }
             return .script(QueueScripts.enqueueJobs.script, keys: [keys.ready, keys.delayed, keys.stats], arguments: arguments)
         }

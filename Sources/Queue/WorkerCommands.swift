@@ -28,7 +28,7 @@ public enum WorkerCommands {
 
     /// `completeJobs` for jobs `worker` holds: one call for the batch, records kept for
     /// `retention`, at most `keep` of them. Its reply has one code per job, in order.
-    public static func complete(_ keys: Keys, worker: String, retention: Duration, keep: Int, jobs: [Job]) -> RedisCommand {
+    public static func complete(_ keys: Keys, worker: String, retention: Duration, keep: Int, jobs: some Collection<Job>) -> RedisCommand {
         var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
         arguments.reserveCapacity(3 + jobs.count * 2)
         for job in jobs { arguments += [job.id, job.attempt] }
