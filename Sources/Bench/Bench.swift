@@ -98,6 +98,8 @@ struct Plan {
     var drainJobs: Int { quick ? 30_000 : 200_000 }
     var probeJobs: Int { quick ? 20_000 : 40_000 }
     var processCounts: [Int] { quick ? [1, 2] : [1, 2, 4] }
+    /// Steady runs of the sustained-rate search (each halves the uncertainty).
+    var sustainedSteps: Int { quick ? 3 : 5 }
     var concurrencies: [Int] { quick ? [64] : [16, 64, 256] }
     var singleEnqueues: Int { quick ? 500 : 2000 }
     var batchedEnqueues: Int { quick ? 30_000 : 100_000 }
@@ -129,6 +131,8 @@ struct Runner {
         }
         try await redis.send("CONFIG", "SET", "appendfsync", "everysec")
         let everysec = modes["everysec"]!
+        let oneProcess = everysec.drain["1"]!
+        let sustained = try await measureSustainedRate(drainRate: oneProcess.jobsPerSecond.median, concurrency: oneProcess.concurrency)
         let scale = try await measureScale(processes: everysec.bestProcesses, concurrency: everysec.bestConcurrency)
         try await redis.send("CONFIG", "SET", "appendfsync", "always")
         return Results(
@@ -139,6 +143,7 @@ struct Runner {
             ratioToRedisLimit: everysec.bestDrain / everysec.redisLPushP16.median,
             quick: plan.quick,
             modes: modes,
+            sustained: sustained,
             scale: scale,
             machine: Machine.current())
     }

@@ -273,12 +273,14 @@ struct Results: Encodable {
     let ratioToRedisLimit: Double
     let quick: Bool
     let modes: [String: ModeResults]
+    /// One worker process with its jobs being enqueued meanwhile, `everysec`.
+    let sustained: SustainedRate
     let scale: ScaleResults
     let machine: Machine
 
     enum CodingKeys: String, CodingKey {
         case enqueueJobsPerSecond = "enqueue_jobs_per_s", drainJobsPerSecond = "drain_jobs_per_s", latencyMs = "latency_ms"
         case redisLimitJobsPerSecond = "redis_limit_jobs_per_s", ratioToRedisLimit = "ratio_to_redis_limit"
-        case quick, modes, scale, machine
+        case quick, modes, sustained = "sustained_rate_everysec", scale, machine
     }
 }
