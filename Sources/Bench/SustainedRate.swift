@@ -36,9 +36,9 @@ struct SustainedRate: Encodable {
 extension Runner {
     /// Bisects the sustained rate between none and 1.5 × `drainRate`, starting at three quarters
     /// of it (this machine's speed drifts by more than a third within minutes, so the drain
-    /// measured earlier is no ceiling): `plan.sustainedSteps` steady runs, each moving by half the
-    /// last move (five find it within 2.5 % of the drain rate), then `plan.runs` latency runs at
-    /// half the highest rate that kept up.
+    /// measured earlier is no ceiling): `plan.sustainedSteps` steady runs, each moving half as far
+    /// as the last (after five, the true rate lies within 5 % of the drain rate above the highest
+    /// that kept up). Then `plan.runs` latency runs at half the highest rate that kept up.
     func measureSustainedRate(drainRate: Double, concurrency: Int) async throws -> SustainedRate {
         var steps: [SustainedRate.Step] = []
         var rate = drainRate * 0.75
