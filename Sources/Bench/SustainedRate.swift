@@ -22,6 +22,8 @@ struct SustainedRate: Encodable {
     /// while a run that keeps up has it near 1 ms.
     static let keptUpMs = 10.0
 
+    /// The one-process drain rate the search started from.
+    let drainJobsPerSecond: Double
     let steps: [Step]
     /// The highest rate that kept up; nil when none did.
     let jobsPerSecond: Double?
@@ -29,7 +31,7 @@ struct SustainedRate: Encodable {
     let latencyHalf: LatencyAtLoad?
 
     enum CodingKeys: String, CodingKey {
-        case steps, jobsPerSecond = "jobs_per_s", latencyHalf = "latency_half"
+        case drainJobsPerSecond = "one_process_drain_jobs_per_s", steps, jobsPerSecond = "jobs_per_s", latencyHalf = "latency_half"
     }
 }
 
@@ -52,7 +54,7 @@ extension Runner {
             move /= 2
         }
         guard let sustained = steps.filter(\.keptUp).map(\.jobsPerSecond).max() else {
-            return SustainedRate(steps: steps, jobsPerSecond: nil, latencyHalf: nil)
+            return SustainedRate(drainJobsPerSecond: drainRate, steps: steps, jobsPerSecond: nil, latencyHalf: nil)
         }
         var runs: [LatencyRun] = []
         for _ in 0..<plan.runs {
@@ -60,6 +62,6 @@ extension Runner {
             log("[everysec] latency at half the sustained rate, \(Int(sustained / 2)) jobs/s: " + run.summary)
             runs.append(run)
         }
-        return SustainedRate(steps: steps, jobsPerSecond: sustained, latencyHalf: LatencyAtLoad(jobsPerSecond: sustained / 2, runs: runs))
+        return SustainedRate(drainJobsPerSecond: drainRate, steps: steps, jobsPerSecond: sustained, latencyHalf: LatencyAtLoad(jobsPerSecond: sustained / 2, runs: runs))
     }
 }

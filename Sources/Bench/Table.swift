@@ -59,7 +59,7 @@ enum Table {
         lines.append("ratio_to_redis_limit (everysec drain ÷ median pipelined LPUSH; a job needs ≥ 3 element operations, so 0.33 is the ceiling): "
             + Sample.format(results.ratioToRedisLimit))
         lines.append("durability cost: drain with always = \(percent(always.bestDrain / everysec.bestDrain)) of everysec")
-        lines.append(sustained(results.sustained, drain: everysec.drain["1"]!.jobsPerSecond.median))
+        lines.append(sustained(results.sustained))
         let scale = results.scale
         lines.append("scale: \(scale.backlog) waiting jobs use \(Int(scale.redisBytesPerWaitingJob)) bytes each in Redis; "
             + "drain with them waiting \(scale.drainWithBacklog.text) jobs/s, from empty just before each \(scale.drainFromEmpty.text) jobs/s; "
@@ -69,12 +69,12 @@ enum Table {
 
     /// "sustained with enqueues running, 1 process, everysec: 56250 jobs/s, 74 % of its drain (56250 kept up / …);
     /// at half of it, 28125 jobs/s: p50 …, p99 …".
-    private static func sustained(_ sustained: SustainedRate, drain: Double) -> String {
+    private static func sustained(_ sustained: SustainedRate) -> String {
         let steps = sustained.steps.map { "\(Sample.format($0.jobsPerSecond)) " + ($0.keptUp ? "kept up" : "fell behind") }.joined(separator: " / ")
         guard let rate = sustained.jobsPerSecond, let half = sustained.latencyHalf else {
             return "sustained with enqueues running, 1 process, everysec: none of the steps kept up (\(steps))"
         }
-        return "sustained with enqueues running, 1 process, everysec: \(Sample.format(rate)) jobs/s, \(percent(rate / drain)) of its drain (\(steps)); "
+        return "sustained with enqueues running, 1 process, everysec: \(Sample.format(rate)) jobs/s, \(percent(rate / sustained.drainJobsPerSecond)) of its drain (\(steps)); "
             + "at half of it, \(Sample.format(half.jobsPerSecond)) jobs/s: p50 \(half.latency.p50.text) ms, p99 \(half.latency.p99.text) ms, "
             + "p99.9 \(half.latency.p999.text) ms; Redis busy \(redisUse(half.redisMainThreadBusyPercent, half.redisMicrosPerJob))"
     }
