@@ -191,7 +191,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strict),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient"], swiftSettings: strict),
-        .testTarget(name: "APITests", dependencies: ["Domain", "HTTPClient", "PostgresClient", "TestSupport"],
+        .testTarget(name: "APITests", dependencies: ["Domain", "HTTPClient", "PostgresClient", "RedisClient", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "DomainTests", dependencies: [
             "Domain", "Queue", "PostgresClient", "RedisClient", "TestSupport", .product(name: "Logging", package: "swift-log"),

@@ -46,24 +46,6 @@ public struct JobServices: Sendable {
         self.reports = reports
     }
 
-    /// Enqueues a follow-up job under a dedup key, and records it as the job that should move
-    /// the callback on (the reconciler checks it is alive).
-    func follow(callbackID: String, type: String, payload: [String: Any], delay: Duration, dedupKey: String) async throws {
-        guard let policy = policies[type] else { throw PermanentJobError("no policy for follow-up job type \(type)") }
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-        _ = try await jobs.enqueue(.init(type: type, payload: text, policy: policy, delay: delay, dedupKey: dedupKey))
-        try await flow.expectJob(callbackID: callbackID, key: dedupKey)
-    }
-
-    /// The jobs that follow a finished attempt: a redial. (The managers' message about a failed
-    /// callback is queued through the outbox by the transaction that failed it.)
-    func after(callbackID: String, _ next: CallbackFlow.Next) async throws {
-        if case .redial(let delay, let attempt) = next {
-            try await follow(callbackID: callbackID, type: "callback.dial", payload: ["callback_id": callbackID], delay: delay,
-                             dedupKey: "callback.dial:\(callbackID):\(attempt)")
-        }
-    }
-
     /// Enqueues the messages a fired trigger sends, one job per recipient and channel, each
     /// under its own effect key (`<channel>:<trigger>:<instance>:<recipient>`), so a trigger
     /// seen twice sends once.
@@ -88,9 +70,6 @@ public struct JobServices: Sendable {
         }
         if !all.isEmpty { _ = try await jobs.enqueue(batch: all) }
     }
-
-    /// How long after placing a call to poll for it if no webhook came: ring plus talk time.
-    static let firstCheck: Duration = .seconds(45)
 }
 
 /// Stands in for a callback handler in a process without PostgreSQL or a provider (`redial

@@ -1,21 +1,23 @@
 import Domain
 import Foundation
+import Logging
 import Queue
 
-/// `callback.dial` (`{"callback_id": "…"}`): one attempt of a callback. Outside the site's
-/// working hours it snoozes until the next opening. Otherwise it places the call through the
-/// effect ledger (a replay reconciles instead of ringing again) and schedules the poll that
-/// finds the result if the provider's webhook never comes.
+/// `callback.dial` (`{"callback_id": "…", "attempt": n}`): one attempt of a callback. Before
+/// the visitor's requested time, or outside the site's working hours, it snoozes until then.
+/// Otherwise it places the call through the effect ledger (a replay reconciles instead of
+/// ringing again) and schedules the poll that finds the result if the provider's webhook never
+/// comes. An unclear carrier answer snoozes and tries the same attempt again under the same
+/// key. `attempt` is the attempt the job was made for: a job that finds the callback at
+/// another one is stale and does nothing (absent: whatever attempt is due, the reconciler's way).
 struct CallbackDialJob: JobHandler {
     let services: JobServices
-
-    struct Payload: Decodable {
-        let callback_id: String
-    }
+    static let logger = Logger(label: "redial.dial")
 
     func run(_ job: Job) async throws -> JobOutcome {
-        let id = try job.decode(Payload.self).callback_id
-        switch try await services.flow.dial(callbackID: id) {
+        let payload = try job.decode(DialPayload.self)
+        let id = payload.callback_id.text
+        switch try await services.flow.dial(callbackID: id, expectedAttempt: payload.attempt) {
         case .nothing:
             return .completed
         case .closedUntil(let opening):
@@ -30,13 +32,14 @@ struct CallbackDialJob: JobHandler {
                                           context: context)
             }
             return .snooze(.milliseconds(Int64(max(0, opening.timeIntervalSinceNow) * 1000)))
-        case .dialed(let attempt, let callID):
-            try await services.follow(callbackID: id, type: "callback.check",
-                                      payload: ["callback_id": id, "attempt": attempt, "call_id": callID],
-                                      delay: JobServices.firstCheck, dedupKey: "callback.check:\(id):\(attempt)")
-            return .completed
-        case .ended(_, let next):
-            try await services.after(callbackID: id, next)
+        case .notBefore(let time):
+            return .snooze(.milliseconds(Int64(max(0, time.timeIntervalSinceNow) * 1000)))
+        case .unclear(let attempt, let delay):
+            Self.logger.warning("carrier's answer unclear; the same attempt will be tried again under its key",
+                                    metadata: ["callback.id": .string(id), "callback.attempt": .stringConvertible(attempt)])
+            return .snooze(delay)
+        case .dialed, .ended:
+            // What follows (the poll, a redial, the managers' message) went to the outbox with the decision.
             return .completed
         }
     }

@@ -20,11 +20,10 @@ struct CallbackOutcomeJob: JobHandler {
         guard let outcome = event.outcome.flatMap(CallOutcome.init(rawValue:)) ?? event.sip_code.map(CallOutcome.init(sipCode:)) else {
             throw PermanentJobError("event for call \(event.call_id) has neither a known outcome nor a SIP code")
         }
-        guard let (callbackID, next) = try await services.flow.recordOutcome(
-            callID: event.call_id, outcome: outcome, durationSeconds: event.duration_s ?? 0, recordingURL: event.recording_url) else {
+        guard try await services.flow.recordOutcome(
+            callID: event.call_id, outcome: outcome, durationSeconds: event.duration_s ?? 0, recordingURL: event.recording_url) != nil else {
             return .retry(after: .seconds(2), reason: "call \(event.call_id) is not linked to an attempt yet")
         }
-        try await services.after(callbackID: callbackID, next)
         return .completed
     }
 }

@@ -13,7 +13,7 @@ struct RecordingUploadJob: JobHandler {
     let services: JobServices
 
     struct Payload: Decodable {
-        let callback_id: String
+        let callback_id: CallbackID
         let attempt: String
         let url: String
     }
@@ -25,10 +25,10 @@ struct RecordingUploadJob: JobHandler {
             throw PermanentJobError("recording URL '\(payload.url.prefix(100))' is not http(s)")
         }
         let recordings = Recordings(database: services.flow.database)
-        let effect = Recordings.effectKey(callbackID: payload.callback_id, attempt: attempt)
+        let effect = Recordings.effectKey(callbackID: payload.callback_id.text, attempt: attempt)
         if case .done = try await EffectLedger(database: services.flow.database).begin(effect) { return .completed }
-        guard let siteID = try await recordings.site(callbackID: payload.callback_id) else {
-            throw PermanentJobError("no callback \(payload.callback_id)")
+        guard let siteID = try await recordings.site(callbackID: payload.callback_id.text) else {
+            throw PermanentJobError("no callback \(payload.callback_id.text)")
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("redial-recording-\(job.id)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -38,18 +38,18 @@ struct RecordingUploadJob: JobHandler {
             request.stallTimeout = .seconds(30)
             response = try await HTTPClient().download(request, to: file)
         } catch where error.code == .responseTooLarge {
-            throw PermanentJobError("recording of \(payload.callback_id) is over \(services.recordings.maxBytes) bytes: \(error.message)")
+            throw PermanentJobError("recording of \(payload.callback_id.text) is over \(services.recordings.maxBytes) bytes: \(error.message)")
         } catch {
             return .retry(after: nil, reason: "download: \(error)")
         }
         guard response.status == 200 else {
-            let reason = "provider answered \(response.status) for the recording of \(payload.callback_id)"
+            let reason = "provider answered \(response.status) for the recording of \(payload.callback_id.text)"
             // 404 may be a recording not ready yet; other client errors will not get better.
             if (400..<500).contains(response.status) && response.status != 404 && response.status != 429 { throw PermanentJobError(reason) }
             return .retry(after: nil, reason: reason)
         }
         let storage = services.recordings.storage
-        let key = "recordings/\(siteID)/\(payload.callback_id)/\(attempt).wav"
+        let key = "recordings/\(siteID)/\(payload.callback_id.text)/\(attempt).wav"
         let stored: ObjectStorage.Stored
         do {
             stored = try await storage.put(file: file, key: key, contentType: response.header("Content-Type") ?? "audio/wav")
@@ -59,7 +59,7 @@ struct RecordingUploadJob: JobHandler {
         } catch let error as DomainError {
             return .retry(after: nil, reason: "upload: \(error)")
         }
-        try await recordings.record(.init(callbackID: payload.callback_id, attempt: attempt, siteID: siteID, sourceURL: payload.url,
+        try await recordings.record(.init(callbackID: payload.callback_id.text, attempt: attempt, siteID: siteID, sourceURL: payload.url,
                                           bucket: storage.bucket, stored: stored))
         return .completed
     }

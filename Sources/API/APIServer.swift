@@ -62,7 +62,7 @@ public struct APIServer: Sendable {
             allowMethods: [.get, .post, .options],
             maxAge: .seconds(3600)))
         CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database),
-                       limiter: IntakeLimiter(redis: redis), trustedProxies: configuration.trustedProxies,
+                       limiter: IntakeLimiter(redis: redis, database: database), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)
         TelephonyEvents(secret: Array(configuration.telephonySecret.utf8), jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)

@@ -64,14 +64,17 @@ struct CallbackRoutes: Sendable {
         guard site.balanceMinutes > 0 else {
             throw APIError(.init(code: 402, reasonPhrase: "Payment Required"), "no_balance", "this site has no call minutes left; the owner must top up")
         }
-        let client = ClientAddress.resolve(peer: context.peer, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies)
+        let client = ClientAddress.group(
+            ClientAddress.resolve(peer: context.peer, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies))
         switch await limiter.check(site: site, phone: input.phone, client: client) {
         case .refused(let limit, let seconds):
             var error = APIError(.tooManyRequests, "rate_limited", "too many callback requests (\(limit)); retry in \(seconds) s")
             error.headers[HTTPField.Name("Retry-After")!] = String(seconds)
             throw error
-        case .unchecked:
-            context.logger.warning("intake limits unchecked (Redis unreachable); accepting")
+        case .unavailable:
+            var error = APIError(.serviceUnavailable, "limits_unavailable", "the abuse limits cannot be checked right now; retry shortly")
+            error.headers[HTTPField.Name("Retry-After")!] = "5"
+            throw error
         case .allowed:
             break
         }

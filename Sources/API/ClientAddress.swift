@@ -17,3 +17,13 @@ enum ClientAddress {
     }
 }
 
+
+extension ClientAddress {
+    /// What the per-client limits count: an IPv4 address as it is, an IPv6 address by its /64
+    /// (one subscriber's prefix: an attacker rotating through it is still one client).
+    static func group(_ address: String) -> String {
+        guard let bytes = NetworkRange.parseAddress(address), bytes.count == 16 else { return address }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
+    }
+}

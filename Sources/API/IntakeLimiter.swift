@@ -1,37 +1,84 @@
 import Domain
+import PostgresClient
 import Queue
 import RedisClient
 
-/// The abuse limits of callback intake, checked and counted atomically in Redis
-/// (`checkIntakeLimits.lua`). If Redis is unreachable the limiter lets requests through: intake
-/// must keep accepting callbacks while Redis is down, and PostgreSQL still records them.
+/// The abuse limits of callback intake. Per destination number and per client they count across
+/// every site, so an attacker holding many site keys gets no more rings on a victim's phone than
+/// one site would give; the thresholds are the requesting site's. Checked and counted atomically
+/// in Redis (`checkIntakeLimits.lua`). When Redis cannot answer, the same limits are counted from
+/// PostgreSQL's accepted callbacks (not atomic: two requests racing in that degraded mode may
+/// both pass); when neither can, the request is refused. Never unchecked.
 struct IntakeLimiter: Sendable {
     let redis: RedisPool
+    let database: PostgresPool
 
     static let script = RedisScript(name: "checkIntakeLimits",
                                     source: String(decoding: PackageResources.checkIntakeLimits_lua, as: UTF8.self))
 
+    /// Every limiter key shares one hash tag: the script is one slot on Redis Cluster (one shard
+    /// carries intake's counting, a few commands per accepted callback).
+    static let prefix = "redial:{limits}:"
+
     enum Verdict: Equatable {
         case allowed
         case refused(limit: String, retryAfterSeconds: Int)
-        /// Redis could not be asked; the request is let through.
-        case unchecked
+        /// Neither Redis nor PostgreSQL could count: refuse for now.
+        case unavailable
     }
 
     func check(site: Site, phone: PhoneNumber, client: String) async -> Verdict {
-        let tag = "redial:{site:\(site.id)}:limit:"
         let limits = site.limits
         do {
-            let reply = try await redis.run(Self.script, keys: [tag + "number:" + phone.e164, tag + "client:" + client, tag + "site"],
+            let reply = try await redis.run(Self.script, keys: [Self.prefix + "number:" + phone.e164, Self.prefix + "client:" + client,
+                                                                Self.prefix + "site:" + site.id],
                                             arguments: [JobID.make(), phone.e164, limits.numberPer15Minutes, limits.numberPerHour,
                                                         limits.numberPerDay, limits.clientNumbersPerHour, limits.clientNumbersPerDay,
                                                         limits.sitePerMinute, limits.sitePerDay])
-            guard let items = reply.array, let code = items.first?.int else { return .unchecked }
-            if code == 0 { return .allowed }
-            let wait = items.count > 2 ? items[2].int ?? 1000 : 1000
-            return .refused(limit: items.count > 1 ? items[1].string ?? "limit" : "limit", retryAfterSeconds: max(1, (wait + 999) / 1000))
+            if let items = reply.array, let code = items.first?.int {
+                if code == 0 { return .allowed }
+                let wait = items.count > 2 ? items[2].int ?? 1000 : 1000
+                return .refused(limit: items.count > 1 ? items[1].string ?? "limit" : "limit", retryAfterSeconds: max(1, (wait + 999) / 1000))
+            }
         } catch {
-            return .unchecked
+            // Fall through to PostgreSQL's count.
         }
+        do {
+            return try await checkInDatabase(site: site, phone: phone, client: client)
+        } catch {
+            return .unavailable
+        }
+    }
+
+    /// The same limits over the callbacks PostgreSQL accepted (each accepted request is a row).
+    func checkInDatabase(site: Site, phone: PhoneNumber, client: String) async throws -> Verdict {
+        let row = try await database.query("""
+            SELECT count(*) FILTER (WHERE phone = $1 AND created_at > now() - interval '15 minutes')::int AS number_15m,
+                   count(*) FILTER (WHERE phone = $1 AND created_at > now() - interval '1 hour')::int AS number_1h,
+                   count(*) FILTER (WHERE phone = $1)::int AS number_1d,
+                   count(*) FILTER (WHERE site_id = $2::uuid AND created_at > now() - interval '1 minute')::int AS site_1m,
+                   count(*) FILTER (WHERE site_id = $2::uuid)::int AS site_1d,
+                   count(DISTINCT phone) FILTER (WHERE client_address = $3 AND phone <> $1 AND created_at > now() - interval '1 hour')::int AS client_1h,
+                   count(DISTINCT phone) FILTER (WHERE client_address = $3 AND phone <> $1)::int AS client_1d,
+                   bool_or(client_address = $3 AND phone = $1 AND created_at > now() - interval '1 hour') AS seen_1h,
+                   bool_or(client_address = $3 AND phone = $1) AS seen_1d
+            FROM callbacks
+            WHERE created_at > now() - interval '1 day' AND (phone = $1 OR site_id = $2::uuid OR client_address = $3)
+            """, [phone.e164, site.id, client])[0]
+        let limits = site.limits
+        let checks: [(String, Int, Int, Int)] = [
+            ("number_per_15_minutes", try row.decode("number_15m"), limits.numberPer15Minutes, 900),
+            ("number_per_hour", try row.decode("number_1h"), limits.numberPerHour, 3600),
+            ("number_per_day", try row.decode("number_1d"), limits.numberPerDay, 86400),
+            ("site_per_minute", try row.decode("site_1m"), limits.sitePerMinute, 60),
+            ("site_per_day", try row.decode("site_1d"), limits.sitePerDay, 86400),
+            ("client_numbers_per_hour", try row.decodeIfPresent("seen_1h", as: Bool.self) == true ? 0 : try row.decode("client_1h"),
+             limits.clientNumbersPerHour, 3600),
+            ("client_numbers_per_day", try row.decodeIfPresent("seen_1d", as: Bool.self) == true ? 0 : try row.decode("client_1d"),
+             limits.clientNumbersPerDay, 86400),
+        ]
+        // Without the sorted sets the exact wait is unknown: the whole window is the honest answer.
+        if let over = checks.first(where: { $0.1 >= $0.2 }) { return .refused(limit: over.0, retryAfterSeconds: over.3) }
+        return .allowed
     }
 }

@@ -27,3 +27,31 @@ public struct Attempt: Sendable, Codable, Equatable {
     public let startedAt: Date
     public let endedAt: Date?
 }
+
+/// A callback's id as a job payload carries it: a UUID, or the payload does not decode (and the
+/// job goes dead at once with that reason, instead of failing the same SQL cast on every retry).
+public struct CallbackID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let text: String
+
+    public init(_ text: String) throws(DomainError) {
+        guard let uuid = UUID(uuidString: text) else { throw DomainError(.invalid, "callback id '\(text.prefix(64))' is not a UUID") }
+        self.text = uuid.uuidString.lowercased()
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let raw = try container.decode(String.self)
+        do {
+            try self.init(raw)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(raw.prefix(64))' is not a UUID")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+
+    public var description: String { text }
+}

@@ -15,25 +15,34 @@ public struct CallbackFlow: Sendable {
     /// A deliberately broken build for the chaos suite: originates with a fresh idempotency key
     /// each time, so a replayed dial rings again. Never in production (Settings refuses it).
     public let unsafeWithoutLedger: Bool
+    /// `REDIAL_TIME_SCALE`: the attempt deadlines below are compared with real ages divided by it.
+    public let timeScale: Double
+    var unclearAnswers: OutcomePolicies.UnclearAnswers { policies.unclearAnswers }
 
     public init(database: PostgresPool, provider: any TelephonyProvider, policies: OutcomePolicies, webhookURL: String,
-                unsafeWithoutLedger: Bool = false) {
+                timeScale: Double = 1, unsafeWithoutLedger: Bool = false) {
         self.database = database
         self.provider = provider
         self.policies = policies
         self.webhookURL = webhookURL
+        self.timeScale = timeScale
         self.unsafeWithoutLedger = unsafeWithoutLedger
     }
 
     public enum DialResult: Sendable, Equatable {
-        /// Nothing to do: unknown, or already terminal.
+        /// Nothing to do: unknown, already terminal, or a stale job for another attempt.
         case nothing
         /// Outside working hours: try again at this time (status `scheduled`).
         case closedUntil(Date)
+        /// The visitor asked to be called at this time, which has not come (status `scheduled`).
+        case notBefore(Date)
         /// The call is placed (now or by an earlier run of the same attempt).
         case dialed(attempt: Int, callID: String)
         /// The attempt ended before a call existed; what comes next is in `next`.
         case ended(attempt: Int, Next)
+        /// The carrier's answer left it unclear whether the call exists: run again after the
+        /// delay, which retries the same attempt under the same idempotency key.
+        case unclear(attempt: Int, retryAfter: Duration)
     }
 
     public enum Next: Sendable, Equatable {
@@ -45,64 +54,115 @@ public struct CallbackFlow: Sendable {
     }
 
     /// Places attempt n of a callback (or finds the one already placed).
-    public func dial(callbackID: String, now: Date = Date()) async throws -> DialResult {
+    /// - Parameter expectedAttempt: the attempt the job was made for; a job that finds the
+    ///   callback at another attempt is stale (an earlier redial, a reconciler's copy) and does nothing.
+    public func dial(callbackID: String, expectedAttempt: Int? = nil, now: Date = Date()) async throws -> DialResult {
         let prepared: Prepared = try await database.transaction { connection in
             let rows = try await connection.query("""
-                SELECT c.status, c.phone, s.timezone, s.hours::text AS hours, s.balance_minutes,
-                       array_to_json(s.managers)::text AS managers
+                SELECT c.status, c.phone, c.call_at > $2::timestamptz AS early, extract(epoch FROM c.call_at)::float8 AS call_at,
+                       s.timezone, s.hours::text AS hours, s.balance_minutes, array_to_json(s.managers)::text AS managers
                 FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid FOR UPDATE OF c
-                """, [callbackID])
+                """, [callbackID, Timestamp.text(now)])
             guard let row = rows.first, let status = CallbackStatus(rawValue: try row.decode("status")), status.isActive else { return .nothing }
-            let hours = try JSONDecoder().decode(WorkingHours.self, from: Data(try row.decode("hours", as: String.self).utf8))
-            let zone = TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!
-            if !hours.isOpen(at: now, in: zone), let opening = hours.nextOpening(after: now, in: zone) {
-                try await connection.query("UPDATE callbacks SET status = 'scheduled', updated_at = now() WHERE id = $1::uuid", [callbackID])
-                return .closed(until: opening)
-            }
-            if try row.decode("balance_minutes", as: Int.self) <= 0 {
-                try await connection.query("UPDATE callbacks SET status = 'failed', reason = 'no_balance', updated_at = now() WHERE id = $1::uuid",
-                                           [callbackID])
-                return .nothing
-            }
             // Resume an attempt that has no outcome yet (a replay), or start the next one.
             let last = try await connection.query(
                 "SELECT n, outcome FROM attempts WHERE callback_id = $1::uuid ORDER BY n DESC LIMIT 1", [callbackID]).first
             var attempt = 1
+            var resuming = false
             if let last {
                 let n: Int = try last.decode("n")
-                attempt = try last.decodeIfPresent("outcome", as: String.self) == nil ? n : n + 1
+                resuming = try last.decodeIfPresent("outcome", as: String.self) == nil
+                attempt = resuming ? n : n + 1
             }
-            try await connection.query("""
-                INSERT INTO attempts (callback_id, n) VALUES ($1::uuid, $2) ON CONFLICT (callback_id, n) DO NOTHING
-                """, [callbackID, attempt])
+            if let expectedAttempt, expectedAttempt != attempt { return .nothing }
+            // An attempt under way is finished whatever the clock says; a new one waits for its time.
+            if !resuming {
+                if try row.decodeIfPresent("early", as: Bool.self) == true, let epoch = try row.decodeIfPresent("call_at", as: Double.self) {
+                    let callAt = Date(timeIntervalSince1970: epoch)
+                    try await connection.query("UPDATE callbacks SET status = 'scheduled', updated_at = now() WHERE id = $1::uuid", [callbackID])
+                    return .notBefore(callAt)
+                }
+                let hours = try JSONDecoder().decode(WorkingHours.self, from: Data(try row.decode("hours", as: String.self).utf8))
+                let zone = TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!
+                if !hours.isOpen(at: now, in: zone), let opening = hours.nextOpening(after: now, in: zone) {
+                    try await connection.query("UPDATE callbacks SET status = 'scheduled', updated_at = now() WHERE id = $1::uuid", [callbackID])
+                    return .closed(until: opening)
+                }
+                if try row.decode("balance_minutes", as: Int.self) <= 0 {
+                    try await connection.query("UPDATE callbacks SET status = 'failed', reason = 'no_balance', updated_at = now() WHERE id = $1::uuid",
+                                               [callbackID])
+                    return .nothing
+                }
+            }
+            let age = try await connection.query("""
+                INSERT INTO attempts (callback_id, n) VALUES ($1::uuid, $2) ON CONFLICT (callback_id, n) DO UPDATE SET n = EXCLUDED.n
+                RETURNING extract(epoch FROM now() - started_at)::float8 AS age
+                """, [callbackID, attempt])[0].decode("age", as: Double.self)
             let key = Self.dialKey(callbackID, attempt)
             var placed: String?
             if case .done(let result) = try await EffectLedger.begin(key, on: connection) { placed = result["call_id"] }
             try await connection.query("UPDATE callbacks SET status = 'dialing', updated_at = now() WHERE id = $1::uuid", [callbackID])
-            return .ready(attempt: attempt, callID: placed, visitor: try row.decode("phone"),
+            // Placed before (a replay, or the reconciler after a lost poll): the poll goes out
+            // again; its dedup key makes it one job while the first is alive or done.
+            if let placed { try await CheckPayload.queue(callbackID: callbackID, attempt: attempt, callID: placed, on: connection) }
+            return .ready(attempt: attempt, callID: placed, age: .milliseconds(Int64(max(0, age) * 1000)), visitor: try row.decode("phone"),
                           managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)))
         }
-        guard case .ready(let attempt, let placed, let visitor, let managers) = prepared else {
-            if case .closed(let until) = prepared { return .closedUntil(until) }
-            return .nothing
+        let attempt: Int, age: Duration, visitor: String, managers: [String]
+        switch prepared {
+        case .nothing: return .nothing
+        case .closed(let until): return .closedUntil(until)
+        case .notBefore(let time): return .notBefore(time)
+        case .ready(let n, let placed?, _, _, _): return .dialed(attempt: n, callID: placed)
+        case .ready(let n, nil, let started, let number, let ringing): (attempt, age, visitor, managers) = (n, started, number, ringing)
         }
-        if let placed { return .dialed(attempt: attempt, callID: placed) }
         let key = Self.dialKey(callbackID, attempt)
+        // The broken build's key is new on every run, so its replays ring again.
+        let providerKey = unsafeWithoutLedger ? "\(key):\(UInt64.random(in: 0...UInt64.max))" : key
         let call: ProviderCall
         do {
-            let providerKey = unsafeWithoutLedger ? "\(key):\(UInt64.random(in: 0...UInt64.max))" : key
             call = try await provider.originate(managers: managers, visitor: visitor, idempotencyKey: providerKey, callbackURL: webhookURL)
-        } catch {
-            // No call exists: the attempt ends here, recorded like any other outcome.
-            let outcome: CallOutcome = if case .invalidNumber = error { .invalidNumber } else { .networkFailure }
-            try await EffectLedger(database: database).complete(key, result: ["error": "\(error)"])
-            let next = try await finish(callbackID: callbackID, attempt: attempt, outcome: outcome, durationSeconds: 0)
-            return .ended(attempt: attempt, next)
+        } catch .refused(let outcome, let detail) {
+            // The carrier placed no call: the attempt ends here, recorded like any other outcome.
+            try await EffectLedger(database: database).complete(key, result: ["error": detail])
+            return .ended(attempt: attempt, try await finish(callbackID: callbackID, attempt: attempt, outcome: outcome, durationSeconds: 0))
+        } catch .unclear(let detail) {
+            return try await settleUnclear(callbackID: callbackID, attempt: attempt, providerKey: providerKey, age: age, detail: detail)
         }
+        return try await link(callbackID: callbackID, attempt: attempt, call: call)
+    }
+
+    /// After an unclear originate answer: inside the attempt's deadline, the same attempt is tried
+    /// again under the same key. Past it, the carrier is asked for the call under that key: found,
+    /// it is linked; definitely absent, the attempt ends as a network failure (nothing was
+    /// placed, so a new attempt cannot ring twice); no answer to that either past the look-up
+    /// window, the attempt is recorded as `unknown` and never re-dialed blind.
+    private func settleUnclear(callbackID: String, attempt: Int, providerKey: String, age: Duration, detail: String) async throws -> DialResult {
+        let policyAge = age / timeScale
+        let retry = DialResult.unclear(attempt: attempt, retryAfter: unclearAnswers.retryDelay(afterAge: policyAge))
+        if policyAge < unclearAnswers.deadline { return retry }
+        let key = Self.dialKey(callbackID, attempt)
+        let found: ProviderCall?
+        do {
+            found = try await provider.call(idempotencyKey: providerKey)
+        } catch {
+            if policyAge < unclearAnswers.deadline + unclearAnswers.lookupWindow { return retry }
+            try await EffectLedger(database: database).complete(key, result: ["error": "unknown after \(detail); look-up: \(error)"])
+            return .ended(attempt: attempt, try await finish(callbackID: callbackID, attempt: attempt, outcome: .unknown, durationSeconds: 0))
+        }
+        if let found { return try await link(callbackID: callbackID, attempt: attempt, call: found) }
+        try await EffectLedger(database: database).complete(key, result: ["error": "no call under the key after \(detail)"])
+        return .ended(attempt: attempt, try await finish(callbackID: callbackID, attempt: attempt, outcome: .networkFailure, durationSeconds: 0))
+    }
+
+    /// Records the call an attempt placed: its effect done, the attempt linked to it (so its
+    /// webhook and its poll find it).
+    private func link(callbackID: String, attempt: Int, call: ProviderCall) async throws -> DialResult {
         try await database.transaction { connection in
-            try await EffectLedger.complete(key, result: ["call_id": call.callID], on: connection)
+            try await EffectLedger.complete(Self.dialKey(callbackID, attempt), result: ["call_id": call.callID], on: connection)
             try await connection.query("UPDATE attempts SET provider_call_id = $3 WHERE callback_id = $1::uuid AND n = $2",
                                        [callbackID, attempt, call.callID])
+            try await CheckPayload.queue(callbackID: callbackID, attempt: attempt, callID: call.callID, on: connection)
         }
         return .dialed(attempt: attempt, callID: call.callID)
     }
@@ -110,8 +170,9 @@ public struct CallbackFlow: Sendable {
     private enum Prepared {
         case nothing
         case closed(until: Date)
-        /// `callID`: the call this attempt already placed (its effect is done).
-        case ready(attempt: Int, callID: String?, visitor: String, managers: [String])
+        case notBefore(Date)
+        /// `callID`: the call this attempt already placed (its effect is done); `age`: since the attempt began.
+        case ready(attempt: Int, callID: String?, age: Duration, visitor: String, managers: [String])
     }
 
     /// Records the outcome of the attempt that placed `callID` and moves the callback on.
@@ -140,7 +201,10 @@ public struct CallbackFlow: Sendable {
             guard let current = try status.first.map({ try $0.decode("status", as: String.self) }),
                   CallbackStatus(rawValue: current)?.isActive == true else { return .unchanged }
             if outcome == .answered {
-                let minutes = max(1, (durationSeconds + 59) / 60)
+                // A carrier's number is input like any other: clamped to a day, so a wild
+                // duration cannot overflow the arithmetic (and kill the worker on every retry).
+                let seconds = min(max(durationSeconds, 0), Self.longestCallSeconds)
+                let minutes = max(1, (seconds + 59) / 60)
                 // The debit is an effect too: exactly once per callback, whatever replays.
                 if try await EffectLedger.recordOnce("debit:\(callbackID)", result: ["minutes": String(minutes)], on: connection) {
                     try await debit(callbackID: callbackID, minutes: minutes, on: connection)
@@ -159,6 +223,11 @@ public struct CallbackFlow: Sendable {
             case .retry(let delay):
                 try await connection.query("UPDATE callbacks SET status = 'retry_wait', reason = $2, updated_at = now() WHERE id = $1::uuid",
                                            [callbackID, outcome.rawValue])
+                // Queued with the decision, for the next attempt by number: a worker dying after
+                // this commit cannot lose it, and no other job can start that attempt early.
+                try await DialPayload.queue(callbackID: callbackID, attempt: attempt + 1,
+                                            runAt: Date().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18),
+                                            on: connection)
                 return .redial(after: delay, attempt: attempt + 1)
             case .fail:
                 try await connection.query("UPDATE callbacks SET status = 'failed', reason = $2, updated_at = now() WHERE id = $1::uuid",
@@ -171,18 +240,27 @@ public struct CallbackFlow: Sendable {
         }
     }
 
-    /// Takes the minutes off the site's balance and, for every low-balance threshold this debit
+    /// The longest call the flow believes: a day.
+    static let longestCallSeconds = 86_400
+
+    /// Takes the minutes off the site's balance (never below zero: concurrent calls may end
+    /// together on a nearly empty balance, and what is over is recorded as unpaid, not owed by a
+    /// negative number) and, for every low-balance threshold this debit
     /// crossed (balance was above it, is now at or below it), queues the owner's warning. Keyed
     /// by the debit's callback: one warning per crossing, not per call, and a top-up re-arms it.
     private func debit(callbackID: String, minutes: Int, on connection: PostgresConnection) async throws {
         let row = try await connection.query("""
-            UPDATE sites SET balance_minutes = balance_minutes - $2 WHERE id = (SELECT site_id FROM callbacks WHERE id = $1::uuid)
-            RETURNING id::text AS id, balance_minutes, array_to_json(low_balance_thresholds)::text AS thresholds
+            WITH site AS (
+                SELECT s.id, s.balance_minutes AS before FROM sites s JOIN callbacks c ON c.site_id = s.id
+                WHERE c.id = $1::uuid FOR UPDATE OF s)
+            UPDATE sites SET balance_minutes = site.before - LEAST(site.before, $2) FROM site WHERE sites.id = site.id
+            RETURNING sites.id::text AS id, site.before, sites.balance_minutes, array_to_json(sites.low_balance_thresholds)::text AS thresholds
             """, [callbackID, minutes])[0]
+        let before: Int = try row.decode("before")
         let after: Int = try row.decode("balance_minutes")
         let thresholds = try JSONText.decode([Int].self, row.decode("thresholds"))
         let siteID: String = try row.decode("id")
-        for threshold in thresholds where after + minutes > threshold && after <= threshold {
+        for threshold in thresholds where before > threshold && after <= threshold {
             try await Trigger(name: "low_balance", callbackID: callbackID, instance: "\(siteID):\(threshold):\(callbackID)",
                               variables: ["balance": String(after), "threshold": String(threshold)]).queue(on: connection)
         }
@@ -222,11 +300,6 @@ public struct CallbackFlow: Sendable {
                        managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)),
                        timeZone: TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!,
                        email: try row.decodeIfPresent("email"), owner: try row.decode("owner"))
-    }
-
-    /// Remembers which job should move the callback on next (for the reconciler).
-    public func expectJob(callbackID: String, key: String) async throws {
-        try await database.query("UPDATE callbacks SET job_key = $2, updated_at = now() WHERE id = $1::uuid", [callbackID, key])
     }
 
     public static func dialKey(_ callbackID: String, _ attempt: Int) -> String { "callback:\(callbackID):attempt:\(attempt)" }

@@ -56,8 +56,7 @@ public struct CallbackStore: Sendable {
                     VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8) RETURNING id::text AS id
                     """, [siteID, new.phone.e164, new.name, new.pageURL, new.callAt.map(Timestamp.text), status.rawValue,
                           new.idempotencyKey, new.clientAddress])[0].decode("id", as: String.self)
-                try await Outbox.add(callbackID: id, type: "callback.dial", payload: ["callback_id": id],
-                                     runAt: scheduled ? new.callAt : nil, on: connection)
+                try await DialPayload.queue(callbackID: id, attempt: 1, runAt: scheduled ? new.callAt : nil, on: connection)
                 return .created(id: id, status: status)
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {

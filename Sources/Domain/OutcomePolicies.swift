@@ -13,13 +13,32 @@ public struct OutcomePolicies: Sendable, Equatable {
         public let delay: Duration
     }
 
+    /// How long an attempt whose originate answer was unclear keeps trying under its own key
+    /// (`unclear_answer` in the file): until `deadline`, then the carrier is asked for the call
+    /// by key for up to `lookupWindow` more before the attempt is recorded as `unknown`.
+    public struct UnclearAnswers: Sendable, Equatable {
+        public let deadline: Duration
+        public let lookupWindow: Duration
+
+        /// The wait before the next try: half the attempt's age, between 2 s and 60 s, so a
+        /// carrier that is briefly confused is asked again soon and a long outage is not hammered.
+        func retryDelay(afterAge age: Duration) -> Duration { min(max(age / 2, .seconds(2)), .seconds(60)) }
+    }
+
     public let rules: [CallOutcome: Rule]
+    public let unclearAnswers: UnclearAnswers
 
     /// Parses the outcomes file; every non-answered outcome must have a rule.
     public init(json: [UInt8], file: String) throws(DomainError) {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(json))) as? [String: Any] else {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(json))) as? [String: Any] else {
             throw DomainError(.invalid, "\(file): expected a JSON object of outcome rules")
         }
+        guard let unclear = object.removeValue(forKey: "unclear_answer") as? [String: Any],
+              let deadline = unclear["deadline_ms"] as? Int, (1000...86_400_000).contains(deadline),
+              let lookup = unclear["lookup_ms"] as? Int, (1000...86_400_000).contains(lookup) else {
+            throw DomainError(.invalid, "\(file): field 'unclear_answer': expected {\"deadline_ms\": 1000-86400000, \"lookup_ms\": 1000-86400000}")
+        }
+        unclearAnswers = UnclearAnswers(deadline: .milliseconds(deadline), lookupWindow: .milliseconds(lookup))
         var rules: [CallOutcome: Rule] = [:]
         for (name, value) in object {
             guard let outcome = CallOutcome(rawValue: name), outcome != .answered else {
@@ -27,6 +46,10 @@ public struct OutcomePolicies: Sendable, Equatable {
             }
             guard let rule = value as? [String: Any], let retry = rule["retry"] as? Bool else {
                 throw DomainError(.invalid, "\(file): field '\(name).retry': expected true or false")
+            }
+            // An unknown outcome may mean the visitor is talking right now: never a blind redial.
+            if outcome == .unknown && retry {
+                throw DomainError(.invalid, "\(file): field '\(name).retry': must be false (a call that may exist is never re-dialed)")
             }
             guard retry else {
                 rules[outcome] = Rule(retry: false, maxAttempts: 1, delay: .zero)

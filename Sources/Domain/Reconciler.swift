@@ -50,7 +50,8 @@ public final class Reconciler: Service, Sendable {
     @discardableResult
     public func pass() async throws -> Int {
         let rows = try await database.query("""
-            SELECT id::text AS id, job_key, extract(epoch FROM updated_at)::bigint AS updated
+            SELECT id::text AS id, job_key, extract(epoch FROM updated_at)::bigint AS updated,
+                   extract(epoch FROM GREATEST(call_at, (SELECT max(run_at) FROM outbox o WHERE o.callback_id = c.id)) - now())::float8 AS wait
             FROM callbacks c
             WHERE status IN ('queued', 'scheduled', 'dialing', 'retry_wait')
               AND updated_at < now() - make_interval(secs => $1)
@@ -60,25 +61,23 @@ public final class Reconciler: Service, Sendable {
         var count = 0
         for row in rows {
             let id: String = try row.decode("id")
-            let key = try row.decodeIfPresent("job_key", as: String.self) ?? "callback.dial:\(id)"
-            if try await isLive(key) { continue }
+            let key = try row.decodeIfPresent("job_key", as: String.self) ?? DialPayload.dedupKey(id, attempt: 1)
+            if let policy = policies[String(key.prefix { $0 != ":" })], try await jobs.isLive(dedupKey: key, queue: policy.queue) { continue }
             guard let policy = policies["callback.dial"] else { throw DomainError(.invalid, "the catalog has no callback.dial policy") }
+            // No attempt number: the job resumes whatever is due, and `dial` waits for the
+            // callback's requested time and the site's hours like any other dial. It runs no
+            // earlier than the last decision asked (a redial's delay) or the visitor's time.
             let newKey = "callback.dial:\(id):reconciled:\(try row.decode("updated", as: Int64.self))"
-            _ = try await jobs.enqueue(.init(type: "callback.dial", payload: #"{"callback_id":"\#(id)"}"#, policy: policy, dedupKey: newKey))
-            try await database.query("UPDATE callbacks SET job_key = $2, updated_at = now() WHERE id = $1::uuid", [id, newKey])
+            let wait = max(0, try row.decodeIfPresent("wait", as: Double.self) ?? 0)
+            _ = try await jobs.enqueue(.init(type: "callback.dial", payload: try JSONText.encode(DialPayload(callback_id: try CallbackID(id), attempt: nil)),
+                                             policy: policy, delay: .milliseconds(Int64(wait * 1000)), dedupKey: newKey))
+            // Compare and set: a flow decision that named a newer job meanwhile keeps its name.
+            try await database.query("""
+                UPDATE callbacks SET job_key = $2, updated_at = now() WHERE id = $1::uuid AND job_key IS NOT DISTINCT FROM $3
+                """, [id, newKey, try row.decodeIfPresent("job_key", as: String.self)])
             reconciled.increment()
             count += 1
         }
         return count
-    }
-
-    /// Whether the job enqueued under this dedup key still exists and can still run.
-    func isLive(_ dedupKey: String) async throws -> Bool {
-        let type = String(dedupKey.prefix { $0 != ":" })
-        guard let policy = policies[type] else { return false }
-        let keys = Keys(queue: policy.queue)
-        guard let id = try await jobs.redis.send("GET", keys.dedup(dedupKey)).string else { return false }
-        let state = try await jobs.redis.send("HGET", keys.job(id), "state").string
-        return ["ready", "delayed", "active", "retry"].contains(state ?? "")
     }
 }

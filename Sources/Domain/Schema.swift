@@ -8,6 +8,7 @@ public enum Schema {
             ("0002_callbacks.sql", String(decoding: PackageResources._002_callbacks_sql, as: UTF8.self)),
             ("0003_dialing.sql", String(decoding: PackageResources._003_dialing_sql, as: UTF8.self)),
             ("0004_notifications.sql", String(decoding: PackageResources._004_notifications_sql, as: UTF8.self)),
+            ("0005_fault_review.sql", String(decoding: PackageResources._005_fault_review_sql, as: UTF8.self)),
         ])
     }
 }

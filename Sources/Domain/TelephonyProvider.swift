@@ -10,6 +10,9 @@ public enum CallOutcome: String, Sendable, Codable, CaseIterable {
     case networkFailure = "network_failure"
     /// No manager picked up, so the visitor was never rung.
     case managerUnreachable = "manager_unreachable"
+    /// The carrier never said whether it placed the call, and asking it by the attempt's
+    /// idempotency key found no answer either. Never retried: a blind redial could ring twice.
+    case unknown
 
     /// 486/600 busy; 408/480/487 no answer; 603 rejected; 404/484 invalid; 402 no funds;
     /// 503 (and other 5xx) network failure; 2xx answered.
@@ -59,11 +62,33 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Why an originate returned no call. The difference between the two cases is the difference
+/// between ringing a visitor once and ringing them twice: only a definite refusal lets the flow
+/// end the attempt and start another under a new idempotency key.
+public enum OriginateError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The carrier answered that it did not place the call (a 4xx it means, or no connection
+    /// was ever made), with the outcome the attempt ends in.
+    case refused(CallOutcome, String)
+    /// The call may or may not exist: a timeout or reset after the request was sent, a 5xx, a
+    /// 409, an unreadable 200. Only the same idempotency key, or a look-up by it, may follow.
+    case unclear(String)
+
+    public var description: String {
+        switch self {
+        case .refused(let outcome, let detail): "carrier refused the call (\(outcome.rawValue)): \(detail)"
+        case .unclear(let detail): "carrier's answer unclear: \(detail)"
+        }
+    }
+}
+
 /// A telephony carrier. The sandbox is the first adapter; a real carrier is one more.
 public protocol TelephonyProvider: Sendable {
     /// Rings the managers in order, then the visitor, and bridges them. The same idempotency key
     /// returns the same call and never rings again — the reconciliation a replayed job relies on.
-    func originate(managers: [String], visitor: String, idempotencyKey: String, callbackURL: String) async throws(ProviderError) -> ProviderCall
+    func originate(managers: [String], visitor: String, idempotencyKey: String, callbackURL: String) async throws(OriginateError) -> ProviderCall
     /// The call's current state (for polling when a webhook never comes).
     func call(id: String) async throws(ProviderError) -> ProviderCall
+    /// The call placed under an idempotency key, or nil when the carrier definitely has none:
+    /// how an attempt whose originate answer was unclear learns what happened.
+    func call(idempotencyKey: String) async throws(ProviderError) -> ProviderCall?
 }

@@ -220,6 +220,15 @@ public final class JobQueue: Sendable {
         return records
     }
 
+    /// Whether the job enqueued under this dedup key still exists and can still run (not dead,
+    /// not deleted, not finished).
+    public func isLive(dedupKey: String, queue: String) async throws -> Bool {
+        let keys = Keys(queue: queue)
+        guard let id = try await redis.send("GET", keys.dedup(dedupKey)).string else { return false }
+        let state = try await redis.send("HGET", keys.job(id), "state").string
+        return ["ready", "delayed", "active", "retry"].contains(state ?? "")
+    }
+
     /// Sends a dead job back to ready with fresh attempts; false if it is not dead.
     public func retryDead(queue: String, id: String) async throws -> Bool {
         let keys = Keys(queue: queue)
@@ -229,7 +238,10 @@ public final class JobQueue: Sendable {
     /// Deletes a dead job; false if it is not dead.
     public func deleteDead(queue: String, id: String) async throws -> Bool {
         let keys = Keys(queue: queue)
-        return try await redis.run(QueueScripts.deleteDead.script, keys: [keys.dead, keys.job(id)], arguments: [id]).int == 1
+        // The dedup key is named in the job's record; read first so the script is given every key it touches.
+        let dedupKey = try await redis.send("HGET", keys.job(id), "dedup_key").string
+        return try await redis.run(QueueScripts.deleteDead.script, keys: [keys.dead, keys.job(id), keys.dedup(dedupKey ?? "")],
+                                   arguments: [id]).int == 1
     }
 }
 

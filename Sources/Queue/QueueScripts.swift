@@ -30,7 +30,7 @@ public enum QueueScripts {
     public static let retryDead = QueueScript("retryDead", PackageResources.retryDead_lua,
                                               keys: ["dead", "ready", "job"])
     public static let deleteDead = QueueScript("deleteDead", PackageResources.deleteDead_lua,
-                                               keys: ["dead", "job"])
+                                               keys: ["dead", "job", "dedup"])
     public static let pruneDead = QueueScript("pruneDead", PackageResources.pruneDead_lua,
                                               keys: ["dead", "stats"])
     public static let advanceSchedule = QueueScript("advanceSchedule", PackageResources.advanceSchedule_lua,

@@ -40,6 +40,14 @@ public struct SandboxServer: Sendable {
     public func application() -> some ApplicationProtocol {
         let router = Router()
         router.post("/v1/calls") { request, _ in try await originate(request) }
+        // The carrier's look-up by idempotency key: how a client that got no clear answer to an
+        // originate learns whether the call exists.
+        router.get("/v1/calls") { request, _ in
+            guard let key = request.uri.queryParameters.get("idempotency_key"), !key.isEmpty else {
+                return try Self.json(.badRequest, ["error": "expected ?idempotency_key=…"])
+            }
+            return try Self.json(.ok, ["calls": await state.call(key: key).map { [$0] } ?? []])
+        }
         router.get("/v1/calls/{id}") { _, context in
             guard let call = await state.calls[context.parameters.get("id") ?? ""] else {
                 return try Self.json(.notFound, ["error": "no such call"])
@@ -63,8 +71,12 @@ public struct SandboxServer: Sendable {
             let body = try await request.body.collect(upTo: 4096)
             guard let faults = try? JSONDecoder().decode(SandboxState.Faults.self, from: Data(body.readableBytesView)),
                   (0...1).contains(faults.errorRate), (0...60_000).contains(faults.latencyMs),
-                  (44...(256 << 20)).contains(faults.recordingBytes) else {
-                return try Self.json(.badRequest, ["error": "expected {\"error_rate\": 0-1, \"latency_ms\": 0-60000, \"drop_webhooks\": bool, \"recording_bytes\": 44-268435456}"])
+                  (44...(256 << 20)).contains(faults.recordingBytes), (0...1).contains(faults.placeThenFail),
+                  (0...60_000).contains(faults.slowAfterPlaceMs) else {
+                return try Self.json(.badRequest, ["error": """
+                    expected {"error_rate": 0-1, "latency_ms": 0-60000, "drop_webhooks": bool, "recording_bytes": 44-268435456, \
+                    "place_then_fail": 0-1, "slow_after_place_ms": 0-60000}
+                    """])
             }
             await state.setFaults(faults)
             return try Self.json(.ok, faults)
@@ -121,6 +133,14 @@ public struct SandboxServer: Sendable {
         let (call, previous) = await state.newCall(visitor: input.visitor, managers: input.managers, key: key,
                                                    callbackURL: input.callbackURL)
         Task { await play(call, previousRings: previous) }
+        if faults.slowAfterPlaceMs > 0 { try? await Task.sleep(for: .milliseconds(faults.slowAfterPlaceMs)) }
+        // The call rings; the answer says otherwise (half a gateway timeout, half a cut-off body).
+        if Double.random(in: 0..<1) < faults.placeThenFail {
+            if Bool.random() { return try Self.json(.gatewayTimeout, ["error": "upstream timed out"]) }
+            let whole = try JSONEncoder().encode(call)
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: whole.prefix(whole.count / 2))))
+        }
         return try Self.json(.created, call)
     }
 

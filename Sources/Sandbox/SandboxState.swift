@@ -44,9 +44,17 @@ actor SandboxState {
         var dropWebhooks = false
         /// Size of every call recording served (default: 30 s of 8 kHz 16-bit mono WAV).
         var recordingBytes = 480_044
+        /// Share of first originates (per idempotency key) that place the call and then answer as
+        /// if they had failed: 504, or a 200 whose body is cut off. A retry under the same key
+        /// gets the call. 0…1.
+        var placeThenFail = 0.0
+        /// After placing a call, wait this long before answering (a client's timeout fires
+        /// while the phone already rings), ms.
+        var slowAfterPlaceMs = 0
 
         enum CodingKeys: String, CodingKey {
             case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks", recordingBytes = "recording_bytes"
+            case placeThenFail = "place_then_fail", slowAfterPlaceMs = "slow_after_place_ms"
         }
 
         init() {}
@@ -58,6 +66,8 @@ actor SandboxState {
             latencyMs = try container.decodeIfPresent(Int.self, forKey: .latencyMs) ?? latencyMs
             dropWebhooks = try container.decodeIfPresent(Bool.self, forKey: .dropWebhooks) ?? dropWebhooks
             recordingBytes = try container.decodeIfPresent(Int.self, forKey: .recordingBytes) ?? recordingBytes
+            placeThenFail = try container.decodeIfPresent(Double.self, forKey: .placeThenFail) ?? placeThenFail
+            slowAfterPlaceMs = try container.decodeIfPresent(Int.self, forKey: .slowAfterPlaceMs) ?? slowAfterPlaceMs
         }
     }
 
@@ -110,6 +120,9 @@ actor SandboxState {
         originatesPerVisitor[visitor] = previous + 1
         return (call, previous)
     }
+
+    /// The call placed under an idempotency key, if any.
+    func call(key: String) -> Call? { byKey[key].flatMap { calls[$0] } }
 
     func update(_ id: String, _ change: (inout Call) -> Void) -> Call? {
         guard var call = calls[id] else { return nil }

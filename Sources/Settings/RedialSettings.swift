@@ -66,6 +66,10 @@ public struct RedialSettings: Sendable {
     public var recordingMaxBytes: Int
     /// A JSON file of extra periodic schedules, merged with `Jobs/schedules.json` (`REDIAL_SCHEDULES`).
     public var schedulesFile: String?
+    /// How long an originate may take before its answer counts as unclear
+    /// (`REDIAL_TELEPHONY_TIMEOUT_MS`, default 15000). Unclear answers are retried under the same
+    /// key, never re-dialed, so a short timeout costs look-ups, not rings.
+    public var telephonyTimeout: Duration
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
     public var unsafeDialWithoutLedger: Bool
 
@@ -145,13 +149,20 @@ public struct RedialSettings: Sendable {
             guard let bytes = Int(text), bytes > 0 else { throw SettingsError("expected a positive number of bytes, got '\(text)'") }
             return bytes
         }
+        let telephonyTimeout = check("REDIAL_TELEPHONY_TIMEOUT_MS", "15000") { text throws(SettingsError) in
+            guard let ms = Int(text), (100...120_000).contains(ms) else {
+                throw SettingsError("expected milliseconds between 100 and 120000, got '\(text)'")
+            }
+            return Duration.milliseconds(ms)
+        }
         let unsafe = environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] == "1"
-        if unsafe && mode == .production {
-            problems.append("REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER: a test-only switch that can ring visitors twice; refused in production")
+        if mode == .production {
+            problems += Self.productionProblems(environment: environment, secret: secret, telephony: telephony, sms: sms,
+                                                sandboxPort: sandboxPort ?? Defaults.sandboxPort, unsafe: unsafe)
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
-              let perRecipient, let partBytes, let maxRecording else {
+              let perRecipient, let partBytes, let maxRecording, let telephonyTimeout else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -173,6 +184,7 @@ public struct RedialSettings: Sendable {
         self.publicURL = publicURL
         self.telephonySecret = secret
         self.unsafeDialWithoutLedger = unsafe
+        self.telephonyTimeout = telephonyTimeout
         self.deniedPrefixes = denied
         self.mailFrom = value("REDIAL_MAIL_FROM", "redial@localhost")
         self.emailPerRecipient = perRecipient
@@ -180,6 +192,41 @@ public struct RedialSettings: Sendable {
         self.s3PartBytes = partBytes
         self.recordingMaxBytes = maxRecording
         self.schedulesFile = environment["REDIAL_SCHEDULES"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The shortest webhook secret production accepts: 256 bits, HMAC-SHA256's own strength.
+    public static let minimumProductionSecretBytes = 32
+
+    /// What development tolerates and production refuses, one line per variable: the sandbox's
+    /// public webhook secret or any short one (a forger could sign "answered" events and spend
+    /// balances), the sandbox as a provider (no call would reach a phone), placeholder or missing
+    /// object-storage credentials, and the chaos suite's broken-build switch.
+    static func productionProblems(environment: [String: String], secret: String?, telephony: String?, sms: String?,
+                                   sandboxPort: Int, unsafe: Bool) -> [String] {
+        var problems: [String] = []
+        if let secret {
+            if secret == Defaults.telephonySecret {
+                problems.append("REDIAL_TELEPHONY_SECRET: the sandbox's public secret; set the provider's own (refused in production)")
+            } else if secret.utf8.count < minimumProductionSecretBytes {
+                problems.append("REDIAL_TELEPHONY_SECRET: expected at least \(minimumProductionSecretBytes) bytes in production, got \(secret.utf8.count)")
+            }
+        }
+        func isSandbox(_ url: String?) -> Bool {
+            guard let url else { return false }
+            return ["127.0.0.1", "localhost", "[::1]"].contains { url.hasPrefix("http://\($0):\(sandboxPort)") }
+        }
+        if isSandbox(telephony) { problems.append("REDIAL_TELEPHONY_URL: points at the local sandbox, which rings no phone (refused in production)") }
+        if isSandbox(sms) { problems.append("REDIAL_SMS_URL: points at the local sandbox, which sends no SMS (refused in production)") }
+        for name in ["REDIAL_S3_KEY", "REDIAL_S3_SECRET"] {
+            let value = environment[name] ?? ""
+            if value.isEmpty || value.hasPrefix("redial-local") {
+                problems.append("\(name): missing or a placeholder; production stores recordings only with real credentials")
+            }
+        }
+        if unsafe {
+            problems.append("REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER: a test-only switch that can ring visitors twice; refused in production")
+        }
+        return problems
     }
 
     /// `N/<duration>` with the duration in s, m or h: `20/1h`, `2/30s`.

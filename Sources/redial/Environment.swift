@@ -58,9 +58,10 @@ enum Environment {
         do {
             let flow = CallbackFlow(
                 database: PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 4)),
-                provider: SandboxTelephony(baseURL: settings.telephonyURL),
+                provider: SandboxTelephony(baseURL: settings.telephonyURL, originateTimeout: settings.telephonyTimeout),
                 policies: try Catalog.outcomePolicies(),
-                webhookURL: settings.publicURL + "/v1/telephony/events", unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
+                webhookURL: settings.publicURL + "/v1/telephony/events", timeScale: settings.timeScale,
+                unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
             let redis = RedisPool(configuration: redisConfiguration(settings, poolSize: 4))
             let jobs = JobQueue(redis: redis, timeScale: settings.timeScale)
             let throttle = RecipientThrottle(redis: redis, limit: settings.emailPerRecipient.limit,

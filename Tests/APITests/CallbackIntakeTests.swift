@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HTTPClient
 import PostgresClient
+import RedisClient
 import Testing
 import TestSupport
 
@@ -10,6 +11,9 @@ import TestSupport
     let api: APIProcess
     let database: PostgresPool
     let client = HTTPClient()
+    /// The test's own Redis: the abuse limits per number count across every site, so on the
+    /// shared one a number used by an earlier run (or suite) would still be counted.
+    let redis: PrivateRedis
 
     /// The suite's own database: on the shared one, a cluster of another suite running at the
     /// same time relays and dials these callbacks, and they are no longer as the API left them.
@@ -19,7 +23,8 @@ import TestSupport
         databaseURL = try await TestServices.database("intake")
         database = PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: databaseURL), poolSize: 2))
         try await Migrator.migrate(database, Schema.migrations())
-        api = try await APIProcess(environment: ["REDIAL_DATABASE_URL": databaseURL])
+        redis = try await PrivateRedis()
+        api = try await APIProcess(environment: ["REDIAL_DATABASE_URL": databaseURL, "REDIAL_REDIS_URL": redis.url.description])
     }
 
     func site(balance: Int = 100, configure: (inout SiteStore.NewSite) -> Void = { _ in }) async throws -> String {
@@ -164,7 +169,8 @@ import TestSupport
     }
 
     @Test func anUntrustedPeerCannotChooseItsOwnClientAddress() async throws {
-        let strict = try await APIProcess(environment: ["REDIAL_TRUSTED_PROXIES": "10.9.9.9", "REDIAL_DATABASE_URL": databaseURL])
+        let strict = try await APIProcess(environment: ["REDIAL_TRUSTED_PROXIES": "10.9.9.9", "REDIAL_DATABASE_URL": databaseURL,
+                                                        "REDIAL_REDIS_URL": redis.url.description])
         defer { strict.stop() }
         let key = try await site { $0.limits = ["client_numbers_per_hour": 1] }
         func send(_ phone: String, _ forwarded: String) async throws -> Int {
@@ -228,11 +234,80 @@ import TestSupport
         let ready = try await client.send(HTTPClientRequest(url: broken.base + "/readyz"))
         #expect(ready.status == 503)
         #expect(ready.text.contains(#""postgres":"ok""#))
-        // Intake still accepts: the limits are unchecked while Redis is down, PostgreSQL records it.
-        let key = try await site()
-        let accepted = try await client.send(HTTPClientRequest(method: "POST", url: broken.base + "/v1/callbacks",
-                                                         headers: [("X-Site-Key", key), ("Content-Type", "application/json")],
-                                                         body: Array(#"{"phone": "+79167778899"}"#.utf8)))
-        #expect(accepted.status == 202)
+        // Intake still accepts while Redis is down: the limits are counted in PostgreSQL instead,
+        // which records the callback. They still hold there.
+        let key = try await site { $0.limits = ["number_per_15_minutes": 2] }
+        func send(_ idempotencyKey: String) async throws -> HTTPClientResponse {
+            try await client.send(HTTPClientRequest(method: "POST", url: broken.base + "/v1/callbacks",
+                                                    headers: [("X-Site-Key", key), ("Content-Type", "application/json"),
+                                                              ("Idempotency-Key", idempotencyKey), ("X-Forwarded-For", "192.0.2.77")],
+                                                    body: Array(#"{"phone": "+79167778801"}"#.utf8)))
+        }
+        for index in 0..<2 {
+            let accepted = try await send("down-\(index)")
+            #expect(accepted.status == 202)
+            try await database.query("UPDATE callbacks SET status = 'canceled' WHERE id = $1::uuid", [try id(accepted)])
+        }
+        let refused = try await send("down-2")
+        #expect(refused.status == 429, "\(refused.text)")
+        #expect(try error(refused).code == "rate_limited")
+    }
+
+    @Test func withNeitherRedisNorPostgreSQLIntakeRefusesRatherThanGuess() async throws {
+        // A site key and a replay are looked up in PostgreSQL first, so PostgreSQL must answer
+        // those and then fail: a callbacks table without the column the limits count by.
+        let bare = try await TestServices.database("intake-bare")
+        let bareDatabase = PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: bare), poolSize: 1))
+        try await Migrator.migrate(bareDatabase, Schema.migrations())
+        var new = SiteStore.NewSite(name: TestServices.uniqueName("site"), managers: ["+79160000001"])
+        new.balanceMinutes = 10
+        let key = try await SiteStore(database: bareDatabase).create(new).key
+        try await bareDatabase.query("ALTER TABLE callbacks RENAME COLUMN client_address TO client_gone")
+        let port = try TestServices.freePort()
+        let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0", "REDIAL_DATABASE_URL": bare])
+        defer { broken.stop() }
+        let response = try await client.send(HTTPClientRequest(method: "POST", url: broken.base + "/v1/callbacks",
+                                                               headers: [("X-Site-Key", key), ("Content-Type", "application/json")],
+                                                               body: Array(#"{"phone": "+79167778800"}"#.utf8)))
+        #expect(response.status == 503, "\(response.text)")
+        #expect(try error(response).code == "limits_unavailable")
+        #expect(response.header("retry-after") != nil)
+    }
+
+    @Test func manySiteKeysDoNotMultiplyTheRingsOnOneNumber() async throws {
+        var keys: [String] = []
+        for _ in 0..<10 { keys.append(try await site()) }
+        // Ten sites, each asked from its own client, for one victim: the default limit per number
+        // (7 in 15 minutes) holds across all of them.
+        var accepted = 0
+        var refused = 0
+        for round in 0..<2 {
+            for (index, key) in keys.enumerated() {
+                let response = try await post(key, #"{"phone": "+79169990000"}"#,
+                                               headers: [("X-Forwarded-For", "198.51.100.\(index + 1)"), ("Idempotency-Key", "r\(round)")])
+                switch response.status {
+                case 202:
+                    accepted += 1
+                    // Ended, so the next request is a new callback, not a same-phone replay.
+                    try await database.query("UPDATE callbacks SET status = 'completed' WHERE id = $1::uuid", [try id(response)])
+                case 429: refused += 1
+                default: Issue.record("unexpected \(response.status): \(response.text)")
+                }
+            }
+        }
+        #expect(accepted == 7 && refused == 13, "accepted \(accepted), refused \(refused)")
+        let rows = try await database.query("SELECT count(*)::int AS n FROM callbacks WHERE phone = '+79169990000'")[0].decode("n", as: Int.self)
+        #expect(rows == 7)
+    }
+
+    @Test func anIPv6ClientIsOneClientAcrossItsWholeSlash64() async throws {
+        let key = try await site { $0.limits = ["client_numbers_per_hour": 2] }
+        func from(_ address: String, _ phone: String) async throws -> Int {
+            try await post(key, #"{"phone": "\#(phone)"}"#, headers: [("X-Forwarded-For", address)]).status
+        }
+        #expect(try await from("2001:db8:1:2::1", "+79165550101") == 202)
+        #expect(try await from("2001:db8:1:2:ffff::9", "+79165550102") == 202)
+        #expect(try await from("2001:db8:1:2:abcd:1:2:3", "+79165550103") == 429, "same /64, third number")
+        #expect(try await from("2001:db8:1:3::1", "+79165550103") == 202, "another /64")
     }
 }

@@ -117,6 +117,53 @@ import TestSupport
         #expect(ttl > 0 && ttl <= 60_000)
     }
 
+    @Test func aDeadJobDoesNotHoldItsDedupKey() async throws {
+        var deduped = policy
+        deduped.dedupWindow = .seconds(60)
+        let first = try await jobs.enqueue(.init(type: "noop", policy: deduped, dedupKey: "callback.check:7:1"))
+        #expect(try await claim("w", count: 1) == [first.id])
+        #expect(try await fail(first.id, worker: "w", attempt: 1, mode: "dead") == 3)
+        // The dead job did not do the work: the same key now makes a new job, which holds the key.
+        let again = try await jobs.enqueue(.init(type: "noop", policy: deduped, dedupKey: "callback.check:7:1"))
+        #expect(again.created && again.id != first.id)
+        #expect(try await redis.send("GET", keys.dedup("callback.check:7:1")).string == again.id)
+        #expect(try await jobs.isLive(dedupKey: "callback.check:7:1", queue: keys.queue))
+        // While it waits, it is the duplicate's answer; a completed job would be too.
+        let third = try await jobs.enqueue(.init(type: "noop", policy: deduped, dedupKey: "callback.check:7:1"))
+        #expect(!third.created && third.id == again.id)
+    }
+
+    @Test func deletingOrPruningADeadJobFreesItsDedupKeyButNotANewerHoldersKey() async throws {
+        var deduped = policy
+        deduped.dedupWindow = .seconds(60)
+        let ids = try await jobs.enqueue(batch: ["a", "b", "c"].map { .init(type: "noop", policy: deduped, dedupKey: "k:\($0)") }).map(\.id)
+        #expect(try await claim("w", count: 3).count == 3)
+        for id in ids { #expect(try await fail(id, worker: "w", attempt: 1, mode: "dead") == 3) }
+        #expect(try await jobs.deleteDead(queue: keys.queue, id: ids[0]))
+        #expect(try await redis.send("EXISTS", keys.dedup("k:a")).int == 0, "deleted: its key is free")
+        #expect(!(try await jobs.isLive(dedupKey: "k:a", queue: keys.queue)))
+        // "b" was replaced by a new job under its key before its dead copy is deleted: the new one keeps the key.
+        let newer = try await jobs.enqueue(.init(type: "noop", policy: deduped, dedupKey: "k:b"))
+        #expect(newer.created)
+        #expect(try await jobs.deleteDead(queue: keys.queue, id: ids[1]))
+        #expect(try await redis.send("GET", keys.dedup("k:b")).string == newer.id)
+        // Pruning (every dead job is past an age of 0 ms from the future) frees "c"'s key.
+        let pruned = try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats],
+                                         arguments: [keys.jobPrefix, 100, try await serverTimeMs() + 1000]).int
+        #expect(pruned == 1)
+        #expect(try await redis.send("EXISTS", keys.dedup("k:c")).int == 0)
+    }
+
+    @Test func aDedupKeyOutlivesItsJobsDelay() async throws {
+        var deduped = policy
+        deduped.dedupWindow = .seconds(60)
+        // A callback asked for in 10 minutes, with a 1-minute window: the key must last until the
+        // job is due and the window after it, or a second enqueue in between is not a duplicate.
+        _ = try await jobs.enqueue(.init(type: "noop", policy: deduped, delay: .seconds(600), dedupKey: "callback.dial:9"))
+        let ttl = try await redis.send("PTTL", keys.dedup("callback.dial:9")).int ?? 0
+        #expect(ttl > 600_000 && ttl <= 660_000, "PTTL \(ttl)")
+    }
+
     @Test func highPriorityJobsAreTakenBeforeWaitingNormalOnes() async throws {
         let a = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
         let b = try await jobs.enqueue(.init(type: "noop", policy: policy)).id

@@ -330,8 +330,13 @@ import TestSupport
     @Test func productionRefusesARedisWithoutAppendOnly() async throws {
         let server = try await PrivateRedis(arguments: ["--appendonly", "no"])
         let result = try await RedialBinary.run(["work", "--queues", queue],
-                                                environment: environment.merging(["REDIAL_ENV": "production",
-                                                                                  "REDIAL_REDIS_URL": server.url.description]) { $1 })
+                                                environment: environment.merging([
+                                                    "REDIAL_ENV": "production", "REDIAL_REDIS_URL": server.url.description,
+                                                    "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
+                                                    "REDIAL_TELEPHONY_URL": "https://api.carrier.example",
+                                                    "REDIAL_SMS_URL": "https://sms.carrier.example",
+                                                    "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
+                                                ]) { $1 })
         #expect(result.status != 0)
         #expect(result.output.contains("refusing to run in production"))
         #expect(result.output.contains("appendonly is no: set `appendonly yes`"))

@@ -24,7 +24,7 @@ import Testing
             "REDIAL_SMTP_URL": "smtp://mail:25",
             "REDIAL_S3_URL": "https://s3.example/", "REDIAL_S3_BUCKET": "recs", "REDIAL_S3_KEY": "k", "REDIAL_S3_SECRET": "s",
             "REDIAL_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8",
-            "REDIAL_TIME_SCALE": "0.01", "REDIAL_ENV": "production",
+            "REDIAL_TIME_SCALE": "0.01", "REDIAL_ENV": "development",
         ])
         #expect(settings.redis.password == "pw")
         #expect(settings.database.database == "x")
@@ -32,12 +32,49 @@ import Testing
         #expect(settings.telephonyURL == "http://127.0.0.1:9100")  // follows the sandbox port
         #expect(settings.s3URL == "https://s3.example")
         #expect(settings.timeScale == 0.01)
-        #expect(settings.mode == .production)
+        #expect(settings.mode == .development)
         #expect(settings.trustedProxies[0].contains("10.200.3.4"))
         #expect(!settings.trustedProxies[0].contains("11.0.0.1"))
         #expect(settings.trustedProxies[1].contains("fd12::1"))
         #expect(try RedialSettings(environment: ["REDIAL_DENIED_PREFIXES": "+882, +1900"]).deniedPrefixes == ["+882", "+1900"])
         #expect(throws: SettingsError.self) { try RedialSettings(environment: ["REDIAL_DENIED_PREFIXES": "882"]) }
+    }
+
+    /// What a production process needs on top of valid variables.
+    static let production = [
+        "REDIAL_ENV": "production", "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
+        "REDIAL_TELEPHONY_URL": "https://api.carrier.example", "REDIAL_SMS_URL": "https://sms.carrier.example",
+        "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
+    ]
+
+    @Test func productionRefusesTheSandboxAndPlaceholdersNamingEachVariable() throws {
+        #expect(try RedialSettings(environment: Self.production).mode == .production)
+        #expect {
+            try RedialSettings(environment: ["REDIAL_ENV": "production"])
+        } throws: { error in
+            let problems = (error as? SettingsError)?.problems ?? []
+            return problems.count == 5
+                && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_SECRET: the sandbox's public secret") }
+                && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_URL: points at the local sandbox") }
+                && problems.contains { $0.hasPrefix("REDIAL_SMS_URL: points at the local sandbox") }
+                && problems.contains { $0.hasPrefix("REDIAL_S3_KEY: missing or a placeholder") }
+                && problems.contains { $0.hasPrefix("REDIAL_S3_SECRET: missing or a placeholder") }
+        }
+        var short = Self.production
+        short["REDIAL_TELEPHONY_SECRET"] = String(repeating: "k", count: 31)
+        short["REDIAL_S3_KEY"] = "redial-local"
+        short["REDIAL_TELEPHONY_URL"] = "http://localhost:8090"
+        #expect {
+            try RedialSettings(environment: short)
+        } throws: { error in
+            let problems = (error as? SettingsError)?.problems ?? []
+            return problems.count == 3
+                && problems.contains("REDIAL_TELEPHONY_SECRET: expected at least 32 bytes in production, got 31")
+                && problems.contains { $0.hasPrefix("REDIAL_S3_KEY: missing or a placeholder") }
+                && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_URL: points at the local sandbox") }
+        }
+        // Development tolerates all of it.
+        #expect(try RedialSettings(environment: [:]).mode == .development)
     }
 
     @Test func reportsEveryBadVariableAtOnceNamingIt() {

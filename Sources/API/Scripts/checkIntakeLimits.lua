@@ -2,8 +2,10 @@
 -- if it is, count it. Check and count are one atomic step, so concurrent requests cannot all
 -- slip under a limit together. Sliding windows over sorted sets scored by time.
 --
--- KEYS[1] number   zset   requests for this phone number (member: request id), score = time (ms)
--- KEYS[2] client   zset   numbers this client asked for (member: phone), score = last time (ms)
+-- KEYS[1] number   zset   requests for this phone number from every site (member: request id),
+--                         score = time (ms)
+-- KEYS[2] client   zset   numbers this client (an IPv4 address or an IPv6 /64) asked for, on
+--                         every site (member: phone), score = last time (ms)
 -- KEYS[3] site     zset   requests to this site (member: request id), score = time (ms)
 -- ARGV[1] request id        ARGV[2] phone (E.164)
 -- ARGV[3] number per 15 min ARGV[4] number per hour   ARGV[5] number per day
@@ -11,7 +13,9 @@
 -- ARGV[8] site per minute   ARGV[9] site per day
 --
 -- Returns {0} when allowed (and counted); {1, limit name, ms until a retry can pass} when not.
--- All keys share the site's hash tag and expire a day after their last write.
+-- The thresholds are the requesting site's; the number and client counts are everyone's, so
+-- many site keys do not multiply the rings on one phone. All keys share one hash tag
+-- ("{limits}") and expire a day after their last write.
 local number, client, site = KEYS[1], KEYS[2], KEYS[3]
 local request, phone = ARGV[1], ARGV[2]
 

@@ -17,7 +17,8 @@
 --   string of it, and six more per job cost about a sixth of this script's time.
 --
 -- Returns, per job in order: its id and 1 when created, or the earlier job's id and 0 for a
--- duplicate inside the window (a flat array: id, flag, id, flag, …).
+-- duplicate inside the window (a flat array: id, flag, id, flag, …). The earlier job counts
+-- only while it is waiting, running or completed; a dead one leaves the key free. A dedup key lives for the delay plus the window.
 -- Invariant: a job id is in exactly one of ready / delayed / a worker's landing list or held
 -- hash / dead.
 local ready, delayed, stats = KEYS[1], KEYS[2], KEYS[3]
@@ -47,7 +48,13 @@ while i <= #ARGV do
     if dedupKey ~= '' then
       local dedup = prefix .. 'dedup:' .. dedupKey
       existing = redis.call('GET', dedup)
-      if not existing then redis.call('SET', dedup, id, 'PX', dedupWindow) end
+      -- A job that went dead did not do the work: the key's holder is a duplicate only while
+      -- it waits, runs or is done (a completed record pruned since still counts as done;
+      -- deleting or pruning a dead job deletes its key).
+      if existing and redis.call('HGET', prefix .. 'job:' .. existing, 'state') == 'dead' then existing = false end
+      -- The window starts when the job is due: a callback delayed 30 days keeps its key for
+      -- those days and the window after them.
+      if not existing then redis.call('SET', dedup, id, 'PX', tonumber(dedupWindow) + delay) end
     end
     if existing then
       out[#out + 1] = existing

@@ -8,7 +8,8 @@
 -- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] dead jobs kept at most (the newest)
 -- ARGV[3] dead before this time (ms) are deleted
 --
--- Returns how many dead jobs were deleted.
+-- Returns how many dead jobs were deleted. A deleted job's dedup key goes too, while it still
+-- names the job.
 local dead, stats = KEYS[1], KEYS[2]
 local prefix, keep, before = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local limit = 1000
@@ -22,7 +23,16 @@ end
 if #victims == 0 then return 0 end
 redis.call('ZREM', dead, unpack(victims))
 local records = {}
-for i, id in ipairs(victims) do records[i] = prefix .. id end
+for i, id in ipairs(victims) do
+  records[i] = prefix .. id
+  -- The job's claim on its dedup key goes with it (the key is in the queue's slot: the
+  -- prefix ends in "job:", the dedup keys sit beside).
+  local dedupKey = redis.call('HGET', records[i], 'dedup_key')
+  if dedupKey then
+    local dedup = string.sub(prefix, 1, -5) .. 'dedup:' .. dedupKey
+    if redis.call('GET', dedup) == id then redis.call('DEL', dedup) end
+  end
+end
 redis.call('UNLINK', unpack(records))
 redis.call('HINCRBY', stats, 'pruned', #victims)
 return #victims

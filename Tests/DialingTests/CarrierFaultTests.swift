@@ -1,0 +1,129 @@
+import Domain
+import Foundation
+import HTTPClient
+import PostgresClient
+import Queue
+import RedisClient
+import Testing
+import TestSupport
+
+/// The promise under a carrier that does not answer clearly and under bad data: a call the
+/// carrier placed is never placed again, a scheduled callback never rings early, and a wild
+/// number from the carrier or a job cannot crash a worker. Part of the serialized dial suite.
+extension DialFlowTests {
+    func setFaults(_ cluster: Cluster, _ json: String) async throws {
+        let response = try await client.send(HTTPClientRequest(method: "POST", url: cluster.sandboxURL + "/sandbox/faults",
+                                                               headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
+        #expect(response.status == 200, "\(response.text)")
+    }
+
+    /// Rings per visitor (the invariant is about people, not keys).
+    func ringsPerVisitor(_ cluster: Cluster, visitors: Set<String>) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for ring in try await cluster.rings() where visitors.contains(ring["visitor"] as? String ?? "") {
+            counts[ring["visitor"] as? String ?? "", default: 0] += 1
+        }
+        return counts
+    }
+
+    func balance(_ siteID: String) async throws -> Int {
+        try await database.query("SELECT balance_minutes FROM sites WHERE id = $1::uuid", [siteID])[0].decode("balance_minutes")
+    }
+
+    /// Every visitor answered, rung once, completed, debited once: the carrier's answer to the
+    /// first originate of every attempt is `fault`.
+    func expectEachVisitorRungOnce(fault: String, settings: [String: String] = [:]) async throws {
+        let cluster = try await Cluster(settings: settings)
+        defer { cluster.stop() }
+        try await setFaults(cluster, fault)
+        let (siteID, key) = try await site(balance: 100)
+        let phones = (0..<5).map { _ in number(0) }
+        var ids: [String] = []
+        for phone in phones { ids.append(try await request(cluster, key: key, phone: phone)) }
+        try await waitTerminal(ids, timeout: .seconds(120))
+        for id in ids { #expect(try await state(id) == Row(status: "completed", reason: nil, attempts: 1)) }
+        let rings = try await ringsPerVisitor(cluster, visitors: Set(phones))
+        #expect(rings.count == phones.count && rings.values.allSatisfy { $0 == 1 }, "rings per visitor: \(rings)")
+        #expect(try await balance(siteID) == 100 - phones.count, "each answered call of 30 s debited once")
+    }
+
+    @Test func aCallPlacedThenAnsweredWithAnErrorIsNotPlacedAgain() async throws {
+        try await expectEachVisitorRungOnce(fault: #"{"place_then_fail": 1}"#)
+    }
+
+    @Test func aCallPlacedAfterTheClientGaveUpIsNotPlacedAgain() async throws {
+        try await expectEachVisitorRungOnce(fault: #"{"slow_after_place_ms": 2000}"#, settings: ["REDIAL_TELEPHONY_TIMEOUT_MS": "500"])
+    }
+
+    @Test func aScheduledCallbackIsNotDialedBeforeItsTimeEvenWhenItsJobIsLost() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        let (_, key) = try await site()
+        let phone = number(0)
+        let callAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(10 * 86400))
+        let response = try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/v1/callbacks",
+            headers: [("X-Site-Key", key), ("Content-Type", "application/json")],
+            body: Array(#"{"phone": "\#(phone)", "call_at": "\#(callAt)"}"#.utf8)))
+        #expect(response.status == 202, "\(response.text)")
+        let id = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["id"] as? String ?? ""
+        let redis = try await TestServices.redis()
+        defer { Task { await redis.close() } }
+        let keys = Keys(queue: "callbacks")
+        // The first job waits in delayed; then it is lost, as a Redis that dropped its last writes would lose it.
+        #expect(try await eventually(timeout: .seconds(10)) { try await redis.send("GET", keys.dedup("callback.dial:\(id)")).string != nil })
+        let first = try await redis.send("GET", keys.dedup("callback.dial:\(id)")).string ?? ""
+        #expect(try await redis.send("HGET", keys.job(first), "state").string == "delayed")
+        #expect(try await redis.send("ZREM", keys.delayed, first).int == 1)
+        #expect(try await redis.send("DEL", keys.job(first)).int == 1)
+        // The reconciler notices; its job waits for the visitor's time too.
+        #expect(try await eventually(timeout: .seconds(20)) {
+            try await database.query("SELECT job_key FROM callbacks WHERE id = $1::uuid", [id])[0]
+                .decodeIfPresent("job_key", as: String.self)?.contains(":reconciled:") == true
+        })
+        let reconciledKey: String = try await database.query("SELECT job_key FROM callbacks WHERE id = $1::uuid", [id])[0].decode("job_key")
+        let reconciled = try await redis.send("GET", keys.dedup(reconciledKey)).string ?? ""
+        #expect(try await redis.send("HGET", keys.job(reconciled), "state").string == "delayed")
+        // A dial job that runs now anyway (a copy from anywhere) finds the time has not come.
+        let stray = try await JobQueue(redis: redis).enqueue(.init(type: "callback.dial", payload: #"{"callback_id": "\#(id)"}"#,
+                                                                     policy: JobPolicy(queue: "callbacks")))
+        #expect(try await eventually(timeout: .seconds(20)) {
+            let record = try await redis.send("HMGET", keys.job(stray.id), "state", "attempt").array?.map(\.string) ?? []
+            return record.first == "retry" && record.last == "0"  // ran, and snoozed without spending an attempt
+        })
+        #expect(try await state(id) == Row(status: "scheduled", reason: nil, attempts: 0))
+        #expect(try await ringsPerVisitor(cluster, visitors: [phone]).isEmpty, "rung before the visitor's time")
+    }
+
+    @Test func wildNumbersFromTheCarrierOrAJobDoNotCrashAWorker() async throws {
+        // Slower clock, no webhooks: the test's own webhook reaches the attempt before the poll does.
+        let cluster = try await Cluster(timeScale: "0.1")
+        defer { cluster.stop() }
+        try await setFaults(cluster, #"{"drop_webhooks": true}"#)
+        let (siteID, key) = try await site(balance: 100)
+        let id = try await request(cluster, key: key, phone: number(0))
+        #expect(try await eventually(timeout: .seconds(20)) {
+            try await database.query("SELECT provider_call_id FROM attempts WHERE callback_id = $1::uuid", [id]).first?
+                .decodeIfPresent("provider_call_id", as: String.self) != nil
+        })
+        let callID: String = try await database.query("SELECT provider_call_id FROM attempts WHERE callback_id = $1::uuid", [id])[0]
+            .decode("provider_call_id")
+        let event = #"{"event_id": "evt-wild-\#(callID)", "call_id": "\#(callID)", "status": "completed", "outcome": "answered", "duration_s": 9223372036854775000}"#
+        #expect(try await post(cluster, signed(event)) == 200)
+        try await waitTerminal([id])
+        #expect(try await state(id) == Row(status: "completed", reason: nil, attempts: 1))
+        // A day at most is believed, and the balance stops at zero.
+        #expect(try await balance(siteID) == 0)
+        #expect(try await database.query("SELECT minutes_debited FROM callbacks WHERE id = $1::uuid", [id])[0]
+            .decode("minutes_debited", as: Int.self) == 1440)
+        // A job naming no callback a UUID could be goes dead on its first run, with the reason.
+        let redis = try await TestServices.redis()
+        defer { Task { await redis.close() } }
+        let bad = try await JobQueue(redis: redis).enqueue(.init(type: "callback.dial", payload: #"{"callback_id": "42 OR 1=1"}"#,
+                                                                   policy: JobPolicy(queue: "callbacks", maxAttempts: 10)))
+        let keys = Keys(queue: "callbacks")
+        #expect(try await eventually(timeout: .seconds(20)) { try await redis.send("HGET", keys.job(bad.id), "state").string == "dead" })
+        #expect(try await redis.send("HGET", keys.job(bad.id), "attempt").string == "1")
+        #expect(try await redis.send("HGET", keys.job(bad.id), "last_error").string?.contains("not a UUID") == true)
+        #expect(cluster.workers.allSatisfy { $0.isRunning }, "a worker died")
+    }
+}
