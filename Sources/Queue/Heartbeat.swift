@@ -13,11 +13,9 @@ struct Heartbeat: Sendable {
     /// One beat. Returns false if the heartbeat had expired: this worker was presumed dead
     /// (e.g. paused past its TTL) and its jobs may have gone to others.
     func beat(first: Bool = false) async throws -> Bool {
-        let replies = try await redis.pipeline([
-            .make("SET", keys.alive(worker), "1", "PX", ttl.milliseconds, "GET"),
-            .make("ZADD", keys.workers, Int64(JobID.currentMilliseconds()), worker),
-        ])
-        return try first || !replies[0].get().isNull
+        let beat = try await redis.run(QueueScripts.beatHeartbeat.script, keys: [keys.alive(worker), keys.workers],
+                                       arguments: [worker, ttl.milliseconds])
+        return first || beat.int == 1
     }
 
     /// Beats every third of the TTL until cancelled.

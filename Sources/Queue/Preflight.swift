@@ -4,7 +4,8 @@ import RedisClient
 
 /// Start-up checks that Redis can keep the queue's promises: Redis ≥ 7 (BLMOVE, LMOVE,
 /// ZRANGE BYSCORE), `maxmemory-policy noeviction` (a full Redis must refuse writes, not evict
-/// jobs), `appendonly yes` (an acknowledged job survives a crash), and the script-set version
+/// jobs), `appendonly yes` (an acknowledged job survives a crash) with an `appendfsync` other than
+/// `no` (`everysec` is allowed with a warning), and the script-set version
 /// (two releases with different scripts must not share one Redis unnoticed).
 /// In production a failed check stops the worker; in development it is a warning.
 public enum Preflight {
@@ -32,6 +33,11 @@ public enum Preflight {
             if aof != "yes" {
                 problems.append("appendonly is \(aof): set `appendonly yes`, or a Redis crash loses acknowledged jobs")
             }
+            let fsync = try await redis.send("CONFIG", "GET", "appendfsync").array?.last?.string ?? "unknown"
+            if fsync == "no" {
+                problems.append("appendfsync is no: set `appendfsync always` (or everysec), or a machine crash loses "
+                    + "acknowledged jobs from however long the kernel held them (30 s and more)")
+            }
         } catch let error as RedisError where error.code == .server {
             problems.append("cannot read Redis's configuration (\(error.message)): check maxmemory-policy and appendonly by hand")
         }
@@ -43,6 +49,14 @@ public enum Preflight {
         return problems
     }
 
+    /// What is allowed but costs something a reader should know, each said once at start-up.
+    public static func cautions(_ redis: RedisPool) async throws -> [String] {
+        let fsync = (try? await redis.send("CONFIG", "GET", "appendfsync").array?.last?.string) ?? nil
+        guard fsync == "everysec" else { return [] }
+        return ["appendfsync is everysec: a crash of the machine (not of Redis alone) can lose the jobs acknowledged in "
+            + "its last second; `appendfsync always` loses none (the shipped setting)"]
+    }
+
     /// Runs the checks: throws in production when any fails, logs warnings otherwise. Stamps the
     /// script-set version when Redis has none (or, outside production, a different one).
     public static func run(_ redis: RedisPool, production: Bool, logger: Logger) async throws {
@@ -51,6 +65,7 @@ public enum Preflight {
             throw QueueError(.unsafeRedis, "refusing to run in production: " + problems.joined(separator: "; "))
         }
         for problem in problems { logger.warning("preflight: \(problem)") }
+        for caution in try await cautions(redis) { logger.warning("preflight: \(caution)") }
         try await redis.send("SET", Keys.scriptVersion, scriptSetVersion)
     }
 }

@@ -16,7 +16,7 @@ public enum QueueScripts {
     public static let enqueueJobs = QueueScript("enqueueJobs", PackageResources.enqueueJobs_lua,
                                                 keys: ["ready", "delayed", "stats"])
     public static let claimJobs = QueueScript("claimJobs", PackageResources.claimJobs_lua,
-                                              keys: ["ready", "landing", "held", "stats"])
+                                              keys: ["ready", "landing", "held", "stats", "dead"])
     public static let completeJobs = QueueScript("completeJobs", PackageResources.completeJobs_lua,
                                                  keys: ["held", "stats", "completed"])
     public static let failJob = QueueScript("failJob", PackageResources.failJob_lua,
@@ -33,9 +33,11 @@ public enum QueueScripts {
                                                keys: ["dead", "job", "dedup"])
     public static let pruneDead = QueueScript("pruneDead", PackageResources.pruneDead_lua,
                                               keys: ["dead", "stats"])
+    public static let beatHeartbeat = QueueScript("beatHeartbeat", PackageResources.beatHeartbeat_lua,
+                                                  keys: ["alive", "workers"])
     public static let advanceSchedule = QueueScript("advanceSchedule", PackageResources.advanceSchedule_lua,
                                                     keys: ["state"])
 
     public static let all = [enqueueJobs, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
-                             requeueJobs, retryDead, deleteDead, pruneDead, advanceSchedule]
+                             requeueJobs, retryDead, deleteDead, pruneDead, beatHeartbeat, advanceSchedule]
 }

@@ -7,7 +7,7 @@ public enum WorkerCommands {
     /// `claimJobs`: up to `count` jobs for `worker`, first what its `BLMOVE` landed, then from
     /// ready; each marked active and entered in the worker's held hash.
     public static func claim(_ keys: Keys, worker: String, count: Int) -> RedisCommand {
-        .script(QueueScripts.claimJobs.script, keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats],
+        .script(QueueScripts.claimJobs.script, keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats, keys.dead],
                 arguments: [keys.jobPrefix, worker, count])
     }
 

@@ -117,6 +117,41 @@ import TestSupport
         #expect(ttl > 0 && ttl <= 60_000)
     }
 
+    @Test func aDamagedRecordGoesDeadAndStrandsNoOtherJobOfTheBatch() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        try await redis.send("HDEL", keys.job(ids[0]), "timeout_ms")
+        try await redis.send("HSET", keys.job(ids[1]), "attempt", "lots")
+        // Before, the bad attempt count stopped the script after its RPOP: three jobs in no list.
+        let reply = try await redis.pipeline([WorkerCommands.claim(keys, worker: "w", count: 3)])[0].get()
+        let claimed = WorkerCommands.claimed(in: reply, queue: keys.queue)
+        #expect(claimed.map(\.id) == [ids[0], ids[2]], "the others run; a missing optional field is no damage")
+        // The reply stays aligned past the absent field: the job after it decodes whole.
+        #expect(claimed.first?.timeout == nil)
+        #expect(claimed.last?.type == "noop" && claimed.last?.attempt == 1 && claimed.last?.timeout != nil)
+        #expect(try await field(ids[1], "state") == "dead")
+        #expect(try await field(ids[1], "last_error")?.contains("damaged record") == true)
+        #expect(try await redis.send("ZSCORE", keys.dead, ids[1]) != .null)
+        #expect(try await held("w") == [ids[0]: "1", ids[2]: "1"])
+    }
+
+    @Test func failJobRefusesBadArgumentsBeforeChangingAnything() async throws {
+        let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
+        _ = try await claim("w", count: 1)
+        for (mode, delay) in [("later", "0"), ("retry", "soon"), ("retry", "-5")] {
+            await #expect(throws: RedisError.self) {
+                try await redis.run(QueueScripts.failJob.script, keys: [keys.held("w"), keys.job(id), keys.delayed, keys.dead, keys.stats],
+                                    arguments: [id, 1, mode, delay, "boom"])
+            }
+        }
+        #expect(try await held("w") == [id: "1"], "still held: nothing was written")
+        #expect(try await field(id, "state") == "active")
+        // A record that lost max_attempts cannot be rescheduled: it goes to dead, not nowhere.
+        try await redis.send("HDEL", keys.job(id), "max_attempts")
+        #expect(try await fail(id, worker: "w", attempt: 1, mode: "retry") == 3)
+        #expect(try await redis.send("ZSCORE", keys.dead, id) != .null)
+        #expect(try await held("w").isEmpty)
+    }
+
     @Test func aDeadJobDoesNotHoldItsDedupKey() async throws {
         var deduped = policy
         deduped.dedupWindow = .seconds(60)
@@ -147,9 +182,9 @@ import TestSupport
         #expect(newer.created)
         #expect(try await jobs.deleteDead(queue: keys.queue, id: ids[1]))
         #expect(try await redis.send("GET", keys.dedup("k:b")).string == newer.id)
-        // Pruning (every dead job is past an age of 0 ms from the future) frees "c"'s key.
+        // Pruning (every dead job is older than -1 s) frees "c"'s key.
         let pruned = try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats],
-                                         arguments: [keys.jobPrefix, 100, try await serverTimeMs() + 1000]).int
+                                         arguments: [keys.jobPrefix, 100, -1000]).int
         #expect(pruned == 1)
         #expect(try await redis.send("EXISTS", keys.dedup("k:c")).int == 0)
     }
@@ -416,16 +451,29 @@ import TestSupport
     // MARK: reap
 
     func reap(_ worker: String) async throws -> RedisValue {
+        // Workers last seen before 1000 ms after the epoch are forgotten once they hold nothing.
         try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive(worker), keys.landing(worker),
-                                                                  keys.held(worker), keys.ready, keys.dead, keys.stats], arguments: [keys.jobPrefix, worker, forgetBefore])
+                                                                  keys.held(worker), keys.ready, keys.dead, keys.stats],
+                            arguments: [keys.jobPrefix, worker, try await serverTimeMs() - 1000])
     }
 
-    /// Workers last seen before this are forgotten once they hold nothing.
-    var forgetBefore: Int { 1000 }
+    @Test func aHeartbeatRenewsItsKeyAndScoresTheRegistryByRedissClock() async throws {
+        func beat() async throws -> Int? {
+            try await redis.run(QueueScripts.beatHeartbeat.script, keys: [keys.alive("w1"), keys.workers], arguments: ["w1", 5000]).int
+        }
+        #expect(try await beat() == 0, "the first beat finds no heartbeat")
+        #expect(try await beat() == 1)
+        let ttl = try await redis.send("PTTL", keys.alive("w1")).int ?? 0
+        #expect(ttl > 4000 && ttl <= 5000)
+        let score = Int(try await redis.send("ZSCORE", keys.workers, "w1").string ?? "") ?? 0
+        #expect(abs(try await serverTimeMs() - score) < 1000, "scored \(score)")
+        try await redis.send("DEL", keys.alive("w1"))
+        #expect(try await beat() == 0, "an expired heartbeat is reported")
+    }
 
     @Test func aReapedWorkerThatWasStillAliveStaysRegisteredSoItsLaterJobsAreFound() async throws {
         let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
-        try await redis.send("ZADD", keys.workers, 5000, "w1")  // seen recently (after forgetBefore)
+        try await redis.send("ZADD", keys.workers, 5000, "w1")  // seen recently (after 1000)
         _ = try await claim("w1", count: 1)
         #expect(try await reap("w1") == .array([.integer(1), .integer(0)]))
         #expect(try await redis.send("ZSCORE", keys.workers, "w1") != .null, "still registered")
@@ -495,7 +543,8 @@ import TestSupport
         // Times of death: ids[0] long ago, the others in order.
         for (id, at) in zip(ids, [1000, 5000, 6000, 7000, 8000]) { try await redis.send("ZADD", keys.dead, at, id) }
         func prune(keep: Int, before: Int) async throws -> Int {
-            try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats], arguments: [keys.jobPrefix, keep, before]).int ?? -1
+            try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats],
+                                arguments: [keys.jobPrefix, keep, try await serverTimeMs() - before]).int ?? -1
         }
         // Past the age: ids[0]; past the newest three: ids[1].
         #expect(try await prune(keep: 3, before: 2000) == 2)

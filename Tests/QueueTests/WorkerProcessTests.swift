@@ -327,21 +327,37 @@ import TestSupport
         #expect(result.output.contains("AUTH refused"))
     }
 
+    /// What a production process needs besides Redis (RedialSettingsTests checks each).
+    static let production = [
+        "REDIAL_ENV": "production", "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
+        "REDIAL_TELEPHONY_URL": "https://api.carrier.example", "REDIAL_SMS_URL": "https://sms.carrier.example",
+        "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
+    ]
+
     @Test func productionRefusesARedisWithoutAppendOnly() async throws {
         let server = try await PrivateRedis(arguments: ["--appendonly", "no"])
         let result = try await RedialBinary.run(["work", "--queues", queue],
-                                                environment: environment.merging([
-                                                    "REDIAL_ENV": "production", "REDIAL_REDIS_URL": server.url.description,
-                                                    "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
-                                                    "REDIAL_TELEPHONY_URL": "https://api.carrier.example",
-                                                    "REDIAL_SMS_URL": "https://sms.carrier.example",
-                                                    "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
-                                                ]) { $1 })
+                                                environment: environment.merging(Self.production) { $1 }
+                                                    .merging(["REDIAL_REDIS_URL": server.url.description]) { $1 })
         #expect(result.status != 0)
         #expect(result.output.contains("refusing to run in production"))
         #expect(result.output.contains("appendonly is no: set `appendonly yes`"))
         let pool = RedisPool(configuration: RedisConfiguration(url: server.url))
         #expect(try await Preflight.findings(pool).count == 1)
+        await pool.close()
+    }
+
+    @Test func productionRefusesAnAppendFsyncOfNoAndWarnsAboutEverysec() async throws {
+        let never = try await PrivateRedis(arguments: ["--appendfsync", "no"])
+        let refused = try await RedialBinary.run(["work", "--queues", queue],
+                                                 environment: environment.merging(Self.production) { $1 }
+                                                     .merging(["REDIAL_REDIS_URL": never.url.description]) { $1 })
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("appendfsync is no: set `appendfsync always`"))
+        let everysec = try await PrivateRedis(arguments: ["--appendfsync", "everysec"])
+        let pool = RedisPool(configuration: RedisConfiguration(url: everysec.url))
+        #expect(try await Preflight.findings(pool).isEmpty, "everysec is allowed")
+        #expect(try await Preflight.cautions(pool).first?.contains("last second") == true)
         await pool.close()
     }
 

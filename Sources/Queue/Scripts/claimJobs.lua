@@ -6,6 +6,7 @@
 -- KEYS[2] landing  list   worker:<wid>:landing, ids moved by BLMOVE and not yet claimed
 -- KEYS[3] held     hash   worker:<wid>:held, id → attempt of every job this worker runs
 -- KEYS[4] stats    hash   queue counters
+-- KEYS[5] dead     zset   dead jobs: where a record too damaged to run goes, with the reason
 -- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] worker id   ARGV[3] how many to take
 --
 -- Returns a flat array, 8 entries per claimed job:
@@ -13,7 +14,10 @@
 -- An id whose job hash is gone (deleted by hand) or not in state ready is dropped and skipped,
 -- so a stray id can never run. The landing list is emptied on every claim, so an id whose
 -- BLMOVE reply was lost with the connection is claimed by the next call.
-local ready, landing, held, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- Every field is checked before anything is written: Redis does not undo a script's writes
+-- when it stops on an error, and an error after the RPOPs would strand every popped job. A
+-- record without a type, payload or a numeric attempt count goes to dead instead, named.
+local ready, landing, held, stats, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix, worker, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 local t = redis.call('TIME')
@@ -27,7 +31,15 @@ local function mark(id)
   local job = prefix .. id
   local f = redis.call('HMGET', job, 'state', 'attempt', 'type', 'payload', 'max_attempts', 'enqueued_at', 'timeout_ms')
   if f[1] ~= 'ready' then return end
-  local attempt = tonumber(f[2]) + 1
+  local previous, maxAttempts = tonumber(f[2]), tonumber(f[5])
+  if not previous or not maxAttempts or not f[3] or not f[4] then
+    redis.call('HSET', job, 'state', 'dead', 'finished_at', nowText,
+      'last_error', 'damaged record: type, payload, attempt and max_attempts are required')
+    redis.call('ZADD', dead, nowText, id)
+    redis.call('HINCRBY', stats, 'dead', 1)
+    return
+  end
+  local attempt = previous + 1
   local attemptText = string.format('%d', attempt)
   redis.call('HSET', job, 'state', 'active', 'attempt', attemptText, 'worker', worker, 'started_at', nowText)
   holding[#holding + 1] = id
@@ -35,7 +47,8 @@ local function mark(id)
   -- Numbers in the reply are cheap: they become integer replies, never text.
   local n = #out
   out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, f[3], f[4], attempt
-  out[n + 5], out[n + 6], out[n + 7], out[n + 8] = f[5], f[6], now, f[7]
+  -- false, not nil: a nil would end the reply early and shift every later job's fields.
+  out[n + 5], out[n + 6], out[n + 7], out[n + 8] = maxAttempts, f[6] or false, now, f[7] or false
 end
 
 -- One RPOP per list for the whole batch (the order of an LMOVE per job): each redis.call costs

@@ -12,12 +12,24 @@
 -- ARGV[4] delay before the next attempt (ms)   ARGV[5] error text, kept as last_error
 --
 -- Returns 1 retry scheduled, 2 snoozed, 3 dead; -1 / -2 refused exactly as completeJobs (fencing).
+-- A bad mode or delay is an error reply before anything changes; a job whose record lost its
+-- max_attempts goes to dead rather than nowhere.
 local held, job, delayed, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, attempt, mode, delay, err = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 
 local holding = redis.call('HGET', held, id)
 if not holding then return -1 end
 if holding ~= attempt then return -2 end
+-- Checked before any write: Redis keeps a script's writes when it stops on an error, and a
+-- failure after the HDEL would leave the job in no list at all.
+if mode ~= 'retry' and mode ~= 'snooze' and mode ~= 'dead' then return redis.error_reply('failJob: unknown mode ' .. tostring(mode)) end
+if not delay or delay < 0 then return redis.error_reply('failJob: delay must be a number of ms >= 0') end
+local maxAttempts = tonumber(redis.call('HGET', job, 'max_attempts'))
+if not maxAttempts then
+  -- The record is gone or damaged: nothing to schedule; the job leaves this worker as dead.
+  mode = 'dead'
+  maxAttempts = 0
+end
 redis.call('HDEL', held, id)
 
 local t = redis.call('TIME')
@@ -25,7 +37,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HDEL', job, 'worker')
 redis.call('HSET', job, 'last_error', err, 'finished_at', now)
 
-if mode == 'retry' and tonumber(attempt) >= tonumber(redis.call('HGET', job, 'max_attempts')) then mode = 'dead' end
+if mode == 'retry' and tonumber(attempt) >= maxAttempts then mode = 'dead' end
 if mode == 'dead' then
   redis.call('HSET', job, 'state', 'dead')
   redis.call('ZADD', dead, now, id)

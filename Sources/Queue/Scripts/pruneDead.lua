@@ -6,13 +6,16 @@
 -- KEYS[1] dead   zset   dead jobs, score = time of death (ms)
 -- KEYS[2] stats  hash   queue counters
 -- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] dead jobs kept at most (the newest)
--- ARGV[3] dead before this time (ms) are deleted
+-- ARGV[3] age (ms): jobs dead for longer than this (by Redis's clock) are deleted
 --
 -- Returns how many dead jobs were deleted. A deleted job's dedup key goes too, while it still
 -- names the job.
 local dead, stats = KEYS[1], KEYS[2]
-local prefix, keep, before = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local prefix, keep = ARGV[1], tonumber(ARGV[2])
 local limit = 1000
+
+local t = redis.call('TIME')
+local before = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3]))
 
 local victims = redis.call('ZRANGE', dead, '-inf', '(' .. before, 'BYSCORE', 'LIMIT', 0, limit)
 local over = redis.call('ZCARD', dead) - #victims - keep

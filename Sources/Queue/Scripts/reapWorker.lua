@@ -8,8 +8,8 @@
 -- KEYS[6] dead     zset    dead jobs
 -- KEYS[7] stats    hash    queue counters
 -- ARGV[1] job key prefix   ARGV[2] worker id
--- ARGV[3] forget before (ms): a worker silent since before this, with nothing held, leaves
---         the registry. Not sooner: a worker presumed dead may still be alive (paused, starved),
+-- ARGV[3] forget after (ms): a worker silent for longer than this (by Redis's clock, like the
+--         heartbeats' scores), with nothing held, leaves the registry. Not sooner: a worker presumed dead may still be alive (paused, starved),
 --         fetch again and die before its next heartbeat; as long as it is registered, the next
 --         pass finds those jobs too.
 --
@@ -22,12 +22,13 @@
 -- A job whose attempts are used up goes to dead instead: a job that kills its worker every
 -- time must not loop forever.
 local workers, alive, landing, held, ready, dead, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local prefix, worker, forgetBefore = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local prefix, worker, forgetAfter = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 if redis.call('EXISTS', alive) == 1 then return -1 end
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local forgetBefore = now - forgetAfter
 local recovered, buried = 0, 0
 for _, id in ipairs(redis.call('LRANGE', landing, 0, -1)) do
   if redis.call('HGET', prefix .. id, 'state') == 'ready' then
