@@ -39,6 +39,11 @@ final class QueueMetrics: Sendable {
         }
     }
 
+    /// A job of a type this worker does not know was handed back (`redial_jobs_unknown_type_total`).
+    func unknownType(_ type: String) {
+        Counter(label: "redial_jobs_unknown_type_total", dimensions: [("queue", queue), ("type", String(type.prefix(128)))]).increment()
+    }
+
     func recovered(_ count: Int) {
         if count > 0 { recoveredCounter.increment(by: count) }
     }

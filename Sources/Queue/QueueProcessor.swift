@@ -321,7 +321,7 @@ final class QueueProcessor: Sendable {
         if let definition {
             outcome = await runHandler(definition, job, ticket: assignment.ticket)
         } else {
-            outcome = .discard(reason: "unknown job type '\(job.type)': no handler for it in this worker's catalog")
+            outcome = unknownType(job)
         }
         let ran = (ContinuousClock.now - started).components
         metrics.ran.recordNanoseconds(ran.seconds * 1_000_000_000 + ran.attoseconds / 1_000_000_000)
@@ -354,6 +354,20 @@ final class QueueProcessor: Sendable {
             QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(job.id), keys.delayed, keys.dead, keys.stats],
             arguments: [job.id, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
         acknowledger.send(.init(job: job, kind: .failure(command, reason: outcome.reason), early: early))
+    }
+
+    /// A type this build does not know is most likely a newer build's, met during a rolling
+    /// deploy: the job goes back (a snooze, no attempt used) for a worker that knows it, and is
+    /// buried only when none has come for `unknownTypeBound`.
+    private func unknownType(_ job: Job) -> JobOutcome {
+        let waited = Duration.milliseconds(max(0, job.startedAt - job.enqueuedAt))
+        let reason = "unknown job type '\(job.type)': no handler for it in this worker's catalog"
+        guard waited < configuration.unknownTypeBound.scaled(configuration.timeScale) else {
+            return .discard(reason: reason + " for \(configuration.unknownTypeBound) since its enqueue")
+        }
+        metrics.unknownType(job.type)
+        logger(for: job).warning("\(reason); handed back for a worker that knows it")
+        return .snooze(configuration.unknownTypeRetry)
     }
 
     /// Frees the job's row: its handler has returned.

@@ -27,6 +27,11 @@ public struct WorkerConfiguration: Sendable {
     public var deadRetention: Duration
     /// How long one blocking fetch waits for work; bounds how fast shutdown is noticed. Default 1 s.
     public var fetchBlock: Duration
+    /// A job of a type this worker's catalog does not know (a newer build's, during a rolling
+    /// deploy) is handed back, snoozed by `unknownTypeRetry`, for this long after its enqueue;
+    /// only then does it go dead. Default 24 h, × `REDIAL_TIME_SCALE`.
+    public var unknownTypeBound: Duration
+    public var unknownTypeRetry: Duration
     /// `REDIAL_TIME_SCALE`: multiplies backoff and heartbeat delays.
     public var timeScale: Double
     /// Production refuses an unsafe Redis (see `Preflight`); development warns.
@@ -41,6 +46,8 @@ public struct WorkerConfiguration: Sendable {
     public static let defaultDeadRetention: Duration = .seconds(180 * 24 * 3600)
     public static let defaultFetchBlock: Duration = .seconds(1)
     public static let defaultConcurrency = 10
+    public static let defaultUnknownTypeBound: Duration = .seconds(24 * 3600)
+    public static let defaultUnknownTypeRetry: Duration = .seconds(30)
 
     public init(
         id: String = WorkerConfiguration.makeID(),
@@ -52,6 +59,8 @@ public struct WorkerConfiguration: Sendable {
         deadKeep: Int = defaultDeadKeep,
         deadRetention: Duration = defaultDeadRetention,
         fetchBlock: Duration = defaultFetchBlock,
+        unknownTypeBound: Duration = defaultUnknownTypeBound,
+        unknownTypeRetry: Duration = defaultUnknownTypeRetry,
         timeScale: Double = 1,
         production: Bool = false
     ) {
@@ -64,6 +73,8 @@ public struct WorkerConfiguration: Sendable {
         self.deadKeep = deadKeep
         self.deadRetention = deadRetention
         self.fetchBlock = fetchBlock
+        self.unknownTypeBound = unknownTypeBound
+        self.unknownTypeRetry = unknownTypeRetry
         self.timeScale = timeScale
         self.production = production
     }

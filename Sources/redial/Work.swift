@@ -24,6 +24,9 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Days a dead job is kept at most.")
     var deadRetentionDays: Double = Double(WorkerConfiguration.defaultDeadRetention.components.seconds) / 86_400
 
+    @Option(help: "Hours a job of a type this worker does not know is handed back (for a newer worker) before it goes dead.")
+    var unknownTypeHours: Double = Double(WorkerConfiguration.defaultUnknownTypeBound.components.seconds) / 3600
+
     @Option(help: "Serve the worker's metrics as Prometheus text at http://127.0.0.1:<port>/metrics.")
     var metricsPort: Int?
 
@@ -42,11 +45,15 @@ struct Work: AsyncParsableCommand {
         guard deadRetentionDays > 0, deadRetentionDays.isFinite, deadRetentionDays <= 36_500 else {
             Environment.fail("--dead-retention-days: expected days > 0 (at most 36500), got \(deadRetentionDays)", code: 64)
         }
+        guard unknownTypeHours > 0, unknownTypeHours.isFinite, unknownTypeHours <= 24 * 365 else {
+            Environment.fail("--unknown-type-hours: expected hours > 0 (at most 8760), got \(unknownTypeHours)", code: 64)
+        }
         let configuration = WorkerConfiguration(
             concurrency: Dictionary(names.map { ($0, concurrency) }, uniquingKeysWith: { a, _ in a }),
             shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
             deadKeep: deadKeep,
             deadRetention: .milliseconds(Int64(deadRetentionDays * 86_400_000)),
+            unknownTypeBound: .milliseconds(Int64(unknownTypeHours * 3_600_000)),
             timeScale: settings.timeScale,
             production: settings.mode == .production)
         do {

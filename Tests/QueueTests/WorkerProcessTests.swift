@@ -199,20 +199,40 @@ import TestSupport
 
     @Test func badJobsGoToDeadAtOnceWithAReason() async throws {
         let sleep = try policy("sleep")
-        let unknown = try await jobs.enqueue(.init(type: "mystery", policy: sleep)).id
         let undecodable = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": "soon"}"#, policy: sleep)).id
         let wrongShape = try await jobs.enqueue(.init(type: "sleep", payload: "[1,2,3]", policy: sleep)).id
         let fine = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 1}"#, policy: sleep)).id
         let process = try worker("bad")
-        try await waitFor("three dead, one completed") {
+        try await waitFor("two dead, one completed") {
             let now = try await stats()
-            return now.dead == 3 && now.completed == 1
+            return now.dead == 2 && now.completed == 1
         }
-        #expect(try await jobs.record(queue: queue, id: unknown)?.lastError?.contains("unknown job type 'mystery'") == true)
         #expect(try await jobs.record(queue: queue, id: undecodable)?.lastError == "payload of sleep job does not decode: field 'ms': expected Int")
         #expect(try await jobs.record(queue: queue, id: wrongShape)?.attempt == 1, "dead at once, no retries")
         #expect(try await jobs.record(queue: queue, id: fine)?.state == .completed)
         #expect(process.isRunning, "bad jobs never crash the worker")
+        process.stop(signal: SIGTERM)
+    }
+
+    @Test func aJobOfAnUnknownTypeIsHandedBackAndBuriedOnlyPastItsBound() async throws {
+        let sleep = try policy("sleep")
+        let unknown = try await jobs.enqueue(.init(type: "mystery", policy: sleep)).id
+        // A bound of 20 s × the time scale 0.05 = 1 s, and a snooze of 30 s × 0.05 = 1.5 s: the
+        // first run hands the job back, the second (past the bound) buries it.
+        let metricsPort = try TestServices.freePort()
+        let process = try worker("unknown", arguments: ["--unknown-type-hours", String(20.0 / 3600), "--metrics-port", String(metricsPort)])
+        try await waitFor("handed back once, without using its attempt") {
+            try await redis.send("HGET", Keys(queue: queue).stats, "snoozed").int == 1
+        }
+        #expect(try await jobs.record(queue: queue, id: unknown)?.attempt == 0)
+        let metrics = try await HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics")).text
+        #expect(metrics.contains(#"redial_jobs_unknown_type_total{queue="\#(queue)",type="mystery"} 1"#), "\(metrics.prefix(2000))")
+        try await waitFor("dead past its bound") { try await stats().dead == 1 }
+        let record = try await jobs.record(queue: queue, id: unknown)
+        #expect(record?.lastError?.contains("unknown job type 'mystery'") == true)
+        #expect(record?.attempt == 1)
+        #expect(process.log.contains("handed back for a worker that knows it"))
+        #expect(process.isRunning)
         process.stop(signal: SIGTERM)
     }
 
