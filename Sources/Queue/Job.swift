@@ -14,9 +14,12 @@ public struct Job: Sendable {
     /// The attempt timeout the job was enqueued with (its type's policy then); nil for jobs
     /// enqueued without one, which use the worker's policy.
     public let timeout: Duration?
+    /// This run's token, presented with its ack or hand-back (`claimJobs.lua`): it counts every
+    /// run and is never given back, so, unlike `attempt`, it never repeats.
+    public let fence: Int
 
     public init(id: String, type: String, queue: String, payload: [UInt8], attempt: Int, maxAttempts: Int,
-                enqueuedAt: Int64, startedAt: Int64, timeout: Duration? = nil) {
+                enqueuedAt: Int64, startedAt: Int64, timeout: Duration? = nil, fence: Int? = nil) {
         self.id = id
         self.type = type
         self.queue = queue
@@ -26,5 +29,6 @@ public struct Job: Sendable {
         self.enqueuedAt = enqueuedAt
         self.startedAt = startedAt
         self.timeout = timeout
+        self.fence = fence ?? attempt
     }
 }

@@ -33,7 +33,8 @@ final class QueueProcessor: Sendable {
     /// A claimed job, from its claim until its handler returns (its ack may still be on its way).
     private struct Running {
         let id: String
-        let attempt: Int
+        /// The run's token, what a hand-back presents (`claimJobs.lua`).
+        let fence: Int
         let deadline: ContinuousClock.Instant
         /// The lane running it; nil while it waits for one.
         var lane: Int?
@@ -177,7 +178,7 @@ final class QueueProcessor: Sendable {
         let timeout = timeout(of: job)
         let ticket = claimed.withLock { claimed in
             let ticket = claimed.freeTickets.removeLast()  // a slot was taken for this job, so a ticket is free
-            claimed.rows[ticket] = Running(id: job.id, attempt: job.attempt, deadline: .now + timeout)
+            claimed.rows[ticket] = Running(id: job.id, fence: job.fence, deadline: .now + timeout)
             return ticket
         }
         lanes.hand(Lanes.Assignment(job: job, ticket: ticket))
@@ -279,7 +280,7 @@ final class QueueProcessor: Sendable {
         let remaining = claimed.withLock { $0.running }
         guard !remaining.isEmpty else { return }
         var arguments: [any RedisArgument] = [keys.jobPrefix]
-        for entry in remaining { arguments += [entry.id, entry.attempt] }
+        for entry in remaining { arguments += [entry.id, entry.fence] }
         do {
             let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.held(worker), keys.ready], arguments: arguments)
             logger.info("shutdown: handed back \(count.int ?? 0) unfinished jobs")
@@ -352,7 +353,7 @@ final class QueueProcessor: Sendable {
         }
         let command = RedisCommand.script(
             QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(job.id), keys.delayed, keys.dead, keys.stats],
-            arguments: [job.id, job.attempt, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
+            arguments: [job.id, job.fence, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
         acknowledger.send(.init(job: job, kind: .failure(command, reason: outcome.reason), early: early))
     }
 

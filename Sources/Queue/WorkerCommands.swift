@@ -11,17 +11,17 @@ public enum WorkerCommands {
                 arguments: [keys.jobPrefix, worker, count])
     }
 
-    /// The jobs in a `claimJobs` reply (8 entries each).
+    /// The jobs in a `claimJobs` reply (9 entries each).
     public static func claimed(in reply: RedisValue, queue: String) -> [Job] {
         let items = reply.array ?? []
         var jobs: [Job] = []
-        jobs.reserveCapacity(items.count / 8)
-        for base in stride(from: 0, to: items.count - 7, by: 8) {
+        jobs.reserveCapacity(items.count / 9)
+        for base in stride(from: 0, to: items.count - 8, by: 9) {
             jobs.append(Job(
                 id: items[base].string ?? "", type: items[base + 1].string ?? "", queue: queue,
                 payload: items[base + 2].bytes ?? [], attempt: items[base + 3].int ?? 0, maxAttempts: items[base + 4].int ?? 0,
                 enqueuedAt: Int64(items[base + 5].int ?? 0), startedAt: Int64(items[base + 6].int ?? 0),
-                timeout: items[base + 7].int.map { .milliseconds($0) }))
+                timeout: items[base + 7].int.map { .milliseconds($0) }, fence: items[base + 8].int ?? 0))
         }
         return jobs
     }
@@ -31,7 +31,7 @@ public enum WorkerCommands {
     public static func complete(_ keys: Keys, worker: String, retention: Duration, keep: Int, jobs: some Collection<Job>) -> RedisCommand {
         var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
         arguments.reserveCapacity(3 + jobs.count * 2)
-        for job in jobs { arguments += [job.id, job.attempt] }
+        for job in jobs { arguments += [job.id, job.fence] }
         return .script(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed], arguments: arguments)
     }
 }

@@ -1,16 +1,20 @@
 -- claimJobs: take up to N jobs for this worker: first any it already moved into its landing list
--- with BLMOVE, then from ready. Each is marked active at attempt + 1 and entered in the worker's
--- held hash (id → attempt), all in this one script.
+-- with BLMOVE, then from ready. Each is marked active at attempt + 1 with a new fence (its run
+-- count, which, unlike the attempt, nothing ever gives back) and entered in the worker's held
+-- hash (id → fence), all in this one script.
 --
 -- KEYS[1] ready    list   ready jobs, taken from the right
 -- KEYS[2] landing  list   worker:<wid>:landing, ids moved by BLMOVE and not yet claimed
--- KEYS[3] held     hash   worker:<wid>:held, id → attempt of every job this worker runs
+-- KEYS[3] held     hash   worker:<wid>:held, id → fence of every job this worker runs
 -- KEYS[4] stats    hash   queue counters
 -- KEYS[5] dead     zset   dead jobs: where a record too damaged to run goes, with the reason
 -- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] worker id   ARGV[3] how many to take
 --
--- Returns a flat array, 8 entries per claimed job:
---   id, type, payload, attempt, max attempts, enqueued at (ms), started at (ms), timeout (ms)
+-- Returns a flat array, 9 entries per claimed job:
+--   id, type, payload, attempt, max attempts, enqueued at (ms), started at (ms), timeout (ms), fence
+-- The fence is the token every later ack and hand-back of this run presents: a snooze or a
+-- hand-back gives the attempt back, so attempts repeat; fences never do, so an ack of an
+-- earlier run can never pass for this one.
 -- An id whose job hash is gone (deleted by hand) or not in state ready is dropped and skipped,
 -- so a stray id can never run. The landing list is emptied on every claim, so an id whose
 -- BLMOVE reply was lost with the connection is claimed by the next call.
@@ -29,7 +33,7 @@ local out, holding = {}, {}
 
 local function mark(id)
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'state', 'attempt', 'type', 'payload', 'max_attempts', 'enqueued_at', 'timeout_ms')
+  local f = redis.call('HMGET', job, 'state', 'attempt', 'type', 'payload', 'max_attempts', 'enqueued_at', 'timeout_ms', 'fence')
   if f[1] ~= 'ready' then return end
   local previous, maxAttempts = tonumber(f[2]), tonumber(f[5])
   if not previous or not maxAttempts or not f[3] or not f[4] then
@@ -41,14 +45,17 @@ local function mark(id)
   end
   local attempt = previous + 1
   local attemptText = string.format('%d', attempt)
-  redis.call('HSET', job, 'state', 'active', 'attempt', attemptText, 'worker', worker, 'started_at', nowText)
+  local fence = (tonumber(f[8]) or previous) + 1
+  local fenceText = string.format('%d', fence)
+  redis.call('HSET', job, 'state', 'active', 'attempt', attemptText, 'worker', worker, 'started_at', nowText, 'fence', fenceText)
   holding[#holding + 1] = id
-  holding[#holding + 1] = attemptText
+  holding[#holding + 1] = fenceText
   -- Numbers in the reply are cheap: they become integer replies, never text.
   local n = #out
   out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, f[3], f[4], attempt
   -- false, not nil: a nil would end the reply early and shift every later job's fields.
   out[n + 5], out[n + 6], out[n + 7], out[n + 8] = maxAttempts, f[6] or false, now, f[7] or false
+  out[n + 9] = fence
 end
 
 -- One RPOP per list for the whole batch (the order of an LMOVE per job): each redis.call costs
@@ -61,6 +68,6 @@ end
 for _, id in ipairs(ids) do mark(id) end
 if #holding > 0 then
   redis.call('HSET', held, unpack(holding))
-  redis.call('HINCRBY', stats, 'started', #out / 8)
+  redis.call('HINCRBY', stats, 'started', #out / 9)
 end
 return out

@@ -5,18 +5,18 @@
 -- retention bookkeeping (one LPUSH for the batch, not an expiry per job; a list, not a sorted
 -- set, because the ids arrive in finishing order anyway).
 --
--- KEYS[1] held       hash   worker:<wid>:held of the acknowledging worker, id → attempt
+-- KEYS[1] held       hash   worker:<wid>:held of the acknowledging worker, id → fence
 -- KEYS[2] stats      hash   queue counters
 -- KEYS[3] completed  list   "<finished at ms>:<id>" of kept records, newest at the head
 -- ARGV[1] job key prefix ("redial:{q}:job:")
 -- ARGV[2] retention (ms)   ARGV[3] records kept at most (the newest)
--- ARGV[4..] pairs: id, attempt being acknowledged
+-- ARGV[4..] pairs: id, fence of the run being acknowledged (claimJobs)
 --
 -- Returns one code per pair, in order:
 --   1 completed
 --  -1 refused: this worker does not hold the job (it was reaped, or handed back)
---  -2 refused: this worker holds the job at another attempt
--- Fencing: the held hash has an entry exactly while the worker holds the job at that attempt
+--  -2 refused: this worker holds the job for another run (another fence)
+-- Fencing: the held hash has an entry exactly while the worker holds the job for that run
 -- (every script that takes a job away from a worker deletes the entry in the same step), so a
 -- worker that was paused past its heartbeat and reaped cannot overwrite the newer state of a
 -- job another worker (or a later attempt) now owns. Records past the age or the count are

@@ -3,7 +3,7 @@
 -- KEYS[1] workers  zset    registry of worker ids, score = last heartbeat (ms)
 -- KEYS[2] alive    string  worker:<wid>:alive, the heartbeat (has a TTL)
 -- KEYS[3] landing  list    worker:<wid>:landing, ids the dead worker moved with BLMOVE
--- KEYS[4] held     hash    worker:<wid>:held, id → attempt of the jobs it was running
+-- KEYS[4] held     hash    worker:<wid>:held, id → fence of the jobs it was running
 -- KEYS[5] ready    list    ready jobs
 -- KEYS[6] dead     zset    dead jobs
 -- KEYS[7] stats    hash    queue counters
@@ -16,7 +16,7 @@
 -- Returns {recovered, dead}; or -1 when the heartbeat is present (the worker is alive after all).
 -- Compare-and-set: the liveness check, the reads of landing and held and every move happen in
 -- this one script, so a job is rescued only if, at that instant, it is still held by the dead
--- worker at that attempt, still active: a rescue never overwrites newer state (the duplicate
+-- worker for that run (its fence), still active: a rescue never overwrites newer state (the duplicate
 -- runs of sidekiq#4611 and river#1302 come from rescues that did).
 -- A job moved in by BLMOVE but never claimed (state still ready) goes back as well.
 -- A job whose attempts are used up goes to dead instead: a job that kills its worker every
@@ -38,10 +38,11 @@ for _, id in ipairs(redis.call('LRANGE', landing, 0, -1)) do
 end
 local holding = redis.call('HGETALL', held)
 for i = 1, #holding, 2 do
-  local id, attempt = holding[i], holding[i + 1]
+  local id, fence = holding[i], holding[i + 1]
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'state', 'worker', 'attempt', 'max_attempts')
-  if f[1] == 'active' and f[2] == worker and f[3] == attempt then
+  local f = redis.call('HMGET', job, 'state', 'worker', 'attempt', 'max_attempts', 'fence')
+  local attempt = f[3]
+  if f[1] == 'active' and f[2] == worker and f[5] == fence and tonumber(attempt) and tonumber(f[4]) then
     redis.call('HDEL', job, 'worker')
     local reason = 'worker ' .. worker .. ' stopped heartbeating during attempt ' .. attempt
     if tonumber(attempt) >= tonumber(f[4]) then
