@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PostgresClient
 
 /// An error answer: `{"error": {"code", "message", "field"?}}` with a fitting status. Thrown
 /// by handlers; the error middleware turns it (and anything unexpected) into JSON.
@@ -60,6 +61,12 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: "http_\(error.status.code)"
             }
             return try APIError(error.status, code, error.body ?? error.status.reasonPhrase).response(from: request, context: context)
+        } catch let error as PostgresError where [.connectionFailed, .connectionLost, .poolExhausted].contains(error.code) {
+            // Unreachable, partitioned or saturated: say so and when to come back, not 500.
+            context.logger.warning("PostgreSQL unavailable in \(request.method) \(request.uri.path): \(error)")
+            var answer = APIError(.serviceUnavailable, "database_unavailable", "the records database cannot be reached right now; retry shortly")
+            answer.headers[HTTPField.Name("Retry-After")!] = "5"
+            return try answer.response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error in \(request.method) \(request.uri.path): \(error)")
             return try APIError(.internalServerError, "internal", "the server could not answer this request; it was logged")

@@ -64,7 +64,8 @@ public actor PostgresConnection {
         }
         let fresh = try LibpqConnection(
             connectionString: configuration.url.connectionString(
-                connectTimeout: configuration.connectTimeout, applicationName: configuration.applicationName),
+                connectTimeout: configuration.connectTimeout, deadPeerTimeout: configuration.deadPeerTimeout,
+                applicationName: configuration.applicationName),
             description: configuration.url.description)
         let milliseconds = configuration.statementTimeout.components.seconds * 1000
             + configuration.statementTimeout.components.attoseconds / 1_000_000_000_000_000

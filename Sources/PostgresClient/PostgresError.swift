@@ -14,6 +14,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case decoding
         /// The pool was closed.
         case closed
+        /// No pooled connection came free within the pool's acquire timeout.
+        case poolExhausted = "pool_exhausted"
     }
 
     public let code: Code

@@ -11,7 +11,11 @@ public final class PostgresPool: Sendable {
         pool = ConnectionPool(
             capacity: configuration.poolSize,
             open: { PostgresConnection(configuration: configuration) },
-            closedError: { PostgresError(.closed, "the PostgreSQL pool was closed") })
+            closedError: { PostgresError(.closed, "the PostgreSQL pool was closed") },
+            acquireTimeout: configuration.acquireTimeout,
+            timeoutError: { waited in
+                PostgresError(.poolExhausted, "no connection to \(configuration.url) came free in \(waited): all \(configuration.poolSize) are busy or stuck")
+            })
     }
 
     public func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {

@@ -53,11 +53,17 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// libpq's keyword/value form, every value quoted so nothing in it can inject a keyword.
-    func connectionString(connectTimeout: Duration, applicationName: String) -> String {
+    /// `deadPeerTimeout`: the bound on unacknowledged data (`tcp_user_timeout`) and, split into
+    /// an idle time and three probes, on a silent connection (TCP keepalives).
+    func connectionString(connectTimeout: Duration, deadPeerTimeout: Duration = .seconds(10), applicationName: String) -> String {
+        let dead = max(3, deadPeerTimeout.components.seconds)
         var pairs = [
             ("host", host), ("port", String(port)), ("user", user), ("dbname", database),
             ("connect_timeout", String(max(1, connectTimeout.components.seconds))),
             ("application_name", applicationName),
+            ("tcp_user_timeout", String(dead * 1000)),
+            ("keepalives", "1"), ("keepalives_idle", String(max(1, dead / 2))),
+            ("keepalives_interval", String(max(1, dead / 6))), ("keepalives_count", "3"),
         ]
         if let password { pairs.append(("password", password)) }
         return pairs.map { key, value in

@@ -40,6 +40,9 @@ final class QueueProcessor: Sendable {
         var lane: Int?
         /// Set by the watchdog before it cancels the lane, so the outcome says "timed out".
         var timedOut = false
+        /// Set when the handler ignored that cancellation past `stuckGrace` and the job was
+        /// released in Redis for another worker.
+        var released = false
     }
 
     /// Rows indexed by ticket, so the hot path neither hashes job ids nor allocates: at most
@@ -150,10 +153,7 @@ final class QueueProcessor: Sendable {
             let room = await slots.takeAvailable()
             if room == 0 { break }
             do {
-                if orphansSuspected {
-                    try await handBackOrphans(connection)
-                    orphansSuspected = false
-                }
+                if orphansSuspected { orphansSuspected = try await !handBackOrphans(connection) }
                 let jobs = try await claim(connection, count: room)
                 if jobs.count < room { slots.give(room - jobs.count) }
                 for job in jobs { hand(job) }
@@ -211,19 +211,45 @@ final class QueueProcessor: Sendable {
         }
     }
 
-    /// Cancels jobs past their deadline, checking every 10 ms.
+    /// Cancels jobs past their deadline, checking every 10 ms, and releases those whose handler
+    /// ignores the cancellation past `stuckGrace`.
     private func watchTimeouts() async {
+        let stuckGrace = configuration.stuckGrace.scaled(configuration.timeScale)
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
             let now = ContinuousClock.now
-            claimed.withLock { claimed in
+            let stuck: [Running] = claimed.withLock { claimed in
+                var stuck: [Running] = []
                 for ticket in claimed.rows.indices {
-                    guard let row = claimed.rows[ticket], !row.timedOut, row.deadline < now, let lane = row.lane else { continue }
-                    claimed.rows[ticket]?.timedOut = true
-                    // Under the lock: the lane cannot move on to its next job in between.
-                    claimed.lanes[lane]?.cancel()
+                    guard let row = claimed.rows[ticket], row.deadline < now, let lane = row.lane else { continue }
+                    if !row.timedOut {
+                        claimed.rows[ticket]?.timedOut = true
+                        // Under the lock: the lane cannot move on to its next job in between.
+                        claimed.lanes[lane]?.cancel()
+                    } else if !row.released, row.deadline + stuckGrace < now {
+                        claimed.rows[ticket]?.released = true
+                        stuck.append(row)
+                    }
                 }
+                return stuck
             }
+            for row in stuck { await release(row) }
+        }
+    }
+
+    /// Fails a stuck run's job as timed out (a retry, or dead when out of attempts), so another
+    /// worker can run it. Its held entry goes with it: the stuck handler's late ack is refused.
+    /// Its slot stays taken until the handler returns.
+    private func release(_ row: Running) async {
+        let reason = "stuck: still running \(configuration.stuckGrace.scaled(configuration.timeScale)) after its timeout; released"
+        do {
+            let code = try await redis.run(
+                QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(row.id), keys.delayed, keys.dead, keys.stats],
+                arguments: [row.id, row.fence, "retry", 0, reason])
+            logger.error("job \(row.id) ignored its timeout's cancellation; released for another worker (failJob \(code.int ?? 0))",
+                         metadata: ["job.id": "\(row.id)", "job.queue": "\(keys.queue)"])
+        } catch {
+            logger.warning("could not release stuck job \(row.id): \(error)", metadata: ["job.id": "\(row.id)"])
         }
     }
 
@@ -246,20 +272,28 @@ final class QueueProcessor: Sendable {
     }
 
     /// Hands back jobs this worker holds but is neither running nor acknowledging. Waits for
-    /// the acks on their way first: a job whose ack has not landed is still held.
-    private func handBackOrphans(_ connection: RedisConnection) async throws {
+    /// the acks on their way first: a job whose ack has not landed is still held, and handed
+    /// back it would run again. Returns false when it must be tried again (an ack set off while
+    /// the held hash was read).
+    private func handBackOrphans(_ connection: RedisConnection) async throws -> Bool {
         // Stopping: the fetch loop ends, and the reaper recovers what is left once we retire.
-        guard await waitForAcks(unlessStopping: true) else { return }
+        guard await waitForAcks(unlessStopping: true) else { return true }
         let held = try await connection.send("HGETALL", keys.held(worker)).array?.compactMap(\.string) ?? []
+        // In this order: a handler that returns counts its ack as unsettled before it leaves the
+        // running set, so a job missing from the set read first shows in the count read second.
+        // (An ack that lands meanwhile deletes its held entry, and requeueJobs's fence check
+        // then leaves the job alone.)
         let running = claimed.withLock { Set($0.running.map(\.id)) }
+        guard state.withLock({ $0.unsettled == 0 }) else { return false }
         var arguments: [any RedisArgument] = [keys.jobPrefix]
         for pair in stride(from: 0, to: held.count - 1, by: 2) where !running.contains(held[pair]) {
             arguments += [held[pair], held[pair + 1]]
         }
-        guard arguments.count > 1 else { return }
+        guard arguments.count > 1 else { return true }
         let count = try await connection.run(QueueScripts.requeueJobs.script, keys: [keys.held(worker), keys.ready],
                                              arguments: arguments).int ?? 0
         logger.warning("handed back \(count) orphaned jobs after a lost claim reply")
+        return true
     }
 
     /// Lets in-flight jobs finish or hands them back, waits for the acks on their way, and ends

@@ -27,6 +27,11 @@ public struct WorkerConfiguration: Sendable {
     public var deadRetention: Duration
     /// How long one blocking fetch waits for work; bounds how fast shutdown is noticed. Default 1 s.
     public var fetchBlock: Duration
+    /// A handler still running this long after its timeout cancelled it (it ignores
+    /// cancellation: a call that cannot be interrupted) has its job released: failed as
+    /// timed out, for another worker, its fence withdrawn so the stuck run's late ack is refused.
+    /// The heartbeat alone would keep such a job held for ever. Default 10 s, × `REDIAL_TIME_SCALE`.
+    public var stuckGrace: Duration
     /// A job of a type this worker's catalog does not know (a newer build's, during a rolling
     /// deploy) is handed back, snoozed by `unknownTypeRetry`, for this long after its enqueue;
     /// only then does it go dead. Default 24 h, × `REDIAL_TIME_SCALE`.
@@ -46,6 +51,7 @@ public struct WorkerConfiguration: Sendable {
     public static let defaultDeadRetention: Duration = .seconds(180 * 24 * 3600)
     public static let defaultFetchBlock: Duration = .seconds(1)
     public static let defaultConcurrency = 10
+    public static let defaultStuckGrace: Duration = .seconds(10)
     public static let defaultUnknownTypeBound: Duration = .seconds(24 * 3600)
     public static let defaultUnknownTypeRetry: Duration = .seconds(30)
 
@@ -59,6 +65,7 @@ public struct WorkerConfiguration: Sendable {
         deadKeep: Int = defaultDeadKeep,
         deadRetention: Duration = defaultDeadRetention,
         fetchBlock: Duration = defaultFetchBlock,
+        stuckGrace: Duration = defaultStuckGrace,
         unknownTypeBound: Duration = defaultUnknownTypeBound,
         unknownTypeRetry: Duration = defaultUnknownTypeRetry,
         timeScale: Double = 1,
@@ -73,6 +80,7 @@ public struct WorkerConfiguration: Sendable {
         self.deadKeep = deadKeep
         self.deadRetention = deadRetention
         self.fetchBlock = fetchBlock
+        self.stuckGrace = stuckGrace
         self.unknownTypeBound = unknownTypeBound
         self.unknownTypeRetry = unknownTypeRetry
         self.timeScale = timeScale

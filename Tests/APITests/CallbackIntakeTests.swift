@@ -274,6 +274,19 @@ import TestSupport
         #expect(response.header("retry-after") != nil)
     }
 
+    @Test func anUnreachableDatabaseIsAnswered503NotAHang() async throws {
+        let port = try TestServices.freePort()
+        let broken = try await APIProcess(environment: ["REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(port)/redial",
+                                                        "REDIAL_REDIS_URL": redis.url.description])
+        defer { broken.stop() }
+        let response = try await client.send(HTTPClientRequest(method: "POST", url: broken.base + "/v1/callbacks",
+                                                               headers: [("X-Site-Key", "sk_any"), ("Content-Type", "application/json")],
+                                                               body: Array(#"{"phone": "+79167778802"}"#.utf8)))
+        #expect(response.status == 503, "\(response.text)")
+        #expect(try error(response).code == "database_unavailable")
+        #expect(response.header("retry-after") == "5")
+    }
+
     @Test func manySiteKeysDoNotMultiplyTheRingsOnOneNumber() async throws {
         var keys: [String] = []
         for _ in 0..<10 { keys.append(try await site()) }

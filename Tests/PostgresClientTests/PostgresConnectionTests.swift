@@ -122,4 +122,28 @@ import TestSupport
         #expect(try await pool.query("SELECT 1 AS one")[0].decode("one", as: Int.self) == 1)
         await pool.close()
     }
+
+    @Test func aCallerWaitsForAPooledConnectionOnlyUpToTheAcquireTimeout() async throws {
+        let pool = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, acquireTimeout: .milliseconds(300),
+                                                                     poolSize: 1))
+        // The pool's one connection is busy (as one stuck on a server that stopped answering would be).
+        let busy = Task { try await pool.query("SELECT pg_sleep(3)") }
+        _ = try await eventually { try await Self.sleepers() > 0 }
+        await #expect {
+            try await pool.query("SELECT 1")
+        } throws: { error in
+            guard let error = error as? PostgresError else { return false }
+            return error.code == .poolExhausted && error.message.contains("all 1 are busy or stuck")
+        }
+        _ = try await busy.value
+        // Free again: the next caller is served, and nothing is left waiting.
+        #expect(try await pool.query("SELECT 1 AS one")[0].decode("one", as: Int.self) == 1)
+        await pool.close()
+    }
+
+    static func sleepers() async throws -> Int {
+        let admin = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, poolSize: 1))
+        defer { Task { await admin.close() } }
+        return try await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(3)'")[0].decode("n")
+    }
 }

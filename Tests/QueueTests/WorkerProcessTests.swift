@@ -236,6 +236,23 @@ import TestSupport
         process.stop(signal: SIGTERM)
     }
 
+    @Test func aHandlerThatIgnoresItsTimeoutHasItsJobReleasedWhileItsWorkerLives() async throws {
+        var sleep = try policy("sleep")
+        sleep.timeout = .milliseconds(200)
+        sleep.maxAttempts = 2
+        // Stuck for a minute, deaf to cancellation, while the worker's heartbeat goes on: only the
+        // worker itself can give the job up (stuck grace 10 s × the time scale 0.05 = 0.5 s).
+        let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 60000, "ignore_cancellation": true}"#, policy: sleep)).id
+        let process = try worker("stuck", concurrency: 2)
+        try await waitFor("released twice, then dead out of attempts") { try await stats().dead == 1 }
+        let record = try #require(try await jobs.record(queue: queue, id: id))
+        #expect(record.attempt == 2)
+        #expect(record.lastError?.hasPrefix("stuck: still running") == true, "\(record.lastError ?? "")")
+        #expect(process.isRunning)
+        #expect(process.log.contains("ignored its timeout's cancellation; released for another worker"))
+        process.stop(signal: SIGKILL)
+    }
+
     @Test func aJobOverItsTimeoutIsCancelledAndRetried() async throws {
         var sleep = try policy("sleep")
         sleep.timeout = .milliseconds(200)
