@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "CryptoPrimitives", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(
             name: "Settings",
-            dependencies: ["RedisClient", "PostgresClient"],
+            dependencies: ["RedisClient", "PostgresClient", "HTTPClient"],
             swiftSettings: strict
         ),
         .target(

@@ -20,14 +20,17 @@ public struct JobServices: Sendable {
     public let recordings: RecordingStorage
     public let reports: ReportTemplates
 
-    /// Where call recordings go, and the largest one accepted.
+    /// Where call recordings come from and go, and the largest one accepted.
     public struct RecordingStorage: Sendable {
         public let storage: ObjectStorage
         public let maxBytes: Int
+        let source: RecordingSource
 
-        public init(storage: ObjectStorage, maxBytes: Int) {
+        /// - Parameter allowedHosts: the only hosts recordings are downloaded from (lower case).
+        public init(storage: ObjectStorage, maxBytes: Int, allowedHosts: [String]) {
             self.storage = storage
             self.maxBytes = maxBytes
+            source = RecordingSource(allowedHosts: allowedHosts)
         }
     }
 

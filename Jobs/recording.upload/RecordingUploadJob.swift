@@ -21,9 +21,8 @@ struct RecordingUploadJob: JobHandler {
     func run(_ job: Job) async throws -> JobOutcome {
         let payload = try job.decode(Payload.self)
         guard let attempt = Int(payload.attempt), attempt > 0 else { throw PermanentJobError("attempt '\(payload.attempt)' is not a number") }
-        guard payload.url.hasPrefix("http://") || payload.url.hasPrefix("https://") else {
-            throw PermanentJobError("recording URL '\(payload.url.prefix(100))' is not http(s)")
-        }
+        // Checked first, before anything is looked up for it: the URL came from outside.
+        let address = try services.recordings.source.address(for: payload.url)
         let recordings = Recordings(database: services.flow.database)
         let effect = Recordings.effectKey(callbackID: payload.callback_id.text, attempt: attempt)
         if case .done = try await EffectLedger(database: services.flow.database).begin(effect) { return .completed }
@@ -36,6 +35,7 @@ struct RecordingUploadJob: JobHandler {
         do {
             var request = HTTPClientRequest(url: payload.url, timeout: .seconds(600), maxResponseBytes: services.recordings.maxBytes)
             request.stallTimeout = .seconds(30)
+            request.pinnedAddress = address
             response = try await HTTPClient().download(request, to: file)
         } catch where error.code == .responseTooLarge {
             throw PermanentJobError("recording of \(payload.callback_id.text) is over \(services.recordings.maxBytes) bytes: \(error.message)")

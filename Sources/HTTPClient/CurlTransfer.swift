@@ -8,6 +8,7 @@ import Glibc
 final class CurlTransfer {
     private let handle: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
     private let sink: ResponseSink
     private let request: HTTPClientRequest
 
@@ -28,6 +29,7 @@ final class CurlTransfer {
 
     deinit {
         curl_slist_free_all(headerList)
+        curl_slist_free_all(resolveList)
         curl_easy_cleanup(handle)
     }
 
@@ -41,6 +43,12 @@ final class CurlTransfer {
         try set(CURLOPT_NOSIGNAL, 1)  // signals would hit an arbitrary thread of this process
         try set(CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
         try set(CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
+        if let address = request.pinnedAddress {
+            guard let url = URLParts(request.url) else { throw HTTPClientError(.invalidRequest, "cannot pin an address for \(request.url)") }
+            let literal = address.contains(":") ? "[\(address)]" : address
+            resolveList = curl_slist_append(resolveList, "\(url.host):\(url.port):\(literal)")
+            try check(ccurl_setopt_slist(handle, CURLOPT_RESOLVE, resolveList), "RESOLVE")
+        }
         if let signature = request.awsSigV4 {
             try set(CURLOPT_AWS_SIGV4, "aws:amz:\(signature.region):\(signature.service)")
             try set(CURLOPT_USERNAME, signature.accessKey)

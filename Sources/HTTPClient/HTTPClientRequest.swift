@@ -16,6 +16,9 @@ public struct HTTPClientRequest: Sendable {
     public var awsSigV4: AWSSigV4?
     /// Abort when fewer than 1 byte per second flows for this long (a stalled download). Nil: off.
     public var stallTimeout: Duration?
+    /// Connect to this address instead of resolving the URL's host again (the address a
+    /// caller resolved and checked; see `OutboundAddress`). Nil: resolve as usual.
+    public var pinnedAddress: String?
 
     public static let defaultConnectTimeout: Duration = .seconds(2)
     public static let defaultTimeout: Duration = .seconds(10)

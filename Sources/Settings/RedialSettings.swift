@@ -1,3 +1,4 @@
+import HTTPClient
 import PostgresClient
 import RedisClient
 
@@ -64,6 +65,9 @@ public struct RedialSettings: Sendable {
     public var s3PartBytes: Int
     /// A recording larger than this is refused while downloading (`REDIAL_RECORDING_MAX_BYTES`).
     public var recordingMaxBytes: Int
+    /// The only hosts call recordings are downloaded from (`REDIAL_RECORDING_HOSTS`, comma-separated;
+    /// default the host of `REDIAL_TELEPHONY_URL`).
+    public var recordingHosts: [String]
     /// A JSON file of extra periodic schedules, merged with `Jobs/schedules.json` (`REDIAL_SCHEDULES`).
     public var schedulesFile: String?
     /// How long an originate may take before its answer counts as unclear
@@ -155,6 +159,9 @@ public struct RedialSettings: Sendable {
             }
             return Duration.milliseconds(ms)
         }
+        let telephonyHost = telephony.flatMap(URLParts.init)?.host ?? "127.0.0.1"
+        let recordingHosts = value("REDIAL_RECORDING_HOSTS", telephonyHost).split(separator: ",").map { $0.trimmingSpaces.lowercased() }
+            .map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }.filter { !$0.isEmpty }
         let unsafe = environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] == "1"
         if mode == .production {
             problems += Self.productionProblems(environment: environment, secret: secret, telephony: telephony, sms: sms,
@@ -192,6 +199,7 @@ public struct RedialSettings: Sendable {
         self.s3PartBytes = partBytes
         self.recordingMaxBytes = maxRecording
         self.schedulesFile = environment["REDIAL_SCHEDULES"].flatMap { $0.isEmpty ? nil : $0 }
+        self.recordingHosts = recordingHosts
     }
 
     /// The shortest webhook secret production accepts: 256 bits, HMAC-SHA256's own strength.

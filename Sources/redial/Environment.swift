@@ -68,7 +68,8 @@ enum Environment {
                                              window: .seconds(settings.emailPerRecipient.windowSeconds))
             return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: SandboxSMS(baseURL: settings.smsURL),
                                smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load(),
-                               emailThrottle: throttle, recordings: .init(storage: objectStorage(settings), maxBytes: settings.recordingMaxBytes),
+                               emailThrottle: throttle, recordings: .init(storage: objectStorage(settings), maxBytes: settings.recordingMaxBytes,
+                                                 allowedHosts: settings.recordingHosts),
                                reports: try ReportTemplates.load())
         } catch {
             fail("job catalog: \(error)", code: 78)

@@ -3,6 +3,8 @@ import Domain
 import Foundation
 import HTTPClient
 import PostgresClient
+import Queue
+import RedisClient
 import Testing
 import TestSupport
 
@@ -95,5 +97,32 @@ extension DialFlowTests {
         #expect(try await storage.head(first.key) == nil, "the object is gone from the bucket")
         #expect(try await recording(large)?.deleted == false)
         #expect(try await storage.head(second.key) != nil, "a recording inside its retention stays")
+    }
+
+    @Test func aRecordingURLCannotReachAnInternalAddress() async throws {
+        // localhost is listed, as an operator might list a name: it still resolves to loopback.
+        let cluster = try await Cluster(settings: ["REDIAL_RECORDING_HOSTS": "127.0.0.1,localhost"])
+        defer { cluster.stop() }
+        let redis = try await TestServices.redis()
+        defer { Task { await redis.close() } }
+        let queue = JobQueue(redis: redis)
+        let urls = [
+            "http://169.254.169.254/latest/meta-data/iam/security-credentials/": "is not a configured recording host",
+            "http://localhost:\(URLParts(cluster.sandboxURL)?.port ?? 0)/recordings/x.wav": "resolves to",
+            "file:///etc/passwd": "is not an http(s) URL",
+        ]
+        var ids: [String: String] = [:]
+        for (url, _) in urls {
+            let payload = #"{"callback_id": "\#(UUID().uuidString.lowercased())", "attempt": "1", "url": "\#(url)"}"#
+            ids[url] = try await queue.enqueue(.init(type: "recording.upload", payload: payload, policy: JobPolicy(queue: "recordings"))).id
+        }
+        let keys = Keys(queue: "recordings")
+        for (url, reason) in urls {
+            let id = ids[url] ?? ""
+            #expect(try await eventually(timeout: .seconds(20)) { try await redis.send("HGET", keys.job(id), "state").string == "dead" }, "\(url)")
+            #expect(try await redis.send("HGET", keys.job(id), "attempt").string == "1", "dead at once: \(url)")
+            let error = try await redis.send("HGET", keys.job(id), "last_error").string ?? ""
+            #expect(error.contains(reason), "\(url): \(error)")
+        }
     }
 }
