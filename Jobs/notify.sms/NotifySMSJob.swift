@@ -15,7 +15,7 @@ struct NotifySMSJob: JobHandler {
         do {
             id = try await services.sms.send(to: notification.to, text: text, idempotencyKey: notification.effect_key)
         } catch {
-            if case .invalidNumber(let detail) = error { throw PermanentJobError("SMS to \(notification.to) refused: \(detail)") }
+            if case .invalidNumber(let detail) = error { throw PermanentJobError("SMS to \(PhoneNumber.masked(notification.to)) refused: \(detail)") }
             return .retry(after: nil, reason: "\(error)")
         }
         try await services.sent(notification, channel: "sms", providerID: id)

@@ -24,9 +24,13 @@ public struct APIServer: Sendable {
         /// Policy of `callback.outcome`, the job a webhook becomes.
         public var outcomePolicy: JobPolicy
         public var timeScale: Double
+        /// `REDIAL_METRICS_PORT`: when set, `/metrics` and `/readyz`'s details (which name the
+        /// failing dependency and its error) are served only on this port, on loopback, and the
+        /// public port's `/readyz` says ready or not ready and nothing more.
+        public var operationsPort: Int?
 
         public init(host: String, port: Int, trustedProxies: [NetworkRange], telephonySecret: String, outcomePolicy: JobPolicy,
-                    timeScale: Double, deniedPrefixes: [String]) {
+                    timeScale: Double, deniedPrefixes: [String], operationsPort: Int? = nil) {
             self.host = host
             self.port = port
             self.trustedProxies = trustedProxies
@@ -34,6 +38,7 @@ public struct APIServer: Sendable {
             self.outcomePolicy = outcomePolicy
             self.timeScale = timeScale
             self.deniedPrefixes = deniedPrefixes
+            self.operationsPort = operationsPort
         }
     }
 
@@ -66,21 +71,34 @@ public struct APIServer: Sendable {
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)
         TelephonyEvents(secret: Array(configuration.telephonySecret.utf8), jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)
-        addOperations(to: router)
+        addOperations(to: router, details: configuration.operationsPort == nil)
         addWidget(to: router)
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                 serverName: "redial"), logger: logger)
     }
 
-    private func addOperations(to router: Router<APIContext>) {
+    /// The operations port's application (`operationsPort`), on loopback; nil when unset.
+    public func operationsApplication() -> (some ApplicationProtocol)? {
+        guard let port = configuration.operationsPort else { return nil as Application<RouterResponder<APIContext>>? }
+        let router = Router(context: APIContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        addOperations(to: router, details: true)
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "redial-ops"),
+                           logger: logger)
+    }
+
+    /// `/healthz`, `/readyz` and, with `details`, `/metrics` and the readiness checks' errors.
+    private func addOperations<Context: RequestContext>(to router: Router<Context>, details: Bool) {
         router.get("/healthz") { _, _ in try CallbackRoutes.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             var checks: [String: String] = [:]
             do { try await redis.send("PING"); checks["redis"] = "ok" } catch { checks["redis"] = "\(error)" }
             do { try await database.query("SELECT 1"); checks["postgres"] = "ok" } catch { checks["postgres"] = "\(error)" }
             let ready = checks.values.allSatisfy { $0 == "ok" }
-            return try CallbackRoutes.json(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not_ready"].merging(checks) { a, _ in a })
+            let status = ["status": ready ? "ready" : "not_ready"]
+            return try CallbackRoutes.json(ready ? .ok : .serviceUnavailable, details ? status.merging(checks) { a, _ in a } : status)
         }
+        guard details else { return }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

@@ -60,7 +60,7 @@ public struct ObjectStorage: Sendable {
     func request(_ method: String, _ url: String, body: [UInt8] = [], headers: [(String, String)] = []) async throws -> HTTPClientResponse {
         let response = try await send(method, url, body: body, headers: headers)
         guard (200..<300).contains(response.status) else {
-            throw DomainError(.unavailable, "object storage answered \(response.status) to \(method) \(url): \(Self.errorCode(response.text))")
+            throw DomainError(.unavailable, "object storage answered \(response.status) to \(method) \(URLParts.redacted(url)): \(Self.errorCode(response.text))")
         }
         return response
     }

@@ -1,3 +1,4 @@
+import HTTPClient
 import PostgresClient
 
 /// The `recordings` table: call recordings copied to object storage, with the SHA-256 they were
@@ -27,7 +28,8 @@ public struct Recordings: Sendable {
             self.callbackID = callbackID
             self.attempt = attempt
             self.siteID = siteID
-            self.sourceURL = sourceURL
+            // A provider's signed link carries its token in the query: the record keeps the place, not the key.
+            self.sourceURL = URLParts.redacted(sourceURL)
             self.bucket = bucket
             self.stored = stored
         }

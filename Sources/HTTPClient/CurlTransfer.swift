@@ -44,7 +44,7 @@ final class CurlTransfer {
         try set(CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
         try set(CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
         if let address = request.pinnedAddress {
-            guard let url = URLParts(request.url) else { throw HTTPClientError(.invalidRequest, "cannot pin an address for \(request.url)") }
+            guard let url = URLParts(request.url) else { throw HTTPClientError(.invalidRequest, "cannot pin an address for \(URLParts.redacted(request.url))") }
             let literal = address.contains(":") ? "[\(address)]" : address
             resolveList = curl_slist_append(resolveList, "\(url.host):\(url.port):\(literal)")
             try check(ccurl_setopt_slist(handle, CURLOPT_RESOLVE, resolveList), "RESOLVE")
@@ -108,7 +108,8 @@ final class CurlTransfer {
             var seconds = 0.0
             _ = ccurl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &seconds)
             let elapsed = Duration.milliseconds(Int64(seconds * 1000))
-            let target = "\(request.method) \(request.url)"
+            // Never the whole URL: its userinfo or query may carry a credential.
+            let target = "\(request.method) \(URLParts.redacted(request.url))"
             switch code {
             case CURLE_OPERATION_TIMEDOUT where request.stallTimeout != nil && elapsed < request.timeout:
                 throw HTTPClientError(.timeout, "\(target): transfer stalled for \(request.stallTimeout!)")

@@ -67,9 +67,9 @@ final class CurlMailTransfer {
         guard code == CURLE_OK else {
             let reason = String(cString: curl_easy_strerror(code))
             switch code {
-            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST: throw HTTPClientError(.connectionFailed, "SMTP \(url): \(reason)")
-            case CURLE_OPERATION_TIMEDOUT: throw HTTPClientError(.timeout, "SMTP \(url): \(reason)")
-            default: throw HTTPClientError(.transfer, "SMTP \(url): \(reason)")
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST: throw HTTPClientError(.connectionFailed, "SMTP \(URLParts.redacted(url)): \(reason)")
+            case CURLE_OPERATION_TIMEDOUT: throw HTTPClientError(.timeout, "SMTP \(URLParts.redacted(url)): \(reason)")
+            default: throw HTTPClientError(.transfer, "SMTP \(URLParts.redacted(url)): \(reason)")
             }
         }
     }

@@ -39,3 +39,16 @@ public struct URLParts: Sendable, Equatable {
         self.port = port
     }
 }
+
+extension URLParts {
+    /// The URL as error text may show it: without userinfo (a password), query or fragment (a
+    /// signed link's token): `https://host:port/path`.
+    public static func redacted(_ url: String) -> String {
+        guard let separator = url.firstRange(of: "://") else { return "<not a URL>" }
+        let rest = url[separator.upperBound...]
+        var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let path = rest[authority.endIndex...].prefix { $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        return String(url[..<separator.upperBound] + authority + path)
+    }
+}

@@ -65,6 +65,9 @@ public struct RedialSettings: Sendable {
     public var s3PartBytes: Int
     /// A recording larger than this is refused while downloading (`REDIAL_RECORDING_MAX_BYTES`).
     public var recordingMaxBytes: Int
+    /// `REDIAL_METRICS_PORT`: serve `/metrics` and `/readyz`'s details there (loopback) instead
+    /// of on the public API port. Unset: everything on the API port.
+    public var metricsPort: Int?
     /// The only hosts call recordings are downloaded from (`REDIAL_RECORDING_HOSTS`, comma-separated;
     /// default the host of `REDIAL_TELEPHONY_URL`).
     public var recordingHosts: [String]
@@ -143,6 +146,8 @@ public struct RedialSettings: Sendable {
             }
         }
         let perRecipient = check("REDIAL_EMAIL_PER_RECIPIENT", "20/1h", Self.rate)
+        let metricsPort: Int?? = environment["REDIAL_METRICS_PORT"].flatMap { $0.isEmpty ? nil : $0 }
+            .map { text in check("REDIAL_METRICS_PORT", text, Self.port) }
         let partBytes = check("REDIAL_S3_PART_BYTES", String(8 << 20)) { text throws(SettingsError) in
             guard let bytes = Int(text), bytes >= 5 << 20, bytes <= 5 << 30 else {
                 throw SettingsError("expected bytes between 5 MiB (5242880, S3's minimum part) and 5 GiB, got '\(text)'")
@@ -200,6 +205,7 @@ public struct RedialSettings: Sendable {
         self.recordingMaxBytes = maxRecording
         self.schedulesFile = environment["REDIAL_SCHEDULES"].flatMap { $0.isEmpty ? nil : $0 }
         self.recordingHosts = recordingHosts
+        self.metricsPort = metricsPort ?? nil
     }
 
     /// The shortest webhook secret production accepts: 256 bits, HMAC-SHA256's own strength.

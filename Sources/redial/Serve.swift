@@ -26,10 +26,14 @@ struct Serve: AsyncParsableCommand {
         let server = APIServer(
             configuration: .init(host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
                                  telephonySecret: settings.telephonySecret, outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
-                                 deniedPrefixes: settings.deniedPrefixes),
+                                 deniedPrefixes: settings.deniedPrefixes, operationsPort: settings.metricsPort),
             database: database, redis: redis, registry: registry, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application())]
+        if let operations = server.operationsApplication() {
+            services.append(.init(service: operations))
+            logger.info("metrics and readiness details on http://127.0.0.1:\(settings.metricsPort ?? 0)")
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("API listening on http://\(settings.httpHost):\(settings.httpPort)")
         try await group.run()
         await redis.close()

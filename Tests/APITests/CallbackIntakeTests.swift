@@ -226,6 +226,21 @@ import TestSupport
         #expect(preflight.header("access-control-allow-headers")?.lowercased().contains("x-site-key") == true)
     }
 
+    @Test func metricsAndReadinessDetailsCanLiveOnAPortOfTheirOwn() async throws {
+        let operations = try TestServices.freePort()
+        let split = try await APIProcess(environment: ["REDIAL_DATABASE_URL": databaseURL, "REDIAL_REDIS_URL": redis.url.description,
+                                                       "REDIAL_METRICS_PORT": String(operations)])
+        defer { split.stop() }
+        #expect(try await client.send(HTTPClientRequest(url: split.base + "/metrics")).status == 404, "not on the public port")
+        let publicReady = try await client.send(HTTPClientRequest(url: split.base + "/readyz"))
+        #expect(publicReady.status == 200 && publicReady.text == #"{"status":"ready"}"#, "\(publicReady.text)")
+        let ops = "http://127.0.0.1:\(operations)"
+        let metrics = try await client.send(HTTPClientRequest(url: ops + "/metrics"))
+        #expect(metrics.status == 200 && metrics.text.contains("hb_requests"))
+        let ready = try await client.send(HTTPClientRequest(url: ops + "/readyz"))
+        #expect(ready.text.contains(#""redis":"ok""#) && ready.text.contains(#""postgres":"ok""#))
+    }
+
     @Test func readinessFailsWhenADependencyIsDown() async throws {
         let port = try TestServices.freePort()
         let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0",

@@ -31,4 +31,16 @@ import Testing
         #expect(URLParts("http://host:99999/") == nil)
         #expect(URLParts("http:///path") == nil)
     }
+
+    @Test func errorTextCarriesNoCredentialOfTheURL() async throws {
+        #expect(URLParts.redacted("https://user:hunter2@rec.example:8443/calls/7.wav?token=s3cr3t#x") == "https://rec.example:8443/calls/7.wav")
+        #expect(URLParts.redacted("garbage") == "<not a URL>")
+        // A real failed transfer: nothing listens on port 9 of loopback.
+        await #expect {
+            try await HTTPClient().send(HTTPClientRequest(url: "http://api:hunter2@127.0.0.1:9/v1/calls?key=s3cr3t"))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("127.0.0.1:9/v1/calls") && !text.contains("hunter2") && !text.contains("s3cr3t")
+        }
+    }
 }
