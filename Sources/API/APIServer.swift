@@ -59,13 +59,16 @@ public struct APIServer: Sendable {
 
     public func application() -> some ApplicationProtocol {
         let router = Router(context: APIContext.self)
-        router.add(middleware: JSONErrorMiddleware())
-        router.add(middleware: MetricsMiddleware())
+        // CORS outermost, the JSON errors innermost: an error thrown by a handler becomes its JSON
+        // answer before CORS sees it. The other way round, CORS wraps any error of a request with
+        // an Origin (every widget request) and the answer became a bare 500.
         router.add(middleware: CORSMiddleware(
             allowOrigin: .all,
             allowHeaders: [.contentType, CallbackRoutes.siteKey, CallbackRoutes.idempotencyKey],
             allowMethods: [.get, .post, .options],
             maxAge: .seconds(3600)))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: JSONErrorMiddleware())
         CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database),
                        limiter: IntakeLimiter(redis: redis, database: database), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)

@@ -42,6 +42,9 @@ struct CallbackRoutes: Sendable {
 
     func create(_ request: Request, _ context: APIContext) async throws -> Response {
         let site = try await site(request)
+        guard site.allows(origin: request.headers[.origin]) else {
+            throw APIError(.forbidden, "origin_not_allowed", "this site's widget does not run on \(request.headers[.origin].map { "'\($0.prefix(100))'" } ?? "a page without an Origin")")
+        }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maximumBody {
             throw APIError(.contentTooLarge, "body_too_large", "the body has \(length) bytes; at most \(Self.maximumBody) are accepted")
         }

@@ -20,6 +20,25 @@ public struct Site: Sendable {
     /// Balance levels (minutes) whose crossing warns the owner.
     public let lowBalanceThresholds: [Int]
     public let recordingRetentionDays: Int
+    /// Origins the widget runs on; empty: any (see `SiteStore.NewSite.allowedOrigins`).
+    public let allowedOrigins: [String]
+
+    /// An origin as browsers send it (`scheme://host[:port]`, lower case, no path), or nil.
+    public static func origin(_ text: String) -> String? {
+        let lower = text.lowercased()
+        guard let separator = lower.firstRange(of: "://"), ["http", "https"].contains(String(lower[..<separator.lowerBound])) else { return nil }
+        var rest = lower[separator.upperBound...]
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.isEmpty, rest.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }) else { return nil }
+        return String(lower[..<separator.upperBound] + rest)
+    }
+
+    /// Whether a request from `origin` (its `Origin` header) may use this site's key.
+    public func allows(origin: String?) -> Bool {
+        guard !allowedOrigins.isEmpty else { return true }
+        guard let origin, let normalized = Site.origin(origin) else { return false }
+        return allowedOrigins.contains(normalized)
+    }
 }
 
 /// Abuse limits of one site, modelled on Oracle Click2Call's published thresholds: a public

@@ -17,7 +17,13 @@ public struct SiteStore: Sendable {
         public var email: String?
         public var language = "en"
         public var defaultCountryCode: String?
-        public var servedCountryCodes: [String] = []
+        /// Calling codes the site serves. nil: only its default country when it has one (a new
+        /// site does not call abroad unless told to), else every country not denied; []: every
+        /// country not denied.
+        public var servedCountryCodes: [String]?
+        /// Origins (`https://shop.example`) the site's widget runs on; a request from any other
+        /// origin, or with none, is refused. Empty: any origin.
+        public var allowedOrigins: [String] = []
         public var limits: [String: Int] = [:]
         /// Low-balance SMS go here; nil: to the first manager.
         public var ownerPhone: String?
@@ -56,7 +62,8 @@ public struct SiteStore: Sendable {
         if let email = new.email, !Self.looksLikeEmail(email) {
             throw DomainError(.invalid, "email: expected an address like owner@example.com, got '\(email)'", field: "email")
         }
-        for code in new.servedCountryCodes + [new.defaultCountryCode].compactMap({ $0 }) {
+        let served = new.servedCountryCodes ?? new.defaultCountryCode.map { [$0] } ?? []
+        for code in served + [new.defaultCountryCode].compactMap({ $0 }) {
             guard (1...3).contains(code.count), code.allSatisfy(\.isNumber), code.first != "0" else {
                 throw DomainError(.invalid, "country code: expected 1-3 digits, got '\(code)'", field: "country")
             }
@@ -77,19 +84,26 @@ public struct SiteStore: Sendable {
             throw DomainError(.invalid, "recording-retention-days: expected 1-3650, got \(new.recordingRetentionDays)",
                               field: "recording-retention-days")
         }
+        let origins = try new.allowedOrigins.map { text throws(DomainError) in
+            guard let origin = Site.origin(text) else {
+                throw DomainError(.invalid, "origin: expected scheme://host[:port] such as https://shop.example, got '\(text.prefix(100))'",
+                                  field: "origin")
+            }
+            return origin
+        }
         let key = "sk_" + (try SecureRandom.token(byteCount: 24))
         let rows = try await database.query("""
             INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
                                default_country_code, served_country_codes, limits, owner_phone, low_balance_thresholds,
-                               recording_retention_days)
+                               recording_retention_days, allowed_origins)
             VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::jsonb, $6, $7, $8, $9,
                     ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb, $12,
-                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14)
+                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)))
             RETURNING \(Self.columns)
             """, [name, Self.hash(key), try JSONText.encode(managers), new.timeZone, try JSONText.encode(new.hours),
                   new.balanceMinutes, new.email, new.language, new.defaultCountryCode,
-                  try JSONText.encode(new.servedCountryCodes), try JSONText.encode(new.limits), owner,
-                  try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays])
+                  try JSONText.encode(served), try JSONText.encode(new.limits), owner,
+                  try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays, try JSONText.encode(origins)])
         return (try Self.site(rows[0]), key)
     }
 
@@ -121,7 +135,8 @@ public struct SiteStore: Sendable {
         id::text AS id, name, array_to_json(managers)::text AS managers, timezone, hours::text AS hours,
         balance_minutes, email, language, default_country_code,
         array_to_json(served_country_codes)::text AS served, limits::text AS limits, active, owner_phone,
-        array_to_json(low_balance_thresholds)::text AS thresholds, recording_retention_days
+        array_to_json(low_balance_thresholds)::text AS thresholds, recording_retention_days,
+        array_to_json(allowed_origins)::text AS origins
         """
 
     static func site(_ row: PostgresRow) throws -> Site {
@@ -137,7 +152,8 @@ public struct SiteStore: Sendable {
             limits: try IntakeLimits(overrides: JSONText.decode([String: Int].self, row.decode("limits"))),
             active: try row.decode("active"), ownerPhone: try row.decodeIfPresent("owner_phone"),
             lowBalanceThresholds: try JSONText.decode([Int].self, row.decode("thresholds")),
-            recordingRetentionDays: try row.decode("recording_retention_days"))
+            recordingRetentionDays: try row.decode("recording_retention_days"),
+            allowedOrigins: try JSONText.decode([String].self, row.decode("origins")))
     }
 }
 

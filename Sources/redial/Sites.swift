@@ -36,7 +36,10 @@ struct Sites: AsyncParsableCommand {
         @Option(help: "Where owner and manager emails go.") var email: String?
         @Option(help: "Language of messages: ru or en.") var language = "en"
         @Option(help: "Calling code for numbers typed without one (7: 8 (916) … is accepted).") var defaultCountry: String?
-        @Option(help: "Comma-separated calling codes the site serves (default: all not denied).") var serves: String?
+        @Option(help: "Comma-separated calling codes the site serves, or 'all' (default: the --default-country only, else all not denied).")
+        var serves: String?
+        @Option(help: "An origin the site's widget runs on, e.g. https://shop.example; repeat for several (default: any).")
+        var origin: [String] = []
         @Option(help: "The owner's phone, E.164, for low-balance SMS (default: the first manager).") var ownerPhone: String?
         @Option(help: "Comma-separated balance levels (minutes) that warn the owner when a call crosses them.")
         var lowBalance = "60,10"
@@ -50,7 +53,8 @@ struct Sites: AsyncParsableCommand {
             new.email = email
             new.language = language
             new.defaultCountryCode = defaultCountry
-            new.servedCountryCodes = serves.map { $0.split(separator: ",").map(String.init) } ?? []
+            new.servedCountryCodes = serves.map { $0 == "all" ? [] : $0.split(separator: ",").map(String.init) }
+            new.allowedOrigins = origin
             new.ownerPhone = ownerPhone
             new.recordingRetentionDays = recordingRetentionDays
             do {

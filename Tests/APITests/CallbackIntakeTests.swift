@@ -226,6 +226,34 @@ import TestSupport
         #expect(preflight.header("access-control-allow-headers")?.lowercased().contains("x-site-key") == true)
     }
 
+    @Test func aNewSiteCallsOnlyItsOwnCountryUnlessToldOtherwise() async throws {
+        let home = try await site()  // default country 7, nothing said about others
+        #expect(try error(try await post(home, #"{"phone": "+4915112345001"}"#)).code == "number_not_served")
+        #expect(try await post(home, #"{"phone": "+79165550201"}"#).status == 202)
+        let abroad = try await site { $0.servedCountryCodes = [] }  // told: every country not denied
+        #expect(try await post(abroad, #"{"phone": "+4915112345002"}"#).status == 202)
+    }
+
+    @Test func aSiteThatListsItsOriginsRefusesRequestsFromAnyOther() async throws {
+        let key = try await site { $0.allowedOrigins = ["https://Shop.example/"] }
+        #expect(try await post(key, #"{"phone": "+79165550301"}"#, headers: [("Origin", "https://shop.example")]).status == 202)
+        let forged = try await post(key, #"{"phone": "+79165550302"}"#, headers: [("Origin", "https://evil.example")])
+        #expect(forged.status == 403)
+        #expect(try error(forged).code == "origin_not_allowed")
+        #expect(forged.header("access-control-allow-origin") == "*", "an error answer still carries CORS, so the widget can read it")
+        // Any error of a widget request (it always sends an Origin) keeps its status and JSON.
+        let malformed = try await post(key, "{", headers: [("Origin", "https://shop.example")])
+        #expect(malformed.status == 400 && (try? error(malformed).code) == "malformed_json")
+        #expect(try await post(key, #"{"phone": "+79165550303"}"#).status == 403, "a script without an Origin is refused too")
+        await #expect(throws: DomainError.self) {
+            try await SiteStore(database: database).create({ () -> SiteStore.NewSite in
+                var new = SiteStore.NewSite(name: "bad origin", managers: ["+79160000001"])
+                new.allowedOrigins = ["javascript:alert(1)"]
+                return new
+            }())
+        }
+    }
+
     @Test func metricsAndReadinessDetailsCanLiveOnAPortOfTheirOwn() async throws {
         let operations = try TestServices.freePort()
         let split = try await APIProcess(environment: ["REDIAL_DATABASE_URL": databaseURL, "REDIAL_REDIS_URL": redis.url.description,
