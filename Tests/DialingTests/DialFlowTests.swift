@@ -81,6 +81,27 @@ import TestSupport
         }
     }
 
+    /// Waits until the job (by id, or by the dedup key it was enqueued under) has run and come to
+    /// rest in one of `states`; the condition tests wait on before they assert that nothing more
+    /// happened. Returns the state seen last.
+    @discardableResult
+    func waitForJob(queue: String, id: String? = nil, dedupKey: String? = nil, states: Set<String> = ["completed"],
+                    timeout: Duration = .seconds(30)) async throws -> String? {
+        let redis = try await TestServices.redis(poolSize: 1)
+        defer { Task { await redis.close() } }
+        let keys = Keys(queue: queue)
+        var state: String?
+        let done = try await eventually(timeout: timeout, every: .milliseconds(50)) {
+            var job = id
+            if job == nil, let dedupKey { job = try await redis.send("GET", keys.dedup(dedupKey)).string }
+            guard let job else { return false }
+            state = try await redis.send("HGET", keys.job(job), "state").string
+            return state.map(states.contains) ?? false
+        }
+        if !done { Issue.record("job \(id ?? dedupKey ?? "") in \(queue) is \(state ?? "absent"), not \(states.sorted())") }
+        return state
+    }
+
     /// Rings per idempotency key (one key per attempt) for the given visitors.
     func ringsPerAttempt(_ cluster: Cluster, visitors: Set<String>) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
@@ -133,8 +154,9 @@ import TestSupport
         #expect(failedTexts.allSatisfy { $0["to"] as? String == "+79160000001" })
         #expect(failedTexts.contains { ($0["text"] as? String ?? "").contains("invalid number") })
         // And the site's address got one email each: UTF-8 subject, text with an HTML alternative.
-        #expect(try await eventually(timeout: .seconds(20)) { try mail.messages().count >= 4 })
-        try await Task.sleep(for: .milliseconds(500))
+        for id in [ids[1], ids[2], ids[3], ids[7]] {
+            try await waitForJob(queue: "notifications", dedupKey: "email:callback_failed:\(id):owner@shop.test")
+        }
         let emails = try mail.messages()
         #expect(emails.count == 4)
         let decoded = emails.map(Self.decodedParts)
@@ -159,14 +181,21 @@ import TestSupport
         let phone = number(0)
         let id = try await request(cluster, key: key, phone: phone)
         #expect(try await eventually(timeout: .seconds(30)) { try await state(id).status == "scheduled" })
-        try await Task.sleep(for: .milliseconds(500))
+        // The dial job ran and snoozed until the opening (a snooze leaves it in retry, attempt given back).
+        try await waitForJob(queue: "callbacks", dedupKey: "callback.dial:\(id)", states: ["retry"])
         #expect(try await state(id).status == "scheduled")
         #expect(try await ringsPerAttempt(cluster, visitors: [phone]).isEmpty, "nobody is rung outside working hours")
         // The manager hears when it will be called, once (the job snoozes, the SMS is not repeated).
         #expect(try await eventually(timeout: .seconds(20)) {
             try await cluster.messages().contains { ($0["text"] as? String ?? "").contains(phone) && ($0["text"] as? String ?? "").contains("after hours") }
         })
-        try await Task.sleep(for: .seconds(1))
+        // A replay of the dial job (a copy run now) snoozes again and sends no second message.
+        let redis = try await TestServices.redis(poolSize: 1)
+        let replay = try await JobQueue(redis: redis).enqueue(.init(type: "callback.dial", payload: #"{"callback_id": "\#(id)"}"#,
+                                                                      policy: JobPolicy(queue: "callbacks")))
+        await redis.close()
+        try await waitForJob(queue: "callbacks", id: replay.id, states: ["retry"])
+        try await waitForJob(queue: "notifications", dedupKey: "sms:after_hours:\(id):+79160000001")
         #expect(try await cluster.messages().filter { ($0["text"] as? String ?? "").contains(phone) }.count == 1)
     }
 
@@ -218,7 +247,7 @@ import TestSupport
         // Out of order: a late "busy" for the already answered attempt changes nothing.
         let late = #"{"event_id": "evt-late-\#(callID)", "call_id": "\#(callID)", "status": "completed", "outcome": "busy"}"#
         #expect(try await post(cluster, signed(late)) == 200)
-        try await Task.sleep(for: .seconds(1))
+        try await waitForJob(queue: "callbacks", dedupKey: "callback.outcome:evt-late-\(callID)")
         #expect(try await state(id) == Row(status: "completed", reason: nil, attempts: 1))
         let balance = try await database.query("SELECT balance_minutes FROM sites WHERE id = $1::uuid", [siteID])[0].decode("balance_minutes", as: Int.self)
         #expect(balance == 9, "debited exactly once")

@@ -38,8 +38,12 @@ extension DialFlowTests {
         func ownerTexts() async throws -> [String] {
             try await cluster.messages().filter { $0["to"] as? String == owner }.compactMap { $0["text"] as? String }
         }
-        #expect(try await eventually(timeout: .seconds(30)) { try await ownerTexts().count >= 2 && (try mail.messages().count >= 2) })
-        try await Task.sleep(for: .seconds(1))
+        // The two crossings' messages, each under its effect key (the debit that crossed it), sent.
+        for (threshold, callback) in [(11, ids[0]), (10, ids[1])] {
+            for (channel, to) in [("sms", owner), ("email", "owner@balance.test")] {
+                try await waitForJob(queue: "notifications", dedupKey: "\(channel):low_balance:\(site.id):\(threshold):\(callback):\(to)")
+            }
+        }
         let texts = try await ownerTexts()
         #expect(texts.count == 2, "one SMS per crossing: \(texts)")
         #expect(texts.contains { $0.contains("down to 11 minutes (below 11)") })
@@ -65,7 +69,7 @@ extension DialFlowTests {
         let payload = #"{"effect_key":"\#(effect)","message":"low_balance","site_id":"\#(site.id)","to":"\#(owner)","variables":{"balance":"11","site":"x","threshold":"11","visitor":"+70000000000"}}"#
         let replay = try await RedialBinary.run(["enqueue", "--type", "notify.sms", "--payload", payload], environment: cluster.environment)
         #expect(replay.status == 0, "\(replay.output)")
-        try await Task.sleep(for: .seconds(2))
+        try await waitForJob(queue: "notifications", id: replay.output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(try await ownerTexts().count == 2)
     }
 
@@ -74,13 +78,20 @@ extension DialFlowTests {
         defer { mail.stop() }
         let cluster = try await Cluster(workers: 1, smtpURL: mail.url, settings: ["REDIAL_EMAIL_PER_RECIPIENT": "2/6s"])
         defer { cluster.stop() }
-        let (_, key) = try await site(email: "busy-\(UInt32.random(in: 0...UInt32.max))@throttle.test")
+        let address = "busy-\(UInt32.random(in: 0...UInt32.max))@throttle.test"
+        let (_, key) = try await site(email: address)
         // Digit 7: invalid number, failed at once; each failure emails the site's address.
         var ids: [String] = []
         for _ in 0..<3 { ids.append(try await request(cluster, key: key, phone: number(7))) }
         try await waitTerminal(ids)
         #expect(try await eventually(timeout: .seconds(10)) { try mail.messages().count >= 2 })
-        try await Task.sleep(for: .seconds(1))
+        // Two sent, the third waiting for the window: snoozed (retry), not sent, not dropped.
+        var states: [String] = []
+        for id in ids {
+            states.append(try await waitForJob(queue: "notifications", dedupKey: "email:callback_failed:\(id):\(address)",
+                                               states: ["completed", "retry"]) ?? "")
+        }
+        #expect(states.sorted() == ["completed", "completed", "retry"], "\(states)")
         let early = try mail.messages().count
         #expect(early == 2, "the third email waits for the window: got \(early)")
         #expect(try await eventually(timeout: .seconds(20)) { try mail.messages().count == 3 })

@@ -37,9 +37,8 @@ extension DialFlowTests {
         for _ in 0..<2 {  // the second is a replay (no dedup key): the effect ledger sends nothing twice
             let run = try await RedialBinary.run(["enqueue", "--type", "report.email", "--payload", payload], environment: cluster.environment)
             #expect(run.status == 0, "\(run.output)")
+            try await waitForJob(queue: "reports", id: run.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        #expect(try await eventually(timeout: .seconds(20)) { try mail.messages().contains { $0.contains(address) } })
-        try await Task.sleep(for: .seconds(1))
         let reports = try mail.messages().filter { $0.contains("To: \(address)") && $0.contains("callbacks-daily-") }
         #expect(reports.count == 1)
         let email = try #require(reports.first)

@@ -9,7 +9,3 @@ ALTER TABLE sites ADD CONSTRAINT sites_balance_not_negative CHECK (balance_minut
 -- intake counts here (IntakeLimiter), by number and by client, newest first.
 CREATE INDEX callbacks_phone_created ON callbacks (phone, created_at);
 CREATE INDEX callbacks_client_created ON callbacks (client_address, created_at) WHERE client_address IS NOT NULL;
-
--- Origins a site's widget runs on: a request with another Origin (or none) is refused.
--- Empty: any origin, as before.
-ALTER TABLE sites ADD COLUMN allowed_origins text[] NOT NULL DEFAULT '{}';
