@@ -116,7 +116,7 @@ import TestSupport
         }
 
         var workers = try startWorkers(3)
-        try await Task.sleep(for: .seconds(5))
+        #expect(try await eventually(timeout: .seconds(30), every: .milliseconds(100)) { try await ticks(every, queue: queue).count >= 4 })
         await stop(workers)
         let before = try await ticks(every, queue: queue)
         #expect(before.count >= 3, "a tick a second for ~4 s: \(before)")
@@ -125,11 +125,16 @@ import TestSupport
         let runs = try await completed(queue)
         #expect(ran, "one run per tick across three workers: \(runs) runs for \(before.count) ticks")
 
-        // Down for ~4 s, then one worker: `all` runs the missed ticks, `none` skips them.
+        // Down for ~4 s, then one worker: `all` runs the missed ticks, `none` skips them. (This
+        // sleep is the downtime itself, the fault under test, not a wait for something to happen.)
         try await Task.sleep(for: .seconds(4))
         let skippedBefore = try await ticks(skip, queue: "\(queue)-skip")
         workers = try startWorkers(1)
-        try await Task.sleep(for: .seconds(3))
+        #expect(try await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
+            let caughtUp = try await ticks(every, queue: queue).count >= before.count + 6
+            let resumed = try await ticks(skip, queue: "\(queue)-skip").contains { $0 > (skippedBefore.last ?? 0) }
+            return caughtUp && resumed
+        })
         await stop(workers)
         let after = try await ticks(every, queue: queue)
         #expect(after.count >= before.count + 6)
