@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import RedisClient
 import Synchronization
 import TestSupport
 
@@ -147,9 +148,18 @@ final class ChaosCluster: @unchecked Sendable {
         (try? String(contentsOfFile: runDirectory + "/redis.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
+    /// Sets the sandbox's faults; a switch the sandbox refused is a fault not injected.
     func sandboxFaults(_ json: String) async throws {
-        _ = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: sandboxURL + "/sandbox/faults",
-                                                          headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
+        let response = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: sandboxURL + "/sandbox/faults",
+                                                                     headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
+        guard response.status == 200 else { throw TestSetupError("the sandbox refused faults \(json): \(response.status) \(response.text)") }
+    }
+
+    /// Runs a command on the chaos run's Redis.
+    func redis(_ arguments: String...) async throws -> RedisValue {
+        let connection = RedisConnection(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: redisPort)))
+        defer { Task { await connection.close() } }
+        return try await connection.send(arguments)
     }
 }
 

@@ -43,19 +43,15 @@ struct ChaosRun: AsyncParsableCommand {
         let database = PostgresPool(configuration: PostgresConfiguration(
             url: PostgresURL(host: "127.0.0.1", port: postgresPort, user: "redial", database: "redial"), poolSize: 2))
         try await Migrator.migrate(database, Schema.migrations())
-        var new = SiteStore.NewSite(name: "chaos \(Date())", managers: ["+79990000001", "+79990000008"])
-        new.balanceMinutes = 1_000_000
-        new.limits = Dictionary(uniqueKeysWithValues: ["number_per_15_minutes", "number_per_hour", "number_per_day", "client_numbers_per_hour",
-                                                      "client_numbers_per_day", "site_per_minute", "site_per_day"].map { ($0, 1_000_000) })
-        let (site, key) = try await SiteStore(database: database).create(new)
+        let sites = try await ChaosSites.make(database: database, rate: plan.requestsPerSecond)
         try await cluster.startAll()
         log("profile \(plan.name): \(plan.loadSeconds) s of load at \(plan.requestsPerSecond)/s, \(plan.schedule.count) faults, \(plan.workers) workers"
             + (breakLedger ? "; BROKEN BUILD: dialling without the effect ledger" : ""))
 
         let started = Date()
         let record = RunRecord(started: started)
-        let load = Task { await LoadGenerator(api: cluster.api, key: key, rate: plan.requestsPerSecond, seconds: plan.loadSeconds, record: record).run() }
-        let sampler = Task { await Sampler(database: database, siteID: site.id, record: record).run() }
+        let load = Task { await LoadGenerator(api: cluster.api, sites: sites, rate: plan.requestsPerSecond, seconds: plan.loadSeconds, record: record).run() }
+        let sampler = Task { await Sampler(database: database, sites: sites, record: record).run() }
         for (at, fault) in plan.schedule {
             let wait = started.addingTimeInterval(TimeInterval(at)).timeIntervalSinceNow
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
@@ -76,8 +72,9 @@ struct ChaosRun: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(3))
         sampler.cancel()
         let checker = Checker(database: database, redis: RedisPool(configuration: RedisConfiguration(
-            url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, siteID: site.id)
-        var verdict = try await checker.check(accepted: record.acceptedIDs, settledAfter: settled, record: record)
+            url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, sites: sites)
+        var verdict = try await checker.check(accepted: record.acceptedIDs, acceptedClosed: record.acceptedClosedIDs, settledAfter: settled,
+                                              record: record)
         // A fault that was not injected leaves its invariant untested: the run proves less than it claims.
         if !record.injectionFailures.isEmpty {
             verdict.violations.append("\(record.injectionFailures.count) faults could not be injected: "
@@ -125,11 +122,14 @@ final class RunRecord: Sendable {
     }
 
     let started: Date
-    private let state = Mutex<(ids: [String], refused: [Int: Int], samples: [Sample], faults: [FaultSpan], failures: [String])>(([], [:], [], [], []))
+    private let state = Mutex<(ids: [String], closedIDs: [String], refused: [Int: Int], samples: [Sample], faults: [FaultSpan],
+                               failures: [String])>(([], [], [:], [], [], []))
 
     init(started: Date) { self.started = started }
 
-    func accepted(_ id: String) { state.withLock { $0.ids.append(id) } }
+    func accepted(_ id: String, closed: Bool = false) {
+        state.withLock { if closed { $0.closedIDs.append(id) } else { $0.ids.append(id) } }
+    }
     func refused(status: Int) { state.withLock { $0.refused[status, default: 0] += 1 } }
     func sample(_ sample: Sample) { state.withLock { $0.samples.append(sample) } }
     func fault(name: String, start: Double, end: Double) { state.withLock { $0.faults.append(.init(name: name, start: start, end: end)) } }
@@ -137,16 +137,20 @@ final class RunRecord: Sendable {
     func injectionFailed(_ description: String) { state.withLock { $0.failures.append(description) } }
 
     var acceptedIDs: [String] { state.withLock { Array(Set($0.ids)) } }
+    /// Accepted by the site that is closed for the whole run.
+    var acceptedClosedIDs: [String] { state.withLock { Array(Set($0.closedIDs)) } }
     var injectionFailures: [String] { state.withLock { $0.failures } }
     var refusals: [Int: Int] { state.withLock { $0.refused } }
     var samples: [Sample] { state.withLock { $0.samples } }
     var faults: [FaultSpan] { state.withLock { $0.faults } }
 }
 
-/// Posts callbacks at a steady rate: mostly answered numbers, and every magic kind.
+/// Posts callbacks at a steady rate: mostly answered numbers, and every magic kind, spread over
+/// the open sites, one in ten to the closed one, each from a client address of its own (the API
+/// trusts loopback as a proxy, so `X-Forwarded-For` names the client the limits count).
 struct LoadGenerator: Sendable {
     let api: String
-    let key: String
+    let sites: ChaosSites
     let rate: Double
     let seconds: Int
     let record: RunRecord
@@ -164,17 +168,21 @@ struct LoadGenerator: Sendable {
                 while sent < due {
                     sent += 1
                     let phone = "+7998\(String(format: "%06d", Int.random(in: 0..<1_000_000)))\(Self.digits.randomElement()!)"
+                    let closed = sent % 10 == 0
+                    let key = closed ? sites.closedKey : sites.openKeys[sent % sites.openKeys.count]
+                    let clientAddress = "198.18.\(Int.random(in: 0...255)).\(Int.random(in: 1...254))"
                     group.addTask {
                         let body = #"{"phone": "\#(phone)"}"#
                         let response = try? await client.send(HTTPClientRequest(
                             method: "POST", url: api + "/v1/callbacks",
-                            headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("Idempotency-Key", phone)],
+                            headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("Idempotency-Key", phone),
+                                      ("X-Forwarded-For", clientAddress)],
                             body: Array(body.utf8), timeout: .seconds(10)))
                         guard let response else { return record.refused(status: 0) }
                         if response.status == 202 || response.status == 200,
                            let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
                            let id = object["id"] as? String {
-                            record.accepted(id)
+                            record.accepted(id, closed: closed)
                         } else {
                             record.refused(status: response.status)
                         }
@@ -186,17 +194,18 @@ struct LoadGenerator: Sendable {
     }
 }
 
-/// Samples accepted and terminal counts twice a second for the timeline.
+/// Samples accepted and terminal counts of the open sites twice a second for the timeline.
 struct Sampler: Sendable {
     let database: PostgresPool
-    let siteID: String
+    let sites: ChaosSites
     let record: RunRecord
 
     func run() async {
         while !Task.isCancelled {
-            let terminal = (try? await database.query(
-                "SELECT count(*)::int AS n FROM callbacks WHERE site_id = $1::uuid AND status IN ('completed', 'failed', 'canceled')",
-                [siteID]).first?.decode("n", as: Int.self)) ?? -1
+            let terminal = (try? await database.query("""
+                SELECT count(*)::int AS n FROM callbacks
+                WHERE site_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))::uuid[]) AND status IN ('completed', 'failed', 'canceled')
+                """, [sites.openIDsJSON]).first?.decode("n", as: Int.self)) ?? -1
             if terminal >= 0 {
                 record.sample(.init(t: Date().timeIntervalSince(record.started), accepted: record.acceptedIDs.count, terminal: terminal))
             }

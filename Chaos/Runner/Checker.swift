@@ -11,10 +11,13 @@ struct Checker: Sendable {
     let database: PostgresPool
     let redis: RedisPool
     let sandboxURL: String
-    let siteID: String
+    let sites: ChaosSites
 
     struct Verdict: Encodable {
         var accepted = 0
+        /// Accepted by the site closed for the whole run: they must wait, never ring.
+        var acceptedClosed = 0
+        var closedNotWaiting = 0
         var terminal = 0
         var lost = 0
         var completed = 0
@@ -26,6 +29,9 @@ struct Checker: Sendable {
         var debits = 0
         var minutesDebited = 0
         var balanceDrift = 0
+        var answeredCalls = 0
+        var answeredNotDebited = 0
+        var failedWithoutMessage = 0
         var jobsHeldByDeadWorkers = 0
         var deadJobsWithoutReason = 0
         /// Components not running at the end (they exited by themselves), with exit status and log.
@@ -43,21 +49,26 @@ struct Checker: Sendable {
             """, [String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)])[0].decode("n")
     }
 
-    func check(accepted: [String], settledAfter: Double?, record: RunRecord) async throws -> Verdict {
+    func check(accepted: [String], acceptedClosed: [String], settledAfter: Double?, record: RunRecord) async throws -> Verdict {
         var verdict = Verdict()
         verdict.accepted = accepted.count
+        verdict.acceptedClosed = acceptedClosed.count
+        if accepted.isEmpty { verdict.violations.append("no callback was accepted: the run proves nothing") }
+        if acceptedClosed.isEmpty { verdict.violations.append("no callback was accepted by the closed site: its check read nothing") }
         verdict.settledAfterSeconds = settledAfter
         verdict.lost = try await Self.openCount(database, ids: accepted)
         verdict.terminal = accepted.count - verdict.lost
         if verdict.lost > 0 { verdict.violations.append("\(verdict.lost) accepted callbacks never reached a terminal status") }
 
+        let open = "ARRAY(SELECT jsonb_array_elements_text($1::jsonb))::uuid[]"
         let counts = try await database.query("""
             SELECT count(*) FILTER (WHERE status = 'completed')::int AS completed, count(*) FILTER (WHERE status = 'failed')::int AS failed,
                    coalesce(sum(minutes_debited), 0)::int AS minutes,
-                   (SELECT count(*)::int FROM effects e JOIN callbacks c2 ON e.effect_key = 'debit:' || c2.id::text WHERE c2.site_id = $1::uuid) AS debits,
-                   (SELECT 1000000 - balance_minutes FROM sites WHERE id = $1::uuid) AS spent
-            FROM callbacks WHERE site_id = $1::uuid
-            """, [siteID])[0]
+                   (SELECT count(*)::int FROM effects e JOIN callbacks c2 ON e.effect_key = 'debit:' || c2.id::text
+                    WHERE c2.site_id = ANY(\(open))) AS debits,
+                   (SELECT sum($2 - balance_minutes)::int FROM sites WHERE id = ANY(\(open))) AS spent
+            FROM callbacks WHERE site_id = ANY(\(open))
+            """, [sites.openIDsJSON, ChaosSites.balance])[0]
         verdict.completed = try counts.decode("completed")
         verdict.failed = try counts.decode("failed")
         verdict.minutesDebited = try counts.decode("minutes")
@@ -84,15 +95,44 @@ struct Checker: Sendable {
         var ringingAttempts: [String: Int] = [:]
         for row in try await database.query("""
             SELECT c.phone, count(*)::int AS n FROM attempts a JOIN callbacks c ON c.id = a.callback_id
-            WHERE c.site_id = $1::uuid AND a.provider_call_id IS NOT NULL GROUP BY c.phone
-            """, [siteID]) {
+            WHERE c.site_id = ANY(\(open)) AND a.provider_call_id IS NOT NULL GROUP BY c.phone
+            """, [sites.openIDsJSON]) {
             ringingAttempts[try row.decode("phone")] = try row.decode("n")
         }
-        let sameKey = perKey.values.reduce(0) { $0 + max(0, $1 - 1) }
+        // The closed site: every callback waits for the opening, and none of its visitors rang.
+        let closedRows = try await database.query("""
+            SELECT phone, status FROM callbacks WHERE site_id = $1::uuid
+            """, [sites.closedID])
+        let closedPhones = Set(try closedRows.map { try $0.decode("phone", as: String.self) })
+        verdict.closedNotWaiting = try closedRows.filter { try $0.decode("status", as: String.self) != "scheduled" }.count
+            + closedPhones.reduce(0) { $0 + (perVisitor[$1] ?? 0) }
+        if verdict.closedNotWaiting > 0 {
+            verdict.violations.append("\(verdict.closedNotWaiting) callbacks of the closed site not waiting for its hours, or rung")
+        }
+                let sameKey = perKey.values.reduce(0) { $0 + max(0, $1 - 1) }
         let extra = perVisitor.reduce(0) { $0 + max(0, $1.value - (ringingAttempts[$1.key] ?? 0)) }
         verdict.attemptsRungTwice = max(sameKey, extra)
         if verdict.attemptsRungTwice > 0 {
             verdict.violations.append("\(verdict.attemptsRungTwice) attempts rang a visitor more than once")
+        }
+
+        // Every call the carrier says was answered belongs to an attempt of ours and is debited
+        // once: a call placed under an answer we found unclear and then placed again would be
+        // answered, never linked, and never paid for.
+        let answered = rings.filter { $0["outcome"] as? String == "answered" }.compactMap { $0["call_id"] as? String }
+        verdict.answeredCalls = answered.count
+        if !answered.isEmpty {
+            verdict.answeredNotDebited = try await database.query("""
+                SELECT count(*)::int AS n FROM unnest(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) AS call(id)
+                WHERE NOT EXISTS (SELECT 1 FROM attempts a JOIN effects e ON e.effect_key = 'debit:' || a.callback_id::text
+                                  WHERE a.provider_call_id = call.id)
+                """, [String(decoding: try JSONSerialization.data(withJSONObject: answered), as: UTF8.self)])[0].decode("n")
+        }
+        if answered.isEmpty && verdict.completed > 0 {
+            verdict.violations.append("the sandbox reports no answered call for \(verdict.completed) completed callbacks: the check read nothing")
+        }
+        if verdict.answeredNotDebited > 0 {
+            verdict.violations.append("\(verdict.answeredNotDebited) answered calls not linked to a debited callback")
         }
 
         // No SMS twice for one trigger: one message per recipient and text (the text names the visitor).
@@ -104,22 +144,49 @@ struct Checker: Sendable {
         verdict.smsSentTwice = perTrigger.values.reduce(0) { $0 + max(0, $1 - 1) }
         if verdict.smsSentTwice > 0 { verdict.violations.append("\(verdict.smsSentTwice) SMS sent twice for one trigger") }
 
-        let keys = Keys(queue: "callbacks")  // the engine's own key layout, not a copy of it
-        let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
-        var deadWorkers: [String] = []
-        for worker in workers where try await redis.send("EXISTS", keys.alive(worker)).int == 0 { deadWorkers.append(worker) }
-        verdict.jobsHeldByDeadWorkers = try await redis.jobsHeld(by: deadWorkers, in: keys)
+        // Every queue the run used, not only the callbacks' (the engine's own key layout, not a copy).
+        let queues = try await JobQueue(redis: redis).queues()
+        if queues.isEmpty { verdict.violations.append("no queue in Redis: the checker read nothing") }
+        for queue in queues {
+            let keys = Keys(queue: queue)
+            let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
+            var deadWorkers: [String] = []
+            for worker in workers where try await redis.send("EXISTS", keys.alive(worker)).int == 0 { deadWorkers.append(worker) }
+            verdict.jobsHeldByDeadWorkers += try await redis.jobsHeld(by: deadWorkers, in: keys)
+            let dead = try await redis.send("ZRANGE", keys.dead, 0, -1).array?.compactMap(\.string) ?? []
+            for id in dead where (try await redis.send("HGET", keys.job(id), "last_error").string ?? "").isEmpty {
+                verdict.deadJobsWithoutReason += 1
+            }
+        }
         if verdict.jobsHeldByDeadWorkers > 0 {
             verdict.violations.append("\(verdict.jobsHeldByDeadWorkers) jobs still held by dead workers")
         }
-        let dead = try await redis.send("ZRANGE", keys.dead, 0, -1).array?.compactMap(\.string) ?? []
-        for id in dead where (try await redis.send("HGET", keys.job(id), "last_error").string ?? "").isEmpty {
-            verdict.deadJobsWithoutReason += 1
-        }
         if verdict.deadJobsWithoutReason > 0 { verdict.violations.append("\(verdict.deadJobsWithoutReason) dead jobs without a reason") }
+
+        // Every failed callback (but for want of balance, which the owner hears about instead)
+        // told the managers, naming the visitor. Messages go through the outbox after the
+        // decision, so they may trail the callbacks' end by a few seconds: waited for, bounded.
+        let failedPhones = try await database.query("""
+            SELECT phone FROM callbacks WHERE site_id = ANY(\(open)) AND status = 'failed' AND reason IS DISTINCT FROM 'no_balance'
+            """, [sites.openIDsJSON]).map { try $0.decode("phone", as: String.self) }
+        let deadline = Date().addingTimeInterval(60)
+        repeat {
+            let texts = try await smsTexts()
+            verdict.failedWithoutMessage = failedPhones.filter { phone in !texts.contains { $0.contains(phone) } }.count
+            if verdict.failedWithoutMessage == 0 { break }
+            try await Task.sleep(for: .seconds(1))
+        } while Date() < deadline
+        if verdict.failedWithoutMessage > 0 {
+            verdict.violations.append("\(verdict.failedWithoutMessage) failed callbacks whose managers were never told")
+        }
 
         verdict.recoverySeconds = Self.recovery(record)
         return verdict
+    }
+
+    private func smsTexts() async throws -> [String] {
+        let response = try await HTTPClient().send(HTTPClientRequest(url: sandboxURL + "/sandbox/sms", timeout: .seconds(30)))
+        return ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []).compactMap { $0["text"] as? String }
     }
 
     /// Per fault kind, the longest time from a fault's end until callbacks completed again.

@@ -15,8 +15,8 @@ struct Profile: Sendable {
         schedule: [
             (4, KillWorker()), (8, HostileSandbox(mode: .errorStorm, seconds: 6)), (14, KillRedis()),
             (20, KillWorker()), (25, RestartPostgres()), (31, KillAPI()), (35, TerminateWorker()),
-            (39, KillRelay()), (43, HostileSandbox(mode: .droppedWebhooks, seconds: 6)), (50, KillWorker()),
-            (54, HostileSandbox(mode: .latency, seconds: 4)),
+            (39, KillRelay()), (42, HostileSandbox(mode: .droppedWebhooks, seconds: 5)), (47, RedisFull(seconds: 3)),
+            (50, KillWorker()), (52, HostileSandbox(mode: .placeThenFail, seconds: 5)), (57, HostileSandbox(mode: .latency, seconds: 3)),
         ],
         settleSeconds: 90)
 
@@ -43,9 +43,11 @@ struct Profile: Sendable {
         for second in [60, 330, 520] { schedule.append((second, KillAPI())) }
         for second in [140, 410] { schedule.append((second, KillRelay())) }
         for second in [75, 300] { schedule.append((second, TerminateWorker())) }
-        for (second, mode) in [(30, HostileSandbox.Mode.errorStorm), (230, .droppedWebhooks), (430, .latency), (560, .errorStorm)] {
+        for (second, mode) in [(30, HostileSandbox.Mode.errorStorm), (150, .placeThenFail), (230, .droppedWebhooks), (430, .latency),
+                               (470, .placeThenFail), (560, .errorStorm)] {
             schedule.append((second, HostileSandbox(mode: mode, seconds: 15)))
         }
+        for second in [250, 535] { schedule.append((second, RedisFull(seconds: 8))) }
         if network {
             for second in [48, 212, 392, 577] { schedule.append((second, NetworkFault(mode: .partition, seconds: 8))) }
             for second in [158, 338, 497] { schedule.append((second, NetworkFault(mode: .slow, seconds: 12))) }

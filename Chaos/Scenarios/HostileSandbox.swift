@@ -1,12 +1,16 @@
 /// Fault: the telephony provider turns hostile for a while: an error storm (half the originates
-/// answered 503), added latency, or webhooks dropped.
+/// answered 503), added latency, webhooks dropped, or a place-then-fail storm (half the first
+/// originates place the call and then answer 504 or a cut-off 200).
 /// Invariant: failed originates are network failures retried with backoff; calls whose webhook
-/// never comes are found by polling; nobody is rung twice.
+/// never comes are found by polling; an unclear answer is retried under the same key, so a call
+/// the carrier placed is never placed again and every answered call is debited once; nobody is
+/// rung twice.
 struct HostileSandbox: Fault {
     enum Mode: String, Sendable {
         case errorStorm = "error storm"
         case latency
         case droppedWebhooks = "dropped webhooks"
+        case placeThenFail = "place-then-fail storm"
     }
 
     let mode: Mode
@@ -15,12 +19,13 @@ struct HostileSandbox: Fault {
 
     func inject(_ cluster: ChaosCluster) async throws {
         let faults = switch mode {
-        case .errorStorm: #"{"error_rate": 0.5, "latency_ms": 0, "drop_webhooks": false}"#
-        case .latency: #"{"error_rate": 0, "latency_ms": 300, "drop_webhooks": false}"#
-        case .droppedWebhooks: #"{"error_rate": 0, "latency_ms": 0, "drop_webhooks": true}"#
+        case .errorStorm: #"{"error_rate": 0.5}"#
+        case .latency: #"{"latency_ms": 300}"#
+        case .droppedWebhooks: #"{"drop_webhooks": true}"#
+        case .placeThenFail: #"{"place_then_fail": 0.5}"#
         }
         try await cluster.sandboxFaults(faults)
         try await Task.sleep(for: .seconds(seconds))
-        try await cluster.sandboxFaults(#"{"error_rate": 0, "latency_ms": 0, "drop_webhooks": false}"#)
+        try await cluster.sandboxFaults("{}")  // every switch back to its default: off
     }
 }

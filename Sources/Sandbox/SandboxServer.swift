@@ -64,7 +64,7 @@ public struct SandboxServer: Sendable {
             return try Self.json(.ok, ["sms_id": message.smsID, "status": delivered ? "delivered" : "undelivered",
                                        "detail": delivered ? "handset acknowledged" : "handset unreachable"])
         }
-        router.get("/sandbox/calls") { _, _ in try Self.json(.ok, await state.rings.map { $0 }) }
+        router.get("/sandbox/calls") { _, _ in try Self.json(.ok, await state.ringLog()) }
         router.get("/sandbox/sms") { _, _ in try Self.json(.ok, await state.messages) }
         router.get("/sandbox/faults") { _, _ in try Self.json(.ok, await state.faults) }
         router.post("/sandbox/faults") { request, _ in

@@ -121,6 +121,9 @@ actor SandboxState {
         return (call, previous)
     }
 
+    /// Every ring made, in order, each as the call stands now (its outcome once it ended).
+    func ringLog() -> [Call] { rings.map { calls[$0.callID] ?? $0 } }
+
     /// The call placed under an idempotency key, if any.
     func call(key: String) -> Call? { byKey[key].flatMap { calls[$0] } }
 

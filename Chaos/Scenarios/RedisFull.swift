@@ -1,0 +1,33 @@
+import Foundation
+import RedisClient
+import TestSupport
+
+/// Fault: Redis is full: `maxmemory` set to what it holds now, so under `noeviction` every write
+/// that needs memory is refused (OOM) for a while, then the limit is lifted.
+/// Invariant: nothing accepted is lost and nothing half-done is left: intake still answers 202
+/// (the callback and its outbox row are in PostgreSQL), enqueues wait in the outbox, acks and
+/// moves are retried; no job is evicted.
+struct RedisFull: Fault {
+    let seconds: Int
+    var name: String { "Redis full \(seconds) s" }
+
+    func inject(_ cluster: ChaosCluster) async throws {
+        let info = try await cluster.redis("INFO", "memory").string ?? ""
+        guard let used = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("used_memory:") })
+            .flatMap({ Int($0.dropFirst("used_memory:".count)) }) else { throw TestSetupError("no used_memory in INFO memory") }
+        let before = try await cluster.redis("CONFIG", "GET", "maxmemory").array?.last?.string ?? "0"
+        _ = try await cluster.redis("CONFIG", "SET", "maxmemory", String(used))
+        // Proof the fault holds: a write is refused.
+        do {
+            _ = try await cluster.redis("SET", "redial:chaos:probe", String(repeating: "x", count: 4096))
+            throw TestSetupError("Redis accepted a write with maxmemory at its used memory")
+        } catch let error as TestSetupError {
+            _ = try? await cluster.redis("CONFIG", "SET", "maxmemory", before)
+            throw error
+        } catch {
+            // OOM: full, as intended.
+        }
+        try await Task.sleep(for: .seconds(seconds))
+        _ = try await cluster.redis("CONFIG", "SET", "maxmemory", before)
+    }
+}
