@@ -126,4 +126,29 @@ extension DialFlowTests {
         #expect(try await redis.send("HGET", keys.job(bad.id), "last_error").string?.contains("not a UUID") == true)
         #expect(cluster.workers.allSatisfy { $0.isRunning }, "a worker died")
     }
+
+    @Test func aStaleDialJobStartsNoAttemptEarly() async throws {
+        // Slower clock: the redial after a busy attempt waits 60-120 s × 0.1, time to act in between.
+        let cluster = try await Cluster(timeScale: "0.1")
+        defer { cluster.stop() }
+        let (_, key) = try await site()
+        let phone = number(1)  // busy on every attempt
+        let id = try await request(cluster, key: key, phone: phone)
+        #expect(try await eventually(timeout: .seconds(30)) { try await state(id).status == "retry_wait" })
+        #expect(try await state(id).attempts == 1)
+        // The next attempt's dial job is in the outbox with the decision, under its own key, numbered.
+        let redis = try await TestServices.redis(poolSize: 1)
+        defer { Task { await redis.close() } }
+        let next = try await waitForJob(queue: "callbacks", dedupKey: "callback.dial:\(id):2", states: ["delayed"])
+        #expect(next == "delayed")
+        // Copies made for other attempts (an old redial, a stray) run now and do nothing.
+        var strays: [String] = []
+        for attempt in [1, 3] {
+            strays.append(try await JobQueue(redis: redis).enqueue(.init(
+                type: "callback.dial", payload: #"{"callback_id": "\#(id)", "attempt": \#(attempt)}"#, policy: JobPolicy(queue: "callbacks"))).id)
+        }
+        for stray in strays { try await waitForJob(queue: "callbacks", id: stray) }
+        #expect(try await state(id) == Row(status: "retry_wait", reason: "busy", attempts: 1))
+        #expect(try await ringsPerVisitor(cluster, visitors: [phone]) == [phone: 1])
+    }
 }
