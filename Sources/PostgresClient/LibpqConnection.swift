@@ -41,11 +41,43 @@ final class LibpqConnection {
         return inTransaction ? .brokenInTransaction : .broken
     }
 
-    /// Runs one parameterised statement; text-format parameters and results.
-    func execute(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> [PostgresRow] {
-        try check(withCStrings(parameters) { pointers in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
-        })
+    /// Runs one parameterised statement; text-format parameters and results. Waits for the
+    /// answer at most `deadline`: the server's own `statement_timeout` ends a slow statement
+    /// first; this bound is for a server that stopped answering altogether (its process hung,
+    /// its host gone while the kernel still acknowledges nothing new), which would otherwise
+    /// hold this thread, and the job or request behind it, for good. Past it the connection is
+    /// given up (`.connectionLost`): what it was doing is unknown.
+    func execute(_ sql: String, _ parameters: [String?], deadline: Duration) throws(PostgresError) -> [PostgresRow] {
+        let sent = withCStrings(parameters) { pointers in
+            PQsendQueryParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        }
+        guard sent == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(connection)) }
+        let end = ContinuousClock.now + deadline
+        var final: OpaquePointer?
+        while true {
+            while PQisBusy(connection) == 1 {
+                let left = end - ContinuousClock.now
+                var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+                let ready = left > .zero ? poll(&descriptor, 1, Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))) : 0
+                if ready == 0 {
+                    if let final { PQclear(final) }
+                    throw PostgresError(.connectionLost, "no answer from PostgreSQL within \(deadline); the connection is given up")
+                }
+                if ready < 0 && errno == EINTR { continue }
+                guard ready > 0, PQconsumeInput(connection) == 1 else {
+                    if let final { PQclear(final) }
+                    throw PostgresError(.connectionLost, Self.errorMessage(connection))
+                }
+            }
+            guard let result = PQgetResult(connection) else { break }
+            // One statement gives one result (then NULL); an error result is kept over any other.
+            if let kept = final {
+                if PQresultStatus(kept) == PGRES_FATAL_ERROR { PQclear(result); continue }
+                PQclear(kept)
+            }
+            final = result
+        }
+        return try check(final)
     }
 
     /// Runs a script of several statements without parameters (migrations): the simple query

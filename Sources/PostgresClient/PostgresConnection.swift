@@ -27,7 +27,7 @@ public actor PostgresConnection {
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> [PostgresRow] {
         let connection = try usableConnection()
         do {
-            return try connection.execute(sql, parameters.map { $0?.postgresText })
+            return try connection.execute(sql, parameters.map { $0?.postgresText }, deadline: answerDeadline)
         } catch {
             if error.code == .connectionLost { self.connection = nil }
             throw error
@@ -50,6 +50,10 @@ public actor PostgresConnection {
         connection = nil
     }
 
+    /// The client's own bound on waiting for an answer: the server's statement timeout and as
+    /// much again, so the server's cancellation (an ordinary error) always comes first.
+    private var answerDeadline: Duration { configuration.statementTimeout * 2 + .seconds(1) }
+
     private func usableConnection() throws(PostgresError) -> LibpqConnection {
         if let connection {
             switch connection.health {
@@ -69,9 +73,10 @@ public actor PostgresConnection {
             description: configuration.url.description)
         let milliseconds = configuration.statementTimeout.components.seconds * 1000
             + configuration.statementTimeout.components.attoseconds / 1_000_000_000_000_000
-        _ = try fresh.execute("SELECT set_config('statement_timeout', $1, false)", [String(milliseconds)])
+        _ = try fresh.execute("SELECT set_config('statement_timeout', $1, false)", [String(milliseconds)], deadline: answerDeadline)
         if let schema = configuration.schema {
-            _ = try fresh.execute("SELECT set_config('search_path', $1, false)", [Self.quoteIdentifier(schema) + ", public"])
+            _ = try fresh.execute("SELECT set_config('search_path', $1, false)", [Self.quoteIdentifier(schema) + ", public"],
+                                  deadline: answerDeadline)
         }
         connection = fresh
         return fresh

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresClient
 import Testing
 import TestSupport
@@ -138,6 +139,40 @@ import TestSupport
         _ = try await busy.value
         // Free again: the next caller is served, and nothing is left waiting.
         #expect(try await pool.query("SELECT 1 AS one")[0].decode("one", as: Int.self) == 1)
+        await pool.close()
+    }
+
+    @Test func aServerThatStopsAnsweringFailsTheStatementAndTheConnectionIsReplaced() async throws {
+        let pool = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, statementTimeout: .milliseconds(300),
+                                                                     poolSize: 1))
+        let pid = Int32(try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self))
+        // The backend process is frozen: its socket stays open and the kernel acknowledges every
+        // byte, so neither TCP nor the server's own timeout will ever say anything.
+        kill(pid, SIGSTOP)
+        // The statement against a 20 s bound of the test's own; whatever happens, the backend
+        // is thawed before the group ends.
+        let error: PostgresError?? = await withTaskGroup(of: PostgresError??.self) { group in
+            group.addTask {
+                do {
+                    _ = try await pool.query("SELECT 1")
+                    return .some(nil)
+                } catch {
+                    return .some(error as? PostgresError)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(20))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            kill(pid, SIGCONT)
+            group.cancelAll()
+            return first
+        }
+        #expect(error != nil, "the statement waited on a server that does not answer")
+        #expect(error??.code == .connectionLost, "\(String(describing: error))")
+        let next = Int32(try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self))
+        #expect(next != pid, "the given-up connection was replaced")
         await pool.close()
     }
 
