@@ -190,7 +190,7 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CryptoPrimitives", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strict),
-        .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient"], swiftSettings: strict),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "APITests", dependencies: ["Domain", "HTTPClient", "PostgresClient", "RedisClient", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "DomainTests", dependencies: [

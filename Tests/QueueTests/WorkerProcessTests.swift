@@ -364,18 +364,15 @@ import TestSupport
         #expect(result.output.contains("AUTH refused"))
     }
 
-    /// What a production process needs besides Redis (RedialSettingsTests checks each).
-    static let production = [
-        "REDIAL_ENV": "production", "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
-        "REDIAL_TELEPHONY_URL": "https://api.carrier.example", "REDIAL_SMS_URL": "https://sms.carrier.example",
-        "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
-    ]
+    /// `redial work` in production against `server` (the rest of its settings fit production).
+    func workInProduction(_ server: PrivateRedis) async throws -> (status: Int32, output: String) {
+        try await RedialBinary.run(["work", "--queues", queue], environment: environment.merging(TestServices.productionSettings) { $1 }
+            .merging(["REDIAL_REDIS_URL": server.url.description]) { $1 })
+    }
 
     @Test func productionRefusesARedisWithoutAppendOnly() async throws {
         let server = try await PrivateRedis(arguments: ["--appendonly", "no"])
-        let result = try await RedialBinary.run(["work", "--queues", queue],
-                                                environment: environment.merging(Self.production) { $1 }
-                                                    .merging(["REDIAL_REDIS_URL": server.url.description]) { $1 })
+        let result = try await workInProduction(server)
         #expect(result.status != 0)
         #expect(result.output.contains("refusing to run in production"))
         #expect(result.output.contains("appendonly is no: set `appendonly yes`"))
@@ -385,10 +382,7 @@ import TestSupport
     }
 
     @Test func productionRefusesAnAppendFsyncOfNoAndWarnsAboutEverysec() async throws {
-        let never = try await PrivateRedis(arguments: ["--appendfsync", "no"])
-        let refused = try await RedialBinary.run(["work", "--queues", queue],
-                                                 environment: environment.merging(Self.production) { $1 }
-                                                     .merging(["REDIAL_REDIS_URL": never.url.description]) { $1 })
+        let refused = try await workInProduction(try await PrivateRedis(arguments: ["--appendfsync", "no"]))
         #expect(refused.status != 0)
         #expect(refused.output.contains("appendfsync is no: set `appendfsync always`"))
         let everysec = try await PrivateRedis(arguments: ["--appendfsync", "everysec"])

@@ -2,6 +2,7 @@ import PostgresClient
 import RedisClient
 import Settings
 import Testing
+import TestSupport
 
 @Suite struct RedialSettingsTests {
     @Test func defaultsPointAtTheLocalServices() throws {
@@ -40,15 +41,8 @@ import Testing
         #expect(throws: SettingsError.self) { try RedialSettings(environment: ["REDIAL_DENIED_PREFIXES": "882"]) }
     }
 
-    /// What a production process needs on top of valid variables.
-    static let production = [
-        "REDIAL_ENV": "production", "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
-        "REDIAL_TELEPHONY_URL": "https://api.carrier.example", "REDIAL_SMS_URL": "https://sms.carrier.example",
-        "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
-    ]
-
     @Test func productionRefusesTheSandboxAndPlaceholdersNamingEachVariable() throws {
-        #expect(try RedialSettings(environment: Self.production).mode == .production)
+        #expect(try RedialSettings(environment: TestServices.productionSettings).mode == .production)
         #expect {
             try RedialSettings(environment: ["REDIAL_ENV": "production"])
         } throws: { error in
@@ -60,7 +54,7 @@ import Testing
                 && problems.contains { $0.hasPrefix("REDIAL_S3_KEY: missing or a placeholder") }
                 && problems.contains { $0.hasPrefix("REDIAL_S3_SECRET: missing or a placeholder") }
         }
-        var short = Self.production
+        var short = TestServices.productionSettings
         short["REDIAL_TELEPHONY_SECRET"] = String(repeating: "k", count: 31)
         short["REDIAL_S3_KEY"] = "redial-local"
         short["REDIAL_TELEPHONY_URL"] = "http://localhost:8090"

@@ -16,6 +16,14 @@ public enum TestServices {
     }
 
     /// A name no other test (or run) uses: tests share servers and must not share keys or schemas.
+    /// What a production process needs on top of valid local settings: a real-looking webhook
+    /// secret (32 bytes), provider URLs that are not the sandbox, object-storage credentials.
+    public static let productionSettings = [
+        "REDIAL_ENV": "production", "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
+        "REDIAL_TELEPHONY_URL": "https://api.carrier.example", "REDIAL_SMS_URL": "https://sms.carrier.example",
+        "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
+    ]
+
     public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)_\(UInt32.random(in: .min ... .max))_\(UInt32.random(in: .min ... .max))"
     }
