@@ -46,6 +46,7 @@ public struct SandboxServer: Sendable {
             guard let key = request.uri.queryParameters.get("idempotency_key"), !key.isEmpty else {
                 return try Self.json(.badRequest, ["error": "expected ?idempotency_key=…"])
             }
+            if await state.faults.lookupFails { return try Self.json(.serviceUnavailable, ["error": "look-up temporarily unavailable"]) }
             return try Self.json(.ok, ["calls": await state.call(key: key).map { [$0] } ?? []])
         }
         router.get("/v1/calls/{id}") { _, context in
@@ -75,7 +76,7 @@ public struct SandboxServer: Sendable {
                   (0...60_000).contains(faults.slowAfterPlaceMs) else {
                 return try Self.json(.badRequest, ["error": """
                     expected {"error_rate": 0-1, "latency_ms": 0-60000, "drop_webhooks": bool, "recording_bytes": 44-268435456, \
-                    "place_then_fail": 0-1, "slow_after_place_ms": 0-60000}
+                    "place_then_fail": 0-1, "slow_after_place_ms": 0-60000, "lookup_fails": bool}
                     """])
             }
             await state.setFaults(faults)

@@ -51,10 +51,12 @@ actor SandboxState {
         /// After placing a call, wait this long before answering (a client's timeout fires
         /// while the phone already rings), ms.
         var slowAfterPlaceMs = 0
+        /// The look-up of a call by idempotency key answers 503: the carrier cannot say.
+        var lookupFails = false
 
         enum CodingKeys: String, CodingKey {
             case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks", recordingBytes = "recording_bytes"
-            case placeThenFail = "place_then_fail", slowAfterPlaceMs = "slow_after_place_ms"
+            case placeThenFail = "place_then_fail", slowAfterPlaceMs = "slow_after_place_ms", lookupFails = "lookup_fails"
         }
 
         init() {}
@@ -68,6 +70,7 @@ actor SandboxState {
             recordingBytes = try container.decodeIfPresent(Int.self, forKey: .recordingBytes) ?? recordingBytes
             placeThenFail = try container.decodeIfPresent(Double.self, forKey: .placeThenFail) ?? placeThenFail
             slowAfterPlaceMs = try container.decodeIfPresent(Int.self, forKey: .slowAfterPlaceMs) ?? slowAfterPlaceMs
+            lookupFails = try container.decodeIfPresent(Bool.self, forKey: .lookupFails) ?? lookupFails
         }
     }
 

@@ -55,6 +55,32 @@ extension DialFlowTests {
         try await expectEachVisitorRungOnce(fault: #"{"slow_after_place_ms": 2000}"#, settings: ["REDIAL_TELEPHONY_TIMEOUT_MS": "500"])
     }
 
+    @Test func anAttemptTheCarrierNeverClarifiesEndsUnknownAndIsNotDialedAgain() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        // Every originate answered 503 (placed or not, nobody can tell), and the look-up by key
+        // unavailable too: past the attempt's deadline (5 min) and the look-up window (10 min),
+        // × 0.01, the attempt is recorded unknown.
+        try await setFaults(cluster, #"{"error_rate": 1, "lookup_fails": true}"#)
+        let (_, key) = try await site()
+        let phone = number(0)
+        let id = try await request(cluster, key: key, phone: phone)
+        try await waitTerminal([id], timeout: .seconds(60))
+        #expect(try await state(id) == Row(status: "failed", reason: "unknown", attempts: 1), "one attempt, never a blind second")
+        #expect(try await ringsPerVisitor(cluster, visitors: [phone]).isEmpty)
+        // The attempt was retried under its own key, not given up on the first unclear answer.
+        let effect = try await database.query("SELECT state, result::text AS result FROM effects WHERE effect_key = $1",
+                                               [CallbackFlow.dialKey(id, 1)])[0]
+        #expect(try effect.decode("state", as: String.self) == "done")
+        #expect(try effect.decode("result", as: String.self).contains("unknown after"))
+        // The managers hear that it failed, as for any failure (once the gateway, the same
+        // sandbox, takes SMS again: its error rate refused them too).
+        try await setFaults(cluster, "{}")
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await cluster.messages().contains { ($0["text"] as? String ?? "").contains(phone) }
+        })
+    }
+
     @Test func aScheduledCallbackIsNotDialedBeforeItsTimeEvenWhenItsJobIsLost() async throws {
         let cluster = try await Cluster()
         defer { cluster.stop() }
