@@ -73,10 +73,10 @@ public struct SandboxServer: Sendable {
             guard let faults = try? JSONDecoder().decode(SandboxState.Faults.self, from: Data(body.readableBytesView)),
                   (0...1).contains(faults.errorRate), (0...60_000).contains(faults.latencyMs),
                   (44...(256 << 20)).contains(faults.recordingBytes), (0...1).contains(faults.placeThenFail),
-                  (0...60_000).contains(faults.slowAfterPlaceMs) else {
+                  (0...60_000).contains(faults.slowAfterPlaceMs), (1...86_400).contains(faults.talkSeconds) else {
                 return try Self.json(.badRequest, ["error": """
                     expected {"error_rate": 0-1, "latency_ms": 0-60000, "drop_webhooks": bool, "recording_bytes": 44-268435456, \
-                    "place_then_fail": 0-1, "slow_after_place_ms": 0-60000, "lookup_fails": bool}
+                    "place_then_fail": 0-1, "slow_after_place_ms": 0-60000, "lookup_fails": bool, "talk_s": 1-86400}
                     """])
             }
             await state.setFaults(faults)
@@ -161,7 +161,7 @@ public struct SandboxServer: Sendable {
         case "1": (outcome, sip) = ("busy", 486)
         case "2": (outcome, sip) = ("no_answer", 480)
         case "4" where previousRings < 2: (outcome, sip) = ("busy", 486)
-        default: (outcome, sip, talk) = ("answered", 200, 30)
+        default: (outcome, sip, talk) = ("answered", 200, await state.faults.talkSeconds)
         }
         if !managerAnswers { outcome = "manager_unreachable" }
         if talk > 0 {

@@ -53,10 +53,13 @@ actor SandboxState {
         var slowAfterPlaceMs = 0
         /// The look-up of a call by idempotency key answers 503: the carrier cannot say.
         var lookupFails = false
+        /// How long an answered call talks, s (× the time scale).
+        var talkSeconds = 30
 
         enum CodingKeys: String, CodingKey {
             case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks", recordingBytes = "recording_bytes"
             case placeThenFail = "place_then_fail", slowAfterPlaceMs = "slow_after_place_ms", lookupFails = "lookup_fails"
+            case talkSeconds = "talk_s"
         }
 
         init() {}
@@ -71,6 +74,7 @@ actor SandboxState {
             placeThenFail = try container.decodeIfPresent(Double.self, forKey: .placeThenFail) ?? placeThenFail
             slowAfterPlaceMs = try container.decodeIfPresent(Int.self, forKey: .slowAfterPlaceMs) ?? slowAfterPlaceMs
             lookupFails = try container.decodeIfPresent(Bool.self, forKey: .lookupFails) ?? lookupFails
+            talkSeconds = try container.decodeIfPresent(Int.self, forKey: .talkSeconds) ?? talkSeconds
         }
     }
 

@@ -81,6 +81,26 @@ extension DialFlowTests {
         })
     }
 
+    @Test func aLongCallIsPolledWithoutSpendingThePollsAttempts() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        // No webhook, and a call of 1000 s (10 s here): polled every 15 s × 0.01, some 60 polls,
+        // more than the poll's 40 attempts. Each "still talking" is a snooze, not a failure.
+        try await setFaults(cluster, #"{"drop_webhooks": true, "talk_s": 1000}"#)
+        let (siteID, key) = try await site(balance: 100)
+        let id = try await request(cluster, key: key, phone: number(0))
+        try await waitTerminal([id], timeout: .seconds(60))
+        #expect(try await state(id) == Row(status: "completed", reason: nil, attempts: 1))
+        #expect(try await balance(siteID) == 100 - 17, "1000 s is 17 minutes, debited once")
+        let redis = try await TestServices.redis(poolSize: 1)
+        defer { Task { await redis.close() } }
+        let keys = Keys(queue: "callbacks")
+        let check = try await redis.send("GET", keys.dedup("callback.check:\(id):1")).string ?? ""
+        let record = try await redis.send("HMGET", keys.job(check), "state", "attempt").array?.map(\.string) ?? []
+        #expect(record == ["completed", "1"], "the poll that found the end ran as attempt 1: \(record)")
+        #expect(try await redis.send("HGET", keys.stats, "snoozed").int ?? 0 > 0)
+    }
+
     @Test func aScheduledCallbackIsNotDialedBeforeItsTimeEvenWhenItsJobIsLost() async throws {
         let cluster = try await Cluster()
         defer { cluster.stop() }
