@@ -199,6 +199,7 @@ CHAOS_PORTS := REDIS_PORT=16392 PG_PORT=15492
 export CHAOS_NS := redial-chaos
 export CHAOS_HOST_IP := 10.231.0.1
 export CHAOS_NS_IP := 10.231.0.2
+export CHAOS_PG_PORT := 15492
 chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|network; BREAK=1: broken build)
 	@swift build --product redial-chaos
 	mkdir -p $(CHAOS_RUN)

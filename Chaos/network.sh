@@ -5,7 +5,10 @@
 #   network.sh up|down            create / remove the namespace and the link
 #   network.sh partition|heal     take the namespace's end of the link down / up
 #   network.sh slow|fast          a 32 kbit/s token bucket (2 s queue) on both ends / none
-# with CHAOS_NS, CHAOS_HOST_IP, CHAOS_NS_IP (a /30) from the Makefile.
+#   network.sh cut-postgres|mend-postgres
+#                                 PostgreSQL alone out of the namespace's reach (a routing rule
+#                                 that blackholes TCP to its port; Redis stays reachable) / back
+# with CHAOS_NS, CHAOS_HOST_IP, CHAOS_NS_IP (a /30) and CHAOS_PG_PORT from the Makefile.
 set -euo pipefail
 ns=${CHAOS_NS:?} host_ip=${CHAOS_HOST_IP:?} ns_ip=${CHAOS_NS_IP:?}
 host_if=${ns:0:8}0 ns_if=${ns:0:8}1
@@ -37,5 +40,12 @@ case "${1:-}" in
     tc qdisc del dev "$host_if" root 2>/dev/null || true
     ip netns exec "$ns" tc qdisc del dev "$ns_if" root 2>/dev/null || true
     ;;
-  *) echo "usage: $0 up|down|partition|heal|slow|fast" >&2; exit 64 ;;
+  # No iptables or tc filters on this kernel: a policy-routing rule by destination port is what
+  # singles PostgreSQL out. A blackhole route fails sends at once rather than dropping them
+  # silently: the worker sees its PostgreSQL connections break, not hang.
+  cut-postgres) ip netns exec "$ns" ip rule add ipproto tcp dport "${CHAOS_PG_PORT:?}" blackhole ;;
+  mend-postgres)
+    while ip netns exec "$ns" ip rule del ipproto tcp dport "${CHAOS_PG_PORT:?}" blackhole 2>/dev/null; do :; done
+    ;;
+  *) echo "usage: $0 up|down|partition|heal|slow|fast|cut-postgres|mend-postgres" >&2; exit 64 ;;
 esac

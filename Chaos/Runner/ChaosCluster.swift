@@ -135,7 +135,7 @@ final class ChaosCluster: @unchecked Sendable {
     /// nothing and prove nothing. Healing never is: a link left down would break every later
     /// start of that worker.
     func network(_ action: String) throws {
-        let breaking = action == "partition" || action == "slow"
+        let breaking = ["partition", "slow", "cut-postgres"].contains(action)
         guard !breaking || components.withLock({ $0[Self.networkedWorker]?.isRunning }) == true else {
             throw TestSetupError("\(Self.networkedWorker), the namespaced worker, is not running; see its log in .run/test-logs")
         }

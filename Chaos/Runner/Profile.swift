@@ -28,7 +28,7 @@ struct Profile: Sendable {
         name: "network", loadSeconds: 80, requestsPerSecond: 4, workers: 3,
         schedule: [
             (8, NetworkFault(mode: .partition, seconds: 8)), (24, NetworkFault(mode: .slow, seconds: 12)),
-            (42, NetworkFault(mode: .partition, seconds: 8)), (55, KillWorker(victim: 0)), (56, NetworkFault(mode: .partition, seconds: 5)),
+            (38, NetworkFault(mode: .postgresCut, seconds: 8)), (48, NetworkFault(mode: .partition, seconds: 6)), (55, KillWorker(victim: 0)), (56, NetworkFault(mode: .partition, seconds: 5)),
         ],
         settleSeconds: 90)
 
@@ -51,6 +51,7 @@ struct Profile: Sendable {
         if network {
             for second in [48, 212, 392, 577] { schedule.append((second, NetworkFault(mode: .partition, seconds: 8))) }
             for second in [158, 338, 497] { schedule.append((second, NetworkFault(mode: .slow, seconds: 12))) }
+            for second in [120, 440] { schedule.append((second, NetworkFault(mode: .postgresCut, seconds: 10))) }
         }
         return Profile(name: "full", loadSeconds: 600, requestsPerSecond: 6, workers: 4,
                        schedule: schedule.sorted { $0.0 < $1.0 }, settleSeconds: 240)
