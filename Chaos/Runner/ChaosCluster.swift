@@ -23,8 +23,9 @@ final class ChaosCluster: @unchecked Sendable {
     /// namespace and reaches Redis, PostgreSQL and the sandbox at `address` over a veth pair.
     let network: (namespace: String, address: String)?
 
+    /// - Parameter storage: settings of the object store recordings go to (`ObjectStore.settings`).
     init(runDirectory: String, redisPort: Int, postgresPort: Int, workers: Int, breakLedger: Bool,
-         network: (namespace: String, address: String)?) throws {
+         network: (namespace: String, address: String)?, storage: [String: String]) throws {
         self.runDirectory = runDirectory
         self.redisPort = redisPort
         self.postgresPort = postgresPort
@@ -45,10 +46,14 @@ final class ChaosCluster: @unchecked Sendable {
             "REDIAL_LOG_LEVEL": "warning", "REDIAL_SANDBOX_HOST": sandboxHost,
         ]
         if breakLedger { environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] = "1" }
+        environment.merge(storage) { _, new in new }
         self.environment = environment
     }
 
     static func workerName(_ index: Int) -> String { "worker-\(index)" }
+
+    /// Size of every call recording in a chaos run: small, so the object store holds thousands.
+    static let recordingBytes = 4096
 
     /// The worker that runs in the network namespace, when there is one.
     static let networkedWorker = workerName(0)
@@ -58,7 +63,7 @@ final class ChaosCluster: @unchecked Sendable {
         case "sandbox": ["sandbox"]
         case "api": ["serve"]
         case "relay": ["relay"]
-        default: ["work", "--queues", "callbacks,notifications", "--concurrency", "16", "--shutdown-grace", "5"]
+        default: ["work", "--queues", "callbacks,notifications,recordings", "--concurrency", "16", "--shutdown-grace", "5"]
         }
     }
 
@@ -148,8 +153,13 @@ final class ChaosCluster: @unchecked Sendable {
         (try? String(contentsOfFile: runDirectory + "/redis.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    /// Sets the sandbox's faults; a switch the sandbox refused is a fault not injected.
-    func sandboxFaults(_ json: String) async throws {
+    /// Sets the sandbox's faults; a switch the sandbox refused is a fault not injected. Every
+    /// setting names the recordings' size too (a switch left out returns to its default, and
+    /// the default 480 KB per call would fill the in-memory object store over a long run).
+    func sandboxFaults(_ switches: String) async throws {
+        var object = (try JSONSerialization.jsonObject(with: Data(switches.utf8)) as? [String: Any]) ?? [:]
+        object["recording_bytes"] = object["recording_bytes"] ?? Self.recordingBytes
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         let response = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: sandboxURL + "/sandbox/faults",
                                                                      headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
         guard response.status == 200 else { throw TestSetupError("the sandbox refused faults \(json): \(response.status) \(response.text)") }

@@ -38,13 +38,20 @@ struct ChaosRun: AsyncParsableCommand {
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             log("network faults skipped: no network namespace (\(reason.isEmpty ? "make chaos sets one up as root" : reason))")
         }
+        // Recordings go to a real S3-compatible store, reachable from the namespaced worker too.
+        let store = try await ObjectStore(host: network?.address ?? "127.0.0.1")
+        defer { store.stop() }
+        let bucket = "chaos-recordings"
+        let storage = ObjectStorage(baseURL: store.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
+        try await storage.ensureBucket()
         let cluster = try ChaosCluster(runDirectory: runDirectory, redisPort: redisPort, postgresPort: postgresPort,
-                                       workers: plan.workers, breakLedger: breakLedger, network: network)
+                                       workers: plan.workers, breakLedger: breakLedger, network: network, storage: store.settings(bucket: bucket))
         let database = PostgresPool(configuration: PostgresConfiguration(
             url: PostgresURL(host: "127.0.0.1", port: postgresPort, user: "redial", database: "redial"), poolSize: 2))
         try await Migrator.migrate(database, Schema.migrations())
         let sites = try await ChaosSites.make(database: database, rate: plan.requestsPerSecond)
         try await cluster.startAll()
+        try await cluster.sandboxFaults("{}")  // the recordings' size
         log("profile \(plan.name): \(plan.loadSeconds) s of load at \(plan.requestsPerSecond)/s, \(plan.schedule.count) faults, \(plan.workers) workers"
             + (breakLedger ? "; BROKEN BUILD: dialling without the effect ledger" : ""))
 
@@ -72,7 +79,7 @@ struct ChaosRun: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(3))
         sampler.cancel()
         let checker = Checker(database: database, redis: RedisPool(configuration: RedisConfiguration(
-            url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, sites: sites)
+            url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, sites: sites, storage: storage)
         var verdict = try await checker.check(accepted: record.acceptedIDs, acceptedClosed: record.acceptedClosedIDs, settledAfter: settled,
                                               record: record)
         // A fault that was not injected leaves its invariant untested: the run proves less than it claims.

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPClient
 import PostgresClient
@@ -12,6 +13,7 @@ struct Checker: Sendable {
     let redis: RedisPool
     let sandboxURL: String
     let sites: ChaosSites
+    let storage: ObjectStorage
 
     struct Verdict: Encodable {
         var accepted = 0
@@ -32,6 +34,8 @@ struct Checker: Sendable {
         var answeredCalls = 0
         var answeredNotDebited = 0
         var failedWithoutMessage = 0
+        var recordingsStored = 0
+        var completedWithoutOneRecording = 0
         var jobsHeldByDeadWorkers = 0
         var deadJobsWithoutReason = 0
         /// Components not running at the end (they exited by themselves), with exit status and log.
@@ -179,6 +183,33 @@ struct Checker: Sendable {
         if verdict.failedWithoutMessage > 0 {
             verdict.violations.append("\(verdict.failedWithoutMessage) failed callbacks whose managers were never told")
         }
+
+        // Every completed call (each answered call has a recording) has exactly one stored copy,
+        // and the object is in the bucket with the size recorded. Uploads trail the callbacks'
+        // end: waited for, bounded.
+        let recordingDeadline = Date().addingTimeInterval(90)
+        var stored: [(key: String, size: Int)] = []
+        repeat {
+            verdict.completedWithoutOneRecording = try await database.query("""
+                SELECT count(*)::int AS n FROM callbacks c
+                WHERE c.site_id = ANY(\(open)) AND c.status = 'completed'
+                  AND (SELECT count(*) FROM recordings r WHERE r.callback_id = c.id AND r.deleted_at IS NULL) <> 1
+                """, [sites.openIDsJSON])[0].decode("n")
+            if verdict.completedWithoutOneRecording == 0 { break }
+            try await Task.sleep(for: .seconds(1))
+        } while Date() < recordingDeadline
+        stored = try await database.query("""
+            SELECT r.object_key, r.size_bytes::int AS size FROM recordings r JOIN callbacks c ON c.id = r.callback_id
+            WHERE c.site_id = ANY(\(open)) AND r.deleted_at IS NULL
+            """, [sites.openIDsJSON]).map { (try $0.decode("object_key", as: String.self), try $0.decode("size", as: Int.self)) }
+        var missing = 0
+        for object in stored where try await storage.head(object.key)?.size != object.size { missing += 1 }
+        verdict.recordingsStored = stored.count - missing
+        if verdict.completedWithoutOneRecording > 0 {
+            verdict.violations.append("\(verdict.completedWithoutOneRecording) completed calls without exactly one stored recording")
+        }
+        if missing > 0 { verdict.violations.append("\(missing) recordings recorded but not in the bucket at their size") }
+        if verdict.completed > 0 && stored.isEmpty { verdict.violations.append("no recording stored: the check read nothing") }
 
         verdict.recoverySeconds = Self.recovery(record)
         return verdict

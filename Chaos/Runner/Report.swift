@@ -32,7 +32,8 @@ enum Report {
     static func verdictLine(_ verdict: Checker.Verdict, directory: String) -> String {
         let summary = "\(verdict.accepted) accepted, \(verdict.lost) lost, \(verdict.attemptsRungTwice) rung twice, "
             + "\(verdict.debits) debits for \(verdict.completed) completed, \(verdict.answeredNotDebited) of \(verdict.answeredCalls) answered calls "
-            + "not debited, \(verdict.failedWithoutMessage) failed untold, \(verdict.jobsHeldByDeadWorkers) held by dead workers"
+            + "not debited, \(verdict.failedWithoutMessage) failed untold, \(verdict.recordingsStored) recordings stored, "
+            + "\(verdict.jobsHeldByDeadWorkers) held by dead workers"
         return verdict.violations.isEmpty
             ? "chaos: PASS — \(summary) (report: \(directory))"
             : "chaos: FAIL — \(verdict.violations.joined(separator: "; ")) — \(summary) (report: \(directory))"

@@ -32,12 +32,12 @@ public final class MailSink: @unchecked Sendable {
 
     public func stop() { server.stop() }  // SIGKILL: aiosmtpd does not always exit on SIGTERM
 
-    static func accepts(_ port: Int) -> Bool {
+    static func accepts(_ port: Int, host: String = "127.0.0.1") -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }

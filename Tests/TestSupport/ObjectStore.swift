@@ -5,19 +5,23 @@ import Foundation
 public final class ObjectStore: @unchecked Sendable {
     // @unchecked: immutable after init; ChildProcess is thread-safe.
     public let port: Int
+    public let host: String
     private let server: ChildProcess
 
-    public init() async throws {
+    /// - Parameter host: the address to listen on (the chaos suite's network gives one its
+    ///   namespaced worker reaches).
+    public init(host: String = "127.0.0.1") async throws {
         port = try TestServices.freePort()
-        server = try ChildProcess("/usr/bin/env", ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)],
+        self.host = host
+        server = try ChildProcess("/usr/bin/env", ["python3", "-m", "moto.server", "-H", host, "-p", String(port)],
                                   logName: "s3-\(port)")
         let port = self.port
-        guard try await eventually(timeout: .seconds(30), { MailSink.accepts(port) }) else {
+        guard try await eventually(timeout: .seconds(30), { MailSink.accepts(port, host: host) }) else {
             throw TestSetupError("moto_server did not start (run make deps): \(server.log)")
         }
     }
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://\(host):\(port)" }
 
     /// The settings that point a Redial process at this store.
     public func settings(bucket: String) -> [String: String] {
