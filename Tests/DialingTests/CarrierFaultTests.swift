@@ -101,6 +101,36 @@ extension DialFlowTests {
         #expect(try await redis.send("HGET", keys.stats, "snoozed").int ?? 0 > 0)
     }
 
+    @Test func tenSitesAndOneVictimNumberGetAtMostSevenRings() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        // An attacker with ten site keys (each with the shipped limits) asks for one victim's
+        // number again and again, each time from another address: the number's limit counts
+        // across sites, so the victim's phone rings at most 7 times in 15 minutes.
+        var keys: [String] = []
+        for _ in 0..<10 {
+            var new = SiteStore.NewSite(name: TestServices.uniqueName("attacker"), managers: ["+79160000001"])
+            new.balanceMinutes = 100
+            keys.append(try await SiteStore(database: database).create(new).key)
+        }
+        let victim = number(0)
+        var accepted: [String] = []
+        for round in 0..<3 {
+            for (index, key) in keys.enumerated() {
+                let response = try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/v1/callbacks",
+                    headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("Idempotency-Key", "r\(round)"),
+                              ("X-Forwarded-For", "203.0.113.\(round * 10 + index + 1)")],
+                    body: Array(#"{"phone": "\#(victim)"}"#.utf8)))
+                if response.status == 202, let id = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["id"] as? String {
+                    accepted.append(id)
+                }
+            }
+            try await waitTerminal(accepted)  // each call ends, so the next request is a new callback
+        }
+        #expect(accepted.count == 7)
+        #expect(try await ringsPerVisitor(cluster, visitors: [victim]) == [victim: 7], "rings on the victim's phone")
+    }
+
     @Test func aScheduledCallbackIsNotDialedBeforeItsTimeEvenWhenItsJobIsLost() async throws {
         let cluster = try await Cluster()
         defer { cluster.stop() }
