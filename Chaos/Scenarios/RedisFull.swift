@@ -2,7 +2,7 @@ import Foundation
 import RedisClient
 import TestSupport
 
-/// Fault: Redis is full: `maxmemory` set to what it holds now, so under `noeviction` every write
+/// Fault: Redis is full: `maxmemory` set below what it holds now, so under `noeviction` every write
 /// that needs memory is refused (OOM) for a while, then the limit is lifted.
 /// Invariant: nothing accepted is lost and nothing half-done is left: intake still answers 202
 /// (the callback and its outbox row are in PostgreSQL), enqueues wait in the outbox, acks and
@@ -16,7 +16,9 @@ struct RedisFull: Fault {
         guard let used = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("used_memory:") })
             .flatMap({ Int($0.dropFirst("used_memory:".count)) }) else { throw TestSetupError("no used_memory in INFO memory") }
         let before = try await cluster.redis("CONFIG", "GET", "maxmemory").array?.last?.string ?? "0"
-        _ = try await cluster.redis("CONFIG", "SET", "maxmemory", String(used))
+        // Half of what it holds: at exactly its size, memory freed a moment later (a completed
+        // record trimmed) let writes through again, and the fault would not hold.
+        _ = try await cluster.redis("CONFIG", "SET", "maxmemory", String(max(1, used / 2)))
         // Proof the fault holds: a write is refused.
         do {
             _ = try await cluster.redis("SET", "redial:chaos:probe", String(repeating: "x", count: 4096))
