@@ -492,6 +492,13 @@ final class QueueProcessor: Sendable {
             if claimed.withLock({ $0.rows[ticket]?.timedOut ?? false }) {
                 return .retry(after: nil, reason: "timed out after \(timeout(of: job))")
             }
+            // The queue's own Redis unreachable or full (OOM under noeviction): the job could not
+            // do its work through no fault of its own, and spending its attempts would bury it
+            // (a chaos run's Redis-full spell sent a callback's managers' message to dead this way).
+            // It waits, its attempt given back, for as long as the outage lasts.
+            if let redis = error as? RedisError, redis.isTemporary || redis.serverErrorKind == "OOM" {
+                return .snooze(definition.policy.backoff(afterAttempt: job.attempt))
+            }
             if error is CancellationError {
                 return isStopping ? nil : .retry(after: nil, reason: "the handler was cancelled")
             }
