@@ -48,7 +48,7 @@ build: deps ## build the redial binary (debug)
 #   auto-aof-rewrite-min-size 256mb      a rewrite forks a child that competes for the cores:
 #                                        Redis's 64 MB made one every 2.3 s at 34,000 jobs/s and
 #                                        doubled p99 latency; the cost is up to ~2 s of AOF replay
-#                                        when Redis restarts (README, Performance).
+#                                        when Redis restarts (docs/performance.md).
 # LISTEN_EXTRA: one more address to listen on besides loopback, and TRUST_NET the clients allowed
 # from there (the chaos suite's network-namespaced worker reaches the services over a veth pair).
 LISTEN_EXTRA ?=

@@ -4,6 +4,7 @@ import HTTPClient
 import PostgresClient
 import Queue
 import RedisClient
+import TestSupport
 
 /// Verifies the invariants after the cluster settled, from the three sources of truth:
 /// PostgreSQL (callbacks, attempts, effects, balance), Redis (jobs held by dead workers, dead jobs) and the
@@ -173,13 +174,11 @@ struct Checker: Sendable {
         let failedPhones = try await database.query("""
             SELECT phone FROM callbacks WHERE site_id = ANY(\(open)) AND status = 'failed' AND reason IS DISTINCT FROM 'no_balance'
             """, [sites.openIDsJSON]).map { try $0.decode("phone", as: String.self) }
-        let deadline = Date().addingTimeInterval(60)
-        repeat {
+        _ = try await eventually(timeout: .seconds(60), every: .seconds(1)) {
             let texts = try await smsTexts()
             verdict.failedWithoutMessage = failedPhones.filter { phone in !texts.contains { $0.contains(phone) } }.count
-            if verdict.failedWithoutMessage == 0 { break }
-            try await Task.sleep(for: .seconds(1))
-        } while Date() < deadline
+            return verdict.failedWithoutMessage == 0
+        }
         if verdict.failedWithoutMessage > 0 {
             verdict.violations.append("\(verdict.failedWithoutMessage) failed callbacks whose managers were never told")
         }
@@ -187,18 +186,15 @@ struct Checker: Sendable {
         // Every completed call (each answered call has a recording) has exactly one stored copy,
         // and the object is in the bucket with the size recorded. Uploads trail the callbacks'
         // end: waited for, bounded.
-        let recordingDeadline = Date().addingTimeInterval(90)
-        var stored: [(key: String, size: Int)] = []
-        repeat {
+        _ = try await eventually(timeout: .seconds(90), every: .seconds(1)) {
             verdict.completedWithoutOneRecording = try await database.query("""
                 SELECT count(*)::int AS n FROM callbacks c
                 WHERE c.site_id = ANY(\(open)) AND c.status = 'completed'
                   AND (SELECT count(*) FROM recordings r WHERE r.callback_id = c.id AND r.deleted_at IS NULL) <> 1
                 """, [sites.openIDsJSON])[0].decode("n")
-            if verdict.completedWithoutOneRecording == 0 { break }
-            try await Task.sleep(for: .seconds(1))
-        } while Date() < recordingDeadline
-        stored = try await database.query("""
+            return verdict.completedWithoutOneRecording == 0
+        }
+        let stored: [(key: String, size: Int)] = try await database.query("""
             SELECT r.object_key, r.size_bytes::int AS size FROM recordings r JOIN callbacks c ON c.id = r.callback_id
             WHERE c.site_id = ANY(\(open)) AND r.deleted_at IS NULL
             """, [sites.openIDsJSON]).map { (try $0.decode("object_key", as: String.self), try $0.decode("size", as: Int.self)) }

@@ -12,13 +12,13 @@ struct RecordingSource: Sendable {
 
     /// The address to connect to for `url`; a permanent failure naming what is wrong when the
     /// URL may not be fetched, a retry when its host cannot be resolved right now.
-    func address(for url: String) throws -> String {
+    func address(for url: String) async throws -> String {
         guard let parts = URLParts(url) else { throw PermanentJobError("recording URL '\(url.prefix(100))' is not an http(s) URL") }
         guard allowedHosts.contains(parts.host) else {
             throw PermanentJobError("recording host '\(parts.host)' is not a configured recording host (REDIAL_RECORDING_HOSTS)")
         }
         if OutboundAddress.bytes(parts.host) != nil { return parts.host }
-        let addresses = try OutboundAddress.resolve(parts.host)
+        let addresses = try await OutboundAddress.resolve(parts.host)
         if let inside = addresses.first(where: { !OutboundAddress.isPublic($0) }) {
             throw PermanentJobError("recording host '\(parts.host)' resolves to \(inside), not a public address")
         }

@@ -22,7 +22,7 @@ struct RecordingUploadJob: JobHandler {
         let payload = try job.decode(Payload.self)
         guard let attempt = Int(payload.attempt), attempt > 0 else { throw PermanentJobError("attempt '\(payload.attempt)' is not a number") }
         // Checked first, before anything is looked up for it: the URL came from outside.
-        let address = try services.recordings.source.address(for: payload.url)
+        let address = try await services.recordings.source.address(for: payload.url)
         let recordings = Recordings(database: services.flow.database)
         let effect = Recordings.effectKey(callbackID: payload.callback_id.text, attempt: attempt)
         if case .done = try await EffectLedger(database: services.flow.database).begin(effect) { return .completed }

@@ -25,11 +25,17 @@ public struct HTTPClient: Sendable {
     }
 
     private func perform(_ transfer: @escaping @Sendable () throws(HTTPClientError) -> HTTPClientResponse) async throws(HTTPClientError) -> HTTPClientResponse {
-        let result: Result<HTTPClientResponse, HTTPClientError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(HTTPClientError) in try transfer() })
-            }
-        }
-        return try result.get()
+        try await offThread(transfer)
     }
+}
+
+/// Runs a blocking call (a transfer, a DNS look-up) on a Dispatch worker thread, never on
+/// Swift's cooperative pool or a queue's serial executor, which it would stall.
+func offThread<T: Sendable>(_ work: @escaping @Sendable () throws(HTTPClientError) -> T) async throws(HTTPClientError) -> T {
+    let result: Result<T, HTTPClientError> = await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(returning: Result { () throws(HTTPClientError) in try work() })
+        }
+    }
+    return try result.get()
 }

@@ -7,8 +7,13 @@ import Glibc
 /// (`HTTPClientRequest.pinnedAddress`), so DNS cannot answer one address to the check and
 /// another to the connection.
 public enum OutboundAddress {
-    /// The addresses `host` resolves to, as text (IPv4 dotted, IPv6 colon form).
-    public static func resolve(_ host: String) throws(HTTPClientError) -> [String] {
+    /// The addresses `host` resolves to, as text (IPv4 dotted, IPv6 colon form). `getaddrinfo`
+    /// blocks (seconds, when DNS is slow), so it runs off the caller's thread.
+    public static func resolve(_ host: String) async throws(HTTPClientError) -> [String] {
+        try await offThread { () throws(HTTPClientError) in try resolveBlocking(host) }
+    }
+
+    private static func resolveBlocking(_ host: String) throws(HTTPClientError) -> [String] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

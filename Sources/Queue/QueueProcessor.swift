@@ -243,9 +243,9 @@ final class QueueProcessor: Sendable {
     private func release(_ row: Running) async {
         let reason = "stuck: still running \(configuration.stuckGrace.scaled(configuration.timeScale)) after its timeout; released"
         do {
-            let code = try await redis.run(
-                QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(row.id), keys.delayed, keys.dead, keys.stats],
-                arguments: [row.id, row.fence, "retry", 0, reason])
+            let code = try await redis.pipeline([
+                WorkerCommands.fail(keys, worker: worker, job: row.id, fence: row.fence, mode: "retry", delay: .zero, reason: reason),
+            ])[0].get()
             logger.error("job \(row.id) ignored its timeout's cancellation; released for another worker (failJob \(code.int ?? 0))",
                          metadata: ["job.id": "\(row.id)", "job.queue": "\(keys.queue)"])
         } catch {
@@ -385,9 +385,8 @@ final class QueueProcessor: Sendable {
         case .snooze(let delay): ("snooze", delay.scaled(configuration.timeScale))
         default: ("dead", .zero)
         }
-        let command = RedisCommand.script(
-            QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(job.id), keys.delayed, keys.dead, keys.stats],
-            arguments: [job.id, job.fence, mode, max(0, delay.milliseconds), String(outcome.reason.prefix(2000))])
+        let command = WorkerCommands.fail(keys, worker: worker, job: job.id, fence: job.fence, mode: mode, delay: delay,
+                                          reason: outcome.reason)
         acknowledger.send(.init(job: job, kind: .failure(command, reason: outcome.reason), early: early))
     }
 

@@ -34,4 +34,12 @@ public enum WorkerCommands {
         for job in jobs { arguments += [job.id, job.fence] }
         return .script(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed], arguments: arguments)
     }
+
+    /// `failJob` for one run of a job `worker` holds: retried, snoozed or dead by `mode`, the
+    /// next run after `delay`, `reason` kept as its last error (at most 2000 characters).
+    public static func fail(_ keys: Keys, worker: String, job id: String, fence: Int, mode: String, delay: Duration,
+                            reason: String) -> RedisCommand {
+        .script(QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(id), keys.delayed, keys.dead, keys.stats],
+                arguments: [id, fence, mode, max(0, delay.milliseconds), String(reason.prefix(2000))])
+    }
 }

@@ -15,8 +15,8 @@ import Testing
         #expect(OutboundAddress.isPublic(address))
     }
 
-    @Test func localhostResolvesToLoopback() throws {
-        let addresses = try OutboundAddress.resolve("localhost")
+    @Test func localhostResolvesToLoopback() async throws {
+        let addresses = try await OutboundAddress.resolve("localhost")
         #expect(!addresses.isEmpty && addresses.allSatisfy { !OutboundAddress.isPublic($0) })
     }
 
