@@ -132,7 +132,9 @@ test: build ## install what is missing, start services, run every test, stop wha
 	# Stop afterwards only what this run started, also when tests fail.
 	[ "$$running" = yes ] || trap '$(MAKE) --no-print-directory stop' EXIT
 	swift build --build-tests
-	swift test --skip-build
+	# Tests use Redis database 1: the abuse limits count per number and per client across all
+	# sites, so test traffic in database 0 would count against `make run`'s demo (all from loopback).
+	REDIAL_REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/1 swift test --skip-build
 	# The chaos smoke profile guards the invariants under faults (its own Redis and PostgreSQL).
 	$(MAKE) --no-print-directory chaos PROFILE=smoke
 
