@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 // Layers (imports point down only), as ../shared/DESIGN.md draws them:
@@ -10,6 +11,14 @@ let strict: [SwiftSetting] = [
     // Warnings are bugs here; dependencies are not held to it.
     .unsafeFlags(["-warnings-as-errors"]),
 ]
+
+/// Every policy, template and data file of the job catalog (`Jobs/<type>/…`), found on disk, so
+/// a new job type's files need no line here.
+let jobResources: [Resource] = {
+    let root = Context.packageDirectory + "/Jobs"
+    let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+    return files.filter { [".json", ".mustache", ".lua"].contains(where: $0.hasSuffix) }.sorted().map { .embedInCode($0) }
+}()
 
 let package = Package(
     name: "Redial",
@@ -59,66 +68,46 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "Queue", "Domain", "HTTPClient", "CryptoPrimitives",
+                "Queue", "Domain", "Providers", "HTTPClient", "CryptoPrimitives", "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Jobs",
             exclude: ["README.md"],
-            resources: [
-                .embedInCode("noop/noop.policy.json"),
-                .embedInCode("sleep/sleep.policy.json"),
-                .embedInCode("flaky/flaky.policy.json"),
-                .embedInCode("callback.dial/callback.dial.policy.json"),
-                .embedInCode("callback.dial/outcomes.json"),
-                .embedInCode("callback.outcome/callback.outcome.policy.json"),
-                .embedInCode("callback.check/callback.check.policy.json"),
-                .embedInCode("notify.sms/notify.sms.policy.json"),
-                .embedInCode("notify.sms/triggers.json"),
-                .embedInCode("notify.sms/templates/callback_failed.en.mustache"),
-                .embedInCode("notify.sms/templates/callback_failed.ru.mustache"),
-                .embedInCode("notify.sms/templates/after_hours.en.mustache"),
-                .embedInCode("notify.sms/templates/after_hours.ru.mustache"),
-                .embedInCode("notify.sms/templates/low_balance.en.mustache"),
-                .embedInCode("notify.sms/templates/low_balance.ru.mustache"),
-                .embedInCode("notify.trigger/notify.trigger.policy.json"),
-                .embedInCode("notify.status/notify.status.policy.json"),
-                .embedInCode("recording.upload/recording.upload.policy.json"),
-                .embedInCode("recording.retention/recording.retention.policy.json"),
-                .embedInCode("report.plan/report.plan.policy.json"),
-                .embedInCode("report.email/report.email.policy.json"),
-                .embedInCode("report.email/templates/report.en.subject.mustache"),
-                .embedInCode("report.email/templates/report.ru.subject.mustache"),
-                .embedInCode("report.email/templates/report.en.html.mustache"),
-                .embedInCode("report.email/templates/report.ru.html.mustache"),
-                .embedInCode("schedules.json"),
-                .embedInCode("notify.email/notify.email.policy.json"),
-                .embedInCode("notify.email/templates/callback_failed.en.subject.mustache"),
-                .embedInCode("notify.email/templates/callback_failed.ru.subject.mustache"),
-                .embedInCode("notify.email/templates/callback_failed.en.html.mustache"),
-                .embedInCode("notify.email/templates/callback_failed.ru.html.mustache"),
-                .embedInCode("notify.email/templates/low_balance.en.subject.mustache"),
-                .embedInCode("notify.email/templates/low_balance.ru.subject.mustache"),
-                .embedInCode("notify.email/templates/low_balance.en.html.mustache"),
-                .embedInCode("notify.email/templates/low_balance.ru.html.mustache"),
-            ],
+            resources: jobResources,
             swiftSettings: strict
         ),
+        // The carriers, SMS gateways and object stores the product talks to, behind protocols.
+        .target(
+            name: "Providers",
+            dependencies: ["HTTPClient", "CryptoPrimitives"],
+            swiftSettings: strict
+        ),
+        // The callback's model, its PostgreSQL stores and the dial flow.
         .target(
             name: "Domain",
             dependencies: [
-                "PostgresClient", "Queue", "CryptoPrimitives", "HTTPClient", "RedisClient",
+                "PostgresClient", "Queue", "Providers", "CryptoPrimitives", "HTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("Migrations")],
+            swiftSettings: strict
+        ),
+        // The long-running services that keep PostgreSQL and Redis in step: outbox relay, reconciler.
+        .target(
+            name: "Relay",
+            dependencies: [
+                "Domain", "PostgresClient", "Queue",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.embedInCode("Migrations"), .embedInCode("Scripts")],
             swiftSettings: strict
         ),
         .target(
             name: "Sandbox",
             dependencies: [
-                "CryptoPrimitives", "HTTPClient",
+                "CryptoPrimitives", "HTTPClient", "Providers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,7 +117,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Domain", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives",
+                "Domain", "Providers", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -145,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "API", "Sandbox", "RedisClient", "PostgresClient",
+                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "API", "Sandbox", "RedisClient", "PostgresClient", "HTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -160,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "redial-bench",
             dependencies: [
-                "Queue", "RedisClient", "TestSupport",
+                "Queue", "RedisClient", "LocalServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -174,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "redial-chaos",
             dependencies: [
-                "Domain", "PostgresClient", "Queue", "RedisClient", "HTTPClient", "TestSupport",
+                "Domain", "Providers", "PostgresClient", "Queue", "RedisClient", "HTTPClient", "LocalServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Chaos",
@@ -182,25 +171,33 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .target(name: "TestSupport", dependencies: ["RedisClient", "PostgresClient", "HTTPClient"], path: "Tests/TestSupport",
+        // Local servers and processes for the tests, the benchmarks and the chaos suite (moto,
+        // child processes, the built binary, free ports); tests add their shared services on top.
+        .target(name: "LocalServices", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["LocalServices", "RedisClient", "PostgresClient", "HTTPClient"], path: "Tests/TestSupport",
                 swiftSettings: strict),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "Domain", "TestSupport"],
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServices", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "Domain", "LocalServices", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CryptoPrimitives", "TestSupport"],
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CryptoPrimitives", "LocalServices", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strict),
-        .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "APITests", dependencies: ["Domain", "HTTPClient", "PostgresClient", "RedisClient", "TestSupport"],
+        .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient", "LocalServices", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "APITests", dependencies: ["Domain", "Providers", "HTTPClient", "PostgresClient", "RedisClient", "LocalServices", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "DomainTests", dependencies: [
-            "Domain", "Queue", "PostgresClient", "RedisClient", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            "Domain", "Queue", "PostgresClient", "RedisClient", "LocalServices", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DialingTests", dependencies: [
-            "Domain", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives", "TestSupport",
+            "Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives", "LocalServices", "TestSupport",
         ], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "Jobs", "RedisClient", "HTTPClient", "TestSupport"],
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "HTTPClient", "LocalServices", "TestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Queue", "LocalServices", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RelayTests", dependencies: [
+            "Relay", "Domain", "Queue", "PostgresClient", "RedisClient", "LocalServices", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

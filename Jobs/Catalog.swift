@@ -6,54 +6,33 @@ import Queue
 /// (`<type>.policy.json`). Read and validated at start-up; a bad file stops start-up with a
 /// message naming the file, the field and the problem.
 public enum Catalog {
-    /// Handlers by type; every one must have a policy file and every policy file a handler.
-    /// Callback jobs need `JobServices`; without them (a process that only enqueues) they are
-    /// placeholders that refuse to run.
-    static func handlers(_ services: JobServices?) -> [String: any JobHandler] {
-        var handlers: [String: any JobHandler] = ["noop": NoopJob(), "sleep": SleepJob(), "flaky": FlakyJob()]
-        for type in serviceTypes { handlers[type] = Unavailable(type: type) }
-        if let services {
-            handlers["callback.dial"] = CallbackDialJob(services: services)
-            handlers["callback.outcome"] = CallbackOutcomeJob(services: services)
-            handlers["callback.check"] = CallbackCheckJob(services: services)
-            handlers["notify.sms"] = NotifySMSJob(services: services)
-            handlers["notify.email"] = NotifyEmailJob(services: services)
-            handlers["notify.trigger"] = NotifyTriggerJob(services: services)
-            handlers["notify.status"] = NotifyStatusJob(services: services)
-            handlers["recording.upload"] = RecordingUploadJob(services: services)
-            handlers["recording.retention"] = RecordingRetentionJob(services: services)
-            handlers["report.plan"] = ReportPlanJob(services: services)
-            handlers["report.email"] = ReportEmailJob(services: services)
-        }
-        return handlers
-    }
-
-    /// The job types that need `JobServices` to run.
-    static let serviceTypes = ["callback.dial", "callback.outcome", "callback.check", "notify.sms", "notify.email", "notify.trigger",
-                               "notify.status", "recording.upload", "recording.retention",
-                               "report.plan", "report.email"]
-
-    /// Policy files compiled into the binary, by their path in the repository.
-    static let shippedFiles: [(path: String, contents: [UInt8])] = [
-        ("Jobs/noop/noop.policy.json", PackageResources.noop_policy_json),
-        ("Jobs/sleep/sleep.policy.json", PackageResources.sleep_policy_json),
-        ("Jobs/flaky/flaky.policy.json", PackageResources.flaky_policy_json),
-        ("Jobs/callback.dial/callback.dial.policy.json", PackageResources.callback_dial_policy_json),
-        ("Jobs/callback.outcome/callback.outcome.policy.json", PackageResources.callback_outcome_policy_json),
-        ("Jobs/callback.check/callback.check.policy.json", PackageResources.callback_check_policy_json),
-        ("Jobs/notify.sms/notify.sms.policy.json", PackageResources.notify_sms_policy_json),
-        ("Jobs/notify.email/notify.email.policy.json", PackageResources.notify_email_policy_json),
-        ("Jobs/notify.trigger/notify.trigger.policy.json", PackageResources.notify_trigger_policy_json),
-        ("Jobs/notify.status/notify.status.policy.json", PackageResources.notify_status_policy_json),
-        ("Jobs/recording.upload/recording.upload.policy.json", PackageResources.recording_upload_policy_json),
-        ("Jobs/recording.retention/recording.retention.policy.json", PackageResources.recording_retention_policy_json),
-        ("Jobs/report.plan/report.plan.policy.json", PackageResources.report_plan_policy_json),
-        ("Jobs/report.email/report.email.policy.json", PackageResources.report_email_policy_json),
+    /// Every job type this build runs, one line each.
+    static let jobs: [any CatalogJob.Type] = [
+        NoopJob.self, SleepJob.self, FlakyJob.self,
+        CallbackDialJob.self, CallbackOutcomeJob.self, CallbackCheckJob.self,
+        NotifySMSJob.self, NotifyEmailJob.self, NotifyTriggerJob.self, NotifyStatusJob.self,
+        RecordingUploadJob.self, RecordingRetentionJob.self,
+        ReportPlanJob.self, ReportEmailJob.self,
     ]
+
+    /// Policy files and handlers of `jobs`; a job that needs `JobServices` gets a stand-in
+    /// that refuses to run when there are none (a process that only enqueues).
+    static func shipped(_ services: JobServices?, jobs: [any CatalogJob.Type] = jobs)
+        -> (files: [(path: String, contents: [UInt8])], handlers: [String: any JobHandler]) {
+        var handlers: [String: any JobHandler] = [:]
+        var files: [(path: String, contents: [UInt8])] = []
+        for job in jobs {
+            let type = job.jobType
+            handlers[type] = job.handler(services)
+            files.append(("Jobs/\(type)/\(type).policy.json", job.policyFile))
+        }
+        return (files, handlers)
+    }
 
     /// The shipped catalog, validated; with `services`, able to run the callback jobs.
     public static func load(services: JobServices? = nil) throws(CatalogError) -> [JobDefinition] {
-        try load(files: shippedFiles, handlers: handlers(services))
+        let shipped = shipped(services)
+        return try load(files: shipped.files, handlers: shipped.handlers)
     }
 
     /// Policies of the shipped catalog by type.

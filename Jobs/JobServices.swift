@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPClient
+import Providers
 import Queue
 
 /// What the callback jobs need from the process that runs them: the dial flow (PostgreSQL and
@@ -22,12 +23,12 @@ public struct JobServices: Sendable {
 
     /// Where call recordings come from and go, and the largest one accepted.
     public struct RecordingStorage: Sendable {
-        public let storage: ObjectStorage
+        public let storage: any ObjectStorage
         public let maxBytes: Int
         let source: RecordingSource
 
         /// - Parameter allowedHosts: the only hosts recordings are downloaded from (lower case).
-        public init(storage: ObjectStorage, maxBytes: Int, allowedHosts: [String]) {
+        public init(storage: any ObjectStorage, maxBytes: Int, allowedHosts: [String]) {
             self.storage = storage
             self.maxBytes = maxBytes
             source = RecordingSource(allowedHosts: allowedHosts)
@@ -59,27 +60,18 @@ public struct JobServices: Sendable {
 
     /// `notify` for a caller that already holds the callback's context.
     func notify(_ trigger: Trigger, context: CallbackFlow.Context) async throws {
-        guard let rule = messages.rules[trigger.trigger], let policy = policies["notify.sms"] else { return }
+        guard let rule = messages.rules[trigger.trigger] else { return }
         let recipients = rule.to == "managers" ? context.managers : [context.owner]
         var variables = ["site": context.siteName, "visitor": context.visitor]
         variables.merge(trigger.variables) { _, new in new }
-        func notification(_ channel: String, to recipient: String) -> Notification {
+        func notification<Channel>(_: Channel.Type, to recipient: String) -> Notification<Channel> {
             Notification(site_id: context.siteID, message: trigger.trigger, to: recipient, variables: variables,
-                         effect_key: "\(channel):\(trigger.trigger):\(trigger.instance):\(recipient)")
+                         effect_key: "\(Channel.name):\(trigger.trigger):\(trigger.instance):\(recipient)")
         }
-        var all = try recipients.map { try notification("sms", to: $0).request(type: "notify.sms", policy: policy) }
-        if rule.email, let address = context.email, let emailPolicy = policies["notify.email"] {
-            all.append(try notification("email", to: address).request(type: "notify.email", policy: emailPolicy))
+        var all = try recipients.map { try notification(SMSChannel.self, to: $0).request(policies: policies) }
+        if rule.email, let address = context.email {
+            all.append(try notification(EmailChannel.self, to: address).request(policies: policies))
         }
         if !all.isEmpty { _ = try await jobs.enqueue(batch: all) }
-    }
-}
-
-/// Stands in for a callback handler in a process without PostgreSQL or a provider (`redial
-/// enqueue`, the relay): such a process reads the catalog for policies and never runs jobs.
-struct Unavailable: JobHandler {
-    let type: String
-    func run(_ job: Job) async throws -> JobOutcome {
-        throw PermanentJobError("\(type) cannot run in this process: it was started without the dial flow")
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPClient
+import LocalServices
 import RedisClient
 import Synchronization
-import TestSupport
 
 /// The cluster under test: Redis and PostgreSQL of the chaos run's own (started by `make
 /// chaos`), and sandbox, API, relay and workers as child processes the nemesis may kill. A killed
@@ -30,8 +30,8 @@ final class ChaosCluster: @unchecked Sendable {
         self.redisPort = redisPort
         self.postgresPort = postgresPort
         workerCount = workers
-        let sandboxPort = try TestServices.freePort()
-        let apiPort = try TestServices.freePort()
+        let sandboxPort = try LocalHost.freePort()
+        let apiPort = try LocalHost.freePort()
         api = "http://127.0.0.1:\(apiPort)"
         self.network = network
         // With a network, the sandbox listens on the link's host address, which this host's own
@@ -90,7 +90,7 @@ final class ChaosCluster: @unchecked Sendable {
         let client = HTTPClient()
         for url in [sandboxURL + "/healthz", api + "/healthz"] {
             guard try await eventually(timeout: .seconds(30), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
-                throw TestSetupError("chaos cluster did not start: \(url)")
+                throw SetupError("chaos cluster did not start: \(url)")
             }
         }
     }
@@ -126,13 +126,13 @@ final class ChaosCluster: @unchecked Sendable {
     /// Runs `make <target>` for the chaos run's own services (Redis restart, PostgreSQL restart).
     func make(_ target: String) throws {
         let log = runDirectory + "/make-\(target).log"
-        var arguments = ["make", "--no-print-directory", "-C", TestServices.repositoryRoot.path, target,
+        var arguments = ["make", "--no-print-directory", "-C", LocalHost.repositoryRoot.path, target,
                          "RUN=\(runDirectory)", "REDIS_PORT=\(redisPort)", "PG_PORT=\(postgresPort)"]
         if let network, let peer = ProcessInfo.processInfo.environment["CHAOS_NS_IP"] {
             arguments += ["LISTEN_EXTRA=\(network.address)", "TRUST_NET=\(peer)/32"]  // restarted services keep the link
         }
         let status = try Command.run(arguments, log: log)
-        guard status == 0 else { throw TestSetupError("make \(target) exited \(status); see \(log)") }
+        guard status == 0 else { throw SetupError("make \(target) exited \(status); see \(log)") }
     }
 
     /// `Chaos/network.sh <action>` (partition, heal, slow, fast) on the namespaced worker's link.
@@ -142,11 +142,11 @@ final class ChaosCluster: @unchecked Sendable {
     func network(_ action: String) throws {
         let breaking = ["partition", "slow", "cut-postgres"].contains(action)
         guard !breaking || components.withLock({ $0[Self.networkedWorker]?.isRunning }) == true else {
-            throw TestSetupError("\(Self.networkedWorker), the namespaced worker, is not running; see its log in .run/test-logs")
+            throw SetupError("\(Self.networkedWorker), the namespaced worker, is not running; see its log in .run/test-logs")
         }
         let log = runDirectory + "/network.log"
-        let status = try Command.run([TestServices.repositoryRoot.appendingPathComponent("Chaos/network.sh").path, action], log: log)
-        guard status == 0 else { throw TestSetupError("network.sh \(action) exited \(status); see \(log)") }
+        let status = try Command.run([LocalHost.repositoryRoot.appendingPathComponent("Chaos/network.sh").path, action], log: log)
+        guard status == 0 else { throw SetupError("network.sh \(action) exited \(status); see \(log)") }
     }
 
     func redisPID() -> Int32? {
@@ -162,7 +162,7 @@ final class ChaosCluster: @unchecked Sendable {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         let response = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: sandboxURL + "/sandbox/faults",
                                                                      headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
-        guard response.status == 200 else { throw TestSetupError("the sandbox refused faults \(json): \(response.status) \(response.text)") }
+        guard response.status == 200 else { throw SetupError("the sandbox refused faults \(json): \(response.status) \(response.text)") }
     }
 
     /// Runs a command on the chaos run's Redis.

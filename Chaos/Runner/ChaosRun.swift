@@ -2,10 +2,11 @@ import ArgumentParser
 import Domain
 import Foundation
 import HTTPClient
+import LocalServices
 import PostgresClient
+import Providers
 import RedisClient
 import Synchronization
-import TestSupport
 
 /// `make chaos`: a generator posts callbacks through the API while a nemesis injects faults into a
 /// real cluster; after the load the cluster settles and the checker verifies the invariants from
@@ -42,7 +43,7 @@ struct ChaosRun: AsyncParsableCommand {
         let store = try await ObjectStore(host: network?.address ?? "127.0.0.1")
         defer { store.stop() }
         let bucket = "chaos-recordings"
-        let storage = ObjectStorage(baseURL: store.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
+        let storage = S3ObjectStorage(baseURL: store.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
         try await storage.ensureBucket()
         let cluster = try ChaosCluster(runDirectory: runDirectory, redisPort: redisPort, postgresPort: postgresPort,
                                        workers: plan.workers, breakLedger: breakLedger, network: network, storage: store.settings(bucket: bucket))

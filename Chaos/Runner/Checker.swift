@@ -1,10 +1,11 @@
 import Domain
 import Foundation
 import HTTPClient
+import LocalServices
 import PostgresClient
+import Providers
 import Queue
 import RedisClient
-import TestSupport
 
 /// Verifies the invariants after the cluster settled, from the three sources of truth:
 /// PostgreSQL (callbacks, attempts, effects, balance), Redis (jobs held by dead workers, dead jobs) and the
@@ -14,7 +15,7 @@ struct Checker: Sendable {
     let redis: RedisPool
     let sandboxURL: String
     let sites: ChaosSites
-    let storage: ObjectStorage
+    let storage: any ObjectStorage
 
     struct Verdict: Encodable {
         var accepted = 0

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import LocalServices
 
 /// Fault: `kill -9` of Redis, restarted two seconds later from its append-only file.
 /// Invariant: no acknowledged enqueue is lost (`appendfsync always`); workers, relay and API
@@ -9,7 +9,7 @@ struct KillRedis: Fault {
 
     func inject(_ cluster: ChaosCluster) async throws {
         // No pid file, no fault: a run that did not kill Redis must not claim it survived it.
-        guard let pid = cluster.redisPID() else { throw TestSetupError("no Redis pid in \(cluster.runDirectory)/redis.pid") }
+        guard let pid = cluster.redisPID() else { throw SetupError("no Redis pid in \(cluster.runDirectory)/redis.pid") }
         kill(pid, SIGKILL)
         while kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         try await Task.sleep(for: .seconds(2))

@@ -1,6 +1,6 @@
 import Foundation
+import LocalServices
 import RedisClient
-import TestSupport
 
 /// Fault: Redis is full: `maxmemory` set below what it holds now, so under `noeviction` every write
 /// that needs memory is refused (OOM) for a while, then the limit is lifted.
@@ -14,7 +14,7 @@ struct RedisFull: Fault {
     func inject(_ cluster: ChaosCluster) async throws {
         let info = try await cluster.redis("INFO", "memory").string ?? ""
         guard let used = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("used_memory:") })
-            .flatMap({ Int($0.dropFirst("used_memory:".count)) }) else { throw TestSetupError("no used_memory in INFO memory") }
+            .flatMap({ Int($0.dropFirst("used_memory:".count)) }) else { throw SetupError("no used_memory in INFO memory") }
         let before = try await cluster.redis("CONFIG", "GET", "maxmemory").array?.last?.string ?? "0"
         // Half of what it holds: at exactly its size, memory freed a moment later (a completed
         // record trimmed) let writes through again, and the fault would not hold.
@@ -22,8 +22,8 @@ struct RedisFull: Fault {
         // Proof the fault holds: a write is refused.
         do {
             _ = try await cluster.redis("SET", "redial:chaos:probe", String(repeating: "x", count: 4096))
-            throw TestSetupError("Redis accepted a write with maxmemory at its used memory")
-        } catch let error as TestSetupError {
+            throw SetupError("Redis accepted a write with maxmemory at its used memory")
+        } catch let error as SetupError {
             _ = try? await cluster.redis("CONFIG", "SET", "maxmemory", before)
             throw error
         } catch {

@@ -10,14 +10,15 @@ import Queue
 /// comes. An unclear carrier answer snoozes and tries the same attempt again under the same
 /// key. `attempt` is the attempt the job was made for: a job that finds the callback at
 /// another one is stale and does nothing (absent: whatever attempt is due, the reconciler's way).
-struct CallbackDialJob: JobHandler {
+struct CallbackDialJob: ServiceJob {
+    typealias Args = DialArgs
     let services: JobServices
     static let logger = Logger(label: "redial.dial")
+    static var policyFile: [UInt8] { PackageResources.callback_dial_policy_json }
 
-    func run(_ job: Job) async throws -> JobOutcome {
-        let payload = try job.decode(DialPayload.self)
-        let id = payload.callback_id.text
-        switch try await services.flow.dial(callbackID: id, expectedAttempt: payload.attempt) {
+    func work(_ args: DialArgs, job: Job) async throws -> JobOutcome {
+        let id = args.callback_id.text
+        switch try await services.flow.dial(callbackID: id, expectedAttempt: args.attempt) {
         case .nothing:
             return .completed
         case .closedUntil(let opening):

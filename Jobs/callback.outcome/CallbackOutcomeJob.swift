@@ -1,23 +1,17 @@
 import Domain
+import Providers
 import Queue
 
 /// `callback.outcome` (a provider webhook's event): records the attempt's outcome and moves the
 /// callback on. Repeated and out-of-order events change nothing (an attempt's outcome is set
 /// once). An event for a call the dial job has not linked yet is retried shortly.
-struct CallbackOutcomeJob: JobHandler {
+struct CallbackOutcomeJob: ServiceJob {
+    typealias Args = CallOutcomeArgs
     let services: JobServices
+    static var policyFile: [UInt8] { PackageResources.callback_outcome_policy_json }
 
-    struct Payload: Decodable {
-        let call_id: String
-        let outcome: String?
-        let sip_code: Int?
-        let duration_s: Int?
-        let recording_url: String?
-    }
-
-    func run(_ job: Job) async throws -> JobOutcome {
-        let event = try job.decode(Payload.self)
-        guard let outcome = event.outcome.flatMap(CallOutcome.init(rawValue:)) ?? event.sip_code.map(CallOutcome.init(sipCode:)) else {
+    func work(_ event: CallOutcomeArgs, job: Job) async throws -> JobOutcome {
+        guard let outcome = event.outcome else {
             throw PermanentJobError("event for call \(event.call_id) has neither a known outcome nor a SIP code")
         }
         guard try await services.flow.recordOutcome(

@@ -1,10 +1,13 @@
 import Queue
 
 /// `flaky` (`{"fail_times": n}`): attempts 1…n fail, attempt n+1 succeeds.
-struct FlakyJob: JobHandler {
-    struct Payload: Decodable {
+struct FlakyJob: StandaloneJob {
+    struct Args: JobArgs {
+        static let jobType = "flaky"
         let fail_times: Int
     }
+
+    static var policyFile: [UInt8] { PackageResources.flaky_policy_json }
 
     struct PlannedFailure: Error, CustomStringConvertible {
         let attempt: Int
@@ -12,10 +15,9 @@ struct FlakyJob: JobHandler {
         var description: String { "flaky: planned failure on attempt \(attempt) of \(planned)" }
     }
 
-    func run(_ job: Job) async throws -> JobOutcome {
-        let payload = try job.decode(Payload.self)
-        guard payload.fail_times >= 0 else { throw PermanentJobError("flaky: 'fail_times' must be ≥ 0, got \(payload.fail_times)") }
-        if job.attempt <= payload.fail_times { throw PlannedFailure(attempt: job.attempt, planned: payload.fail_times) }
+    func work(_ args: Args, job: Job) async throws -> JobOutcome {
+        guard args.fail_times >= 0 else { throw PermanentJobError("flaky: 'fail_times' must be ≥ 0, got \(args.fail_times)") }
+        if job.attempt <= args.fail_times { throw PlannedFailure(attempt: job.attempt, planned: args.fail_times) }
         return .completed
     }
 }

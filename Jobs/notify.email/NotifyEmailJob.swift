@@ -4,11 +4,13 @@ import Queue
 /// `notify.email` (a `Notification`): renders subject, text and HTML in the site's language and
 /// sends the email over SMTP, once per effect key (`JobServices.sendEmail`: Message-ID from the
 /// effect key, per-recipient throttle, delivery recorded).
-struct NotifyEmailJob: JobHandler {
+struct NotifyEmailJob: ServiceJob {
+    typealias Args = Notification<EmailChannel>
     let services: JobServices
+    static var policyFile: [UInt8] { PackageResources.notify_email_policy_json }
 
-    func run(_ job: Job) async throws -> JobOutcome {
-        guard let (notification, site) = try await services.pendingNotification(job) else { return .completed }
+    func work(_ notification: Args, job: Job) async throws -> JobOutcome {
+        guard let site = try await services.pendingSite(notification) else { return .completed }
         let messages = services.messages
         func render(_ part: String?) throws -> String {
             try messages.render(notification.message, language: site.language, part: part, variables: notification.variables)

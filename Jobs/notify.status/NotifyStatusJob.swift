@@ -1,18 +1,22 @@
 import Domain
+import Providers
 import Queue
 
 /// `notify.status` (`{"effect_key", "sms_id"}`): asks the gateway what became of a sent SMS and
 /// records it in `deliveries`; polls again (the policy's backoff) while the gateway still says sent.
-struct NotifyStatusJob: JobHandler {
+struct NotifyStatusJob: ServiceJob {
     let services: JobServices
+    static var policyFile: [UInt8] { PackageResources.notify_status_policy_json }
 
-    struct Payload: Codable {
+    struct Args: JobArgs {
+        static let jobType = "notify.status"
         let effect_key: String
         let sms_id: String
+
+        var dedupKey: String { "\(Self.jobType):\(effect_key)" }
     }
 
-    func run(_ job: Job) async throws -> JobOutcome {
-        let payload = try job.decode(Payload.self)
+    func work(_ payload: Args, job: Job) async throws -> JobOutcome {
         let status: DeliveryStatus
         do {
             status = try await services.sms.status(id: payload.sms_id)

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPClient
+import Providers
 import Queue
 
 /// `recording.upload` (`{"callback_id", "attempt", "url"}`, written to the outbox when a call
@@ -9,18 +10,14 @@ import Queue
 /// the store's ETag checked against the MD5s sent), checks the stored size, and records key,
 /// size and SHA-256 with the effect `recording:<callback>:<attempt>`. A replay after the record
 /// finds the effect done; a replay before it uploads the same bytes to the same key again.
-struct RecordingUploadJob: JobHandler {
+struct RecordingUploadJob: ServiceJob {
+    typealias Args = RecordingUploadArgs
     let services: JobServices
+    static var policyFile: [UInt8] { PackageResources.recording_upload_policy_json }
 
-    struct Payload: Decodable {
-        let callback_id: CallbackID
-        let attempt: String
-        let url: String
-    }
-
-    func run(_ job: Job) async throws -> JobOutcome {
-        let payload = try job.decode(Payload.self)
-        guard let attempt = Int(payload.attempt), attempt > 0 else { throw PermanentJobError("attempt '\(payload.attempt)' is not a number") }
+    func work(_ payload: RecordingUploadArgs, job: Job) async throws -> JobOutcome {
+        let attempt = payload.attempt
+        guard attempt > 0 else { throw PermanentJobError("attempt \(attempt) is not a positive number") }
         // Checked first, before anything is looked up for it: the URL came from outside.
         let address = try await services.recordings.source.address(for: payload.url)
         let recordings = Recordings(database: services.flow.database)
@@ -50,13 +47,13 @@ struct RecordingUploadJob: JobHandler {
         }
         let storage = services.recordings.storage
         let key = "recordings/\(siteID)/\(payload.callback_id.text)/\(attempt).wav"
-        let stored: ObjectStorage.Stored
+        let stored: StoredObject
         do {
             stored = try await storage.put(file: file, key: key, contentType: response.header("Content-Type") ?? "audio/wav")
             guard let head = try await storage.head(key), head.size == response.bodyBytes else {
                 return .retry(after: nil, reason: "stored \(key) does not have the \(response.bodyBytes) bytes downloaded")
             }
-        } catch let error as DomainError {
+        } catch let error as ObjectStorageError {
             return .retry(after: nil, reason: "upload: \(error)")
         }
         try await recordings.record(.init(callbackID: payload.callback_id.text, attempt: attempt, siteID: siteID, sourceURL: payload.url,

@@ -7,10 +7,12 @@ import Queue
 /// `report.email` (`{"site_id", "period": "daily"|"weekly", "from", "to"}`, local dates, `to`
 /// exclusive): the site's figures for the period as an HTML email in its language, with every
 /// callback of the period as a CSV attachment, sent once (effect `report:<period>:<site>:<from>`).
-struct ReportEmailJob: JobHandler {
+struct ReportEmailJob: ServiceJob {
     let services: JobServices
+    static var policyFile: [UInt8] { PackageResources.report_email_policy_json }
 
-    struct Payload: Codable {
+    struct Args: JobArgs {
+        static let jobType = "report.email"
         let site_id: String
         let period: String
         let from: String
@@ -19,8 +21,7 @@ struct ReportEmailJob: JobHandler {
         var effectKey: String { "report:\(period):\(site_id):\(from)" }
     }
 
-    func run(_ job: Job) async throws -> JobOutcome {
-        let payload = try job.decode(Payload.self)
+    func work(_ payload: Args, job: Job) async throws -> JobOutcome {
         guard ["daily", "weekly"].contains(payload.period) else { throw PermanentJobError("period '\(payload.period)' is not daily or weekly") }
         for date in [payload.from, payload.to] where date.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil {
             throw PermanentJobError("'\(date)' is not a YYYY-MM-DD date")

@@ -6,23 +6,24 @@ import Queue
 /// address whose local time at the tick is 07:xx, queues yesterday's daily report and, on a
 /// Monday, last week's. Each report's dedup key is its effect key, so a replayed or caught-up
 /// tick queues nothing twice.
-struct ReportPlanJob: JobHandler {
+struct ReportPlanJob: ServiceJob {
     let services: JobServices
     static let hour = 7
+    static var policyFile: [UInt8] { PackageResources.report_plan_policy_json }
 
-    struct Payload: Decodable {
+    struct Args: JobArgs {
+        static let jobType = "report.plan"
         let tick: String
     }
 
-    func run(_ job: Job) async throws -> JobOutcome {
-        let text = try job.decode(Payload.self).tick
+    func work(_ args: Args, job: Job) async throws -> JobOutcome {
+        let text = args.tick
         guard let tick = ISO8601DateFormatter().date(from: text) else { throw PermanentJobError("tick '\(text)' is not an RFC 3339 time") }
-        guard let policy = services.policies["report.email"] else { throw PermanentJobError("no policy for report.email") }
         var requests: [JobQueue.Request] = []
         for (siteID, zone) in try await SiteReport.recipients(database: services.flow.database) {
             for period in Self.periods(at: tick, in: zone) {
-                let report = ReportEmailJob.Payload(site_id: siteID, period: period.name, from: period.from, to: period.to)
-                requests.append(try JobQueue.Request(type: "report.email", encoding: report, policy: policy, dedupKey: report.effectKey))
+                let report = ReportEmailJob.Args(site_id: siteID, period: period.name, from: period.from, to: period.to)
+                requests.append(try JobQueue.Request(report, policies: services.policies, dedupKey: report.effectKey))
             }
         }
         if !requests.isEmpty { _ = try await services.jobs.enqueue(batch: requests) }

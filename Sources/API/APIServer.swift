@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import PostgresClient
 import Prometheus
+import Providers
 import Queue
 import RedisClient
 import Settings
@@ -19,8 +20,8 @@ public struct APIServer: Sendable {
         public var trustedProxies: [NetworkRange]
         /// E.164 prefixes never called back (premium-rate and high-risk ranges).
         public var deniedPrefixes: [String]
-        /// Shared secret of the provider's signed webhooks.
-        public var telephonySecret: String
+        /// The carrier's adapter: it checks and reads the status webhooks.
+        public var telephony: any TelephonyProvider
         /// Policy of `callback.outcome`, the job a webhook becomes.
         public var outcomePolicy: JobPolicy
         public var timeScale: Double
@@ -29,12 +30,12 @@ public struct APIServer: Sendable {
         /// public port's `/readyz` says ready or not ready and nothing more.
         public var operationsPort: Int?
 
-        public init(host: String, port: Int, trustedProxies: [NetworkRange], telephonySecret: String, outcomePolicy: JobPolicy,
+        public init(host: String, port: Int, trustedProxies: [NetworkRange], telephony: any TelephonyProvider, outcomePolicy: JobPolicy,
                     timeScale: Double, deniedPrefixes: [String], operationsPort: Int? = nil) {
             self.host = host
             self.port = port
             self.trustedProxies = trustedProxies
-            self.telephonySecret = telephonySecret
+            self.telephony = telephony
             self.outcomePolicy = outcomePolicy
             self.timeScale = timeScale
             self.deniedPrefixes = deniedPrefixes
@@ -72,7 +73,7 @@ public struct APIServer: Sendable {
         CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database),
                        limiter: IntakeLimiter(redis: redis, database: database), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)
-        TelephonyEvents(secret: Array(configuration.telephonySecret.utf8), jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
+        TelephonyEvents(provider: configuration.telephony, jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)
         addOperations(to: router, details: configuration.operationsPort == nil)
         addWidget(to: router)

@@ -2,13 +2,13 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Histogram
+import LocalServices
 import Logging
 import Metrics
 import Prometheus
 import Queue
 import RedisClient
 import Synchronization
-import TestSupport
 
 /// `make bench`: how fast the engine is, against Redis's own limit measured in the same run.
 /// The Makefile starts a Redis with the shipped configuration; this drives it.

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import LocalServices
 
 /// Redis's own limit, measured with `redis-benchmark` against the same server in the same run.
 enum RedisBenchmark {

@@ -4,6 +4,7 @@ import HTTPClient
 import HTTPTypes
 import Hummingbird
 import Logging
+import Providers
 
 /// `redial sandbox`: a telephony and SMS provider simulator speaking a JSON-over-HTTP protocol
 /// like a real carrier's, so the dial flow is tested over the network. Magic visitor numbers
@@ -180,42 +181,21 @@ public struct SandboxServer: Sendable {
         await sendWebhook(finished)
     }
 
-    struct Event: Encodable {
-        let eventID: String
-        let callID: String
-        let status: String
-        let outcome: String?
-        let sipCode: Int?
-        let durationSeconds: Int?
-        let recordingURL: String?
-
-        enum CodingKeys: String, CodingKey {
-            case eventID = "event_id", callID = "call_id", status, outcome, sipCode = "sip_code"
-            case durationSeconds = "duration_s", recordingURL = "recording_url"
-        }
-    }
-
     /// Delivers the final event, retrying a few times like a real provider does.
     func sendWebhook(_ call: SandboxState.Call) async {
-        let event = Event(eventID: "evt-\(call.callID)", callID: call.callID, status: call.status, outcome: call.outcome,
-                          sipCode: call.sipCode, durationSeconds: call.durationSeconds, recordingURL: call.recordingURL)
+        let event = SandboxWire.Event(eventID: "evt-\(call.callID)", call: call.wire)
         guard let body = try? JSONEncoder().encode(event) else { return }
         for attempt in 0..<5 {
             let time = String(Int(Date().timeIntervalSince1970))
-            let signature = Self.sign(Array(body), time: time, secret: configuration.webhookSecret)
+            let signature = SandboxWire.sign(Array(body), time: time, secret: Array(configuration.webhookSecret.utf8))
             let response = try? await HTTPClient().send(HTTPClientRequest(
                 method: "POST", url: call.callbackURL,
-                headers: [("Content-Type", "application/json"), ("X-Signature", "t=\(time),v1=\(signature)")],
+                headers: [("Content-Type", "application/json"), (SandboxWire.signatureHeader, "t=\(time),v1=\(signature)")],
                 body: Array(body), timeout: .seconds(5)))
             if let status = response?.status, (200..<300).contains(status) { return }
             try? await Task.sleep(for: .milliseconds(200 << attempt))
         }
         logger.warning("webhook for \(call.callID) not delivered to \(call.callbackURL)")
-    }
-
-    /// The signature of a webhook body sent at `time` (unix seconds).
-    public static func sign(_ body: [UInt8], time: String, secret: String) -> String {
-        HMACSHA256.authenticate(Array("\(time).".utf8) + body, key: Array(secret.utf8)).hexString
     }
 
     struct SMSRequest: Decodable {

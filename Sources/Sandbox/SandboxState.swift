@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 
 /// Everything the simulated provider remembers: calls by id and by idempotency key, every
 /// ring and SMS it made (for tests to count), and the fault switches.
@@ -20,6 +21,12 @@ actor SandboxState {
             case callID = "call_id", visitor, managers, idempotencyKey = "idempotency_key", callbackURL = "callback_url"
             case status, outcome, sipCode = "sip_code", durationSeconds = "duration_s", recordingURL = "recording_url"
             case createdAt = "created_at"
+        }
+
+        /// The call as the carrier's protocol reports it.
+        var wire: SandboxWire.CallStatus {
+            SandboxWire.CallStatus(callID: callID, status: status, outcome: outcome, sipCode: sipCode, durationSeconds: durationSeconds,
+                                   recordingURL: recordingURL)
         }
     }
 

@@ -36,6 +36,13 @@ public struct RedialSettings: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var telephonyURL: String
+    /// Which adapter speaks to the carrier and the SMS gateway (`REDIAL_PROVIDER`): `sandbox`
+    /// (the protocol of `redial sandbox`) is the one this build carries.
+    public var provider: Provider
+
+    public enum Provider: String, Sendable, CaseIterable {
+        case sandbox
+    }
     public var smsURL: String
     public var sandboxPort: Int
     /// The address `redial sandbox` listens on (`REDIAL_SANDBOX_HOST`; the chaos suite's full
@@ -164,6 +171,12 @@ public struct RedialSettings: Sendable {
             }
             return Duration.milliseconds(ms)
         }
+        let provider = check("REDIAL_PROVIDER", Provider.sandbox.rawValue) { text throws(SettingsError) in
+            guard let known = Provider(rawValue: text) else {
+                throw SettingsError("expected one of \(Provider.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+            }
+            return known
+        }
         let telephonyHost = telephony.flatMap(URLParts.init)?.host ?? "127.0.0.1"
         let recordingHosts = value("REDIAL_RECORDING_HOSTS", telephonyHost).split(separator: ",").map { $0.trimmingSpaces.lowercased() }
             .map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }.filter { !$0.isEmpty }
@@ -174,7 +187,7 @@ public struct RedialSettings: Sendable {
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
-              let perRecipient, let partBytes, let maxRecording, let telephonyTimeout else {
+              let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -185,6 +198,7 @@ public struct RedialSettings: Sendable {
         self.sandboxPort = sandboxPort
         self.sandboxHost = value("REDIAL_SANDBOX_HOST", "127.0.0.1")
         self.telephonyURL = telephony
+        self.provider = provider
         self.smsURL = sms
         self.smtpURL = smtp
         self.s3URL = s3

@@ -3,10 +3,11 @@ import Foundation
 import Domain
 import HTTPClient
 import Jobs
-import PostgresClient
 import Logging
+import PostgresClient
 import Metrics
 import Prometheus
+import Providers
 import Queue
 import RedisClient
 import Settings
@@ -58,7 +59,7 @@ enum Environment {
         do {
             let flow = CallbackFlow(
                 database: PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 4)),
-                provider: SandboxTelephony(baseURL: settings.telephonyURL, originateTimeout: settings.telephonyTimeout),
+                provider: telephony(settings),
                 policies: try Catalog.outcomePolicies(),
                 webhookURL: settings.publicURL + "/v1/telephony/events", timeScale: settings.timeScale,
                 unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
@@ -66,7 +67,7 @@ enum Environment {
             let jobs = JobQueue(redis: redis, timeScale: settings.timeScale)
             let throttle = RecipientThrottle(redis: redis, limit: settings.emailPerRecipient.limit,
                                              window: .seconds(settings.emailPerRecipient.windowSeconds))
-            return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: SandboxSMS(baseURL: settings.smsURL),
+            return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: smsGateway(settings),
                                smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load(),
                                emailThrottle: throttle, recordings: .init(storage: objectStorage(settings), maxBytes: settings.recordingMaxBytes,
                                                  allowedHosts: settings.recordingHosts),
@@ -76,10 +77,26 @@ enum Environment {
         }
     }
 
+    /// The carrier's adapter `REDIAL_PROVIDER` names.
+    static func telephony(_ settings: RedialSettings) -> any TelephonyProvider {
+        switch settings.provider {
+        case .sandbox:
+            SandboxTelephony(baseURL: settings.telephonyURL, webhookSecret: settings.telephonySecret,
+                             originateTimeout: settings.telephonyTimeout)
+        }
+    }
+
+    /// The SMS gateway's adapter `REDIAL_PROVIDER` names.
+    static func smsGateway(_ settings: RedialSettings) -> any SMSGateway {
+        switch settings.provider {
+        case .sandbox: SandboxSMS(baseURL: settings.smsURL)
+        }
+    }
+
     /// The bucket recordings go to. Without `REDIAL_S3_KEY`/`SECRET` (a local store that does not
     /// check them) requests are still signed, with placeholder credentials.
-    static func objectStorage(_ settings: RedialSettings) -> ObjectStorage {
-        ObjectStorage(baseURL: settings.s3URL, bucket: settings.s3Bucket, region: settings.s3Region,
+    static func objectStorage(_ settings: RedialSettings) -> any ObjectStorage {
+        S3ObjectStorage(baseURL: settings.s3URL, bucket: settings.s3Bucket, region: settings.s3Region,
                       accessKey: settings.s3Key ?? "redial-local", secretKey: settings.s3Secret ?? "redial-local-secret",
                       partBytes: settings.s3PartBytes)
     }

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import Domain
 import Logging
 import Metrics
 import PostgresClient
@@ -18,14 +19,14 @@ struct Serve: AsyncParsableCommand {
         let settings = try Environment.settings()
         let logger = Environment.bootstrapLogging()
         let registry = Environment.bootstrapMetrics()
-        guard let outcomePolicy = Environment.catalog().first(where: { $0.type == "callback.outcome" })?.policy else {
-            Environment.fail("job catalog: callback.outcome is missing", code: 78)
+        guard let outcomePolicy = Environment.catalog().first(where: { $0.type == CallOutcomeArgs.jobType })?.policy else {
+            Environment.fail("job catalog: \(CallOutcomeArgs.jobType) is missing", code: 78)
         }
         let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 8))
         let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 8))
         let server = APIServer(
             configuration: .init(host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
-                                 telephonySecret: settings.telephonySecret, outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
+                                 telephony: Environment.telephony(settings), outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
                                  deniedPrefixes: settings.deniedPrefixes, operationsPort: settings.metricsPort),
             database: database, redis: redis, registry: registry, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application())]

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPClient
+import LocalServices
 import PostgresClient
 import RedisClient
 import Testing
@@ -255,7 +256,7 @@ import TestSupport
     }
 
     @Test func metricsAndReadinessDetailsCanLiveOnAPortOfTheirOwn() async throws {
-        let operations = try TestServices.freePort()
+        let operations = try LocalHost.freePort()
         let split = try await APIProcess(environment: ["REDIAL_DATABASE_URL": databaseURL, "REDIAL_REDIS_URL": redis.url.description,
                                                        "REDIAL_METRICS_PORT": String(operations)])
         defer { split.stop() }
@@ -270,7 +271,7 @@ import TestSupport
     }
 
     @Test func readinessFailsWhenADependencyIsDown() async throws {
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0",
                                                      "REDIAL_DATABASE_URL": databaseURL])
         defer { broken.stop() }
@@ -306,7 +307,7 @@ import TestSupport
         new.balanceMinutes = 10
         let key = try await SiteStore(database: bareDatabase).create(new).key
         try await bareDatabase.query("ALTER TABLE callbacks RENAME COLUMN client_address TO client_gone")
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0", "REDIAL_DATABASE_URL": bare])
         defer { broken.stop() }
         let response = try await client.send(HTTPClientRequest(method: "POST", url: broken.base + "/v1/callbacks",
@@ -318,7 +319,7 @@ import TestSupport
     }
 
     @Test func anUnreachableDatabaseIsAnswered503NotAHang() async throws {
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         let broken = try await APIProcess(environment: ["REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(port)/redial",
                                                         "REDIAL_REDIS_URL": redis.url.description])
         defer { broken.stop() }

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPClient
+import LocalServices
 import PostgresClient
 import Queue
 import RedisClient

@@ -2,6 +2,7 @@ import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
+import LocalServices
 import PostgresClient
 import Queue
 import RedisClient
@@ -51,7 +52,7 @@ import TestSupport
             headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("X-Forwarded-For", "192.0.2.\(Int.random(in: 1...250))")],
             body: Array(#"{"phone": "\#(phone)"}"#.utf8)))
         guard response.status == 202, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-              let id = object["id"] as? String else { throw TestSetupError("intake answered \(response.status): \(response.text)") }
+              let id = object["id"] as? String else { throw SetupError("intake answered \(response.status): \(response.text)") }
         return id
     }
 

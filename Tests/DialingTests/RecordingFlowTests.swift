@@ -2,7 +2,9 @@ import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
+import LocalServices
 import PostgresClient
+import Providers
 import Queue
 import RedisClient
 import Testing
@@ -44,7 +46,7 @@ extension DialFlowTests {
         var settings = store.settings(bucket: bucket)
         settings["REDIAL_S3_PART_BYTES"] = String(5 << 20)
         settings["REDIAL_RECORDING_MAX_BYTES"] = String(12 << 20)
-        let storage = ObjectStorage(baseURL: store.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
+        let storage = S3ObjectStorage(baseURL: store.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
         try await storage.ensureBucket()
         try await storage.ensureBucket()  // a second time finds it: not an error
         let cluster = try await Cluster(workers: 2, settings: settings)

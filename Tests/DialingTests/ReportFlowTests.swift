@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import LocalServices
 import PostgresClient
 import Testing
 import TestSupport

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import LocalServices
 import PostgresClient
 import Testing
 import TestSupport
@@ -19,18 +20,18 @@ extension DialFlowTests {
         // per-client limit counts across sites, so this site allows many numbers per client.
         new.limits = ["client_numbers_per_hour": 100_000, "client_numbers_per_day": 100_000]
         let (site, key) = try await SiteStore(database: database).create(new)
-        let artifacts = TestServices.repositoryRoot.appendingPathComponent(".run/test-artifacts")
+        let artifacts = LocalHost.repositoryRoot.appendingPathComponent(".run/test-artifacts")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let screenshot = artifacts.appendingPathComponent("widget-demo.png").path
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/drive_widget.py").path
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") else {
-            throw TestSetupError("Chromium is not installed: run `make deps` (chromium, chromium-driver, python3-selenium)")
+            throw SetupError("Chromium is not installed: run `make deps` (chromium, chromium-driver, python3-selenium)")
         }
         let phone = "8 916 \(Int.random(in: 100...999)) \(Int.random(in: 10...99)) 90"  // national format, ends in 0: answered
         let browser = try ChildProcess("/usr/bin/python3", [script, "\(cluster.api)/demo?site_key=\(key)&country=7", phone, screenshot],
                                        logName: "browser-\(site.id)")
         guard await browser.waitForExit(timeout: .seconds(120)) == 0 else {
-            throw TestSetupError("the browser driver failed: \(browser.log)")
+            throw SetupError("the browser driver failed: \(browser.log)")
         }
         let line = browser.log.split(separator: "\n").last { $0.hasPrefix("{") } ?? ""
         let result = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]

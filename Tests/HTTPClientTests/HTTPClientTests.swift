@@ -1,6 +1,7 @@
 import CryptoPrimitives
 import Foundation
 import HTTPClient
+import LocalServices
 import Testing
 import TestSupport
 
@@ -11,14 +12,14 @@ import TestSupport
     let client = HTTPClient()
 
     init() async throws {
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/http_fixture.py")
         server = try ChildProcess("/usr/bin/env", ["python3", script.path, String(port)], logName: "http-fixture-\(port)")
         base = "http://127.0.0.1:\(port)"
         let client = self.client
         let url = base + "/status/204"
         guard try await eventually(timeout: .seconds(10), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 204 }) else {
-            throw TestSetupError("HTTP fixture did not start: \(server.log)")
+            throw SetupError("HTTP fixture did not start: \(server.log)")
         }
     }
 
@@ -74,7 +75,7 @@ import TestSupport
     }
 
     @Test func aRefusedConnectionIsATypedError() async throws {
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         await #expect {
             try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))
         } throws: { error in

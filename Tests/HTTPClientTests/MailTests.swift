@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import LocalServices
 import Testing
 import TestSupport
 
@@ -26,7 +27,7 @@ import TestSupport
     }
 
     @Test func noServerIsATypedError() async throws {
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         await #expect {
             try await SMTPClient(url: "smtp://127.0.0.1:\(port)", timeout: .seconds(5)).send(from: "a@b.c", to: ["d@e.f"], message: Array("x".utf8))
         } throws: { ($0 as? HTTPClientError)?.code == .connectionFailed }

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import LocalServices
 import PostgresClient
 import Testing
 import TestSupport
@@ -57,7 +58,7 @@ import TestSupport
     }
 
     @Test func theShippedSchemaListsEveryMigrationFileAndApplies() async throws {
-        let directory = TestServices.repositoryRoot.appendingPathComponent("Sources/Domain/Migrations")
+        let directory = LocalHost.repositoryRoot.appendingPathComponent("Sources/Domain/Migrations")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
         let shipped = try Schema.migrations()
         #expect(shipped.count == files.count, "every .sql file in Sources/Domain/Migrations must be listed in Schema.swift")

@@ -1,4 +1,5 @@
 import Foundation
+import LocalServices
 import PostgresClient
 import Testing
 import TestSupport
@@ -83,7 +84,7 @@ import TestSupport
     }
 
     @Test func serverDownIsATypedError() async throws {
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         let pool = PostgresPool(configuration: PostgresConfiguration(
             url: PostgresURL(host: "127.0.0.1", port: port, user: "redial", database: "redial")))
         await #expect {

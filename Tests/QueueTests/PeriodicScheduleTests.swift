@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import LocalServices
 import Queue
 import RedisClient
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import LocalServices
 import Queue
 import RedisClient
 import Testing
@@ -62,7 +63,7 @@ import TestSupport
     // MARK: headers
 
     @Test func everyScriptHeaderListsTheKeysItsDescriptorPasses() throws {
-        let directory = TestServices.repositoryRoot.appendingPathComponent("Sources/Queue/Scripts")
+        let directory = LocalHost.repositoryRoot.appendingPathComponent("Sources/Queue/Scripts")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".lua") }
         #expect(Set(files) == Set(QueueScripts.all.map { $0.script.name + ".lua" }))
         for descriptor in QueueScripts.all {

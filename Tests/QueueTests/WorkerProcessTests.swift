@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import Jobs
+import LocalServices
 import Queue
 import RedisClient
 import Testing
@@ -47,7 +48,7 @@ import TestSupport
     func waitFor(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
         guard try await eventually(timeout: timeout, condition) else {
             Issue.record("timed out waiting for \(what); stats: \(try await stats())")
-            throw TestSetupError("timed out waiting for \(what)")
+            throw SetupError("timed out waiting for \(what)")
         }
     }
 
@@ -68,7 +69,7 @@ import TestSupport
         let flaky = try policy("flaky")
         _ = try await jobs.enqueue(batch: (0..<20).map { _ in .init(type: "noop", policy: noop) })
         _ = try await jobs.enqueue(.init(type: "flaky", payload: #"{"fail_times": 99}"#, policy: flaky))
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         let process = try RedialBinary.start(["work", "--queues", queue, "--metrics-port", String(port)], environment: environment,
                                              logName: "\(queue)-metrics")
         try await waitFor("20 completed and 1 dead") {
@@ -220,7 +221,7 @@ import TestSupport
         let unknown = try await jobs.enqueue(.init(type: "mystery", policy: sleep)).id
         // A bound of 120 s × the time scale 0.05 = 6 s, and a snooze of 30 s × 0.05 = 1.5 s: the
         // first runs hand the job back, the first run past the bound buries it.
-        let metricsPort = try TestServices.freePort()
+        let metricsPort = try LocalHost.freePort()
         let process = try worker("unknown", arguments: ["--unknown-type-hours", String(120.0 / 3600), "--metrics-port", String(metricsPort)])
         try await waitFor("handed back, without using its attempt") {
             try await redis.send("HGET", Keys(queue: queue).stats, "snoozed").int ?? 0 >= 1

@@ -1,4 +1,5 @@
 import Foundation
+import LocalServices
 import RedisClient
 import Testing
 import TestSupport
@@ -95,7 +96,7 @@ import TestSupport
     }
 
     @Test func serverDownIsATypedErrorWithinTheTimeout() async throws {
-        let port = try TestServices.freePort()
+        let port = try LocalHost.freePort()
         let connection = RedisConnection(configuration: RedisConfiguration(
             url: RedisURL(host: "127.0.0.1", port: port), connectTimeout: .milliseconds(500)))
         await #expect {

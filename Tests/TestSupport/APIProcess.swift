@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import LocalServices
 
 /// A `redial serve` process of a test's own, on a free loopback port.
 public final class APIProcess: @unchecked Sendable {
@@ -9,7 +10,7 @@ public final class APIProcess: @unchecked Sendable {
     public let port: Int
 
     public init(environment: [String: String] = [:]) async throws {
-        port = try TestServices.freePort()
+        port = try LocalHost.freePort()
         base = "http://127.0.0.1:\(port)"
         // Redis and PostgreSQL URLs come from the test process's environment (make test exports them).
         var merged = ["REDIAL_HTTP_PORT": String(port)]
@@ -18,7 +19,7 @@ public final class APIProcess: @unchecked Sendable {
         let client = HTTPClient()
         let url = base + "/healthz"
         guard try await eventually(timeout: .seconds(20), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
-            throw TestSetupError("redial serve did not answer on \(port): \(process.log)")
+            throw SetupError("redial serve did not answer on \(port): \(process.log)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import LocalServices
 
 /// A running Redial cluster of separate processes for end-to-end tests: the telephony sandbox,
 /// the API, the relay (with the reconciler) and workers, with REDIAL_TIME_SCALE shrinking every
@@ -17,8 +18,8 @@ public final class Cluster: @unchecked Sendable {
 
     /// - Parameter settings: more `REDIAL_*` variables for every process (they win over the defaults here).
     public init(workers count: Int = 2, timeScale: String = "0.01", smtpURL: String? = nil, settings: [String: String] = [:]) async throws {
-        let sandboxPort = try TestServices.freePort()
-        let apiPort = try TestServices.freePort()
+        let sandboxPort = try LocalHost.freePort()
+        let apiPort = try LocalHost.freePort()
         sandboxURL = "http://127.0.0.1:\(sandboxPort)"
         api = "http://127.0.0.1:\(apiPort)"
         var environment = [
@@ -36,7 +37,7 @@ public final class Cluster: @unchecked Sendable {
         let client = HTTPClient()
         for url in [sandboxURL + "/healthz", api + "/healthz"] {
             guard try await eventually(timeout: .seconds(20), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
-                throw TestSetupError("cluster did not start: \(url)")
+                throw SetupError("cluster did not start: \(url)")
             }
         }
     }

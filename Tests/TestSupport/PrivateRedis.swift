@@ -1,4 +1,5 @@
 import Foundation
+import LocalServices
 import RedisClient
 
 /// A Redis server of a test's own (own port, own AOF directory), for tests that kill, restart
@@ -11,8 +12,8 @@ public final class PrivateRedis: @unchecked Sendable {
     private let extraArguments: [String]
 
     public init(arguments: [String] = []) async throws {
-        port = try TestServices.freePort()
-        directory = TestServices.repositoryRoot.appendingPathComponent(".run/test-redis/\(port)")
+        port = try LocalHost.freePort()
+        directory = LocalHost.repositoryRoot.appendingPathComponent(".run/test-redis/\(port)")
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         extraArguments = arguments
@@ -40,7 +41,7 @@ public final class PrivateRedis: @unchecked Sendable {
             }
         }
         await connection.close()
-        guard up else { throw TestSetupError("private redis-server on \(port) did not start: \(server?.log ?? "")") }
+        guard up else { throw SetupError("private redis-server on \(port) did not start: \(server?.log ?? "")") }
     }
 
     /// Kills the server (SIGKILL unless told otherwise) and waits until it is gone.

@@ -1,4 +1,5 @@
 import Foundation
+import LocalServices
 import PostgresClient
 import RedisClient
 
@@ -34,7 +35,7 @@ public enum TestServices {
         do {
             try await pool.send("PING")
         } catch {
-            throw TestSetupError("Redis at \(redisURL) is not reachable (run `make services`): \(error)")
+            throw SetupError("Redis at \(redisURL) is not reachable (run `make services`): \(error)")
         }
         return pool
     }
@@ -47,7 +48,7 @@ public enum TestServices {
             try await admin.query("CREATE SCHEMA \(PostgresConnection.quoteIdentifier(schema))")
         } catch {
             await admin.close()
-            throw TestSetupError("PostgreSQL at \(postgresURL) is not reachable (run `make services`): \(error)")
+            throw SetupError("PostgreSQL at \(postgresURL) is not reachable (run `make services`): \(error)")
         }
         await admin.close()
         let pool = PostgresPool(configuration: PostgresConfiguration(url: postgresURL, poolSize: poolSize, schema: schema))
@@ -70,35 +71,6 @@ public enum TestServices {
         try await admin.query("DROP SCHEMA IF EXISTS \(PostgresConnection.quoteIdentifier(schema)) CASCADE")
         await admin.close()
     }
-
-    /// A TCP port on loopback that nothing listens on right now.
-    public static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestSetupError("socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TestSetupError("cannot bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// The repository's root, found from this file's path.
-    public static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-}
-
-public struct TestSetupError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// Creates each named database once per process, the first time a test asks for it. The
@@ -122,7 +94,7 @@ private actor IsolatedDatabases {
             try await admin.query("CREATE DATABASE \(PostgresConnection.quoteIdentifier(database))")
         } catch {
             await admin.close()
-            throw TestSetupError("PostgreSQL at \(TestServices.postgresURL) cannot make database \(database) (run `make services`): \(error)")
+            throw SetupError("PostgreSQL at \(TestServices.postgresURL) cannot make database \(database) (run `make services`): \(error)")
         }
         await admin.close()
         let url = TestServices.postgresURL

@@ -1,14 +1,6 @@
 import Foundation
 import HTTPClient
 
-/// An SMS gateway. The same idempotency key sends one message, however often it is asked.
-public protocol SMSGateway: Sendable {
-    /// Returns the gateway's message id.
-    func send(to: String, text: String, idempotencyKey: String) async throws(ProviderError) -> String
-    /// What became of a message sent earlier.
-    func status(id: String) async throws(ProviderError) -> DeliveryStatus
-}
-
 /// The `SMSGateway` adapter for `redial sandbox`'s gateway (`POST /v1/sms`).
 public struct SandboxSMS: SMSGateway {
     public let baseURL: String

@@ -56,7 +56,7 @@ public struct CallbackStore: Sendable {
                     VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8) RETURNING id::text AS id
                     """, [siteID, new.phone.e164, new.name, new.pageURL, new.callAt.map(Timestamp.text), status.rawValue,
                           new.idempotencyKey, new.clientAddress])[0].decode("id", as: String.self)
-                try await DialPayload.queue(callbackID: id, attempt: 1, runAt: scheduled ? new.callAt : nil, on: connection)
+                try await DialArgs.queue(callbackID: id, attempt: 1, runAt: scheduled ? new.callAt : nil, on: connection)
                 return .created(id: id, status: status)
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
@@ -92,22 +92,4 @@ public struct CallbackStore: Sendable {
         }
         return (callback, attempts)
     }
-}
-
-/// Timestamps cross the wire as epoch seconds (exact, zone-free) or RFC 3339 text.
-enum Timestamp {
-    static func select(_ column: String) -> String { "extract(epoch FROM \(column))::float8 AS \(column)" }
-
-    static func text(_ date: Date) -> String {
-        ISO8601DateFormatter.withFractions.string(from: date)
-    }
-}
-
-extension ISO8601DateFormatter {
-    nonisolated(unsafe) static let withFractions: ISO8601DateFormatter = {
-        // nonisolated(unsafe): configured once here, then only read; formatting is thread-safe.
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter
-    }()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import Queue
 
 /// What to do after an attempt ended with a given outcome: retry (up to a number of attempts

@@ -156,24 +156,3 @@ public struct SiteStore: Sendable {
             allowedOrigins: try JSONText.decode([String].self, row.decode("origins")))
     }
 }
-
-/// JSON in and out of text columns and parameters.
-enum JSONText {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(text.utf8))
-    }
-}
-
-enum UUIDText {
-    /// 8-4-4-4-12 hex digits: checked before a query so a malformed id is a 404, not a SQL error.
-    static func isValid(_ text: String) -> Bool {
-        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
-        return groups.map(\.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) }
-    }
-}

@@ -3,7 +3,7 @@ import Foundation
 /// The `redial` executable built by `swift build` (make test builds it before the tests).
 public enum RedialBinary {
     public static var path: String {
-        TestServices.repositoryRoot.appendingPathComponent(".build/debug/redial").path
+        LocalHost.repositoryRoot.appendingPathComponent(".build/debug/redial").path
     }
 
     /// Starts `redial <arguments>` with the given extra environment; `launcher` runs before it
@@ -11,7 +11,7 @@ public enum RedialBinary {
     public static func start(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
                              logName: String) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw TestSetupError("\(path) is missing: run `swift build` (make test does) before the tests")
+            throw SetupError("\(path) is missing: run `swift build` (make test does) before the tests")
         }
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
@@ -24,7 +24,7 @@ public enum RedialBinary {
         let process = try start(arguments, environment: environment, logName: "cli-\(UInt32.random(in: 0...UInt32.max))")
         guard let status = await process.waitForExit(timeout: .seconds(60)) else {
             process.stop()
-            throw TestSetupError("redial \(arguments.joined(separator: " ")) did not finish within 60 s")
+            throw SetupError("redial \(arguments.joined(separator: " ")) did not finish within 60 s")
         }
         return (status, process.log)
     }

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Foundation
 import HTTPClient
 
@@ -6,24 +7,14 @@ public struct SandboxTelephony: TelephonyProvider {
     public let baseURL: String
     /// How long an originate may take before its answer counts as unclear.
     public let originateTimeout: Duration
+    /// The shared secret the carrier signs its webhooks with.
+    let webhookSecret: [UInt8]
     let client = HTTPClient()
 
-    public init(baseURL: String, originateTimeout: Duration = .seconds(15)) {
+    public init(baseURL: String, webhookSecret: String, originateTimeout: Duration = .seconds(15)) {
         self.baseURL = baseURL
+        self.webhookSecret = Array(webhookSecret.utf8)
         self.originateTimeout = originateTimeout
-    }
-
-    struct Body: Codable {
-        let callID: String
-        let status: String
-        let outcome: String?
-        let sipCode: Int?
-        let durationSeconds: Int?
-        let recordingURL: String?
-
-        enum CodingKeys: String, CodingKey {
-            case callID = "call_id", status, outcome, sipCode = "sip_code", durationSeconds = "duration_s", recordingURL = "recording_url"
-        }
     }
 
     public func originate(managers: [String], visitor: String, idempotencyKey: String,
@@ -65,14 +56,10 @@ public struct SandboxTelephony: TelephonyProvider {
         let escaped = idempotencyKey.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? idempotencyKey
         let response = try await send(HTTPClientRequest(url: baseURL + "/v1/calls?idempotency_key=" + escaped, timeout: .seconds(10)))
         guard response.status == 200 else { throw .unavailable("call look-up answered \(response.status)") }
-        guard let list = try? JSONDecoder().decode(CallList.self, from: Data(response.body)) else {
+        guard let list = try? JSONDecoder().decode(SandboxWire.CallList.self, from: Data(response.body)) else {
             throw .unavailable("unreadable call look-up answer: \(response.text.prefix(200))")
         }
         return list.calls.first.map(Self.call(from:))
-    }
-
-    struct CallList: Decodable {
-        let calls: [Body]
     }
 
     private func send(_ request: HTTPClientRequest) async throws(ProviderError) -> HTTPClientResponse {
@@ -84,15 +71,43 @@ public struct SandboxTelephony: TelephonyProvider {
     }
 
     private func decode(_ response: HTTPClientResponse) throws(ProviderError) -> ProviderCall {
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
+        guard let body = try? JSONDecoder().decode(SandboxWire.CallStatus.self, from: Data(response.body)) else {
             throw .unavailable("unreadable provider answer: \(response.text.prefix(200))")
         }
         return Self.call(from: body)
     }
 
-    private static func call(from body: Body) -> ProviderCall {
-        let outcome = body.outcome.flatMap(CallOutcome.init(rawValue:)) ?? body.sipCode.map(CallOutcome.init(sipCode:))
-        return ProviderCall(callID: body.callID, finished: body.status == "completed", outcome: body.status == "completed" ? outcome : nil,
-                            durationSeconds: body.durationSeconds ?? 0, recordingURL: body.recordingURL)
+    private static func call(from body: SandboxWire.CallStatus) -> ProviderCall {
+        ProviderCall(callID: body.callID, finished: body.status == "completed", outcome: SandboxWire.outcome(of: body),
+                     durationSeconds: body.durationSeconds ?? 0, recordingURL: body.recordingURL)
+    }
+
+    /// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the shared
+    /// secret, at most `signatureTolerance` old; the body a JSON event with event_id and call_id.
+    public func event(fromWebhook body: [UInt8], signature: String?, now: Date) throws(WebhookRejection) -> CallEvent {
+        guard let signature else { throw .unsigned("the \(SandboxWire.signatureHeader) header is required") }
+        var fields: [Substring: Substring] = [:]
+        for part in signature.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { fields[pair[0].trimmingPrefix(" ")] = pair[1] }
+        }
+        guard let time = fields["t"], let seconds = TimeInterval(time), let mac = fields["v1"].flatMap({ [UInt8](hexString: $0) }) else {
+            throw .badSignature("\(SandboxWire.signatureHeader) must be t=<unix seconds>,v1=<hex>")
+        }
+        let tolerance = SandboxWire.signatureTolerance
+        guard abs(now.timeIntervalSince1970 - seconds) <= tolerance else {
+            throw .staleSignature("the signature is older than \(Int(tolerance)) s (or from the future)")
+        }
+        guard HMACSHA256.verify(mac, message: Array("\(time).".utf8) + body, key: webhookSecret) else {
+            throw .badSignature("the signature does not match the body")
+        }
+        guard let event = try? JSONDecoder().decode(SandboxWire.Event.self, from: Data(body)),
+              !event.eventID.isEmpty, event.eventID.utf8.count <= 200, !event.call.callID.isEmpty else {
+            throw .malformedEvent("expected a JSON event with event_id and call_id")
+        }
+        return CallEvent(eventID: event.eventID, callID: event.call.callID,
+                         outcome: CallOutcome(reported: event.call.outcome, sipCode: event.call.sipCode),
+                         durationSeconds: event.call.durationSeconds ?? 0, recordingURL: event.call.recordingURL,
+                         replayToken: mac.hexString)
     }
 }

@@ -4,8 +4,9 @@ import Queue
 import RedisClient
 import Settings
 
-struct Jobs: AsyncParsableCommand {
+struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "jobs",
         abstract: "Inspect and repair jobs: list dead jobs, inspect one, retry or delete dead ones.",
         subcommands: [Dead.self, Inspect.self, Retry.self, Delete.self])
 

@@ -5,12 +5,14 @@ import Logging
 import PostgresClient
 import Queue
 import RedisClient
+import Relay
 import ServiceLifecycle
 import Settings
 import UnixSignals
 
-struct Relay: AsyncParsableCommand {
+struct RelayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "relay",
         abstract: "Move accepted callbacks from the PostgreSQL outbox into the queue, and re-enqueue stuck ones (safe to run several).")
 
     func run() async throws {

@@ -1,5 +1,6 @@
 import HTTPClient
 import PostgresClient
+import Providers
 
 /// The `recordings` table: call recordings copied to object storage, with the SHA-256 they were
 /// verified against, and their deletion once past the site's retention.
@@ -22,9 +23,9 @@ public struct Recordings: Sendable {
         public let siteID: String
         public let sourceURL: String
         public let bucket: String
-        public let stored: ObjectStorage.Stored
+        public let stored: StoredObject
 
-        public init(callbackID: String, attempt: Int, siteID: String, sourceURL: String, bucket: String, stored: ObjectStorage.Stored) {
+        public init(callbackID: String, attempt: Int, siteID: String, sourceURL: String, bucket: String, stored: StoredObject) {
             self.callbackID = callbackID
             self.attempt = attempt
             self.siteID = siteID

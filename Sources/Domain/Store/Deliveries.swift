@@ -1,20 +1,5 @@
 import PostgresClient
-
-/// What a provider says became of a message.
-public struct DeliveryStatus: Sendable, Equatable {
-    public enum State: String, Sendable {
-        /// Accepted by the gateway or the SMTP relay; not (yet) known to have arrived.
-        case sent, delivered, undelivered
-    }
-
-    public let state: State
-    public let detail: String?
-
-    public init(_ state: State, detail: String? = nil) {
-        self.state = state
-        self.detail = detail
-    }
-}
+import Providers
 
 /// The `deliveries` table: one row per SMS or email sent, written in the transaction that marks
 /// its effect done, and updated as the provider reports delivery.

@@ -5,7 +5,7 @@ import HTTPClient
 /// An S3-compatible bucket over libcurl with SigV4 signing, path-style addressing
 /// (`<url>/<bucket>/<key>`). Every request carries `x-amz-content-sha256` (S3 requires it and
 /// libcurl signs it) and every body a `Content-MD5`, so the server refuses a corrupted part.
-public struct ObjectStorage: Sendable {
+public struct S3ObjectStorage: ObjectStorage {
     public let baseURL: String
     public let bucket: String
     public let signature: AWSSigV4
@@ -18,16 +18,6 @@ public struct ObjectStorage: Sendable {
         self.bucket = bucket
         signature = AWSSigV4(region: region, accessKey: accessKey, secretKey: secretKey)
         self.partBytes = partBytes
-    }
-
-    /// What the store holds after an upload.
-    public struct Stored: Sendable, Equatable {
-        public let key: String
-        public let size: Int
-        public let etag: String
-        public let parts: Int
-        /// SHA-256 (hex) of the bytes uploaded, hashed as they were read for the upload.
-        public let sha256: String
     }
 
     /// The object's URL. The query goes out canonical (sorted by name, `name=value`, encoded),
@@ -60,7 +50,7 @@ public struct ObjectStorage: Sendable {
     func request(_ method: String, _ url: String, body: [UInt8] = [], headers: [(String, String)] = []) async throws -> HTTPClientResponse {
         let response = try await send(method, url, body: body, headers: headers)
         guard (200..<300).contains(response.status) else {
-            throw DomainError(.unavailable, "object storage answered \(response.status) to \(method) \(URLParts.redacted(url)): \(Self.errorCode(response.text))")
+            throw ObjectStorageError("object storage answered \(response.status) to \(method) \(URLParts.redacted(url)): \(Self.errorCode(response.text))")
         }
         return response
     }
@@ -69,7 +59,7 @@ public struct ObjectStorage: Sendable {
     public func ensureBucket() async throws {
         do {
             _ = try await request("PUT", "\(baseURL)/\(bucket)")
-        } catch let error as DomainError where error.message.contains("BucketAlreadyOwnedByYou") || error.message.contains("409") {
+        } catch let error as ObjectStorageError where error.message.contains("BucketAlreadyOwnedByYou") || error.message.contains("409") {
             return
         }
     }
@@ -77,8 +67,8 @@ public struct ObjectStorage: Sendable {
     /// Uploads the file at `path` under `key`: one PUT up to `partBytes`, a multipart upload
     /// above it. Verifies the ETag the store computed against the MD5s sent. The file is read
     /// once: its SHA-256 is taken from the same reads.
-    public func put(file path: String, key: String, contentType: String) async throws -> Stored {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError(.invalid, "cannot read \(path)") }
+    public func put(file path: String, key: String, contentType: String) async throws -> StoredObject {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ObjectStorageError("cannot read \(path)") }
         defer { try? handle.close() }
         let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
         let whole = StreamingDigest(.sha256)
@@ -88,12 +78,12 @@ public struct ObjectStorage: Sendable {
             let response = try await request("PUT", url(key), body: body, headers: [("Content-Type", contentType)])
             let expected = MD5.hash(body).hexString
             let etag = Self.etag(response)
-            guard etag == expected else { throw DomainError(.unavailable, "ETag \(etag) of \(key) is not the MD5 sent (\(expected))") }
-            return Stored(key: key, size: body.count, etag: etag, parts: 1, sha256: whole.finish().hexString)
+            guard etag == expected else { throw ObjectStorageError("ETag \(etag) of \(key) is not the MD5 sent (\(expected))") }
+            return StoredObject(key: key, size: body.count, etag: etag, parts: 1, sha256: whole.finish().hexString)
         }
         let created = try await request("POST", url(key, query: [("uploads", "")]), headers: [("Content-Type", contentType)])
         guard let uploadID = Self.element("UploadId", in: created.text) else {
-            throw DomainError(.unavailable, "object storage started no multipart upload for \(key): \(created.text.prefix(200))")
+            throw ObjectStorageError("object storage started no multipart upload for \(key): \(created.text.prefix(200))")
         }
         do {
             var etags: [String] = []
@@ -107,7 +97,7 @@ public struct ObjectStorage: Sendable {
                                                  headers: [("Content-Type", "application/octet-stream")])
                 let digest = MD5.hash(body)
                 guard Self.etag(response) == digest.hexString else {
-                    throw DomainError(.unavailable, "part \(number) of \(key): ETag \(Self.etag(response)) is not the MD5 sent")
+                    throw ObjectStorageError("part \(number) of \(key): ETag \(Self.etag(response)) is not the MD5 sent")
                 }
                 etags.append(digest.hexString)
                 digests += digest
@@ -119,13 +109,13 @@ public struct ObjectStorage: Sendable {
             let done = try await request("POST", url(key, query: [("uploadId", uploadID)]), body: Array(manifest.utf8),
                                          headers: [("Content-Type", "application/xml")])
             // S3 answers 200 with an <Error> body when completion fails late.
-            if done.text.contains("<Error>") { throw DomainError(.unavailable, "completing \(key): \(Self.errorCode(done.text))") }
+            if done.text.contains("<Error>") { throw ObjectStorageError("completing \(key): \(Self.errorCode(done.text))") }
             let expected = MD5.hash(digests).hexString + "-\(etags.count)"
             let etag = Self.element("ETag", in: done.text).map {
                 $0.replacingOccurrences(of: "&quot;", with: "").replacingOccurrences(of: "&#34;", with: "").replacingOccurrences(of: "\"", with: "")
             } ?? ""
-            guard etag == expected else { throw DomainError(.unavailable, "multipart ETag \(etag) of \(key) is not \(expected)") }
-            return Stored(key: key, size: size, etag: etag, parts: etags.count, sha256: whole.finish().hexString)
+            guard etag == expected else { throw ObjectStorageError("multipart ETag \(etag) of \(key) is not \(expected)") }
+            return StoredObject(key: key, size: size, etag: etag, parts: etags.count, sha256: whole.finish().hexString)
         } catch {
             _ = try? await request("DELETE", url(key, query: [("uploadId", uploadID)]))  // free the parts; the job retries from scratch
             throw error
@@ -136,14 +126,14 @@ public struct ObjectStorage: Sendable {
     public func head(_ key: String) async throws -> (size: Int, etag: String)? {
         let response = try await send("HEAD", url(key))
         if response.status == 404 { return nil }
-        guard response.status == 200 else { throw DomainError(.unavailable, "object storage answered \(response.status) to HEAD \(key)") }
+        guard response.status == 200 else { throw ObjectStorageError("object storage answered \(response.status) to HEAD \(key)") }
         return (Int(response.header("Content-Length") ?? "") ?? 0, Self.etag(response))
     }
 
     /// The object's bytes (tests and tools; recordings are never read back by workers).
     public func get(_ key: String, maxBytes: Int = 64 << 20) async throws -> [UInt8] {
         let response = try await send("GET", url(key), maxResponseBytes: maxBytes)
-        guard response.status == 200 else { throw DomainError(.unavailable, "object storage answered \(response.status) to GET \(key)") }
+        guard response.status == 200 else { throw ObjectStorageError("object storage answered \(response.status) to GET \(key)") }
         return response.body
     }
 

@@ -1,9 +1,11 @@
 import Domain
 import Foundation
+import LocalServices
 import Logging
 import PostgresClient
 import Queue
 import RedisClient
+import Relay
 import Testing
 import TestSupport
 
@@ -33,7 +35,7 @@ import TestSupport
         for index in 0..<count {
             let phone = try PhoneNumber(parsing: "+7916100\(String(format: "%04d", index))")
             guard case .created(let id, _) = try await CallbackStore(database: database).create(siteID: site.id, .init(phone: phone)) else {
-                throw TestSetupError("not created")
+                throw SetupError("not created")
             }
             ids.append(id)
         }

@@ -11,13 +11,13 @@ public final class ObjectStore: @unchecked Sendable {
     /// - Parameter host: the address to listen on (the chaos suite's network gives one its
     ///   namespaced worker reaches).
     public init(host: String = "127.0.0.1") async throws {
-        port = try TestServices.freePort()
+        port = try LocalHost.freePort()
         self.host = host
         server = try ChildProcess("/usr/bin/env", ["python3", "-m", "moto.server", "-H", host, "-p", String(port)],
                                   logName: "s3-\(port)")
         let port = self.port
-        guard try await eventually(timeout: .seconds(30), { MailSink.accepts(port, host: host) }) else {
-            throw TestSetupError("moto_server did not start (run make deps): \(server.log)")
+        guard try await eventually(timeout: .seconds(30), { LocalHost.accepts(port, host: host) }) else {
+            throw SetupError("moto_server did not start (run make deps): \(server.log)")
         }
     }
 

@@ -14,11 +14,11 @@ public final class ChildProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let logs = TestServices.repositoryRoot.appendingPathComponent(".run/test-logs")
+        let logs = LocalHost.repositoryRoot.appendingPathComponent(".run/test-logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         logFile = logs.appendingPathComponent("\(logName).log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
-            throw TestSetupError("cannot create \(logFile.path)")
+            throw SetupError("cannot create \(logFile.path)")
         }
         let handle = try FileHandle(forWritingTo: logFile)
         process.standardOutput = handle

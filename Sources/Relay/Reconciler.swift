@@ -3,7 +3,7 @@ import Logging
 import Metrics
 import PostgresClient
 import Queue
-import RedisClient
+import Domain
 import ServiceLifecycle
 
 /// PostgreSQL is the truth. A callback that is not terminal, has not moved for a while, and has
@@ -61,16 +61,15 @@ public final class Reconciler: Service, Sendable {
         var count = 0
         for row in rows {
             let id: String = try row.decode("id")
-            let key = try row.decodeIfPresent("job_key", as: String.self) ?? DialPayload.dedupKey(id, attempt: 1)
+            let key = try row.decodeIfPresent("job_key", as: String.self) ?? DialArgs.dedupKey(id, attempt: 1)
             if let policy = policies[String(key.prefix { $0 != ":" })], try await jobs.isLive(dedupKey: key, queue: policy.queue) { continue }
-            guard let policy = policies["callback.dial"] else { throw DomainError(.invalid, "the catalog has no callback.dial policy") }
             // No attempt number: the job resumes whatever is due, and `dial` waits for the
             // callback's requested time and the site's hours like any other dial. It runs no
             // earlier than the last decision asked (a redial's delay) or the visitor's time.
-            let newKey = "callback.dial:\(id):reconciled:\(try row.decode("updated", as: Int64.self))"
+            let newKey = DialArgs.reconciledKey(id, updated: try row.decode("updated", as: Int64.self))
             let wait = max(0, try row.decodeIfPresent("wait", as: Double.self) ?? 0)
-            _ = try await jobs.enqueue(.init(type: "callback.dial", payload: try JSONText.encode(DialPayload(callback_id: try CallbackID(id), attempt: nil)),
-                                             policy: policy, delay: .milliseconds(Int64(wait * 1000)), dedupKey: newKey))
+            _ = try await jobs.enqueue(.init(DialArgs(callbackID: try CallbackID(id), attempt: nil), policies: policies,
+                                             delay: .milliseconds(Int64(wait * 1000)), dedupKey: newKey))
             // Compare and set: a flow decision that named a newer job meanwhile keeps its name.
             try await database.query("""
                 UPDATE callbacks SET job_key = $2, updated_at = now() WHERE id = $1::uuid AND job_key IS NOT DISTINCT FROM $3

@@ -55,3 +55,12 @@ public struct CallbackID: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var description: String { text }
 }
+
+/// Ids as PostgreSQL's `uuid` takes them.
+enum UUIDText {
+    /// 8-4-4-4-12 hex digits: checked before a query so a malformed id is a 404, not a SQL error.
+    static func isValid(_ text: String) -> Bool {
+        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
+        return groups.map(\.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) }
+    }
+}

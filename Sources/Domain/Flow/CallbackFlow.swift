@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import Providers
 
 /// The dial flow's state changes, each in one PostgreSQL transaction, with every external effect
 /// recorded in the effect ledger under a key derived from the job (DESIGN.md, "Idempotency"):
@@ -104,7 +105,7 @@ public struct CallbackFlow: Sendable {
             try await connection.query("UPDATE callbacks SET status = 'dialing', updated_at = now() WHERE id = $1::uuid", [callbackID])
             // Placed before (a replay, or the reconciler after a lost poll): the poll goes out
             // again; its dedup key makes it one job while the first is alive or done.
-            if let placed { try await CheckPayload.queue(callbackID: callbackID, attempt: attempt, callID: placed, on: connection) }
+            if let placed { try await CheckArgs.queue(callbackID: callbackID, attempt: attempt, callID: placed, on: connection) }
             return .ready(attempt: attempt, callID: placed, age: .milliseconds(Int64(max(0, age) * 1000)), visitor: try row.decode("phone"),
                           managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)))
         }
@@ -162,7 +163,7 @@ public struct CallbackFlow: Sendable {
             try await EffectLedger.complete(Self.dialKey(callbackID, attempt), result: ["call_id": call.callID], on: connection)
             try await connection.query("UPDATE attempts SET provider_call_id = $3 WHERE callback_id = $1::uuid AND n = $2",
                                        [callbackID, attempt, call.callID])
-            try await CheckPayload.queue(callbackID: callbackID, attempt: attempt, callID: call.callID, on: connection)
+            try await CheckArgs.queue(callbackID: callbackID, attempt: attempt, callID: call.callID, on: connection)
         }
         return .dialed(attempt: attempt, callID: call.callID)
     }
@@ -213,9 +214,8 @@ public struct CallbackFlow: Sendable {
                     UPDATE callbacks SET status = 'completed', reason = NULL, minutes_debited = $2, updated_at = now() WHERE id = $1::uuid
                     """, [callbackID, minutes])
                 if let recordingURL {
-                    try await Outbox.add(callbackID: callbackID, type: "recording.upload",
-                                         payload: ["callback_id": callbackID, "attempt": String(attempt), "url": recordingURL],
-                                         dedupKey: "recording.upload:\(callbackID):\(attempt)", on: connection)
+                    let upload = RecordingUploadArgs(callbackID: try CallbackID(callbackID), attempt: attempt, url: recordingURL)
+                    try await Outbox.add(upload, callbackID: callbackID, dedupKey: upload.dedupKey, on: connection)
                 }
                 return .completed
             }
@@ -225,7 +225,7 @@ public struct CallbackFlow: Sendable {
                                            [callbackID, outcome.rawValue])
                 // Queued with the decision, for the next attempt by number: a worker dying after
                 // this commit cannot lose it, and no other job can start that attempt early.
-                try await DialPayload.queue(callbackID: callbackID, attempt: attempt + 1,
+                try await DialArgs.queue(callbackID: callbackID, attempt: attempt + 1,
                                             runAt: Date().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18),
                                             on: connection)
                 return .redial(after: delay, attempt: attempt + 1)

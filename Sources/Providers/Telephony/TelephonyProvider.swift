@@ -1,33 +1,4 @@
-/// What became of one call, in the small vocabulary the retry policy speaks. Providers report
-/// SIP-like results; `init(sipCode:)` maps them the way carriers do.
-public enum CallOutcome: String, Sendable, Codable, CaseIterable {
-    case answered
-    case busy
-    case noAnswer = "no_answer"
-    case rejected
-    case invalidNumber = "invalid_number"
-    case noFunds = "no_funds"
-    case networkFailure = "network_failure"
-    /// No manager picked up, so the visitor was never rung.
-    case managerUnreachable = "manager_unreachable"
-    /// The carrier never said whether it placed the call, and asking it by the attempt's
-    /// idempotency key found no answer either. Never retried: a blind redial could ring twice.
-    case unknown
-
-    /// 486/600 busy; 408/480/487 no answer; 603 rejected; 404/484 invalid; 402 no funds;
-    /// 503 (and other 5xx) network failure; 2xx answered.
-    public init(sipCode: Int) {
-        switch sipCode {
-        case 200..<300: self = .answered
-        case 486, 600: self = .busy
-        case 408, 480, 487: self = .noAnswer
-        case 603: self = .rejected
-        case 404, 484: self = .invalidNumber
-        case 402: self = .noFunds
-        default: self = .networkFailure
-        }
-    }
-}
+import Foundation
 
 /// A call as the provider reports it.
 public struct ProviderCall: Sendable, Equatable {
@@ -44,21 +15,6 @@ public struct ProviderCall: Sendable, Equatable {
         self.outcome = outcome
         self.durationSeconds = durationSeconds
         self.recordingURL = recordingURL
-    }
-}
-
-/// Why an originate did not place a call.
-public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The provider refused the number for good (404/484): never retry.
-    case invalidNumber(String)
-    /// Unavailable, timed out, or answered an error: a network failure, retried with backoff.
-    case unavailable(String)
-
-    public var description: String {
-        switch self {
-        case .invalidNumber(let detail): "invalid number: \(detail)"
-        case .unavailable(let detail): "provider unavailable: \(detail)"
-        }
     }
 }
 
@@ -81,7 +37,14 @@ public enum OriginateError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
-/// A telephony carrier. The sandbox is the first adapter; a real carrier is one more.
+/// A telephony carrier, the seam between the dial flow and whoever rings the phones.
+/// `SandboxTelephony` (the protocol of `redial sandbox`) is the first adapter. A real carrier's
+/// adapter has the same shape: `originate` maps to its "create call" request with its own
+/// idempotency header (or, lacking one, a client reference it can be searched by, which
+/// `call(idempotencyKey:)` then searches), its answer codes sorted into `refused` (it says it
+/// placed nothing) and `unclear` (anything else); `call(id:)` to its call resource; and
+/// `event(fromWebhook:signature:)` to its status callbacks, with its own signature scheme (an
+/// HMAC header, a signed JWT, a basic-auth secret), read into the flow's `CallEvent`.
 public protocol TelephonyProvider: Sendable {
     /// Rings the managers in order, then the visitor, and bridges them. The same idempotency key
     /// returns the same call and never rings again — the reconciliation a replayed job relies on.
@@ -91,4 +54,8 @@ public protocol TelephonyProvider: Sendable {
     /// The call placed under an idempotency key, or nil when the carrier definitely has none:
     /// how an attempt whose originate answer was unclear learns what happened.
     func call(idempotencyKey: String) async throws(ProviderError) -> ProviderCall?
+    /// Checks a status webhook's signature and reads it. The rejection says why a request was
+    /// refused; a valid event's `replayToken` identifies the signed request, so a copy of it can
+    /// be refused too.
+    func event(fromWebhook body: [UInt8], signature: String?, now: Date) throws(WebhookRejection) -> CallEvent
 }

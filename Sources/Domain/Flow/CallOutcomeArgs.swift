@@ -1,0 +1,22 @@
+import Providers
+import Queue
+
+/// `callback.outcome`: a carrier's status event, as its adapter read it (`CallEvent`).
+public struct CallOutcomeArgs: JobArgs {
+    public static let jobType = "callback.outcome"
+    public let call_id: String
+    /// nil: the event reported neither an outcome nor a SIP code.
+    public let outcome: CallOutcome?
+    public let duration_s: Int?
+    public let recording_url: String?
+
+    public init(_ event: CallEvent) {
+        call_id = event.callID
+        outcome = event.outcome
+        duration_s = event.durationSeconds
+        recording_url = event.recordingURL
+    }
+
+    /// One job per carrier event: its retries of the same event change nothing.
+    public static func dedupKey(eventID: String) -> String { "\(jobType):\(eventID)" }
+}
