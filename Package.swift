@@ -2,9 +2,11 @@
 import Foundation
 import PackageDescription
 
-// Layers (imports point down only), as ../shared/DESIGN.md draws them:
-//   redial (CLI) → Queue → clients (RedisClient, PostgresClient, HTTPClient, CryptoPrimitives)
+// Layers (imports point down only), as README.md and docs/design.md draw them:
+//   redial (CLI) → API, Sandbox → Jobs (the catalog, Jobs/) → Relay → Domain → Providers, Queue
+//   → Settings → clients (RedisClient, PostgresClient, HTTPClient) → CryptoPrimitives, BlockingIO
 //   → C wrappers (CHiredis, CLibpq, CCurl, COpenSSL). No C type leaks above the client modules.
+//   LocalServices serves the tests, redial-bench and redial-chaos only.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -45,7 +47,8 @@ let package = Package(
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         .target(name: "BlockingIO", swiftSettings: strict),
-        .target(name: "RedisClient", dependencies: ["CHiredis", "BlockingIO", "CryptoPrimitives"], swiftSettings: strict),
+        .target(name: "RedisClient", dependencies: ["CHiredis", "BlockingIO", "CryptoPrimitives"], resources: [.embedInCode("Scripts")],
+                swiftSettings: strict),
         .target(name: "PostgresClient", dependencies: ["CLibpq", "BlockingIO"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "CryptoPrimitives", dependencies: ["COpenSSL"], swiftSettings: strict),
@@ -191,8 +194,9 @@ let package = Package(
         .testTarget(name: "DialingTests", dependencies: [
             "Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives", "LocalServices", "TestSupport",
         ], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "HTTPClient", "LocalServices", "TestSupport"],
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "API", "Jobs", "RedisClient", "HTTPClient", "LocalServices", "TestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "ArchitectureTests", dependencies: ["LocalServices"], swiftSettings: strict),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Queue", "LocalServices", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RelayTests", dependencies: [
             "Relay", "Domain", "Queue", "PostgresClient", "RedisClient", "LocalServices", "TestSupport",

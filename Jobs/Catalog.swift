@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Queue
+import RedisClient
 
 /// The catalog of job types: each folder of `Jobs/` holds a handler and its declarative policy
 /// (`<type>.policy.json`). Read and validated at start-up; a bad file stops start-up with a
@@ -14,6 +15,9 @@ public enum Catalog {
         RecordingUploadJob.self, RecordingRetentionJob.self,
         ReportPlanJob.self, ReportEmailJob.self,
     ]
+
+    /// The Redis scripts the jobs run (beside the engine's), for the script-set version.
+    public static let scripts: [LuaScript] = [RecipientThrottle.script]
 
     /// Policy files and handlers of `jobs`; a job that needs `JobServices` gets a stand-in
     /// that refuses to run when there are none (a process that only enqueues).

@@ -15,12 +15,16 @@ public struct RecipientThrottle: Sendable {
         self.window = window
     }
 
-    static let script = RedisScript(name: "throttleRecipient",
-                                    source: String(decoding: PackageResources.throttleRecipient_lua, as: UTF8.self))
+    static let script = LuaScript("throttleRecipient", PackageResources.throttleRecipient_lua, keys: ["counter"])
+
+    /// The script's one key: the recipient's counter on a channel.
+    static func counter(channel: String, recipient: String) -> String {
+        "redial:throttle:\(channel):\(recipient.lowercased())"
+    }
 
     /// nil when a message to `recipient` may go now (it is counted); else how long to wait.
     public func acquire(channel: String, recipient: String) async throws -> Duration? {
-        let reply = try await redis.run(Self.script, keys: ["redial:throttle:\(channel):\(recipient.lowercased())"],
+        let reply = try await redis.run(Self.script.script, keys: [Self.counter(channel: channel, recipient: recipient)],
                                         arguments: [limit, window.milliseconds])
         guard let wait = reply.int, wait > 0 else { return nil }
         return .milliseconds(wait)

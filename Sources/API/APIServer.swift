@@ -58,6 +58,9 @@ public struct APIServer: Sendable {
         self.logger = logger
     }
 
+    /// The Redis scripts the API runs, for the script-set version.
+    public static let scripts: [LuaScript] = [IntakeLimiter.script]
+
     public func application() -> some ApplicationProtocol {
         let router = Router(context: APIContext.self)
         // CORS outermost, the JSON errors innermost: an error thrown by a handler becomes its JSON

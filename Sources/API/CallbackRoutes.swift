@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import Settings
 
-/// `POST /v1/callbacks` and `GET /v1/callbacks/{id}` (CONTRACT.md). Checks run in this order:
+/// `POST /v1/callbacks` and `GET /v1/callbacks/{id}` (docs/contract.md). Checks run in this order:
 /// site key, body size, content type, JSON syntax, field validation, replays, balance, limits;
 /// a malformed request is answered for what is wrong with it, never 429.
 struct CallbackRoutes: Sendable {

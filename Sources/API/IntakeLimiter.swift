@@ -13,8 +13,12 @@ struct IntakeLimiter: Sendable {
     let redis: RedisPool
     let database: PostgresPool
 
-    static let script = RedisScript(name: "checkIntakeLimits",
-                                    source: String(decoding: PackageResources.checkIntakeLimits_lua, as: UTF8.self))
+    static let script = LuaScript("checkIntakeLimits", PackageResources.checkIntakeLimits_lua, keys: ["number", "client", "site"])
+
+    /// The script's KEYS for one request, in its header's order.
+    static func keys(phone: PhoneNumber, client: String, site: Site) -> [String] {
+        [prefix + "number:" + phone.e164, prefix + "client:" + client, prefix + "site:" + site.id]
+    }
 
     /// Every limiter key shares one hash tag: the script is one slot on Redis Cluster (one shard
     /// carries intake's counting, a few commands per accepted callback).
@@ -30,8 +34,7 @@ struct IntakeLimiter: Sendable {
     func check(site: Site, phone: PhoneNumber, client: String) async -> Verdict {
         let limits = site.limits
         do {
-            let reply = try await redis.run(Self.script, keys: [Self.prefix + "number:" + phone.e164, Self.prefix + "client:" + client,
-                                                                Self.prefix + "site:" + site.id],
+            let reply = try await redis.run(Self.script.script, keys: Self.keys(phone: phone, client: client, site: site),
                                             arguments: [JobID.make(), phone.e164, limits.numberPer15Minutes, limits.numberPerHour,
                                                         limits.numberPerDay, limits.clientNumbersPerHour, limits.clientNumbersPerDay,
                                                         limits.sitePerMinute, limits.sitePerDay])

@@ -138,7 +138,8 @@ struct Runner {
         return Results(
             enqueueJobsPerSecond: everysec.enqueueBatched.median,
             drainJobsPerSecond: everysec.bestDrain,
-            latencyMs: LatencyMedians(everysec.latencyHalfLoad.latency),
+            latencyMs: LatencyMedians(sustained.latencyHalf?.latency ?? everysec.latencyHalfLoad.latency),
+            tailTarget: sustained.tailTarget,
             redisLimitJobsPerSecond: everysec.redisLPushP16.median,
             ratioToRedisLimit: everysec.bestDrain / everysec.redisLPushP16.median,
             quick: plan.quick,

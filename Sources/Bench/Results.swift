@@ -51,7 +51,7 @@ struct LatencyResult: Encodable {
     }
 }
 
-/// The medians alone, as plain numbers: the top level of results.json (CONTRACT.md).
+/// The medians alone, as plain numbers: the top level of results.json (docs/contract.md).
 struct LatencyMedians: Encodable {
     let p50: Double
     let p99: Double
@@ -268,7 +268,10 @@ struct Machine: Encodable {
 struct Results: Encodable {
     let enqueueJobsPerSecond: Double
     let drainJobsPerSecond: Double
+    /// At the tail target's load: half the rate sustained with enqueues running (half the drain
+    /// rate when no sustained rate was found).
     let latencyMs: LatencyMedians
+    let tailTarget: SustainedRate.TailTarget?
     let redisLimitJobsPerSecond: Double
     let ratioToRedisLimit: Double
     let quick: Bool
@@ -280,6 +283,7 @@ struct Results: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case enqueueJobsPerSecond = "enqueue_jobs_per_s", drainJobsPerSecond = "drain_jobs_per_s", latencyMs = "latency_ms"
+        case tailTarget = "tail_target"
         case redisLimitJobsPerSecond = "redis_limit_jobs_per_s", ratioToRedisLimit = "ratio_to_redis_limit"
         case quick, modes, sustained = "sustained_rate_everysec", scale, machine
     }

@@ -1,5 +1,5 @@
 /// The highest steady rate one worker process keeps up with while the same Redis runs every
-/// enqueue, and the latency at half of it.
+/// enqueue, and the latency at half of it: the tail target's load, next to a bare list's.
 ///
 /// Why next to the drain: a drain's jobs were enqueued before it started, so its rate counts no
 /// enqueue work, and half the drain rate (the target's load) keeps Redis about two-thirds busy.
@@ -29,9 +29,48 @@ struct SustainedRate: Encodable {
     let jobsPerSecond: Double?
     /// At half of it.
     let latencyHalf: LatencyAtLoad?
+    /// A bare Redis list (LPUSH, BLMPOP) at that same rate, each run right after one of the
+    /// engine's: the tail this machine and Redis give with no engine at all.
+    let floorHalf: LatencyAtLoad?
 
     enum CodingKeys: String, CodingKey {
         case drainJobsPerSecond = "one_process_drain_jobs_per_s", steps, jobsPerSecond = "jobs_per_s", latencyHalf = "latency_half"
+        case floorHalf = "latency_half_bare_list", tailTarget = "tail_target"
+    }
+
+    /// The tail target, read side by side: p99 at half the sustained rate ≤ 2 × the bare list's
+    /// p99 at that rate, and ≤ 2 ms where the bare list's is under 1 ms (medians of the runs).
+    struct TailTarget: Encodable {
+        let p99Ms: Double
+        let floorP99Ms: Double
+        let ratioToFloor: Double
+        let met: Bool
+
+        init(engine: LatencyAtLoad, floor: LatencyAtLoad) {
+            p99Ms = engine.latency.p99.median
+            floorP99Ms = floor.latency.p99.median
+            ratioToFloor = p99Ms / max(floorP99Ms, 0.001)
+            met = p99Ms <= 2 * floorP99Ms && (floorP99Ms >= 1 || p99Ms <= 2)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case p99Ms = "p99_ms", floorP99Ms = "bare_list_p99_ms", ratioToFloor = "ratio_to_bare_list", met
+        }
+    }
+
+    var tailTarget: TailTarget? {
+        guard let latencyHalf, let floorHalf else { return nil }
+        return TailTarget(engine: latencyHalf, floor: floorHalf)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(drainJobsPerSecond, forKey: .drainJobsPerSecond)
+        try container.encode(steps, forKey: .steps)
+        try container.encodeIfPresent(jobsPerSecond, forKey: .jobsPerSecond)
+        try container.encodeIfPresent(latencyHalf, forKey: .latencyHalf)
+        try container.encodeIfPresent(floorHalf, forKey: .floorHalf)
+        try container.encodeIfPresent(tailTarget, forKey: .tailTarget)
     }
 }
 
@@ -54,14 +93,20 @@ extension Runner {
             move /= 2
         }
         guard let sustained = steps.filter(\.keptUp).map(\.jobsPerSecond).max() else {
-            return SustainedRate(drainJobsPerSecond: drainRate, steps: steps, jobsPerSecond: nil, latencyHalf: nil)
+            return SustainedRate(drainJobsPerSecond: drainRate, steps: steps, jobsPerSecond: nil, latencyHalf: nil, floorHalf: nil)
         }
         var runs: [LatencyRun] = []
+        var floors: [LatencyRun] = []
         for _ in 0..<plan.runs {
             let run = try await measureLatency(rate: sustained / 2, concurrency: concurrency)
             log("[everysec] latency at half the sustained rate, \(Int(sustained / 2)) jobs/s: " + run.summary)
             runs.append(run)
+            let floor = try await measureLatency(rate: sustained / 2, concurrency: concurrency, floor: true)
+            log("[everysec] bare-list floor at \(Int(sustained / 2)) jobs/s: " + floor.summary)
+            floors.append(floor)
         }
-        return SustainedRate(drainJobsPerSecond: drainRate, steps: steps, jobsPerSecond: sustained, latencyHalf: LatencyAtLoad(jobsPerSecond: sustained / 2, runs: runs))
+        return SustainedRate(drainJobsPerSecond: drainRate, steps: steps, jobsPerSecond: sustained,
+                             latencyHalf: LatencyAtLoad(jobsPerSecond: sustained / 2, runs: runs),
+                             floorHalf: LatencyAtLoad(jobsPerSecond: sustained / 2, runs: floors))
     }
 }

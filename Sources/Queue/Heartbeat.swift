@@ -13,8 +13,7 @@ struct Heartbeat: Sendable {
     /// One beat. Returns false if the heartbeat had expired: this worker was presumed dead
     /// (e.g. paused past its TTL) and its jobs may have gone to others.
     func beat(first: Bool = false) async throws -> Bool {
-        let beat = try await redis.run(QueueScripts.beatHeartbeat.script, keys: [keys.alive(worker), keys.workers],
-                                       arguments: [worker, ttl.milliseconds])
+        let beat = try await QueueScripts.beatHeartbeat.run(on: redis, keys, .init(worker: worker), arguments: [worker, ttl.milliseconds])
         return first || beat.int == 1
     }
 

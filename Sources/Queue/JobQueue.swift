@@ -5,7 +5,7 @@ import RedisClient
 /// The producer and operator side of the engine: enqueue, stats, and dead-job handling.
 /// An enqueue returns only after Redis accepted it (with `appendfsync always`, after it is on disk).
 public final class JobQueue: Sendable {
-    public let redis: RedisPool
+    let redis: RedisPool
     /// `REDIAL_TIME_SCALE`: multiplies enqueue delays.
     public let timeScale: Double
     private let knownQueues = KnownQueues()
@@ -87,7 +87,7 @@ public final class JobQueue: Sendable {
                 }
                 start = end
             }
-            return .script(QueueScripts.enqueueJobs.script, keys: [keys.ready, keys.delayed, keys.stats], arguments: arguments)
+            return QueueScripts.enqueueJobs.command(keys, arguments: arguments)
         }
         let replies = try await redis.pipeline(commands)
         var receipts = [Receipt?](repeating: nil, count: requests.count)
@@ -232,7 +232,7 @@ public final class JobQueue: Sendable {
     /// Sends a dead job back to ready with fresh attempts; false if it is not dead.
     public func retryDead(queue: String, id: String) async throws -> Bool {
         let keys = Keys(queue: queue)
-        return try await redis.run(QueueScripts.retryDead.script, keys: [keys.dead, keys.ready, keys.job(id)], arguments: [id]).int == 1
+        return try await QueueScripts.retryDead.run(on: redis, keys, .init(job: id), arguments: [id]).int == 1
     }
 
     /// Deletes a dead job; false if it is not dead.
@@ -240,8 +240,7 @@ public final class JobQueue: Sendable {
         let keys = Keys(queue: queue)
         // The dedup key is named in the job's record; read first so the script is given every key it touches.
         let dedupKey = try await redis.send("HGET", keys.job(id), "dedup_key").string
-        return try await redis.run(QueueScripts.deleteDead.script, keys: [keys.dead, keys.job(id), keys.dedup(dedupKey ?? "")],
-                                   arguments: [id]).int == 1
+        return try await QueueScripts.deleteDead.run(on: redis, keys, .init(job: id, dedup: dedupKey ?? ""), arguments: [id]).int == 1
     }
 }
 

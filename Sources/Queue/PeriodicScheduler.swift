@@ -60,7 +60,8 @@ public struct PeriodicScheduler: Service {
     /// Enqueues what is due for one schedule; returns the ticks enqueued.
     @discardableResult
     func tick(_ schedule: PeriodicSchedule, now: Date) async throws -> [Date] {
-        let key = Keys(queue: schedule.policy.queue).cron(schedule.name)
+        let keys = Keys(queue: schedule.policy.queue)
+        let key = keys.cron(schedule.name)
         guard let text = try await jobs.redis.send("GET", key).string, let lastMs = Double(text) else {
             // First sight of this schedule: start from now; earlier ticks never were owed.
             if let latest = schedule.latestTick(atOrBefore: now) {
@@ -101,7 +102,8 @@ public struct PeriodicScheduler: Service {
             }
         }
         // Only forward: a slower worker must not move progress back (its ticks are deduplicated anyway).
-        try await jobs.redis.run(QueueScripts.advanceSchedule.script, keys: [key], arguments: [Int64(newest.timeIntervalSince1970 * 1000)])
+        _ = try await QueueScripts.advanceSchedule.run(on: jobs.redis, keys, .init(schedule: schedule.name),
+                                                       arguments: [Int64(newest.timeIntervalSince1970 * 1000)])
         return chosen
     }
 }

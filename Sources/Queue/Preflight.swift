@@ -1,4 +1,3 @@
-import CryptoPrimitives
 import Logging
 import RedisClient
 
@@ -9,14 +8,10 @@ import RedisClient
 /// (two releases with different scripts must not share one Redis unnoticed).
 /// In production a failed check stops the worker; in development it is a warning.
 public enum Preflight {
-    /// The version of the script set this binary carries: a digest of every script's source.
-    public static let scriptSetVersion: String = {
-        let sources = QueueScripts.all.map { $0.script.name + "\n" + $0.script.source }.joined(separator: "\n")
-        return String(SHA256.hash(Array(sources.utf8)).hexString.prefix(16))
-    }()
-
-    /// Problems found, each with what to change. Empty when Redis is fit.
-    public static func findings(_ redis: RedisPool) async throws -> [String] {
+    /// Problems found, each with what to change. Empty when Redis is fit. `scripts`: every
+    /// script the binary runs on this Redis, whose version must match the one Redis is stamped with.
+    public static func findings(_ redis: RedisPool, scripts: [LuaScript] = QueueScripts.all.map(\.lua)) async throws -> [String] {
+        let scriptSetVersion = ScriptSet.version(of: scripts)
         var problems: [String] = []
         let info = try await redis.send("INFO", "server").string ?? ""
         let version = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
@@ -59,13 +54,13 @@ public enum Preflight {
 
     /// Runs the checks: throws in production when any fails, logs warnings otherwise. Stamps the
     /// script-set version when Redis has none (or, outside production, a different one).
-    public static func run(_ redis: RedisPool, production: Bool, logger: Logger) async throws {
-        let problems = try await findings(redis)
+    public static func run(_ redis: RedisPool, scripts: [LuaScript], production: Bool, logger: Logger) async throws {
+        let problems = try await findings(redis, scripts: scripts)
         if production, !problems.isEmpty {
             throw QueueError(.unsafeRedis, "refusing to run in production: " + problems.joined(separator: "; "))
         }
         for problem in problems { logger.warning("preflight: \(problem)") }
         for caution in try await cautions(redis) { logger.warning("preflight: \(caution)") }
-        try await redis.send("SET", Keys.scriptVersion, scriptSetVersion)
+        try await redis.send("SET", Keys.scriptVersion, ScriptSet.version(of: scripts))
     }
 }

@@ -1,14 +1,65 @@
 import RedisClient
 
-/// One `.lua` file of `Scripts/` and the names of its KEYS, in order. A test checks each header's
-/// `KEYS[i] name` lines against `keys` here, so the two cannot drift apart.
+/// One `.lua` file of `Scripts/` that works on one queue's keys. It builds its KEYS itself, from
+/// the queue's `Keys` and the names its header declares, so no caller passes keys by position
+/// and a header cannot drift from what the script is given.
 public struct QueueScript: Sendable {
-    public let script: RedisScript
-    public let keys: [String]
+    public let lua: LuaScript
 
     init(_ name: String, _ bytes: [UInt8], keys: [String]) {
-        script = RedisScript(name: name, source: String(decoding: bytes, as: UTF8.self))
-        self.keys = keys
+        lua = LuaScript(name, bytes, keys: keys)
+    }
+
+    public var script: RedisScript { lua.script }
+
+    /// Who a key belongs to, for the names that need more than the queue.
+    public struct Scope: Sendable {
+        public var worker: String?
+        public var job: String?
+        public var dedup: String?
+        public var schedule: String?
+
+        public init(worker: String? = nil, job: String? = nil, dedup: String? = nil, schedule: String? = nil) {
+            self.worker = worker
+            self.job = job
+            self.dedup = dedup
+            self.schedule = schedule
+        }
+    }
+
+    /// The script's KEYS for a queue, in the header's order.
+    public func keys(_ keys: Keys, _ scope: Scope = Scope()) -> [String] {
+        lua.keyNames.map { name in
+            func needs(_ value: String?, _ what: String) -> String {
+                guard let value else { preconditionFailure("\(script.name): key '\(name)' needs the \(what)") }
+                return value
+            }
+            switch name {
+            case "ready": return keys.ready
+            case "delayed": return keys.delayed
+            case "dead": return keys.dead
+            case "stats": return keys.stats
+            case "completed": return keys.completed
+            case "workers": return keys.workers
+            case "landing": return keys.landing(needs(scope.worker, "worker"))
+            case "held": return keys.held(needs(scope.worker, "worker"))
+            case "alive": return keys.alive(needs(scope.worker, "worker"))
+            case "job": return keys.job(needs(scope.job, "job id"))
+            case "dedup": return keys.dedup(needs(scope.dedup, "dedup key"))
+            case "cron": return keys.cron(needs(scope.schedule, "schedule"))
+            default: preconditionFailure("\(script.name): no queue key is named '\(name)'")
+            }
+        }
+    }
+
+    /// A call of the script on a queue's keys.
+    public func command(_ keys: Keys, _ scope: Scope = Scope(), arguments: [any RedisArgument]) -> RedisCommand {
+        lua.command(keys: self.keys(keys, scope), arguments: arguments)
+    }
+
+    /// Runs the script on a queue's keys.
+    public func run(on redis: RedisPool, _ keys: Keys, _ scope: Scope = Scope(), arguments: [any RedisArgument]) async throws -> RedisValue {
+        try await redis.run(script, keys: self.keys(keys, scope), arguments: arguments)
     }
 }
 
@@ -36,7 +87,7 @@ public enum QueueScripts {
     public static let beatHeartbeat = QueueScript("beatHeartbeat", PackageResources.beatHeartbeat_lua,
                                                   keys: ["alive", "workers"])
     public static let advanceSchedule = QueueScript("advanceSchedule", PackageResources.advanceSchedule_lua,
-                                                    keys: ["state"])
+                                                    keys: ["cron"])
 
     public static let all = [enqueueJobs, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
                              requeueJobs, retryDead, deleteDead, pruneDead, beatHeartbeat, advanceSchedule]

@@ -28,9 +28,8 @@ struct Reaper: Sendable {
         var recovered = 0
         var buried = 0
         for (candidate, reply) in zip(workers, alive) where try reply.get().int == 0 {
-            let result = try await redis.run(QueueScripts.reapWorker.script, keys: [
-                keys.workers, keys.alive(candidate), keys.landing(candidate), keys.held(candidate), keys.ready, keys.dead, keys.stats,
-            ], arguments: [keys.jobPrefix, candidate, Self.forgetAfter.milliseconds])
+            let result = try await QueueScripts.reapWorker.run(on: redis, keys, .init(worker: candidate),
+                                                               arguments: [keys.jobPrefix, candidate, Self.forgetAfter.milliseconds])
             guard let counts = result.array, counts.count == 2 else { continue }  // -1: alive after all
             let (back, dead) = (counts[0].int ?? 0, counts[1].int ?? 0)
             if back + dead == 0 { continue }  // a dead worker kept registered, holding nothing
@@ -44,8 +43,7 @@ struct Reaper: Sendable {
     }
 
     private func pruneDead() async throws {
-        let pruned = try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats],
-                                         arguments: [keys.jobPrefix, deadKeep, deadRetention.milliseconds]).int ?? 0
+        let pruned = try await QueueScripts.pruneDead.run(on: redis, keys, arguments: [keys.jobPrefix, deadKeep, deadRetention.milliseconds]).int ?? 0
         if pruned > 0 {
             logger.notice("deleted \(pruned) dead jobs past the newest \(deadKeep) or older than \(deadRetention)",
                           metadata: ["job.queue": "\(keys.queue)"])

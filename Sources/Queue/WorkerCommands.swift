@@ -7,8 +7,7 @@ public enum WorkerCommands {
     /// `claimJobs`: up to `count` jobs for `worker`, first what its `BLMOVE` landed, then from
     /// ready; each marked active and entered in the worker's held hash.
     public static func claim(_ keys: Keys, worker: String, count: Int) -> RedisCommand {
-        .script(QueueScripts.claimJobs.script, keys: [keys.ready, keys.landing(worker), keys.held(worker), keys.stats, keys.dead],
-                arguments: [keys.jobPrefix, worker, count])
+        QueueScripts.claimJobs.command(keys, .init(worker: worker), arguments: [keys.jobPrefix, worker, count])
     }
 
     /// The jobs in a `claimJobs` reply (9 entries each).
@@ -32,14 +31,13 @@ public enum WorkerCommands {
         var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
         arguments.reserveCapacity(3 + jobs.count * 2)
         for job in jobs { arguments += [job.id, job.fence] }
-        return .script(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed], arguments: arguments)
+        return QueueScripts.completeJobs.command(keys, .init(worker: worker), arguments: arguments)
     }
 
     /// `failJob` for one run of a job `worker` holds: retried, snoozed or dead by `mode`, the
     /// next run after `delay`, `reason` kept as its last error (at most 2000 characters).
     public static func fail(_ keys: Keys, worker: String, job id: String, fence: Int, mode: String, delay: Duration,
                             reason: String) -> RedisCommand {
-        .script(QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(id), keys.delayed, keys.dead, keys.stats],
-                arguments: [id, fence, mode, max(0, delay.milliseconds), String(reason.prefix(2000))])
+        QueueScripts.failJob.command(keys, .init(worker: worker, job: id), arguments: [id, fence, mode, max(0, delay.milliseconds), String(reason.prefix(2000))])
     }
 }

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import RedisClient
 #endif
 
 /// How one `redial work` process runs.
@@ -41,6 +42,9 @@ public struct WorkerConfiguration: Sendable {
     public var timeScale: Double
     /// Production refuses an unsafe Redis (see `Preflight`); development warns.
     public var production: Bool
+    /// Every Redis script this build runs (the engine's and the product's), whose version
+    /// preflight compares with the one Redis is stamped with.
+    public var scripts: [LuaScript] = QueueScripts.all.map(\.lua)
 
     public static let defaultHeartbeatTTL: Duration = .seconds(10)
     public static let minimumHeartbeatTTL: Duration = .seconds(1)

@@ -2,7 +2,7 @@ import HTTPClient
 import PostgresClient
 import RedisClient
 
-/// The process configuration, read from `REDIAL_*` environment variables (CONTRACT.md) and
+/// The process configuration, read from `REDIAL_*` environment variables (docs/contract.md) and
 /// validated as a whole: every bad variable is reported at once, each with what was expected.
 public struct RedialSettings: Sendable {
     /// Defaults point at what `make services` and `redial sandbox` start locally.

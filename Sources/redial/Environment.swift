@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Foundation
 import Domain
@@ -100,6 +101,9 @@ enum Environment {
                       accessKey: settings.s3Key ?? "redial-local", secretKey: settings.s3Secret ?? "redial-local-secret",
                       partBytes: settings.s3PartBytes)
     }
+
+    /// Every Redis script this build runs: the engine's, the API's, the jobs'.
+    static let scripts: [LuaScript] = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts
 
     /// Prints `redial: message` to stderr and exits with `code`.
     static func fail(_ message: String, code: Int32 = 1) -> Never {

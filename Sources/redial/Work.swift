@@ -48,7 +48,7 @@ struct Work: AsyncParsableCommand {
         guard unknownTypeHours > 0, unknownTypeHours.isFinite, unknownTypeHours <= 24 * 365 else {
             Environment.fail("--unknown-type-hours: expected hours > 0 (at most 8760), got \(unknownTypeHours)", code: 64)
         }
-        let configuration = WorkerConfiguration(
+        var configuration = WorkerConfiguration(
             concurrency: Dictionary(names.map { ($0, concurrency) }, uniquingKeysWith: { a, _ in a }),
             shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
             deadKeep: deadKeep,
@@ -56,6 +56,7 @@ struct Work: AsyncParsableCommand {
             unknownTypeBound: .milliseconds(Int64(unknownTypeHours * 3_600_000)),
             timeScale: settings.timeScale,
             production: settings.mode == .production)
+        configuration.scripts = Environment.scripts
         do {
             try configuration.validate()
         } catch {

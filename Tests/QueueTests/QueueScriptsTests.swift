@@ -1,4 +1,6 @@
+import API
 import Foundation
+import Jobs
 import LocalServices
 import Queue
 import RedisClient
@@ -46,13 +48,11 @@ import TestSupport
     func completeMany(_ pairs: [(String, Int)], worker: String, retentionMs: Int = 60_000, keep: Int = 100) async throws -> [Int] {
         var arguments: [any RedisArgument] = [keys.jobPrefix, retentionMs, keep]
         for (id, attempt) in pairs { arguments += [id, attempt] }
-        return try await redis.run(QueueScripts.completeJobs.script, keys: [keys.held(worker), keys.stats, keys.completed],
-                                   arguments: arguments).array?.compactMap(\.int) ?? []
+        return try await QueueScripts.completeJobs.run(on: redis, keys, .init(worker: worker), arguments: arguments).array?.compactMap(\.int) ?? []
     }
 
     func fail(_ id: String, worker: String, attempt: Int, mode: String, delay: Int = 0) async throws -> Int {
-        try await redis.run(QueueScripts.failJob.script, keys: [keys.held(worker), keys.job(id), keys.delayed, keys.dead, keys.stats],
-                            arguments: [id, attempt, mode, delay, "boom"]).int ?? 0
+        try await QueueScripts.failJob.run(on: redis, keys, .init(worker: worker, job: id), arguments: [id, attempt, mode, delay, "boom"]).int ?? 0
     }
 
     func serverTimeMs() async throws -> Int {
@@ -62,22 +62,45 @@ import TestSupport
 
     // MARK: headers
 
-    @Test func everyScriptHeaderListsTheKeysItsDescriptorPasses() throws {
-        let directory = LocalHost.repositoryRoot.appendingPathComponent("Sources/Queue/Scripts")
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".lua") }
-        #expect(Set(files) == Set(QueueScripts.all.map { $0.script.name + ".lua" }))
-        for descriptor in QueueScripts.all {
+    @Test func everyScriptHeaderListsTheKeysItsDescriptorBuilds() throws {
+        // Every .lua file of the repository, wherever it lives, is one of the described scripts.
+        let root = LocalHost.repositoryRoot
+        let files = ["Sources", "Jobs"].flatMap { folder in
+            (FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path)?.compactMap { $0 as? String } ?? [])
+                .filter { $0.hasSuffix(".lua") }.map { ($0 as NSString).lastPathComponent }
+        }
+        let scripts = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts
+        let fragments = Set(LuaScript.fragments.keys.map { $0 + ".lua" })
+        #expect(Set(files).subtracting(fragments) == Set(scripts.map { $0.script.name + ".lua" }))
+        #expect(!scripts.isEmpty && !fragments.isEmpty)
+        for descriptor in scripts {
             let source = descriptor.script.source
             #expect(source.hasPrefix("-- \(descriptor.script.name):"), "\(descriptor.script.name).lua must open with its name")
             let declared = source.split(separator: "\n").flatMap { line -> [String] in
                 guard line.hasPrefix("--") else { return [] }
                 return line.matches(of: /KEYS\[(\d+)\]\s+(\w+)/).map { "\($0.1):\($0.2)" }
             }
-            let expected = descriptor.keys.enumerated().map { "\($0.offset + 1):\($0.element)" }
-            #expect(declared == expected, "\(descriptor.script.name).lua header vs QueueScripts")
+            let expected = descriptor.keyNames.enumerated().map { "\($0.offset + 1):\($0.element)" }
+            #expect(declared == expected, "\(descriptor.script.name).lua header vs its descriptor")
             #expect(source.contains("ARGV[1]"), "\(descriptor.script.name).lua must document its ARGV")
             #expect(source.contains("Returns"), "\(descriptor.script.name).lua must document its return codes")
+            #expect(!source.contains("@include"), "\(descriptor.script.name).lua: includes are expanded")
         }
+        // Each queue script builds its keys from the names: all under the queue's hash tag.
+        let scope = QueueScript.Scope(worker: "w", job: "j", dedup: "d", schedule: "s")
+        for script in QueueScripts.all {
+            let built = script.keys(keys, scope)
+            #expect(built.count == script.lua.keyNames.count && built.allSatisfy { $0.hasPrefix(keys.prefix) }, "\(script.script.name)")
+        }
+    }
+
+    @Test func theScriptSetVersionCoversEveryScript() {
+        let all = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts
+        #expect(ScriptSet.version(of: all) != ScriptSet.version(of: QueueScripts.all.map(\.lua)))
+        var changed = all
+        changed[changed.count - 1] = LuaScript("throttleRecipient", Array((all.last!.script.source + "\n-- edited").utf8),
+                                               keys: all.last!.keyNames)
+        #expect(ScriptSet.version(of: changed) != ScriptSet.version(of: all))
     }
 
     // MARK: enqueue
@@ -143,8 +166,7 @@ import TestSupport
         _ = try await claim("w", count: 1)
         for (mode, delay) in [("later", "0"), ("retry", "soon"), ("retry", "-5")] {
             await #expect(throws: RedisError.self) {
-                try await redis.run(QueueScripts.failJob.script, keys: [keys.held("w"), keys.job(id), keys.delayed, keys.dead, keys.stats],
-                                    arguments: [id, 1, mode, delay, "boom"])
+                try await QueueScripts.failJob.run(on: redis, keys, .init(worker: "w", job: id), arguments: [id, 1, mode, delay, "boom"])
             }
         }
         #expect(try await held("w") == [id: "1"], "still held: nothing was written")
@@ -165,8 +187,7 @@ import TestSupport
         let first = try #require(try await claimOne("w"))
         #expect(first.attempt == 1 && first.fence == 1)
         // Handed back (a lost claim reply, a shutdown): the attempt is given back, the fence is not.
-        #expect(try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.held("w"), keys.ready],
-                                    arguments: [keys.jobPrefix, id, first.fence]).int == 1)
+        #expect(try await QueueScripts.requeueJobs.run(on: redis, keys, .init(worker: "w"), arguments: [keys.jobPrefix, id, first.fence]).int == 1)
         let second = try #require(try await claimOne("w"))
         #expect(second.attempt == 1 && second.fence == 2)
         // The same worker holds the job again at the same attempt: only the fence tells the
@@ -213,8 +234,7 @@ import TestSupport
         #expect(try await jobs.deleteDead(queue: keys.queue, id: ids[1]))
         #expect(try await redis.send("GET", keys.dedup("k:b")).string == newer.id)
         // Pruning (every dead job is older than -1 s) frees "c"'s key.
-        let pruned = try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats],
-                                         arguments: [keys.jobPrefix, 100, -1000]).int
+        let pruned = try await QueueScripts.pruneDead.run(on: redis, keys, arguments: [keys.jobPrefix, 100, -1000]).int
         #expect(pruned == 1)
         #expect(try await redis.send("EXISTS", keys.dedup("k:c")).int == 0)
     }
@@ -449,7 +469,7 @@ import TestSupport
     // MARK: promote
 
     func promote() async throws -> [Int] {
-        try await redis.run(QueueScripts.promoteDue.script, keys: [keys.delayed, keys.ready], arguments: [keys.jobPrefix, 1000])
+        try await QueueScripts.promoteDue.run(on: redis, keys, arguments: [keys.jobPrefix, 1000])
             .array?.compactMap(\.int) ?? []
     }
 
@@ -482,14 +502,13 @@ import TestSupport
 
     func reap(_ worker: String) async throws -> RedisValue {
         // Workers last seen before 1000 ms after the epoch are forgotten once they hold nothing.
-        try await redis.run(QueueScripts.reapWorker.script, keys: [keys.workers, keys.alive(worker), keys.landing(worker),
-                                                                  keys.held(worker), keys.ready, keys.dead, keys.stats],
+        try await QueueScripts.reapWorker.run(on: redis, keys, .init(worker: worker),
                             arguments: [keys.jobPrefix, worker, try await serverTimeMs() - 1000])
     }
 
     @Test func aHeartbeatRenewsItsKeyAndScoresTheRegistryByRedissClock() async throws {
         func beat() async throws -> Int? {
-            try await redis.run(QueueScripts.beatHeartbeat.script, keys: [keys.alive("w1"), keys.workers], arguments: ["w1", 5000]).int
+            try await QueueScripts.beatHeartbeat.run(on: redis, keys, .init(worker: "w1"), arguments: ["w1", 5000]).int
         }
         #expect(try await beat() == 0, "the first beat finds no heartbeat")
         let before = try await serverTimeMs()
@@ -559,8 +578,7 @@ import TestSupport
     @Test func requeueHandsBackHeldJobsWithTheirAttemptAndSkipsOthers() async throws {
         let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
         _ = try await claim("w1", count: 2)
-        let count = try await redis.run(QueueScripts.requeueJobs.script, keys: [keys.held("w1"), keys.ready],
-                                        arguments: [keys.jobPrefix, ids[0], 1, ids[1], 7]).int
+        let count = try await QueueScripts.requeueJobs.run(on: redis, keys, .init(worker: "w1"), arguments: [keys.jobPrefix, ids[0], 1, ids[1], 7]).int
         #expect(count == 1)
         #expect(try await field(ids[0], "state") == "ready")
         #expect(try await field(ids[0], "attempt") == "0")
@@ -575,8 +593,7 @@ import TestSupport
         // Times of death: ids[0] long ago, the others in order.
         for (id, at) in zip(ids, [1000, 5000, 6000, 7000, 8000]) { try await redis.send("ZADD", keys.dead, at, id) }
         func prune(keep: Int, before: Int) async throws -> Int {
-            try await redis.run(QueueScripts.pruneDead.script, keys: [keys.dead, keys.stats],
-                                arguments: [keys.jobPrefix, keep, try await serverTimeMs() - before]).int ?? -1
+            try await QueueScripts.pruneDead.run(on: redis, keys, arguments: [keys.jobPrefix, keep, try await serverTimeMs() - before]).int ?? -1
         }
         // Past the age: ids[0]; past the newest three: ids[1].
         #expect(try await prune(keep: 3, before: 2000) == 2)

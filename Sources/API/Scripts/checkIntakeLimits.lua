@@ -19,8 +19,7 @@
 local number, client, site = KEYS[1], KEYS[2], KEYS[3]
 local request, phone = ARGV[1], ARGV[2]
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include serverTime
 local MINUTE, HOUR, DAY = 60000, 3600000, 86400000
 
 for _, key in ipairs({number, client, site}) do

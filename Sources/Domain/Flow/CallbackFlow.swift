@@ -3,7 +3,7 @@ import PostgresClient
 import Providers
 
 /// The dial flow's state changes, each in one PostgreSQL transaction, with every external effect
-/// recorded in the effect ledger under a key derived from the job (DESIGN.md, "Idempotency"):
+/// recorded in the effect ledger under a key derived from the job (docs/design.md, "Idempotency"):
 /// a dial is `callback:<id>:attempt:<n>`, a debit `debit:<id>`. A replayed job finds its effect:
 /// done → it is not repeated; pending → it is reconciled (the provider is asked again with the
 /// same idempotency key, which returns the same call and never rings twice).

@@ -1,4 +1,4 @@
--- Sites, callbacks, their attempts, and the transactional outbox (DESIGN.md, "The callback flow").
+-- Sites, callbacks, their attempts, and the transactional outbox (docs/design.md, "The callback flow").
 
 CREATE TABLE sites (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 
-/// The effect ledger (DESIGN.md, "Idempotency"): one row per external effect under a key derived
+/// The effect ledger (docs/design.md, "Idempotency"): one row per external effect under a key derived
 /// from the job. `begin` before acting, `complete` after; a replay that finds `done` skips, one
 /// that finds `pending` reconciles by acting again with the same key as the provider's
 /// idempotency key (which never repeats the effect). The `on:` forms run inside a caller's

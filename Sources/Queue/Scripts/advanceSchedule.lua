@@ -1,7 +1,7 @@
 -- advanceSchedule: record a periodic schedule's progress, only ever forward (several workers
 -- enqueue the same ticks; a slow one must not move the mark back).
 --
--- KEYS[1] state   string  the last tick enqueued (unix ms)
+-- KEYS[1] cron    string  the last tick enqueued (unix ms)
 -- ARGV[1] tick    the newest tick just enqueued (unix ms)
 --
 -- Returns 1 when the mark moved, 0 when it already was at or past the tick.

@@ -11,8 +11,7 @@
 local alive, workers = KEYS[1], KEYS[2]
 local worker, ttl = ARGV[1], ARGV[2]
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include serverTime
 local before = redis.call('SET', alive, '1', 'PX', ttl, 'GET')
 redis.call('ZADD', workers, string.format('%d', now), worker)
 if before then return 1 end

@@ -24,8 +24,7 @@
 local ready, landing, held, stats, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix, worker, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include serverTime
 -- Numbers handed to redis.call are formatted with "%.14g", which costs more than the command;
 -- integers go as strings formatted once with "%d".
 local nowText = string.format('%d', now)

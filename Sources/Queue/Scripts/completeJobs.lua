@@ -24,8 +24,7 @@
 local held, stats, completed = KEYS[1], KEYS[2], KEYS[3]
 local prefix, retention, keep = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include serverTime
 local nowText = string.format('%d', now)  -- formatted once (see claimJobs)
 local ids = {}
 for i = 4, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end

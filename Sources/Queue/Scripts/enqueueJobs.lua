@@ -24,8 +24,7 @@
 local ready, delayed, stats = KEYS[1], KEYS[2], KEYS[3]
 local prefix = ARGV[1]
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include serverTime
 -- Numbers handed to redis.call are formatted with "%.14g", which costs more than the command;
 -- integers go as text formatted with "%d".
 local nowText = string.format('%d', now)

@@ -33,8 +33,7 @@ if not maxAttempts then
 end
 redis.call('HDEL', held, id)
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include serverTime
 redis.call('HDEL', job, 'worker')
 redis.call('HSET', job, 'last_error', err, 'finished_at', now)
 

@@ -14,8 +14,8 @@ local dead, stats = KEYS[1], KEYS[2]
 local prefix, keep = ARGV[1], tonumber(ARGV[2])
 local limit = 1000
 
-local t = redis.call('TIME')
-local before = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3]))
+-- @include serverTime
+local before = string.format('%d', now - tonumber(ARGV[3]))
 
 local victims = redis.call('ZRANGE', dead, '-inf', '(' .. before, 'BYSCORE', 'LIMIT', 0, limit)
 local over = redis.call('ZCARD', dead) - #victims - keep

@@ -26,8 +26,7 @@ local prefix, worker, forgetAfter = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 if redis.call('EXISTS', alive) == 1 then return -1 end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include serverTime
 local forgetBefore = now - forgetAfter
 local recovered, buried = 0, 0
 for _, id in ipairs(redis.call('LRANGE', landing, 0, -1)) do

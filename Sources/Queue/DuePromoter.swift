@@ -4,7 +4,7 @@ import RedisClient
 /// Promotes due jobs (scheduled and retries) from delayed to ready. It sleeps until the next
 /// job is due, but never longer than `maximumSleep`, so a job scheduled meanwhile for an earlier
 /// time starts within tens of milliseconds of it. Any number of workers may run it at once.
-struct Scheduler: Sendable {
+struct DuePromoter: Sendable {
     let keys: Keys
     let redis: RedisPool
     let logger: Logger
@@ -15,8 +15,7 @@ struct Scheduler: Sendable {
 
     /// One promotion; returns how many moved and how long until the next is due (nil: none).
     func promote() async throws -> (moved: Int, nextDue: Duration?) {
-        let reply = try await redis.run(QueueScripts.promoteDue.script, keys: [keys.delayed, keys.ready],
-                                        arguments: [keys.jobPrefix, Self.batch])
+        let reply = try await QueueScripts.promoteDue.run(on: redis, keys, arguments: [keys.jobPrefix, Self.batch])
         guard let items = reply.array, items.count == 3, let moved = items[0].int, let next = items[1].int else {
             throw QueueError(.unexpectedReply, "promoteDue answered \(reply)")
         }
