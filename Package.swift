@@ -7,6 +7,15 @@ import PackageDescription
 //   → Settings → clients (RedisClient, PostgresClient, HTTPClient) → CryptoPrimitives, BlockingIO
 //   → C wrappers (CHiredis, CLibpq, CCurl, COpenSSL). No C type leaks above the client modules.
 //   LocalServices serves the tests, redial-bench and redial-chaos only.
+// Products used by several targets.
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -61,9 +70,9 @@ let package = Package(
             name: "Queue",
             dependencies: [
                 "RedisClient", "CryptoPrimitives",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                logging,
+                metrics,
+                lifecycle,
             ],
             resources: [.embedInCode("Scripts")],
             swiftSettings: strict
@@ -72,7 +81,7 @@ let package = Package(
             name: "Jobs",
             dependencies: [
                 "Queue", "Domain", "Providers", "HTTPClient", "CryptoPrimitives", "RedisClient",
-                .product(name: "Logging", package: "swift-log"),
+                logging,
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Jobs",
@@ -91,7 +100,7 @@ let package = Package(
             name: "Domain",
             dependencies: [
                 "PostgresClient", "Queue", "Providers", "CryptoPrimitives", "HTTPClient",
-                .product(name: "Logging", package: "swift-log"),
+                logging,
             ],
             resources: [.embedInCode("Migrations")],
             swiftSettings: strict
@@ -101,9 +110,9 @@ let package = Package(
             name: "Relay",
             dependencies: [
                 "Domain", "PostgresClient", "Queue",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                logging,
+                metrics,
+                lifecycle,
             ],
             swiftSettings: strict
         ),
@@ -111,9 +120,9 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "CryptoPrimitives", "HTTPClient", "Providers",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
+                hummingbird,
+                httpTypes,
+                logging,
             ],
             swiftSettings: strict
         ),
@@ -121,11 +130,11 @@ let package = Package(
             name: "API",
             dependencies: [
                 "Domain", "Providers", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                hummingbird,
+                httpTypes,
+                prometheus,
+                logging,
+                metrics,
             ],
             resources: [
                 .embedInCode("Scripts/checkIntakeLimits.lua"),
@@ -138,12 +147,12 @@ let package = Package(
             name: "redial",
             dependencies: [
                 "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "API", "Sandbox", "RedisClient", "PostgresClient", "HTTPClient",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                argumentParser,
+                metrics,
+                prometheus,
+                hummingbird,
+                logging,
+                lifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -153,11 +162,11 @@ let package = Package(
             name: "redial-bench",
             dependencies: [
                 "Queue", "RedisClient", "LocalServices",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                argumentParser,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                logging,
+                metrics,
+                prometheus,
             ],
             path: "Sources/Bench",
             swiftSettings: strict
@@ -167,7 +176,7 @@ let package = Package(
             name: "redial-chaos",
             dependencies: [
                 "Domain", "Providers", "PostgresClient", "Queue", "RedisClient", "HTTPClient", "LocalServices",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                argumentParser,
             ],
             path: "Chaos",
             exclude: ["README.md", "reports", "network.sh"],
@@ -179,29 +188,25 @@ let package = Package(
         .target(name: "LocalServices", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["LocalServices", "RedisClient", "PostgresClient", "HTTPClient"], path: "Tests/TestSupport",
                 swiftSettings: strict),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServices", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "Domain", "LocalServices", "TestSupport"],
-                    swiftSettings: strict),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CryptoPrimitives", "LocalServices", "TestSupport"],
-                    exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"], swiftSettings: strict),
-        .testTarget(name: "SettingsTests", dependencies: ["Settings", "RedisClient", "PostgresClient", "LocalServices", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "APITests", dependencies: ["Domain", "Providers", "HTTPClient", "PostgresClient", "RedisClient", "LocalServices", "TestSupport"],
-                    swiftSettings: strict),
-        .testTarget(name: "DomainTests", dependencies: [
-            "Domain", "Queue", "PostgresClient", "RedisClient", "LocalServices", "TestSupport", .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
-        .testTarget(name: "DialingTests", dependencies: [
-            "Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives", "LocalServices", "TestSupport",
-        ], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "API", "Jobs", "RedisClient", "HTTPClient", "LocalServices", "TestSupport"],
-                    swiftSettings: strict),
-        .testTarget(name: "ArchitectureTests", dependencies: ["LocalServices"], swiftSettings: strict),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Queue", "LocalServices", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "RelayTests", dependencies: [
-            "Relay", "Domain", "Queue", "PostgresClient", "RedisClient", "LocalServices", "TestSupport",
-            .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
+        tests("RedisClientTests", ["RedisClient"]),
+        tests("PostgresClientTests", ["PostgresClient", "Domain"]),
+        tests("HTTPClientTests", ["HTTPClient", "CryptoPrimitives"], exclude: ["Fixtures"]),
+        tests("CryptoPrimitivesTests", ["CryptoPrimitives"]),
+        tests("SettingsTests", ["Settings", "RedisClient", "PostgresClient"]),
+        tests("QueueTests", ["Queue", "API", "Jobs", "RedisClient", "HTTPClient"]),
+        tests("DomainTests", ["Domain"]),
+        tests("JobsTests", ["Jobs", "Queue"]),
+        tests("RelayTests", ["Relay", "Domain", "Queue", "PostgresClient", "RedisClient", logging]),
+        tests("APITests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "RedisClient"]),
+        // End to end through the built binary: the dial flow, messages, recordings, reports, the widget.
+        tests("DialingTests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives"],
+              exclude: ["Fixtures"]),
+        tests("ArchitectureTests", []),
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// A test target of `Tests/<name>`: the modules it tests, plus the local services every test may use.
+func tests(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .testTarget(name: name, dependencies: dependencies + ["LocalServices", "TestSupport"], exclude: exclude, swiftSettings: strict)
+}

@@ -161,7 +161,7 @@ extension DialFlowTests {
         let reconciled = try await redis.send("GET", keys.dedup(reconciledKey)).string ?? ""
         #expect(try await redis.send("HGET", keys.job(reconciled), "state").string == "delayed")
         // A dial job that runs now anyway (a copy from anywhere) finds the time has not come.
-        let stray = try await JobQueue(redis: redis).enqueue(.init(type: "callback.dial", payload: #"{"callback_id": "\#(id)"}"#,
+        let stray = try await JobQueue(redis: redis).enqueue(.init(DialArgs(callbackID: try CallbackID(id), attempt: nil),
                                                                      policy: JobPolicy(queue: "callbacks")))
         #expect(try await eventually(timeout: .seconds(20)) {
             let record = try await redis.send("HMGET", keys.job(stray.id), "state", "attempt").array?.map(\.string) ?? []
@@ -222,7 +222,7 @@ extension DialFlowTests {
         var strays: [String] = []
         for attempt in [1, 3] {
             strays.append(try await JobQueue(redis: redis).enqueue(.init(
-                type: "callback.dial", payload: #"{"callback_id": "\#(id)", "attempt": \#(attempt)}"#, policy: JobPolicy(queue: "callbacks"))).id)
+                DialArgs(callbackID: try CallbackID(id), attempt: attempt), policy: JobPolicy(queue: "callbacks"))).id)
         }
         for stray in strays { try await waitForJob(queue: "callbacks", id: stray) }
         #expect(try await state(id) == Row(status: "retry_wait", reason: "busy", attempts: 1))

@@ -192,7 +192,7 @@ import TestSupport
         })
         // A replay of the dial job (a copy run now) snoozes again and sends no second message.
         let redis = try await TestServices.redis(poolSize: 1)
-        let replay = try await JobQueue(redis: redis).enqueue(.init(type: "callback.dial", payload: #"{"callback_id": "\#(id)"}"#,
+        let replay = try await JobQueue(redis: redis).enqueue(.init(DialArgs(callbackID: try CallbackID(id), attempt: nil),
                                                                       policy: JobPolicy(queue: "callbacks")))
         await redis.close()
         try await waitForJob(queue: "callbacks", id: replay.id, states: ["retry"])

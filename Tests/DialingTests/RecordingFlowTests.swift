@@ -32,6 +32,20 @@ extension DialFlowTests {
         }
     }
 
+    /// Requests a callback that is answered, waits for its recording to be stored, and returns
+    /// the callback's id, the stored recording and the bytes the provider serves for the call.
+    func answeredAndStored(_ cluster: Cluster, key: String, timeout: Duration) async throws -> (String, StoredRecording, [UInt8]) {
+        let callback = try await request(cluster, key: key, phone: number(0))
+        try await waitTerminal([callback])
+        #expect(try await eventually(timeout: timeout) { try await recording(callback) != nil })
+        let stored = try #require(try await recording(callback))
+        let callID = try await database.query("SELECT provider_call_id FROM attempts WHERE callback_id = $1::uuid", [callback])[0]
+            .decode("provider_call_id", as: String.self)
+        let original = try await client.send(HTTPClientRequest(url: cluster.sandboxURL + "/recordings/\(callID).wav",
+                                                               maxResponseBytes: 64 << 20)).body
+        return (callback, stored, original)
+    }
+
     func setRecordingBytes(_ cluster: Cluster, _ bytes: Int) async throws {
         let response = try await client.send(HTTPClientRequest(method: "POST", url: cluster.sandboxURL + "/sandbox/faults",
                                                                headers: [("Content-Type", "application/json")],
@@ -54,13 +68,7 @@ extension DialFlowTests {
         let (_, key) = try await site()
 
         // 1. A small recording: one PUT.
-        let small = try await request(cluster, key: key, phone: number(0))
-        try await waitTerminal([small])
-        #expect(try await eventually(timeout: .seconds(30)) { try await recording(small) != nil })
-        let first = try #require(try await recording(small))
-        let callID = try await database.query("SELECT provider_call_id FROM attempts WHERE callback_id = $1::uuid", [small])[0]
-            .decode("provider_call_id", as: String.self)
-        let original = try await client.send(HTTPClientRequest(url: cluster.sandboxURL + "/recordings/\(callID).wav")).body
+        let (small, first, original) = try await answeredAndStored(cluster, key: key, timeout: .seconds(30))
         let copy = try await storage.get(first.key)
         #expect(copy == original, "the stored recording is byte-identical to the provider's")
         #expect(first.size == original.count && first.parts == 1)
@@ -68,14 +76,7 @@ extension DialFlowTests {
 
         // 2. 11 MiB: a multipart upload of three parts, still byte-identical.
         try await setRecordingBytes(cluster, 11 << 20)
-        let large = try await request(cluster, key: key, phone: number(0))
-        try await waitTerminal([large])
-        #expect(try await eventually(timeout: .seconds(60)) { try await recording(large) != nil })
-        let second = try #require(try await recording(large))
-        let largeCall = try await database.query("SELECT provider_call_id FROM attempts WHERE callback_id = $1::uuid", [large])[0]
-            .decode("provider_call_id", as: String.self)
-        let largeOriginal = try await client.send(HTTPClientRequest(url: cluster.sandboxURL + "/recordings/\(largeCall).wav",
-                                                                    maxResponseBytes: 64 << 20)).body
+        let (large, second, largeOriginal) = try await answeredAndStored(cluster, key: key, timeout: .seconds(60))
         #expect(second.parts == 3 && second.size == 11 << 20)
         #expect(try await storage.get(second.key) == largeOriginal)
         #expect(second.sha256 == SHA256.hash(largeOriginal).hexString)
@@ -115,8 +116,8 @@ extension DialFlowTests {
         ]
         var ids: [String: String] = [:]
         for (url, _) in urls {
-            let payload = #"{"callback_id": "\#(UUID().uuidString.lowercased())", "attempt": "1", "url": "\#(url)"}"#
-            ids[url] = try await queue.enqueue(.init(type: "recording.upload", payload: payload, policy: JobPolicy(queue: "recordings"))).id
+            let upload = RecordingUploadArgs(callbackID: try CallbackID(UUID().uuidString), attempt: 1, url: url)
+            ids[url] = try await queue.enqueue(.init(upload, policy: JobPolicy(queue: "recordings"))).id
         }
         let keys = Keys(queue: "recordings")
         for (url, reason) in urls {

@@ -11,10 +11,10 @@ public struct CallOutcomeArgs: JobArgs {
     public let recording_url: String?
 
     public init(_ event: CallEvent) {
-        call_id = event.callID
-        outcome = event.outcome
-        duration_s = event.durationSeconds
-        recording_url = event.recordingURL
+        call_id = event.call.callID
+        outcome = event.call.outcome
+        duration_s = event.call.durationSeconds
+        recording_url = event.call.recordingURL
     }
 
     /// One job per carrier event: its retries of the same event change nothing.

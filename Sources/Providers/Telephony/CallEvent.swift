@@ -1,21 +1,15 @@
-/// A carrier's status webhook, checked and read: what the flow needs of it, in its words.
+/// A carrier's status webhook, checked and read: the call as the event reports it (an event
+/// with an outcome counts as the call's end) under the event's own id.
 public struct CallEvent: Sendable, Equatable {
     /// The carrier's id of this event: its retries of one event share it.
     public let eventID: String
-    public let callID: String
-    /// nil for an event that reports neither an outcome nor a SIP code (a progress event).
-    public let outcome: CallOutcome?
-    public let durationSeconds: Int
-    public let recordingURL: String?
+    public let call: ProviderCall
     /// Identifies the signed request (its MAC), so a replayed copy can be refused.
     public let replayToken: String
 
-    public init(eventID: String, callID: String, outcome: CallOutcome?, durationSeconds: Int, recordingURL: String?, replayToken: String) {
+    public init(eventID: String, call: ProviderCall, replayToken: String) {
         self.eventID = eventID
-        self.callID = callID
-        self.outcome = outcome
-        self.durationSeconds = durationSeconds
-        self.recordingURL = recordingURL
+        self.call = call
         self.replayToken = replayToken
     }
 }

@@ -105,9 +105,9 @@ public struct SandboxTelephony: TelephonyProvider {
               !event.eventID.isEmpty, event.eventID.utf8.count <= 200, !event.call.callID.isEmpty else {
             throw .malformedEvent("expected a JSON event with event_id and call_id")
         }
-        return CallEvent(eventID: event.eventID, callID: event.call.callID,
-                         outcome: CallOutcome(reported: event.call.outcome, sipCode: event.call.sipCode),
-                         durationSeconds: event.call.durationSeconds ?? 0, recordingURL: event.call.recordingURL,
-                         replayToken: mac.hexString)
+        let outcome = CallOutcome(reported: event.call.outcome, sipCode: event.call.sipCode)
+        let call = ProviderCall(callID: event.call.callID, finished: outcome != nil, outcome: outcome,
+                                durationSeconds: event.call.durationSeconds ?? 0, recordingURL: event.call.recordingURL)
+        return CallEvent(eventID: event.eventID, call: call, replayToken: mac.hexString)
     }
 }
