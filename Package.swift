@@ -194,8 +194,9 @@ let package = Package(
         tests("CryptoPrimitivesTests", ["CryptoPrimitives"]),
         tests("SettingsTests", ["Settings", "RedisClient", "PostgresClient"]),
         tests("QueueTests", ["Queue", "API", "Jobs", "RedisClient", "HTTPClient"]),
+        tests("ProvidersTests", ["Providers"]),
         tests("DomainTests", ["Domain"]),
-        tests("JobsTests", ["Jobs", "Queue"]),
+        tests("JobsTests", ["Jobs", "Queue", "RedisClient"]),
         tests("RelayTests", ["Relay", "Domain", "Queue", "PostgresClient", "RedisClient", logging]),
         tests("APITests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "RedisClient"]),
         // End to end through the built binary: the dial flow, messages, recordings, reports, the widget.

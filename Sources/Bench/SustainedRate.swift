@@ -38,23 +38,27 @@ struct SustainedRate: Encodable {
         case floorHalf = "latency_half_bare_list", tailTarget = "tail_target"
     }
 
-    /// The tail target, read side by side: p99 at half the sustained rate ≤ 2 × the bare list's
-    /// p99 at that rate, and ≤ 2 ms where the bare list's is under 1 ms (medians of the runs).
+    /// The tail target, read side by side (medians of the runs): p99 at half the sustained rate
+    /// within 2 ms while the bare list at that rate stays under 1 ms, and within twice the bare
+    /// list's p99 when this machine's own hiccups push that to 1 ms or more: the bound is
+    /// max(2 ms, 2 × the bare list's p99).
     struct TailTarget: Encodable {
         let p99Ms: Double
         let floorP99Ms: Double
         let ratioToFloor: Double
+        let boundMs: Double
         let met: Bool
 
         init(engine: LatencyAtLoad, floor: LatencyAtLoad) {
             p99Ms = engine.latency.p99.median
             floorP99Ms = floor.latency.p99.median
             ratioToFloor = p99Ms / max(floorP99Ms, 0.001)
-            met = p99Ms <= 2 * floorP99Ms && (floorP99Ms >= 1 || p99Ms <= 2)
+            boundMs = max(2, 2 * floorP99Ms)
+            met = p99Ms <= boundMs
         }
 
         enum CodingKeys: String, CodingKey {
-            case p99Ms = "p99_ms", floorP99Ms = "bare_list_p99_ms", ratioToFloor = "ratio_to_bare_list", met
+            case p99Ms = "p99_ms", floorP99Ms = "bare_list_p99_ms", ratioToFloor = "ratio_to_bare_list", boundMs = "bound_ms", met
         }
     }
 
