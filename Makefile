@@ -15,12 +15,13 @@ PG_BIN     := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 
 APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
-                libcurl4-openssl-dev libssl-dev curl chromium chromium-driver python3-selenium
+                libcurl4-openssl-dev libssl-dev curl chromium chromium-driver python3-selenium \
+                sip-tester prometheus prometheus-alertmanager
 
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services services-running stop test run migrate bench chaos pg-restart
+.PHONY: help deps build services services-running stop test run migrate bench chaos pg-restart check-alerting
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -132,11 +133,17 @@ test: build ## install what is missing, start services, run every test, stop wha
 	# Stop afterwards only what this run started, also when tests fail.
 	[ "$$running" = yes ] || trap '$(MAKE) --no-print-directory stop' EXIT
 	swift build --build-tests
+	$(MAKE) --no-print-directory check-alerting
 	# Tests use Redis database 1: the abuse limits count per number and per client across all
 	# sites, so test traffic in database 0 would count against `make run`'s demo (all from loopback).
 	REDIAL_REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/1 swift test --skip-build
 	# The chaos smoke profile guards the invariants under faults (its own Redis and PostgreSQL).
 	$(MAKE) --no-print-directory chaos PROFILE=smoke
+
+check-alerting: deps ## check the alert rules (promtool unit tests) and the Alertmanager configuration
+	promtool check rules deploy/prometheus/rules.yml
+	promtool test rules deploy/prometheus/rules.test.yml
+	amtool check-config deploy/alertmanager/alertmanager.yml
 
 run: build services ## build, start services, migrate, create a demo site, run the whole cluster (Ctrl-C stops it)
 	@.build/debug/redial migrate

@@ -47,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // C libraries, reached only through the client modules right above them.
@@ -143,10 +144,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The watchdog: probes for Prometheus, the lease among watchdogs, the dial guard.
+        .target(
+            name: "Watchdog",
+            dependencies: [
+                "Queue", "Settings", "RedisClient", "PostgresClient", "HTTPClient", logging, metrics, lifecycle,
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.embedInCode("probes.json"), .embedInCode("Scripts")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "API", "Sandbox", "RedisClient", "PostgresClient", "HTTPClient",
+                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "API", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient",
                 argumentParser,
                 metrics,
                 prometheus,
@@ -193,7 +205,7 @@ let package = Package(
         tests("HTTPClientTests", ["HTTPClient", "CryptoPrimitives"], exclude: ["Fixtures"]),
         tests("CryptoPrimitivesTests", ["CryptoPrimitives"]),
         tests("SettingsTests", ["Settings", "RedisClient", "PostgresClient"]),
-        tests("QueueTests", ["Queue", "API", "Jobs", "RedisClient", "HTTPClient"]),
+        tests("QueueTests", ["Queue", "API", "Jobs", "Watchdog", "RedisClient", "HTTPClient"]),
         tests("ProvidersTests", ["Providers"]),
         tests("DomainTests", ["Domain"]),
         tests("JobsTests", ["Jobs", "Queue", "RedisClient"]),
@@ -202,6 +214,7 @@ let package = Package(
         // End to end through the built binary: the dial flow, messages, recordings, reports, the widget.
         tests("DialingTests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives"],
               exclude: ["Fixtures"]),
+        tests("WatchdogTests", ["Watchdog", "Queue", "RedisClient", "HTTPClient"]),
         tests("ArchitectureTests", []),
     ],
     swiftLanguageModes: [.v6]

@@ -15,7 +15,11 @@ extension QueueProcessor {
             if room == 0 { break }
             do {
                 if orphansSuspected { orphansSuspected = try await !handBackOrphans(connection) }
-                let jobs = try await claim(connection, count: room)
+                guard let jobs = try await claim(connection, count: room) else {
+                    slots.give(room)
+                    try await waitWhilePaused(connection)
+                    continue
+                }
                 if jobs.count < room { slots.give(room - jobs.count) }
                 for job in jobs { hand(job) }
                 // Handlers that finish at once (their lanes are queued behind this loop on the
@@ -39,7 +43,8 @@ extension QueueProcessor {
     /// runs the moment BLMOVE has moved a job (at once if ready has one; when BLMOVE times out
     /// it finds nothing): one round trip whether the queue is busy or quiet, and the first job
     /// of a quiet queue starts one round trip after its enqueue.
-    func claim(_ connection: RedisConnection, count: Int) async throws -> [Job] {
+    /// nil: the queue is paused (nothing was taken; what landed stays for the next claim).
+    func claim(_ connection: RedisConnection, count: Int) async throws -> [Job]? {
         let block = configuration.fetchBlock
         let replies = try await connection.pipeline([
             .command(["BLMOVE", keys.ready, keys.landing(worker), "RIGHT", "LEFT", String(Double(block.milliseconds) / 1000)]),
@@ -47,9 +52,24 @@ extension QueueProcessor {
         ], blocking: block)
         // What the claim took is returned even if BLMOVE failed: jobs claimed and dropped here
         // would sit in the held hash until the orphan hand-back.
-        let claimed = WorkerCommands.claimed(in: try replies[1].get(), queue: keys.queue)
+        let reply = try replies[1].get()
+        if WorkerCommands.saysPaused(reply) { return nil }
+        let claimed = WorkerCommands.claimed(in: reply, queue: keys.queue)
         if claimed.isEmpty { _ = try replies[0].get() }
         return claimed
+    }
+
+    /// While the queue is paused, no `BLMOVE` either (it would move every ready job into this
+    /// worker's landing list): the pause key is checked every `pausePoll` until it is gone or
+    /// the worker stops. The pause costs the hot path nothing: `claimJobs` itself checks it.
+    func waitWhilePaused(_ connection: RedisConnection) async throws {
+        metrics.paused(true)
+        logger.notice("queue paused: claiming nothing until it is resumed")
+        while !isStopping, try await connection.send("EXISTS", keys.paused).int == 1 {
+            try? await Task.sleep(for: QueueProcessor.pausePoll)
+        }
+        metrics.paused(false)
+        if !isStopping { logger.notice("queue resumed") }
     }
 
     /// Hands back jobs this worker holds but is neither running nor acknowledging. Waits for

@@ -163,7 +163,7 @@ public final class JobQueue: Sendable {
         let keys = Keys(queue: queue)
         let replies = try await redis.pipeline([
             .make("LLEN", keys.ready), .make("ZCARD", keys.delayed), .make("ZCARD", keys.dead),
-            .make("HMGET", keys.stats, "completed", "failed"), .make("ZRANGE", keys.workers, 0, -1),
+            .make("HMGET", keys.stats, "completed", "failed"), .make("ZRANGE", keys.workers, 0, -1), .make("EXISTS", keys.paused),
         ])
         var stats = QueueStats()
         stats.ready = try replies[0].get().int ?? 0
@@ -173,6 +173,7 @@ public final class JobQueue: Sendable {
         stats.completed = counters.first?.int ?? 0
         stats.failed = counters.dropFirst().first?.int ?? 0
         let workers = try replies[4].get().array?.compactMap(\.string) ?? []
+        stats.paused = try replies[5].get().int == 1
         stats.active = try await redis.jobsHeld(by: workers, in: keys)
         return stats
     }
@@ -218,6 +219,39 @@ public final class JobQueue: Sendable {
             if let record = try await record(queue: queue, id: id) { records.append(record) }
         }
         return records
+    }
+
+    /// How long the oldest ready job of a queue has been waiting to start (since its enqueue, or
+    /// its run-at for a scheduled job or a retry), by Redis's clock; nil when none waits.
+    public func oldestReadyAge(queue: String) async throws -> Duration? {
+        let keys = Keys(queue: queue)
+        let replies = try await redis.pipeline([.make("LINDEX", keys.ready, -1), .make("TIME")])
+        guard let id = try replies[0].get().string else { return nil }
+        let time = try replies[1].get().array ?? []
+        let now = Int64((time.first?.int ?? 0) * 1000 + (time.dropFirst().first?.int ?? 0) / 1000)
+        let fields = try await redis.send("HMGET", keys.job(id), "enqueued_at", "run_at").array ?? []
+        let since = fields.compactMap { $0.string.flatMap { Int64($0) } }.max() ?? now
+        return .milliseconds(max(0, now - since))
+    }
+
+    /// Pauses a queue: its workers finish what they run and claim nothing more; enqueues and
+    /// schedules go on, and the jobs wait in ready. Returns false when it was already paused.
+    @discardableResult
+    public func pause(queue: String, reason: String) async throws -> Bool {
+        guard Keys.isValidQueueName(queue) else { throw QueueError(.invalidRequest, "queue name '\(queue)': expected 1-64 of A-Z a-z 0-9 . _ -") }
+        try await redis.send("SADD", Keys.queues, queue)
+        return try await redis.send("SET", Keys(queue: queue).paused, String(reason.prefix(500)), "NX") == .status("OK")
+    }
+
+    /// Resumes a paused queue; false when it was not paused.
+    @discardableResult
+    public func resume(queue: String) async throws -> Bool {
+        try await redis.send("DEL", Keys(queue: queue).paused).int == 1
+    }
+
+    /// Why a queue is paused, or nil when it is not.
+    public func pauseReason(queue: String) async throws -> String? {
+        try await redis.send("GET", Keys(queue: queue).paused).string
     }
 
     /// Whether the job enqueued under this dedup key still exists and can still run (not dead,

@@ -42,6 +42,8 @@ public struct QueueStats: Sendable, Equatable, Codable {
     /// Since the queue was created: jobs completed, and attempts that failed.
     public var completed = 0
     public var failed = 0
+    /// Workers claim nothing while it is paused (`JobQueue.pause`).
+    public var paused = false
 
     public init() {}
 }

@@ -19,6 +19,8 @@ public struct Keys: Sendable, Hashable {
     /// Registry of workers (zset, score = last heartbeat ms).
     public var workers: String { prefix + "workers" }
     public var reaperLock: String { prefix + "reaper" }
+    /// Present while the queue is paused (its value: why); workers claim nothing meanwhile.
+    public var paused: String { prefix + "paused" }
     /// Prefix of job hashes, passed to scripts that reach jobs by id.
     public var jobPrefix: String { prefix + "job:" }
 

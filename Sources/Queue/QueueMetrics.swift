@@ -14,7 +14,7 @@ final class QueueMetrics: Sendable {
 
     private let byType = Mutex<[String: TypeMetrics]>([:])
     private let recoveredCounter: Counter
-    private let ready, delayed, deadGauge: Gauge
+    private let ready, delayed, deadGauge, pausedGauge: Gauge
 
     init(queue: String) {
         self.queue = queue
@@ -22,6 +22,7 @@ final class QueueMetrics: Sendable {
         ready = Gauge(label: "redial_queue_ready", dimensions: [("queue", queue)])
         delayed = Gauge(label: "redial_queue_delayed", dimensions: [("queue", queue)])
         deadGauge = Gauge(label: "redial_queue_dead", dimensions: [("queue", queue)])
+        pausedGauge = Gauge(label: "redial_queue_paused", dimensions: [("queue", queue)])
     }
 
     func of(_ type: String) -> TypeMetrics {
@@ -46,6 +47,11 @@ final class QueueMetrics: Sendable {
 
     func recovered(_ count: Int) {
         if count > 0 { recoveredCounter.increment(by: count) }
+    }
+
+    /// 1 while this worker finds the queue paused.
+    func paused(_ paused: Bool) {
+        pausedGauge.record(paused ? 1 : 0)
     }
 
     func depth(ready: Int, delayed: Int, dead: Int) {

@@ -91,6 +91,9 @@ final class QueueProcessor: Sendable {
         executor = QueueExecutor(queue: queue)
     }
 
+    /// How often a worker of a paused queue looks whether it was resumed.
+    static let pausePoll: Duration = .milliseconds(250)
+
     var worker: String { configuration.id }
     var concurrency: Int { configuration.concurrency[keys.queue] ?? 1 }
     var ttl: Duration { configuration.effectiveHeartbeatTTL }

@@ -41,6 +41,7 @@ public struct QueueScript: Sendable {
             case "stats": return keys.stats
             case "completed": return keys.completed
             case "workers": return keys.workers
+            case "paused": return keys.paused
             case "landing": return keys.landing(needs(scope.worker, "worker"))
             case "held": return keys.held(needs(scope.worker, "worker"))
             case "alive": return keys.alive(needs(scope.worker, "worker"))
@@ -67,7 +68,7 @@ public enum QueueScripts {
     public static let enqueueJobs = QueueScript("enqueueJobs", PackageResources.enqueueJobs_lua,
                                                 keys: ["ready", "delayed", "stats"])
     public static let claimJobs = QueueScript("claimJobs", PackageResources.claimJobs_lua,
-                                              keys: ["ready", "landing", "held", "stats", "dead"])
+                                              keys: ["ready", "landing", "held", "stats", "dead", "paused"])
     public static let completeJobs = QueueScript("completeJobs", PackageResources.completeJobs_lua,
                                                  keys: ["held", "stats", "completed"])
     public static let failJob = QueueScript("failJob", PackageResources.failJob_lua,

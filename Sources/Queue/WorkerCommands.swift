@@ -10,6 +10,12 @@ public enum WorkerCommands {
         QueueScripts.claimJobs.command(keys, .init(worker: worker), arguments: [keys.jobPrefix, worker, count])
     }
 
+    /// Whether a `claimJobs` reply says the queue is paused (it took nothing).
+    public static func saysPaused(_ reply: RedisValue) -> Bool {
+        guard let items = reply.array, items.count == 1 else { return false }
+        return items[0].string == "paused"
+    }
+
     /// The jobs in a `claimJobs` reply (9 entries each).
     public static func claimed(in reply: RedisValue, queue: String) -> [Job] {
         let items = reply.array ?? []

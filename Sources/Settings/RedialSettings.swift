@@ -12,6 +12,7 @@ public struct RedialSettings: Sendable {
         public static let httpHost = "127.0.0.1"
         public static let httpPort = 8080
         public static let sandboxPort = 8090
+        public static let watchdogPort = 9102
         public static let smtpURL = "smtp://127.0.0.1:2525"
         public static let s3URL = "http://127.0.0.1:9000"
         public static let s3Bucket = "redial-recordings"
@@ -75,6 +76,10 @@ public struct RedialSettings: Sendable {
     /// `REDIAL_METRICS_PORT`: serve `/metrics` and `/readyz`'s details there (loopback) instead
     /// of on the public API port. Unset: everything on the API port.
     public var metricsPort: Int?
+    /// SIP trunks the watchdog probes with OPTIONS (`REDIAL_SIP_TRUNKS`); none by default.
+    public var sipTrunks: [SIPTrunk]
+    /// Where `redial watchdog` serves its `/metrics` (`REDIAL_WATCHDOG_PORT`, loopback, 9102).
+    public var watchdogPort: Int
     /// The only hosts call recordings are downloaded from (`REDIAL_RECORDING_HOSTS`, comma-separated;
     /// default the host of `REDIAL_TELEPHONY_URL`).
     public var recordingHosts: [String]
@@ -177,6 +182,8 @@ public struct RedialSettings: Sendable {
             }
             return known
         }
+        let sipTrunks = check("REDIAL_SIP_TRUNKS", "") { text throws(SettingsError) in try SIPTrunk.parseList(text) }
+        let watchdogPort = check("REDIAL_WATCHDOG_PORT", String(Defaults.watchdogPort), Self.port)
         let telephonyHost = telephony.flatMap(URLParts.init)?.host ?? "127.0.0.1"
         let recordingHosts = value("REDIAL_RECORDING_HOSTS", telephonyHost).split(separator: ",").map { $0.trimmingSpaces.lowercased() }
             .map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }.filter { !$0.isEmpty }
@@ -187,7 +194,8 @@ public struct RedialSettings: Sendable {
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
-              let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider else {
+              let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
+              let watchdogPort else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -199,6 +207,8 @@ public struct RedialSettings: Sendable {
         self.sandboxHost = value("REDIAL_SANDBOX_HOST", "127.0.0.1")
         self.telephonyURL = telephony
         self.provider = provider
+        self.sipTrunks = sipTrunks
+        self.watchdogPort = watchdogPort
         self.smsURL = sms
         self.smtpURL = smtp
         self.s3URL = s3

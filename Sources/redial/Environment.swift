@@ -12,6 +12,7 @@ import Providers
 import Queue
 import RedisClient
 import Settings
+import Watchdog
 
 enum Environment {
     /// The process settings, or an exit with every configuration problem listed.
@@ -102,8 +103,22 @@ enum Environment {
                       partBytes: settings.s3PartBytes)
     }
 
+    /// Runs `body` with a job queue, closing the connection and turning errors into one line.
+    static func withQueue<T>(_ body: (JobQueue) async throws -> T) async throws -> T {
+        let settings = try Environment.settings()
+        let pool = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 2))
+        do {
+            let result = try await body(JobQueue(redis: pool, timeScale: settings.timeScale))
+            await pool.close()
+            return result
+        } catch {
+            await pool.close()
+            Environment.fail("\(error)")
+        }
+    }
+
     /// Every Redis script this build runs: the engine's, the API's, the jobs'.
-    static let scripts: [LuaScript] = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts
+    static let scripts: [LuaScript] = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts + Watchdog.scripts
 
     /// Prints `redial: message` to stderr and exits with `code`.
     static func fail(_ message: String, code: Int32 = 1) -> Never {

@@ -10,20 +10,6 @@ struct JobsCommand: AsyncParsableCommand {
         abstract: "Inspect and repair jobs: list dead jobs, inspect one, retry or delete dead ones.",
         subcommands: [Dead.self, Inspect.self, Retry.self, Delete.self])
 
-    /// Runs `body` with a job queue, closing the connection and turning errors into one line.
-    static func withQueue<T>(_ body: (JobQueue) async throws -> T) async throws -> T {
-        let settings = try Environment.settings()
-        let pool = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 2))
-        do {
-            let result = try await body(JobQueue(redis: pool, timeScale: settings.timeScale))
-            await pool.close()
-            return result
-        } catch {
-            await pool.close()
-            Environment.fail("\(error)")
-        }
-    }
-
     static func checkID(_ id: String) throws {
         guard JobID.isValid(id) else { throw ValidationError("'\(id)' is not a job id (26 characters of Crockford base32)") }
     }
@@ -38,7 +24,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(help: "At most this many per queue.") var limit = 100
 
         func run() async throws {
-            try await withQueue { jobs in
+            try await Environment.withQueue { jobs in
                 let names = if let queue { [queue] } else { try await jobs.queues() }
                 for name in names {
                     for record in try await jobs.dead(queue: name, limit: limit) { print("\(name)  " + line(record)) }
@@ -54,7 +40,7 @@ struct JobsCommand: AsyncParsableCommand {
         func validate() throws { try checkID(id) }
 
         func run() async throws {
-            guard let record = try await withQueue({ try await $0.find(id: id) }) else {
+            guard let record = try await Environment.withQueue({ try await $0.find(id: id) }) else {
                 Environment.fail("no job \(id) in any queue (completed jobs expire after their retention)")
             }
             let encoder = JSONEncoder()
@@ -75,7 +61,7 @@ struct JobsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let retried: Int = try await withQueue { jobs in
+            let retried: Int = try await Environment.withQueue { jobs in
                 if let id {
                     guard let record = try await jobs.find(id: id) else { return -1 }
                     return try await jobs.retryDead(queue: record.queue, id: id) ? 1 : 0
@@ -104,7 +90,7 @@ struct JobsCommand: AsyncParsableCommand {
         func validate() throws { try checkID(id) }
 
         func run() async throws {
-            let deleted: Bool? = try await withQueue { jobs in
+            let deleted: Bool? = try await Environment.withQueue { jobs in
                 guard let record = try await jobs.find(id: id) else { return nil }
                 return try await jobs.deleteDead(queue: record.queue, id: id)
             }

@@ -7,7 +7,7 @@ import Settings
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show every queue's counts and the number of live workers.")
 
-    @Flag(help: "Print JSON: {\"queues\": {\"<name>\": {ready, delayed, active, dead, completed, failed}}, \"workers\": n}.")
+    @Flag(help: "Print JSON: {\"queues\": {\"<name>\": {ready, delayed, active, dead, completed, failed, paused}}, \"workers\": n}.")
     var json = false
 
     struct Report: Encodable {
@@ -39,7 +39,7 @@ struct Stats: AsyncParsableCommand {
         print("queue".padding(20) + ["ready", "delayed", "active", "dead", "completed", "failed"].map { $0.padding(11) }.joined())
         for (name, stats) in report.queues.sorted(by: { $0.key < $1.key }) {
             print(name.padding(20) + [stats.ready, stats.delayed, stats.active, stats.dead, stats.completed, stats.failed]
-                .map { String($0).padding(11) }.joined())
+                .map { String($0).padding(11) }.joined() + (stats.paused ? "paused" : ""))
         }
         print("live workers: \(report.workers)")
     }

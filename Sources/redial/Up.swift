@@ -5,7 +5,7 @@ import Settings
 
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the whole cluster: API, outbox relay, N workers, the telephony sandbox; restart any that dies.")
+        abstract: "Run the whole cluster: API, outbox relay, N workers, the watchdog, the telephony sandbox; restart any that dies.")
 
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Handler slots per queue in each worker.") var concurrency = 10
@@ -22,6 +22,7 @@ struct Up: AsyncParsableCommand {
         var components: [Supervisor.Component] = [
             .init(name: "api", arguments: ["serve"]),
             .init(name: "relay", arguments: ["relay"]),
+            .init(name: "watchdog", arguments: ["watchdog"]),
         ]
         components += (1...workers).map { .init(name: "worker-\($0)", arguments: ["work", "--concurrency", String(concurrency)]) }
         if !noSandbox { components.append(.init(name: "sandbox", arguments: ["sandbox"])) }

@@ -6,6 +6,7 @@ import Queue
 import RedisClient
 import Testing
 import TestSupport
+import Watchdog
 
 /// Each script run directly on crafted keys of a queue of its own.
 @Suite struct QueueScriptsTests {
@@ -69,7 +70,7 @@ import TestSupport
             (FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path)?.compactMap { $0 as? String } ?? [])
                 .filter { $0.hasSuffix(".lua") }.map { ($0 as NSString).lastPathComponent }
         }
-        let scripts = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts
+        let scripts = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts + Watchdog.scripts
         let fragments = Set(LuaScript.fragments.keys.map { $0 + ".lua" })
         #expect(Set(files).subtracting(fragments) == Set(scripts.map { $0.script.name + ".lua" }))
         #expect(!scripts.isEmpty && !fragments.isEmpty)
@@ -95,7 +96,7 @@ import TestSupport
     }
 
     @Test func theScriptSetVersionCoversEveryScript() {
-        let all = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts
+        let all = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts + Watchdog.scripts
         #expect(ScriptSet.version(of: all) != ScriptSet.version(of: QueueScripts.all.map(\.lua)))
         var changed = all
         changed[changed.count - 1] = LuaScript("throttleRecipient", Array((all.last!.script.source + "\n-- edited").utf8),
@@ -343,6 +344,21 @@ import TestSupport
         #expect(try await list(keys.landing("w1")).isEmpty)
         #expect(try await held("w1").count == 3)
         #expect(try await field(ids[1], "state") == "active")
+    }
+
+    @Test func aPausedQueueClaimsNothingNotEvenWhatLanded() async throws {
+        let ids = try await jobs.enqueue(batch: (0..<2).map { _ in .init(type: "noop", policy: policy) }).map(\.id)
+        try await redis.send("LMOVE", keys.ready, keys.landing("w"), "RIGHT", "LEFT")
+        try await redis.send("SET", keys.paused, "test")
+        let reply = try await redis.pipeline([WorkerCommands.claim(keys, worker: "w", count: 5)])[0].get()
+        #expect(WorkerCommands.saysPaused(reply))
+        #expect(try await list(keys.ready) == [ids[1]])
+        #expect(try await list(keys.landing("w")) == [ids[0]])
+        #expect(try await field(ids[0], "state") == "ready")
+        try await redis.send("DEL", keys.paused)
+        let resumed = try await redis.pipeline([WorkerCommands.claim(keys, worker: "w", count: 5)])[0].get()
+        #expect(!WorkerCommands.saysPaused(resumed))
+        #expect(Set(WorkerCommands.claimed(in: resumed, queue: keys.queue).map(\.id)) == Set(ids))
     }
 
     @Test func claimDropsIdsWhoseJobIsGone() async throws {

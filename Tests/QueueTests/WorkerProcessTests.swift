@@ -64,6 +64,34 @@ import TestSupport
         b.stop(signal: SIGTERM)
     }
 
+    @Test func aPausedQueueRunsNothingSpendsNoAttemptAndResumes() async throws {
+        let sleep = try policy("sleep")
+        let noop = try policy("noop")
+        _ = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 1500}"#, policy: sleep))
+        let process = try worker("paused-queue", concurrency: 2)
+        // Counted at its start, so a loaded machine that misses its 1.5 s of running still sees it.
+        try await waitFor("the first job to start") { try await started() == 1 }
+        #expect(try await jobs.pause(queue: queue, reason: "carrier down"))
+        #expect(try await !jobs.pause(queue: queue, reason: "again"), "a second pause is no pause")
+        #expect(try await jobs.pauseReason(queue: queue) == "carrier down")
+        _ = try await jobs.enqueue(batch: (0..<20).map { _ in .init(type: "noop", policy: noop) })
+        // What runs finishes; nothing more is claimed, and the jobs wait.
+        try await waitFor("the running job to finish and the worker to see the pause") {
+            try await stats().completed == 1 && process.log.contains("queue paused")
+        }
+        let paused = try await stats()
+        // Out of ready are at most the one id a BLMOVE moved before the claim saw the pause: it
+        // waits in the worker's landing list, not running (stats count it with the held ones).
+        #expect(paused.paused && paused.completed == 1 && paused.ready >= 19 && paused.ready + paused.active == 20, "\(paused)")
+        #expect(try await started() == 1, "nothing started while paused")
+        #expect(try await jobs.resume(queue: queue))
+        #expect(try await !jobs.resume(queue: queue))
+        try await waitFor("the 20 waiting jobs to run after the resume") { try await stats().completed == 21 }
+        #expect(try await started() == 21, "each job started once: no attempt was spent while paused")
+        #expect(try await stats().paused == false)
+        process.stop(signal: SIGTERM)
+    }
+
     @Test func theWorkersMetricsCountWhatItDid() async throws {
         let noop = try policy("noop")
         let flaky = try policy("flaky")

@@ -8,9 +8,11 @@
 -- KEYS[3] held     hash   worker:<wid>:held, id → fence of every job this worker runs
 -- KEYS[4] stats    hash   queue counters
 -- KEYS[5] dead     zset   dead jobs: where a record too damaged to run goes, with the reason
+-- KEYS[6] paused   string present while the queue is paused (its reason)
 -- ARGV[1] job key prefix ("redial:{q}:job:")   ARGV[2] worker id   ARGV[3] how many to take
 --
--- Returns a flat array, 9 entries per claimed job:
+-- Returns {"paused"} and takes nothing, not even what landed, while the queue is paused.
+-- Otherwise a flat array, 9 entries per claimed job:
 --   id, type, payload, attempt, max attempts, enqueued at (ms), started at (ms), timeout (ms), fence
 -- The fence is the token every later ack and hand-back of this run presents: a snooze or a
 -- hand-back gives the attempt back, so attempts repeat; fences never do, so an ack of an
@@ -21,8 +23,9 @@
 -- Every field is checked before anything is written: Redis does not undo a script's writes
 -- when it stops on an error, and an error after the RPOPs would strand every popped job. A
 -- record without a type, payload or a numeric attempt count goes to dead instead, named.
-local ready, landing, held, stats, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local ready, landing, held, stats, dead, paused = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prefix, worker, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if redis.call('EXISTS', paused) == 1 then return {'paused'} end
 
 -- @include serverTime
 -- Numbers handed to redis.call are formatted with "%.14g", which costs more than the command;

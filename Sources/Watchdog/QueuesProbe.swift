@@ -1,0 +1,32 @@
+import Metrics
+import Queue
+
+/// The engine as Prometheus should see it, whole-cluster: each queue's jobs by state, its oldest
+/// ready job's wait, whether it is paused; live workers. The alert rules judge the figures.
+struct QueuesProbe: Probe {
+    let jobs: JobQueue
+
+    func check(timeout: Duration) async -> ProbeResult {
+        do {
+            let names = try await jobs.queues()
+            for name in names {
+                let stats = try await jobs.stats(queue: name)
+                for (state, count) in [("ready", stats.ready), ("delayed", stats.delayed), ("active", stats.active), ("dead", stats.dead)] {
+                    Gauge(label: "redial_queue_jobs", dimensions: [("queue", name), ("state", state)]).record(count)
+                }
+                Gauge(label: "redial_queue_is_paused", dimensions: [("queue", name)]).record(stats.paused ? 1 : 0)
+                let age = try await jobs.oldestReadyAge(queue: name) ?? .zero
+                Gauge(label: "redial_queue_oldest_ready_seconds", dimensions: [("queue", name)]).record(age.seconds)
+            }
+            let live = try await jobs.liveWorkers(queues: names).count
+            Gauge(label: "redial_workers_live").record(live)
+            return .success("\(names.count) queues, \(live) live workers")
+        } catch {
+            return .failure("\(error)")
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import Metrics
+import PostgresClient
+import Queue
+import RedisClient
+import ServiceLifecycle
+import Settings
+
+/// `redial watchdog`: probes telephony and software and exposes every result as metrics for
+/// Prometheus to judge and Alertmanager to route. Any number may run; the one holding the Redis
+/// lease probes, the others wait to take over within the lease's time to live. While a
+/// telephony probe is down, dialing is paused (`DialGuard`).
+public final class Watchdog: Service, Sendable {
+    /// A probe of one target with its declared timing.
+    struct Target: Sendable {
+        let spec: ProbeSpec
+        let name: String
+        let probe: any Probe
+    }
+
+    /// The Redis scripts the watchdog runs, for the script-set version.
+    public static let scripts: [LuaScript] = [Lease.script]
+
+    let targets: [Target]
+    let lease: Lease
+    let guardian: DialGuard
+    let logger: Logger
+    private let active = Gauge(label: "redial_watchdog_active")
+
+    /// - Parameter dialQueue: the queue of the `callback.dial` jobs, paused while the carrier is down.
+    public init(settings: RedialSettings, redis: RedisPool, database: PostgresPool, dialQueue: String, logger: Logger) throws {
+        let specs = try ProbeSpec.shipped().mapValues { $0.scaled(settings.timeScale) }
+        func spec(_ name: String) -> ProbeSpec { specs[name]! }  // all present: checked by `shipped()`
+        let jobs = JobQueue(redis: redis, timeScale: settings.timeScale)
+        var targets = settings.sipTrunks.map { trunk in
+            Target(spec: spec("sip_trunk"), name: trunk.name, probe: SIPOptionsProbe(trunk: trunk, accept: spec("sip_trunk").accept))
+        }
+        targets += [
+            Target(spec: spec("provider_api"), name: "telephony", probe: HTTPProbe(url: settings.telephonyURL + "/healthz")),
+            Target(spec: spec("api_ready"), name: "api", probe: HTTPProbe(url: "http://\(settings.httpHost):\(settings.httpPort)/readyz")),
+            Target(spec: spec("redis"), name: "redis", probe: RedisProbe(redis: redis)),
+            Target(spec: spec("postgres"), name: "postgres", probe: PostgresProbe(database: database)),
+            Target(spec: spec("queues"), name: "queues", probe: QueuesProbe(jobs: jobs)),
+            Target(spec: spec("callbacks"), name: "callbacks",
+                   probe: CallbacksProbe(database: database, lateAfter: spec("callbacks").lateAfter ?? .seconds(120))),
+        ]
+        self.targets = targets
+        lease = Lease(redis: redis, holder: Self.holderID(), ttl: .seconds(6) * settings.timeScale)
+        guardian = DialGuard(jobs: jobs, queue: dialQueue, logger: logger)
+        self.logger = logger
+    }
+
+    static func holderID() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(getpid()):\(SIPOptions.token().prefix(6))"
+    }
+
+    /// The probes this watchdog runs, by name (`sip_trunk/<trunk>`, `redis/redis`, …).
+    public var probeNames: [String] { targets.map { "\($0.spec.name)/\($0.name)" } }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.loop() }
+        try? await lease.release()
+    }
+
+    private func loop() async {
+        active.record(0)
+        while !Task.isCancelled {
+            let holding = (try? await lease.hold()) ?? false
+            guard holding else {
+                try? await Task.sleep(for: lease.ttl / 3)
+                continue
+            }
+            logger.notice("watchdog active: probing \(probeNames.joined(separator: ", "))")
+            active.record(1)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.keepLease() }
+                for target in targets { group.addTask { await self.probe(target) } }
+                await group.next()  // the lease was lost (or we are stopping): stop probing
+                group.cancelAll()
+            }
+            active.record(0)
+            if !Task.isCancelled { logger.warning("watchdog lease lost: standing by") }
+        }
+    }
+
+    /// Renews the lease every third of its time to live; returns when it is lost, or when
+    /// Redis could not be asked for as long as the lease lives (another may have taken it).
+    private func keepLease() async {
+        var lastHeld = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: lease.ttl / 3)
+            do {
+                guard try await lease.hold() else { return }
+                lastHeld = .now
+            } catch {
+                if ContinuousClock.now - lastHeld >= lease.ttl { return }
+            }
+        }
+    }
+
+    private func probe(_ target: Target) async {
+        let metrics = ProbeMetrics(probe: target.spec.name, target: target.name)
+        var state = ProbeState(downAfter: target.spec.downAfter, upAfter: target.spec.upAfter)
+        var looks = 0
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            let result = await target.probe.check(timeout: target.spec.timeout)
+            let took = ContinuousClock.now - started
+            if Task.isCancelled { return }
+            looks += 1
+            if state.record(result.succeeded) {
+                let line = "probe \(target.spec.name)/\(target.name) is \(state.isUp ? "up" : "down"): \(result.detail)"
+                if state.isUp { logger.notice("\(line)") } else { logger.error("\(line)") }
+            }
+            metrics.record(result, took: took, isUp: state.isUp)
+            if target.spec.telephony {
+                await guardian.update("\(target.spec.name)/\(target.name)", up: state.isUp,
+                                      sure: looks >= max(target.spec.downAfter, target.spec.upAfter), detail: result.detail)
+            }
+            try? await Task.sleep(for: max(.zero, target.spec.interval - took))
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Domain
+import Logging
+import PostgresClient
+import Queue
+import RedisClient
+import ServiceLifecycle
+import Settings
+import UnixSignals
+import Watchdog
+
+struct WatchdogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watchdog",
+        abstract: "Probe the trunks, the carrier, the API, Redis, PostgreSQL, the queues and the callback SLA for Prometheus; "
+            + "pause dialing while the carrier is down (several may run: one is active).")
+
+    func run() async throws {
+        let settings = try Environment.settings()
+        let logger = Environment.bootstrapLogging()
+        let registry = Environment.bootstrapMetrics()
+        guard let dialQueue = Environment.catalog().first(where: { $0.type == DialArgs.jobType })?.policy.queue else {
+            Environment.fail("job catalog: \(DialArgs.jobType) is missing", code: 78)
+        }
+        let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 4))
+        let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 2))
+        let watchdog: Watchdog
+        do {
+            watchdog = try Watchdog(settings: settings, redis: redis, database: database, dialQueue: dialQueue, logger: logger)
+        } catch {
+            Environment.fail("watchdog: \(error)", code: 78)
+        }
+        let metrics = MetricsEndpoint.application(registry: registry, host: "127.0.0.1", port: settings.watchdogPort, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: watchdog), .init(service: metrics)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("watchdog: metrics on http://127.0.0.1:\(settings.watchdogPort)/metrics")
+        try await group.run()
+        await redis.close()
+        await database.close()
+    }
+}
