@@ -7,6 +7,13 @@ SHELL := /bin/bash
 RUN        := $(CURDIR)/.run
 REDIS_PORT ?= 16379
 PG_PORT    ?= 15432
+# The operations stack `make services` starts beside them (OPS=0: not): Prometheus, Alertmanager
+# and a SIP trunk answering OPTIONS (SIPp), all on loopback, configs and data under .run/.
+OPS        ?= 1
+PROMETHEUS_PORT   ?= $(or $(REDIAL_PROMETHEUS_PORT),9090)
+ALERTMANAGER_PORT ?= $(or $(REDIAL_ALERTMANAGER_PORT),9093)
+SIP_TRUNK_PORT    ?= 5060
+WATCHDOG_PORT     ?= $(or $(REDIAL_WATCHDOG_PORT),9102)
 PG_USER    := redial
 PG_DB      := redial
 # Swift's toolchain may not be on a fresh shell's PATH.
@@ -21,7 +28,7 @@ APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services services-running stop test run migrate bench chaos pg-restart check-alerting
+.PHONY: help deps build services ops services-running stop test run migrate bench chaos pg-restart check-alerting
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,7 +70,7 @@ REDIS_SHIPPED := --bind 127.0.0.1 $(LISTEN_EXTRA) --protected-mode $(if $(LISTEN
 REDIS_FLAGS := $(REDIS_SHIPPED) --port $(REDIS_PORT) \
   --pidfile $(RUN)/redis.pid --dir $(RUN)/redis --logfile $(RUN)/redis.log
 
-services: deps ## start the local Redis and PostgreSQL under .run/ (reuses running ones)
+services: deps ## start the local Redis, PostgreSQL and operations stack under .run/ (reuses running ones)
 	@mkdir -p $(RUN)/redis
 	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null; then
 	  echo "redis: already running (pid $$(cat $(RUN)/redis.pid), port $(REDIS_PORT))"
@@ -99,14 +106,48 @@ services: deps ## start the local Redis and PostgreSQL under .run/ (reuses runni
 	fi
 	psql -h 127.0.0.1 -p $(PG_PORT) -U $(PG_USER) -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(PG_DB)'" | grep -q 1 \
 	  || psql -h 127.0.0.1 -p $(PG_PORT) -U $(PG_USER) -d postgres -qc 'CREATE DATABASE $(PG_DB)'
+	[ "$(OPS)" = 1 ] && $(MAKE) --no-print-directory ops || true
+
+# Started as plain processes, each with a pid file; a second call starts only what is not running.
+ops: deps
+	@mkdir -p $(RUN)/prometheus $(RUN)/alertmanager
+	running() { [ -f $(RUN)/$$1.pid ] && kill -0 $$(cat $(RUN)/$$1.pid) 2>/dev/null; }
+	if running sip-trunk; then echo "sip trunk: already running (udp 127.0.0.1:$(SIP_TRUNK_PORT))"; else
+	  setsid sipp -sf deploy/sipp/options-trunk.xml -i 127.0.0.1 -p $(SIP_TRUNK_PORT) -nostdin -m 100000000 \
+	    >$(RUN)/sip-trunk.log 2>&1 </dev/null & echo $$! > $(RUN)/sip-trunk.pid
+	  echo "sip trunk: started (udp 127.0.0.1:$(SIP_TRUNK_PORT); REDIAL_SIP_TRUNKS=local=sip:trunk@127.0.0.1:$(SIP_TRUNK_PORT))"
+	fi
+	# Alertmanager's config with this machine's on-call address and SMTP server.
+	smtp=$${REDIAL_SMTP_URL:-smtp://127.0.0.1:2525}; smtp=$${smtp#smtp://}
+	sed -e "s|oncall@redial.localhost|$${REDIAL_ONCALL_EMAIL:-oncall@redial.localhost}|" -e "s|127.0.0.1:2525|$$smtp|" \
+	  deploy/alertmanager/alertmanager.yml > $(RUN)/alertmanager/alertmanager.yml
+	if running alertmanager; then echo "alertmanager: already running (port $(ALERTMANAGER_PORT))"; else
+	  setsid prometheus-alertmanager --config.file=$(RUN)/alertmanager/alertmanager.yml --storage.path=$(RUN)/alertmanager \
+	    --web.listen-address=127.0.0.1:$(ALERTMANAGER_PORT) --cluster.listen-address= \
+	    >$(RUN)/alertmanager.log 2>&1 </dev/null & echo $$! > $(RUN)/alertmanager.pid
+	  echo "alertmanager: started (http://127.0.0.1:$(ALERTMANAGER_PORT))"
+	fi
+	sed -e "s|@RULES@|$(CURDIR)/deploy/prometheus/rules.yml|" -e "s|@ALERTMANAGER@|127.0.0.1:$(ALERTMANAGER_PORT)|" \
+	  -e "s|@WATCHDOG@|127.0.0.1:$(WATCHDOG_PORT)|" deploy/prometheus/prometheus.yml > $(RUN)/prometheus/prometheus.yml
+	if running prometheus; then echo "prometheus: already running (port $(PROMETHEUS_PORT))"; else
+	  setsid prometheus --config.file=$(RUN)/prometheus/prometheus.yml --storage.tsdb.path=$(RUN)/prometheus/data \
+	    --web.listen-address=127.0.0.1:$(PROMETHEUS_PORT) --rules.alert.resend-delay=15s >$(RUN)/prometheus.log 2>&1 </dev/null & echo $$! > $(RUN)/prometheus.pid
+	  echo "prometheus: started (http://127.0.0.1:$(PROMETHEUS_PORT))"
+	fi
 
 services-running:
 	@pgdata=$$(cat $(RUN)/pgdata 2>/dev/null || true)
 	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null \
 	   && [ -n "$$pgdata" ] && [ -f $$pgdata/postmaster.pid ]; then echo yes; else echo no; fi
 
-stop: ## stop the local Redis and PostgreSQL started by `make services` (by pid file)
-	@if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null; then
+stop: ## stop what `make services` started (by pid file)
+	@for name in prometheus alertmanager sip-trunk; do
+	  if [ -f $(RUN)/$$name.pid ] && kill -0 $$(cat $(RUN)/$$name.pid) 2>/dev/null; then
+	    pid=$$(cat $(RUN)/$$name.pid); kill $$pid; while kill -0 $$pid 2>/dev/null; do sleep 0.1; done
+	    rm -f $(RUN)/$$name.pid; echo "$$name: stopped"
+	  fi
+	done
+	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null; then
 	  pid=$$(cat $(RUN)/redis.pid); kill $$pid
 	  while kill -0 $$pid 2>/dev/null; do sleep 0.1; done
 	  echo "redis: stopped"
@@ -160,11 +201,12 @@ run: build services ## build, start services, migrate, create a demo site, run t
 	fi
 	cat <<-INFO
 
-	  Redial is up (Ctrl-C stops it): API, outbox relay, 2 workers and the telephony sandbox.
+	  Redial is up (Ctrl-C stops it): API, outbox relay, 2 workers, the watchdog and the telephony sandbox.
 
 	    demo page:   http://127.0.0.1:8080/demo?site_key=$$key&country=7
 	    health:      http://127.0.0.1:8080/readyz      metrics: http://127.0.0.1:8080/metrics
 	    sandbox log: http://127.0.0.1:8090/sandbox/calls
+	    watchdog:    http://127.0.0.1:$(WATCHDOG_PORT)/metrics   alerts: http://127.0.0.1:$(PROMETHEUS_PORT)/alerts, http://127.0.0.1:$(ALERTMANAGER_PORT)
 	    emails:      $(RUN)/mail/new/ (a local SMTP sink on 2525)
 	    recordings:  http://127.0.0.1:9000/redial-recordings (a local S3, moto, in memory)
 
@@ -185,7 +227,7 @@ run: build services ## build, start services, migrate, create a demo site, run t
 	trap 'kill -9 $$smtp $$s3 2>/dev/null || true' EXIT
 	for i in $$(seq 100); do curl -s -o /dev/null http://127.0.0.1:9000/ && break; sleep 0.1; done
 	curl -s -o /dev/null -X PUT http://127.0.0.1:9000/redial-recordings
-	.build/debug/redial up --workers 2
+	REDIAL_SIP_TRUNKS=$${REDIAL_SIP_TRUNKS:-local=sip:trunk@127.0.0.1:$(SIP_TRUNK_PORT)} .build/debug/redial up --workers 2
 
 BENCH_PORT ?= 16381
 bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1: short); writes .run/bench/results.json
@@ -216,7 +258,7 @@ chaos: build ## faults against a real cluster of its own, invariants checked (PR
 	if [ "$(PROFILE)" != smoke ] && Chaos/network.sh up >$(CHAOS_RUN)/network.log 2>&1; then
 	  net=(LISTEN_EXTRA=$(CHAOS_HOST_IP) TRUST_NET=$(CHAOS_NS_IP)/32)
 	fi
-	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS) "$${net[@]}"
+	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS) OPS=0 "$${net[@]}"
 	trap '$(MAKE) --no-print-directory stop RUN=$(CHAOS_RUN) $(CHAOS_PORTS); Chaos/network.sh down' EXIT
 	.build/debug/redial-chaos --profile $(PROFILE) --run-directory $(CHAOS_RUN) --redis-port 16392 --postgres-port 15492 \
 	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger) \

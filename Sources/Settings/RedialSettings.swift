@@ -78,6 +78,9 @@ public struct RedialSettings: Sendable {
     public var metricsPort: Int?
     /// SIP trunks the watchdog probes with OPTIONS (`REDIAL_SIP_TRUNKS`); none by default.
     public var sipTrunks: [SIPTrunk]
+    /// Alertmanager, for `redial alerts` (`REDIAL_ALERTMANAGER_PORT` on loopback, 9093, or
+    /// `REDIAL_ALERTMANAGER_URL`).
+    public var alertmanagerURL: String
     /// Where `redial watchdog` serves its `/metrics` (`REDIAL_WATCHDOG_PORT`, loopback, 9102).
     public var watchdogPort: Int
     /// The only hosts call recordings are downloaded from (`REDIAL_RECORDING_HOSTS`, comma-separated;
@@ -184,6 +187,10 @@ public struct RedialSettings: Sendable {
         }
         let sipTrunks = check("REDIAL_SIP_TRUNKS", "") { text throws(SettingsError) in try SIPTrunk.parseList(text) }
         let watchdogPort = check("REDIAL_WATCHDOG_PORT", String(Defaults.watchdogPort), Self.port)
+        let alertmanagerPort = check("REDIAL_ALERTMANAGER_PORT", "9093", Self.port)
+        let alertmanager = check("REDIAL_ALERTMANAGER_URL", "http://127.0.0.1:\(alertmanagerPort ?? 9093)") {
+            try Self.url($0, schemes: ["http", "https"])
+        }
         let telephonyHost = telephony.flatMap(URLParts.init)?.host ?? "127.0.0.1"
         let recordingHosts = value("REDIAL_RECORDING_HOSTS", telephonyHost).split(separator: ",").map { $0.trimmingSpaces.lowercased() }
             .map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }.filter { !$0.isEmpty }
@@ -195,7 +202,7 @@ public struct RedialSettings: Sendable {
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
-              let watchdogPort else {
+              let watchdogPort, let alertmanager else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -209,6 +216,7 @@ public struct RedialSettings: Sendable {
         self.provider = provider
         self.sipTrunks = sipTrunks
         self.watchdogPort = watchdogPort
+        self.alertmanagerURL = alertmanager
         self.smsURL = sms
         self.smtpURL = smtp
         self.s3URL = s3

@@ -86,7 +86,7 @@ struct ProbeSpec: Sendable, Equatable {
 }
 
 /// The watchdog could not start or run: its message names what is wrong.
-struct WatchdogError: Error, Sendable, CustomStringConvertible {
-    let description: String
+public struct WatchdogError: Error, Sendable, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }

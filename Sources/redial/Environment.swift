@@ -120,6 +120,12 @@ enum Environment {
     /// Every Redis script this build runs: the engine's, the API's, the jobs'.
     static let scripts: [LuaScript] = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts + Watchdog.scripts
 
+    /// Who runs this command, for what it records (a silence's author): `$SUDO_USER`, `$USER`, or the host.
+    static var operatorName: String {
+        let environment = ProcessInfo.processInfo.environment
+        return (environment["SUDO_USER"] ?? environment["USER"] ?? "operator") + "@" + ProcessInfo.processInfo.hostName
+    }
+
     /// Prints `redial: message` to stderr and exits with `code`.
     static func fail(_ message: String, code: Int32 = 1) -> Never {
         FileHandle.standardError.write(Data("redial: \(message)\n".utf8))

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Settings
+import Watchdog
+
+struct AlertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "The alerts Alertmanager holds: list them, acknowledge one, silence by labels (Alertmanager's API v2).",
+        subcommands: [List.self, Ack.self, Silence.self])
+
+    static func alertmanager() throws -> Alertmanager {
+        Alertmanager(baseURL: try Environment.settings().alertmanagerURL)
+    }
+
+    /// "30m", "2h", "1d", "90s" → a duration of 1 minute to 30 days.
+    static func duration(_ text: String) throws -> Duration {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count > 0,
+              (60...30 * 86_400).contains(count * unit) else {
+            throw ValidationError("--for: expected a duration such as 30m, 2h or 1d (1 minute to 30 days), got '\(text)'")
+        }
+        return .seconds(count * unit)
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the alerts: firing, silenced, inhibited.")
+        @Flag(help: "Print JSON: [{\"id\", \"name\", \"state\", \"labels\", \"since\", \"summary\"}].") var json = false
+
+        func run() async throws {
+            let alerts: [Alertmanager.Alert]
+            do { alerts = try await alertmanager().alerts() } catch { Environment.fail("\(error)") }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(alerts), as: UTF8.self))
+                return
+            }
+            if alerts.isEmpty { print("no alerts") }
+            for alert in alerts {
+                print("\(alert.id)  \(alert.state.padding(10))\(alert.name.padding(16))since \(alert.since)  \(alert.summary ?? "")")
+            }
+        }
+    }
+
+    struct Ack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Acknowledge an alert: silence exactly its labels so it stops repeating.")
+        @Argument(help: "The alert's id (from `redial alerts list`).") var id: String
+        @Option(name: .customLong("for"), help: "How long (default 4h).") var duration = "4h"
+
+        func run() async throws {
+            let length = try AlertsCommand.duration(duration)
+            do {
+                let (alert, silence) = try await alertmanager().acknowledge(id, for: length, by: Environment.operatorName)
+                print("acknowledged \(alert.name) (\(id)) for \(duration): silence \(silence)")
+            } catch {
+                Environment.fail("\(error)")
+            }
+        }
+    }
+
+    struct Silence: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Silence the alerts whose labels match (e.g. alertname=TrunkDown target=edge).")
+        @Argument(help: "Matchers: name=value, name!=value, name=~regex, name!~regex.") var matchers: [String]
+        @Option(name: .customLong("for"), help: "How long: 30m, 2h, 1d.") var duration: String
+        @Option(help: "Why, kept with the silence.") var comment = "silenced from the command line"
+
+        func run() async throws {
+            let length = try AlertsCommand.duration(duration)
+            let parsed: [Alertmanager.Matcher]
+            do { parsed = try matchers.map { text throws(WatchdogError) in try Alertmanager.Matcher(parsing: text) } } catch {
+                throw ValidationError("\(error)")
+            }
+            guard !parsed.isEmpty else { throw ValidationError("give at least one matcher") }
+            do {
+                let id = try await alertmanager().silence(parsed, for: length, by: Environment.operatorName, comment: comment)
+                print("silenced \(matchers.joined(separator: " ")) for \(duration): silence \(id)")
+            } catch {
+                Environment.fail("\(error)")
+            }
+        }
+    }
+}
