@@ -18,7 +18,7 @@ import TestSupport
         base = "http://127.0.0.1:\(port)"
         let client = self.client
         let url = base + "/status/204"
-        guard try await eventually(timeout: .seconds(10), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 204 }) else {
+        guard try await eventually(timeout: .seconds(30), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 204 }) else {
             throw SetupError("HTTP fixture did not start: \(server.log)")
         }
     }

@@ -1,4 +1,4 @@
-"""A real HTTP server for the HTTP client's tests (stdlib only).
+"""A real HTTP server for the HTTP client's tests (stdlib, and botocore to check SigV4).
 
     python3 http_fixture.py PORT
 
@@ -7,12 +7,19 @@ GET /status/N                 -> status N, body "status N"
 GET /slow/MS                  -> waits MS milliseconds, then 200
 GET /bytes/N                  -> 200 with N bytes
 GET /redirect                 -> 302 to /echo
+/sigv4/…                      -> 200 {"valid": bool, …}: the request's AWS SigV4 signature checked with botocore
 """
 import json
 import re
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Imported before the server listens, not by the first signed request: a cold import of botocore
+# takes seconds on a loaded machine, and the tests' parallel requests would all wait on it.
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -75,9 +82,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def check_sigv4(self, body):
         """Recomputes the request's AWS SigV4 signature with botocore (secret: fixture-secret)."""
-        from botocore.auth import S3SigV4Auth, SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
         match = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?"
                          r"SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$", self.headers.get("Authorization", ""))
         if not match:
