@@ -120,6 +120,7 @@ ops: deps
 	# Alertmanager's config with this machine's on-call address and SMTP server.
 	smtp=$${REDIAL_SMTP_URL:-smtp://127.0.0.1:2525}; smtp=$${smtp#smtp://}
 	sed -e "s|oncall@redial.localhost|$${REDIAL_ONCALL_EMAIL:-oncall@redial.localhost}|" -e "s|127.0.0.1:2525|$$smtp|" \
+	  -e "s|127.0.0.1:9102|127.0.0.1:$(WATCHDOG_PORT)|" \
 	  deploy/alertmanager/alertmanager.yml > $(RUN)/alertmanager/alertmanager.yml
 	if running alertmanager; then echo "alertmanager: already running (port $(ALERTMANAGER_PORT))"; else
 	  setsid prometheus-alertmanager --config.file=$(RUN)/alertmanager/alertmanager.yml --storage.path=$(RUN)/alertmanager \

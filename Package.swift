@@ -148,7 +148,7 @@ let package = Package(
         .target(
             name: "Watchdog",
             dependencies: [
-                "Queue", "Settings", "RedisClient", "PostgresClient", "HTTPClient", logging, metrics, lifecycle,
+                "Queue", "Settings", "Providers", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives", logging, metrics, lifecycle,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -78,6 +78,12 @@ public struct RedialSettings: Sendable {
     public var metricsPort: Int?
     /// SIP trunks the watchdog probes with OPTIONS (`REDIAL_SIP_TRUNKS`); none by default.
     public var sipTrunks: [SIPTrunk]
+    /// Who is paged by SMS (`REDIAL_ONCALL_PHONE`), and who next when a page is not
+    /// acknowledged within `oncallEscalateAfter` (`REDIAL_ONCALL_PHONE_SECONDARY`,
+    /// `REDIAL_ONCALL_ESCALATE_MINUTES`, default 15, × the time scale).
+    public var oncallPhone: String?
+    public var oncallPhoneSecondary: String?
+    public var oncallEscalateAfter: Duration
     /// Alertmanager, for `redial alerts` (`REDIAL_ALERTMANAGER_PORT` on loopback, 9093, or
     /// `REDIAL_ALERTMANAGER_URL`).
     public var alertmanagerURL: String
@@ -187,6 +193,22 @@ public struct RedialSettings: Sendable {
         }
         let sipTrunks = check("REDIAL_SIP_TRUNKS", "") { text throws(SettingsError) in try SIPTrunk.parseList(text) }
         let watchdogPort = check("REDIAL_WATCHDOG_PORT", String(Defaults.watchdogPort), Self.port)
+        func phone(_ text: String) throws(SettingsError) -> String? {
+            if text.isEmpty { return nil }
+            let digits = text.filter { !" -()".contains($0) }
+            guard digits.hasPrefix("+"), (8...16).contains(digits.count), digits.dropFirst().allSatisfy(\.isNumber) else {
+                throw SettingsError("expected a phone number in E.164 (+ and 7-15 digits), got '\(text)'")
+            }
+            return digits
+        }
+        let oncallPhone = check("REDIAL_ONCALL_PHONE", "") { text throws(SettingsError) in try phone(text) }
+        let oncallSecondary = check("REDIAL_ONCALL_PHONE_SECONDARY", "") { text throws(SettingsError) in try phone(text) }
+        let escalate = check("REDIAL_ONCALL_ESCALATE_MINUTES", "15") { text throws(SettingsError) in
+            guard let minutes = Double(text), minutes > 0, minutes <= 1440 else {
+                throw SettingsError("expected minutes > 0 and ≤ 1440, got '\(text)'")
+            }
+            return Duration.milliseconds(Int64(minutes * 60_000))
+        }
         let alertmanagerPort = check("REDIAL_ALERTMANAGER_PORT", "9093", Self.port)
         let alertmanager = check("REDIAL_ALERTMANAGER_URL", "http://127.0.0.1:\(alertmanagerPort ?? 9093)") {
             try Self.url($0, schemes: ["http", "https"])
@@ -202,7 +224,7 @@ public struct RedialSettings: Sendable {
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
-              let watchdogPort, let alertmanager else {
+              let watchdogPort, let alertmanager, let oncallPhone, let oncallSecondary, let escalate else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -217,6 +239,9 @@ public struct RedialSettings: Sendable {
         self.sipTrunks = sipTrunks
         self.watchdogPort = watchdogPort
         self.alertmanagerURL = alertmanager
+        self.oncallPhone = oncallPhone
+        self.oncallPhoneSecondary = oncallSecondary
+        self.oncallEscalateAfter = escalate
         self.smsURL = sms
         self.smtpURL = smtp
         self.s3URL = s3

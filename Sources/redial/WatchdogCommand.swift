@@ -1,5 +1,7 @@
 import ArgumentParser
 import Domain
+import Foundation
+import Hummingbird
 import Logging
 import PostgresClient
 import Queue
@@ -30,7 +32,30 @@ struct WatchdogCommand: AsyncParsableCommand {
         } catch {
             Environment.fail("watchdog: \(error)", code: 78)
         }
-        let metrics = MetricsEndpoint.application(registry: registry, host: "127.0.0.1", port: settings.watchdogPort, logger: logger)
+        let pager = Pager(database: database, sms: Environment.smsGateway(settings),
+                          contacts: .init(primary: settings.oncallPhone, secondary: settings.oncallPhoneSecondary,
+                                          escalateAfter: settings.oncallEscalateAfter * settings.timeScale),
+                          logger: logger)
+        let metrics = MetricsEndpoint.application(registry: registry, host: "127.0.0.1", port: settings.watchdogPort, logger: logger) { router in
+            // Alertmanager's webhook receiver for pages (deploy/alertmanager/alertmanager.yml).
+            router.post("/alerts/notify") { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                func answer(_ status: HTTPResponse.Status, _ json: String) -> Response {
+                    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+                }
+                do {
+                    let outcome = try await pager.receive(Array(body.readableBytesView))
+                    return answer(.ok, String(decoding: try JSONEncoder().encode(outcome), as: UTF8.self))
+                } catch let error as PagerError {
+                    let (status, code): (HTTPResponse.Status, String) = if case .invalid = error {
+                        (.badRequest, "invalid_notification")
+                    } else {
+                        (.serviceUnavailable, "unavailable")  // Alertmanager sends it again
+                    }
+                    return answer(status, #"{"error": {"code": "\#(code)", "message": \#(Environment.jsonString(error.description))}}"#)
+                }
+            }
+        }
         let group = ServiceGroup(configuration: .init(services: [.init(service: watchdog), .init(service: metrics)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("watchdog: metrics on http://127.0.0.1:\(settings.watchdogPort)/metrics")

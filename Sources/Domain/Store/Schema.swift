@@ -10,6 +10,7 @@ public enum Schema {
             ("0004_notifications.sql", String(decoding: PackageResources._004_notifications_sql, as: UTF8.self)),
             ("0005_fault_review.sql", String(decoding: PackageResources._005_fault_review_sql, as: UTF8.self)),
             ("0006_site_origins.sql", String(decoding: PackageResources._006_site_origins_sql, as: UTF8.self)),
+            ("0007_pages.sql", String(decoding: PackageResources._007_pages_sql, as: UTF8.self)),
         ])
     }
 }

@@ -1,0 +1,134 @@
+import CryptoPrimitives
+import Foundation
+import Logging
+import PostgresClient
+import Providers
+
+/// Alertmanager's webhook receiver for pages: on-call's phone gets an SMS through the provider
+/// (never through the queue the alerts watch), every page is a row of `pages`, and a page that
+/// Alertmanager repeats (it repeats only what nobody silenced, so: not acknowledged) after
+/// `escalateAfter` goes to the secondary contact too. A resolved notification tells everyone the
+/// incident paged.
+public struct Pager: Sendable {
+    public struct Contacts: Sendable {
+        public let primary: String?
+        public let secondary: String?
+        public let escalateAfter: Duration
+
+        public init(primary: String?, secondary: String?, escalateAfter: Duration) {
+            self.primary = primary
+            self.secondary = secondary
+            self.escalateAfter = escalateAfter
+        }
+    }
+
+    let database: PostgresPool
+    let sms: any SMSGateway
+    let contacts: Contacts
+    let logger: Logger
+
+    public init(database: PostgresPool, sms: any SMSGateway, contacts: Contacts, logger: Logger) {
+        self.database = database
+        self.sms = sms
+        self.contacts = contacts
+        self.logger = logger
+    }
+
+    /// Alertmanager's webhook body (version 4), what the pager reads of it.
+    struct Notification: Decodable {
+        struct Alert: Decodable {
+            let status: String
+            let labels: [String: String]
+            let annotations: [String: String]?
+            let fingerprint: String?
+        }
+        let version: String
+        let groupKey: String
+        let status: String
+        let alerts: [Alert]
+    }
+
+    /// What a notification did: the contacts paged.
+    public struct Outcome: Encodable, Sendable, Equatable {
+        public let paged: [String]
+    }
+
+    /// Handles one webhook body. Throws `.invalid` for a body that is not Alertmanager's, and
+    /// `.unavailable` when the page could not be sent or recorded (Alertmanager retries).
+    public func receive(_ body: [UInt8]) async throws(PagerError) -> Outcome {
+        guard let notification = try? JSONDecoder().decode(Notification.self, from: Data(body)),
+              notification.version == "4", ["firing", "resolved"].contains(notification.status), !notification.alerts.isEmpty else {
+            throw .invalid("expected an Alertmanager webhook notification (version 4, status firing or resolved, alerts)")
+        }
+        do {
+            return try await page(notification)
+        } catch let error as PagerError {
+            throw error
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    private func page(_ notification: Notification) async throws -> Outcome {
+        // The incident so far: pages of this group since its last resolved one.
+        let rows = try await database.query("""
+            SELECT contact, status, extract(epoch FROM now() - sent_at)::float8 AS age FROM pages
+            WHERE group_key = $1 AND sent_at > coalesce((SELECT max(sent_at) FROM pages WHERE group_key = $1 AND status = 'resolved'), '-infinity')
+            ORDER BY sent_at
+            """, [notification.groupKey])
+        let episode = try rows.map { (contact: try $0.decode("contact", as: String.self), age: try $0.decode("age", as: Double.self)) }
+        var targets: [(contact: String, phone: String)] = []
+        if notification.status == "resolved" {
+            for contact in Set(episode.map(\.contact)).sorted() {
+                if let phone = contact == "primary" ? contacts.primary : contacts.secondary { targets.append((contact, phone)) }
+            }
+        } else {
+            if let phone = contacts.primary { targets.append(("primary", phone)) }
+            let pagedFor = episode.first.map { Duration.milliseconds(Int64($0.age * 1000)) } ?? .zero
+            let escalated = episode.contains { $0.contact == "secondary" }
+            if let phone = contacts.secondary, escalated || pagedFor >= contacts.escalateAfter || contacts.primary == nil {
+                targets.append(("secondary", phone))
+            }
+        }
+        let text = Self.text(notification)
+        // A webhook Alertmanager retries (its answer was lost) sends the same SMS once: the key is
+        // the notification's content and its minute.
+        let minute = Int(Date().timeIntervalSince1970 / 60)
+        var paged: [String] = []
+        for target in targets {
+            let key = "page:" + SHA256.hash(Array("\(notification.groupKey)|\(notification.status)|\(text)|\(target.contact)|\(minute)".utf8)).hexString
+            let id = try await sms.send(to: target.phone, text: text, idempotencyKey: key)
+            try await database.query("""
+                INSERT INTO pages (group_key, status, contact, phone, body, provider_id) VALUES ($1, $2, $3, $4, $5, $6)
+                """, [notification.groupKey, notification.status, target.contact, target.phone, text, id])
+            paged.append(target.contact)
+            logger.notice("paged \(target.contact) on-call: \(text)")
+        }
+        if targets.isEmpty { logger.warning("page not sent: no on-call phone is configured (REDIAL_ONCALL_PHONE): \(text)") }
+        return Outcome(paged: paged)
+    }
+
+    /// "[Redial] FIRING TrunkDown: SIP trunk edge does not answer OPTIONS (+1 more). Ack: redial alerts ack 1a2b…"
+    static func text(_ notification: Notification) -> String {
+        let alerts = notification.alerts.filter { $0.status == notification.status }
+        let first = alerts.first ?? notification.alerts[0]
+        let name = first.labels["alertname"] ?? "alert"
+        var text = "[Redial] \(notification.status.uppercased()) \(name): \(first.annotations?["summary"] ?? name)"
+        if alerts.count > 1 { text += " (+\(alerts.count - 1) more)" }
+        if notification.status == "firing", let fingerprint = first.fingerprint { text += ". Ack: redial alerts ack \(fingerprint)" }
+        return String(text.prefix(600))
+    }
+}
+
+/// Why a webhook was not turned into pages; reads well in an HTTP answer.
+public enum PagerError: Error, Sendable, CustomStringConvertible {
+    case invalid(String)
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let text): "invalid notification: \(text)"
+        case .unavailable(let text): "cannot page now: \(text)"
+        }
+    }
+}
