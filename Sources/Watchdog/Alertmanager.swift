@@ -2,7 +2,8 @@ import Foundation
 import HTTPClient
 
 /// Alertmanager's API v2, as on-call uses it from the command line: the alerts it holds, and
-/// silences (an acknowledgement is a silence of one alert's exact labels).
+/// silences. (An acknowledgement is Redial's, `Pager.acknowledge`: a silence would also swallow
+/// the alert's resolution.)
 public struct Alertmanager: Sendable {
     public let baseURL: String
 
@@ -98,15 +99,6 @@ public struct Alertmanager: Sendable {
             throw WatchdogError("Alertmanager answered \(response.status) to the silence: \(response.text.prefix(300))")
         }
         return id
-    }
-
-    /// Acknowledges one alert: silences exactly its labels for `duration`, so it stops repeating.
-    public func acknowledge(_ id: String, for duration: Duration, by author: String) async throws(WatchdogError) -> (Alert, String) {
-        guard let alert = try await alerts().first(where: { $0.id == id }) else {
-            throw WatchdogError("no alert \(id) (redial alerts list shows their ids)")
-        }
-        let matchers = alert.labels.sorted { $0.key < $1.key }.map { Matcher(name: $0.key, value: $0.value) }
-        return (alert, try await silence(matchers, for: duration, by: author, comment: "acknowledged: \(alert.name)"))
     }
 
     private func send(_ request: HTTPClientRequest) async throws(WatchdogError) -> HTTPClientResponse {

@@ -1,14 +1,15 @@
 import CryptoPrimitives
 import Foundation
 import Logging
+import Metrics
 import PostgresClient
 import Providers
 
 /// Alertmanager's webhook receiver for pages: on-call's phone gets an SMS through the provider
 /// (never through the queue the alerts watch), every page is a row of `pages`, and a page that
-/// Alertmanager repeats (it repeats only what nobody silenced, so: not acknowledged) after
-/// `escalateAfter` goes to the secondary contact too. A resolved notification tells everyone the
-/// incident paged.
+/// Alertmanager repeats after `escalateAfter` goes to the secondary contact too, unless every
+/// alert in it was acknowledged (`acknowledge`, `redial alerts ack`) since the incident began.
+/// A resolved notification tells everyone the incident paged.
 public struct Pager: Sendable {
     public struct Contacts: Sendable {
         public let primary: String?
@@ -90,6 +91,18 @@ public struct Pager: Sendable {
                 targets.append(("secondary", phone))
             }
         }
+        if notification.status == "firing", !episode.isEmpty {
+            let firing = notification.alerts.filter { $0.status == "firing" }.compactMap(\.fingerprint)
+            let acked = try await database.query("""
+                SELECT DISTINCT fingerprint FROM page_acks
+                WHERE fingerprint IN (SELECT jsonb_array_elements_text($1::jsonb)) AND acked_at > now() - make_interval(secs => $2)
+                """, [try JSONText.encode(firing), episode[0].age + 1]).map { try $0.decode("fingerprint", as: String.self) }
+            if !firing.isEmpty, Set(firing).isSubset(of: acked) {
+                Counter(label: "redial_pager_acknowledged_total").increment()
+                logger.info("page not repeated: acknowledged (\(firing.joined(separator: ", ")))")
+                return Outcome(paged: [])
+            }
+        }
         let text = Self.text(notification)
         // A webhook Alertmanager retries (its answer was lost) sends the same SMS once: the key is
         // the notification's content and its minute.
@@ -106,6 +119,11 @@ public struct Pager: Sendable {
         }
         if targets.isEmpty { logger.warning("page not sent: no on-call phone is configured (REDIAL_ONCALL_PHONE): \(text)") }
         return Outcome(paged: paged)
+    }
+
+    /// Records that someone took an alert in hand: its pages stop until its incident ends.
+    public func acknowledge(fingerprint: String, by author: String) async throws {
+        try await database.query("INSERT INTO page_acks (fingerprint, acked_by) VALUES ($1, $2)", [fingerprint, author])
     }
 
     /// "[Redial] FIRING TrunkDown: SIP trunk edge does not answer OPTIONS (+1 more). Ack: redial alerts ack 1a2b…"

@@ -89,4 +89,6 @@ struct ProbeSpec: Sendable, Equatable {
 public struct WatchdogError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+
+    public static func message(_ text: String) -> WatchdogError { WatchdogError(text) }
 }

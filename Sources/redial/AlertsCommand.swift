@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import PostgresClient
 import Settings
 import Watchdog
 
@@ -44,16 +46,24 @@ struct AlertsCommand: AsyncParsableCommand {
     }
 
     struct Ack: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Acknowledge an alert: silence exactly its labels so it stops repeating.")
-        @Argument(help: "The alert's id (from `redial alerts list`).") var id: String
-        @Option(name: .customLong("for"), help: "How long (default 4h).") var duration = "4h"
+        static let configuration = CommandConfiguration(
+            abstract: "Acknowledge an alert: its SMS pages stop (no repeat, no escalation); its resolution is still sent.")
+        @Argument(help: "The alert's id (from `redial alerts list`, and in every page).") var id: String
 
         func run() async throws {
-            let length = try AlertsCommand.duration(duration)
+            let settings = try Environment.settings()
+            let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
             do {
-                let (alert, silence) = try await alertmanager().acknowledge(id, for: length, by: Environment.operatorName)
-                print("acknowledged \(alert.name) (\(id)) for \(duration): silence \(silence)")
+                guard let alert = try await Alertmanager(baseURL: settings.alertmanagerURL).alerts().first(where: { $0.id == id }) else {
+                    throw WatchdogError.message("no alert \(id) (redial alerts list shows their ids)")
+                }
+                let pager = Pager(database: database, sms: Environment.smsGateway(settings),
+                                  contacts: .init(primary: nil, secondary: nil, escalateAfter: .zero), logger: Logger(label: "redial.alerts"))
+                try await pager.acknowledge(fingerprint: id, by: Environment.operatorName)
+                await database.close()
+                print("acknowledged \(alert.name) (\(id)): no more pages for it until it resolves")
             } catch {
+                await database.close()
                 Environment.fail("\(error)")
             }
         }

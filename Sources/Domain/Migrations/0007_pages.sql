@@ -12,3 +12,12 @@ CREATE TABLE pages (
     sent_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX pages_group ON pages (group_key, sent_at);
+
+-- Acknowledgements (`redial alerts ack`): an acknowledged alert is not paged again in its
+-- incident, while Alertmanager still sends its resolution (a silence would swallow that too).
+CREATE TABLE page_acks (
+    fingerprint text NOT NULL,
+    acked_at timestamptz NOT NULL DEFAULT now(),
+    acked_by text NOT NULL
+);
+CREATE INDEX page_acks_fingerprint ON page_acks (fingerprint, acked_at);
