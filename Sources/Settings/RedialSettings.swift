@@ -82,6 +82,9 @@ public struct RedialSettings: Sendable {
     /// acknowledged within `oncallEscalateAfter` (`REDIAL_ONCALL_PHONE_SECONDARY`,
     /// `REDIAL_ONCALL_ESCALATE_MINUTES`, default 15, × the time scale).
     public var oncallPhone: String?
+    /// How many live workers the cluster should have (`REDIAL_EXPECTED_WORKERS`, default 1):
+    /// fewer for a minute raises WorkersMissing.
+    public var expectedWorkers: Int
     public var oncallPhoneSecondary: String?
     public var oncallEscalateAfter: Duration
     /// Alertmanager, for `redial alerts` (`REDIAL_ALERTMANAGER_PORT` on loopback, 9093, or
@@ -201,6 +204,10 @@ public struct RedialSettings: Sendable {
             }
             return digits
         }
+        let expectedWorkers = check("REDIAL_EXPECTED_WORKERS", "1") { text throws(SettingsError) in
+            guard let count = Int(text), (0...10_000).contains(count) else { throw SettingsError("expected 0-10000 workers, got '\(text)'") }
+            return count
+        }
         let oncallPhone = check("REDIAL_ONCALL_PHONE", "") { text throws(SettingsError) in try phone(text) }
         let oncallSecondary = check("REDIAL_ONCALL_PHONE_SECONDARY", "") { text throws(SettingsError) in try phone(text) }
         let escalate = check("REDIAL_ONCALL_ESCALATE_MINUTES", "15") { text throws(SettingsError) in
@@ -224,7 +231,8 @@ public struct RedialSettings: Sendable {
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
-              let watchdogPort, let alertmanager, let oncallPhone, let oncallSecondary, let escalate else {
+              let watchdogPort, let alertmanager, let oncallPhone, let oncallSecondary, let escalate,
+              let expectedWorkers else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -240,6 +248,7 @@ public struct RedialSettings: Sendable {
         self.watchdogPort = watchdogPort
         self.alertmanagerURL = alertmanager
         self.oncallPhone = oncallPhone
+        self.expectedWorkers = expectedWorkers
         self.oncallPhoneSecondary = oncallSecondary
         self.oncallEscalateAfter = escalate
         self.smsURL = sms

@@ -5,6 +5,8 @@ import Queue
 /// ready job's wait, whether it is paused; live workers. The alert rules judge the figures.
 struct QueuesProbe: Probe {
     let jobs: JobQueue
+    /// Live workers there should be (`REDIAL_EXPECTED_WORKERS`); fewer for a minute is an alert.
+    let expectedWorkers: Int
 
     func check(timeout: Duration) async -> ProbeResult {
         do {
@@ -20,6 +22,7 @@ struct QueuesProbe: Probe {
             }
             let live = try await jobs.liveWorkers(queues: names).count
             Gauge(label: "redial_workers_live").record(live)
+            Gauge(label: "redial_workers_expected").record(expectedWorkers)
             return .success("\(names.count) queues, \(live) live workers")
         } catch {
             return .failure("\(error)")

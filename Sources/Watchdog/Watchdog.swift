@@ -41,7 +41,7 @@ public final class Watchdog: Service, Sendable {
             Target(spec: spec("api_ready"), name: "api", probe: HTTPProbe(url: "http://\(settings.httpHost):\(settings.httpPort)/readyz")),
             Target(spec: spec("redis"), name: "redis", probe: RedisProbe(redis: redis)),
             Target(spec: spec("postgres"), name: "postgres", probe: PostgresProbe(database: database)),
-            Target(spec: spec("queues"), name: "queues", probe: QueuesProbe(jobs: jobs)),
+            Target(spec: spec("queues"), name: "queues", probe: QueuesProbe(jobs: jobs, expectedWorkers: settings.expectedWorkers)),
             Target(spec: spec("callbacks"), name: "callbacks",
                    probe: CallbacksProbe(database: database, lateAfter: spec("callbacks").lateAfter ?? .seconds(120))),
         ]

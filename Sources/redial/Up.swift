@@ -19,6 +19,8 @@ struct Up: AsyncParsableCommand {
         let settings = try Environment.settings()
         let logger = Environment.bootstrapLogging()
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        // The watchdog expects as many live workers as this starts (unless told otherwise).
+        setenv("REDIAL_EXPECTED_WORKERS", String(workers), 0)
         var components: [Supervisor.Component] = [
             .init(name: "api", arguments: ["serve"]),
             .init(name: "relay", arguments: ["relay"]),
