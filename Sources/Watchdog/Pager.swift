@@ -71,12 +71,15 @@ public struct Pager: Sendable {
     }
 
     private func page(_ notification: Notification) async throws -> Outcome {
-        // The incident so far: pages of this group since its last resolved one.
+        // The incident so far: pages of this group since its last resolved one (whose id, 0 for
+        // none, names the incident).
+        let boundary = try await database.query(
+            "SELECT coalesce(max(id), 0) AS id FROM pages WHERE group_key = $1 AND status = 'resolved'", [notification.groupKey])
+        let incident: Int64 = try boundary.first?.decode("id") ?? 0
         let rows = try await database.query("""
             SELECT contact, status, extract(epoch FROM now() - sent_at)::float8 AS age FROM pages
-            WHERE group_key = $1 AND sent_at > coalesce((SELECT max(sent_at) FROM pages WHERE group_key = $1 AND status = 'resolved'), '-infinity')
-            ORDER BY sent_at
-            """, [notification.groupKey])
+            WHERE group_key = $1 AND id > $2 ORDER BY sent_at
+            """, [notification.groupKey, incident])
         let episode = try rows.map { (contact: try $0.decode("contact", as: String.self), age: try $0.decode("age", as: Double.self)) }
         var targets: [(contact: String, phone: String)] = []
         if notification.status == "resolved" {
@@ -104,12 +107,13 @@ public struct Pager: Sendable {
             }
         }
         let text = Self.text(notification)
-        // A webhook Alertmanager retries (its answer was lost) sends the same SMS once: the key is
-        // the notification's content and its minute.
-        let minute = Int(Date().timeIntervalSince1970 / 60)
+        // The page's place in its incident is part of its idempotency key: a repeat is a new SMS,
+        // while a webhook Alertmanager retries before its page was recorded sends the same one.
+        // (Retried after the record, it pages again: a page twice rather than none.)
         var paged: [String] = []
         for target in targets {
-            let key = "page:" + SHA256.hash(Array("\(notification.groupKey)|\(notification.status)|\(text)|\(target.contact)|\(minute)".utf8)).hexString
+            let round = episode.filter { $0.contact == target.contact }.count
+            let key = "page:" + SHA256.hash(Array("\(notification.groupKey)|\(incident)|\(notification.status)|\(target.contact)|\(round)".utf8)).hexString
             let id = try await sms.send(to: target.phone, text: text, idempotencyKey: key)
             try await database.query("""
                 INSERT INTO pages (group_key, status, contact, phone, body, provider_id) VALUES ($1, $2, $3, $4, $5, $6)
