@@ -17,7 +17,7 @@ extension QueueProcessor {
                 if orphansSuspected { orphansSuspected = try await !handBackOrphans(connection) }
                 guard let jobs = try await claim(connection, count: room) else {
                     slots.give(room)
-                    try await waitWhilePaused(connection)
+                    await waitWhilePaused(connection)
                     continue
                 }
                 if jobs.count < room { slots.give(room - jobs.count) }
@@ -62,11 +62,20 @@ extension QueueProcessor {
     /// While the queue is paused, no `BLMOVE` either (it would move every ready job into this
     /// worker's landing list): the pause key is checked every `pausePoll` until it is gone or
     /// the worker stops. The pause costs the hot path nothing: `claimJobs` itself checks it.
-    func waitWhilePaused(_ connection: RedisConnection) async throws {
+    /// A Redis that cannot be asked counts as still paused (the next claim looks again).
+    func waitWhilePaused(_ connection: RedisConnection) async {
         metrics.paused(true)
         logger.notice("queue paused: claiming nothing until it is resumed")
-        while !isStopping, try await connection.send("EXISTS", keys.paused).int == 1 {
-            try? await Task.sleep(for: QueueProcessor.pausePoll)
+        var pause = Pause()
+        while !isStopping {
+            do {
+                guard try await connection.send("EXISTS", keys.paused).int == 1 else { break }
+                pause.reset()
+                try? await Task.sleep(for: QueueProcessor.pausePoll)
+            } catch {
+                logger.warning("cannot see whether the queue is still paused: \(error)")
+                await pause.wait()
+            }
         }
         metrics.paused(false)
         if !isStopping { logger.notice("queue resumed") }

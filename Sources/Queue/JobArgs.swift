@@ -8,19 +8,10 @@ public protocol JobArgs: Codable, Sendable {
     static var jobType: String { get }
 }
 
-extension JobArgs {
-    /// The payload as JSON text, keys sorted (equal args are equal text).
-    public func jsonText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-}
-
 extension JobQueue.Request {
     /// A request for `args` under its type's policy.
     public init<Args: JobArgs>(_ args: Args, policy: JobPolicy, delay: Duration = .zero, dedupKey: String? = nil) throws {
-        self.init(type: Args.jobType, payload: try args.jsonText(), policy: policy, delay: delay, dedupKey: dedupKey)
+        try self.init(type: Args.jobType, encoding: args, policy: policy, delay: delay, dedupKey: dedupKey)
     }
 
     /// A request for `args` with the policy its type has in `policies`; a type without one is a

@@ -5,12 +5,24 @@ import RedisClient
 /// and a header cannot drift from what the script is given.
 public struct QueueScript: Sendable {
     public let lua: LuaScript
+    /// The header's key names, resolved once: building a call's KEYS (enqueue, claim, ack: the
+    /// hot path) compares no strings.
+    private let roles: [Role]
 
     init(_ name: String, _ bytes: [UInt8], keys: [String]) {
         lua = LuaScript(name, bytes, keys: keys)
+        roles = keys.map { key in
+            guard let role = Role(rawValue: key) else { preconditionFailure("\(name).lua: no queue key is named '\(key)'") }
+            return role
+        }
     }
 
     public var script: RedisScript { lua.script }
+
+    /// The keys of a queue a script can be given, by the names headers use.
+    enum Role: String {
+        case ready, delayed, dead, stats, completed, workers, paused, landing, held, alive, job, dedup, cron
+    }
 
     /// Who a key belongs to, for the names that need more than the queue.
     public struct Scope: Sendable {
@@ -29,26 +41,25 @@ public struct QueueScript: Sendable {
 
     /// The script's KEYS for a queue, in the header's order.
     public func keys(_ keys: Keys, _ scope: Scope = Scope()) -> [String] {
-        lua.keyNames.map { name in
-            func needs(_ value: String?, _ what: String) -> String {
-                guard let value else { preconditionFailure("\(script.name): key '\(name)' needs the \(what)") }
+        roles.map { role in
+            func needs(_ value: String?) -> String {
+                guard let value else { preconditionFailure("\(script.name): key '\(role.rawValue)' needs its owner in the scope") }
                 return value
             }
-            switch name {
-            case "ready": return keys.ready
-            case "delayed": return keys.delayed
-            case "dead": return keys.dead
-            case "stats": return keys.stats
-            case "completed": return keys.completed
-            case "workers": return keys.workers
-            case "paused": return keys.paused
-            case "landing": return keys.landing(needs(scope.worker, "worker"))
-            case "held": return keys.held(needs(scope.worker, "worker"))
-            case "alive": return keys.alive(needs(scope.worker, "worker"))
-            case "job": return keys.job(needs(scope.job, "job id"))
-            case "dedup": return keys.dedup(needs(scope.dedup, "dedup key"))
-            case "cron": return keys.cron(needs(scope.schedule, "schedule"))
-            default: preconditionFailure("\(script.name): no queue key is named '\(name)'")
+            switch role {
+            case .ready: return keys.ready
+            case .delayed: return keys.delayed
+            case .dead: return keys.dead
+            case .stats: return keys.stats
+            case .completed: return keys.completed
+            case .workers: return keys.workers
+            case .paused: return keys.paused
+            case .landing: return keys.landing(needs(scope.worker))
+            case .held: return keys.held(needs(scope.worker))
+            case .alive: return keys.alive(needs(scope.worker))
+            case .job: return keys.job(needs(scope.job))
+            case .dedup: return keys.dedup(needs(scope.dedup))
+            case .cron: return keys.cron(needs(scope.schedule))
             }
         }
     }

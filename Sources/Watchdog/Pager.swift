@@ -126,7 +126,7 @@ public struct Pager: Sendable {
     }
 
     /// Records that someone took an alert in hand: its pages stop until its incident ends.
-    public func acknowledge(fingerprint: String, by author: String) async throws {
+    public static func acknowledge(fingerprint: String, by author: String, database: PostgresPool) async throws {
         try await database.query("INSERT INTO page_acks (fingerprint, acked_by) VALUES ($1, $2)", [fingerprint, author])
     }
 

@@ -46,13 +46,9 @@ public final class Watchdog: Service, Sendable {
                    probe: CallbacksProbe(database: database, lateAfter: spec("callbacks").lateAfter ?? .seconds(120))),
         ]
         self.targets = targets
-        lease = Lease(redis: redis, holder: Self.holderID(), ttl: .seconds(6) * settings.timeScale)
+        lease = Lease(redis: redis, holder: WorkerConfiguration.makeID(), ttl: .seconds(6) * settings.timeScale)
         guardian = DialGuard(jobs: jobs, queue: dialQueue, logger: logger)
         self.logger = logger
-    }
-
-    static func holderID() -> String {
-        "\(ProcessInfo.processInfo.hostName):\(getpid()):\(SIPOptions.token().prefix(6))"
     }
 
     /// The probes this watchdog runs, by name (`sip_trunk/<trunk>`, `redis/redis`, …).

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import PostgresClient
 import Settings
 import Watchdog
@@ -57,9 +56,7 @@ struct AlertsCommand: AsyncParsableCommand {
                 guard let alert = try await Alertmanager(baseURL: settings.alertmanagerURL).alerts().first(where: { $0.id == id }) else {
                     throw WatchdogError.message("no alert \(id) (redial alerts list shows their ids)")
                 }
-                let pager = Pager(database: database, sms: Environment.smsGateway(settings),
-                                  contacts: .init(primary: nil, secondary: nil, escalateAfter: .zero), logger: Logger(label: "redial.alerts"))
-                try await pager.acknowledge(fingerprint: id, by: Environment.operatorName)
+                try await Pager.acknowledge(fingerprint: id, by: Environment.operatorName, database: database)
                 await database.close()
                 print("acknowledged \(alert.name) (\(id)): no more pages for it until it resolves")
             } catch {

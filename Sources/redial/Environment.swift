@@ -126,11 +126,6 @@ enum Environment {
         return (environment["SUDO_USER"] ?? environment["USER"] ?? "operator") + "@" + ProcessInfo.processInfo.hostName
     }
 
-    /// `text` as a JSON string literal, quotes and escapes included.
-    static func jsonString(_ text: String) -> String {
-        (try? JSONSerialization.data(withJSONObject: [text])).map { String(decoding: $0.dropFirst().dropLast(), as: UTF8.self) } ?? "\"\""
-    }
-
     /// Prints `redial: message` to stderr and exits with `code`.
     static func fail(_ message: String, code: Int32 = 1) -> Never {
         FileHandle.standardError.write(Data("redial: \(message)\n".utf8))

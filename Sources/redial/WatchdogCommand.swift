@@ -40,19 +40,19 @@ struct WatchdogCommand: AsyncParsableCommand {
             // Alertmanager's webhook receiver for pages (deploy/alertmanager/alertmanager.yml).
             router.post("/alerts/notify") { request, _ -> Response in
                 let body = try await request.body.collect(upTo: 1 << 20)
-                func answer(_ status: HTTPResponse.Status, _ json: String) -> Response {
-                    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+                func answer(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+                    Response(status: status, headers: [.contentType: "application/json"],
+                             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
                 }
                 do {
-                    let outcome = try await pager.receive(Array(body.readableBytesView))
-                    return answer(.ok, String(decoding: try JSONEncoder().encode(outcome), as: UTF8.self))
+                    return try answer(.ok, try await pager.receive(Array(body.readableBytesView)))
                 } catch let error as PagerError {
                     let (status, code): (HTTPResponse.Status, String) = if case .invalid = error {
                         (.badRequest, "invalid_notification")
                     } else {
                         (.serviceUnavailable, "unavailable")  // Alertmanager sends it again
                     }
-                    return answer(status, #"{"error": {"code": "\#(code)", "message": \#(Environment.jsonString(error.description))}}"#)
+                    return try answer(status, ["error": ["code": code, "message": error.description]])
                 }
             }
         }
