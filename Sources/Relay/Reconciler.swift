@@ -39,6 +39,11 @@ public final class Reconciler: Service, Sendable {
             do {
                 let count = try await pass()
                 if count > 0 { logger.warning("reconciler: re-enqueued \(count) callbacks that had no live job") }
+                // For the watchdog: a relay that is gone or stuck stops renewing this.
+                try await database.query("""
+                    INSERT INTO service_passes (service, passed_at) VALUES ('reconciler', now())
+                    ON CONFLICT (service) DO UPDATE SET passed_at = now()
+                    """)
             } catch {
                 logger.warning("reconciler pass failed: \(error)")
             }

@@ -77,7 +77,8 @@ public struct SandboxServer: Sendable {
                   (0...60_000).contains(faults.slowAfterPlaceMs), (1...86_400).contains(faults.talkSeconds) else {
                 return try Self.json(.badRequest, ["error": """
                     expected {"error_rate": 0-1, "latency_ms": 0-60000, "drop_webhooks": bool, "recording_bytes": 44-268435456, \
-                    "place_then_fail": 0-1, "slow_after_place_ms": 0-60000, "lookup_fails": bool, "talk_s": 1-86400}
+                    "place_then_fail": 0-1, "slow_after_place_ms": 0-60000, "lookup_fails": bool, "talk_s": 1-86400, \
+                    "calls_fail": bool}
                     """])
             }
             await state.setFaults(faults)
@@ -154,17 +155,20 @@ public struct SandboxServer: Sendable {
         try? await Task.sleep(for: .seconds(2) * scale)
         let managerAnswers = call.managers.contains { $0.last != "2" }
         let digit = call.visitor.last ?? "0"
+        let test = call.visitor == SandboxWire.testNumber
         var outcome: String
         var sip: Int
         var talk = 0
         switch digit {
+        case _ where await state.faults.callsFail: (outcome, sip) = ("network_failure", 503)
+        case _ where test: (outcome, sip) = ("answered", 200)  // the carrier's test line: answers, talks not
         case _ where !managerAnswers: (outcome, sip) = ("no_answer", 480)
         case "1": (outcome, sip) = ("busy", 486)
         case "2": (outcome, sip) = ("no_answer", 480)
         case "4" where previousRings < 2: (outcome, sip) = ("busy", 486)
         default: (outcome, sip, talk) = ("answered", 200, await state.faults.talkSeconds)
         }
-        if !managerAnswers { outcome = "manager_unreachable" }
+        if !managerAnswers && outcome != "network_failure" { outcome = "manager_unreachable" }
         if talk > 0 {
             _ = await state.update(call.callID) { $0.status = "in_progress" }
             try? await Task.sleep(for: .seconds(talk) * scale)
@@ -177,7 +181,7 @@ public struct SandboxServer: Sendable {
             updated.recordingURL = talk > 0 ? "http://\(configuration.host):\(configuration.port)/recordings/\(call.callID).wav" : nil
         }) else { return }
         let dropped = await state.faults.dropWebhooks
-        if digit == "5" || dropped { return }  // the provider "forgets" the webhook: polling must find it
+        if digit == "5" || dropped || test { return }  // the provider "forgets" the webhook: polling must find it
         await sendWebhook(finished)
     }
 

@@ -62,11 +62,14 @@ actor SandboxState {
         var lookupFails = false
         /// How long an answered call talks, s (× the time scale).
         var talkSeconds = 30
+        /// The API takes calls but the network fails every one (SIP 503 after the ring time): the
+        /// outage an OPTIONS probe cannot see, which the answer ratio and the test call do.
+        var callsFail = false
 
         enum CodingKeys: String, CodingKey {
             case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks", recordingBytes = "recording_bytes"
             case placeThenFail = "place_then_fail", slowAfterPlaceMs = "slow_after_place_ms", lookupFails = "lookup_fails"
-            case talkSeconds = "talk_s"
+            case talkSeconds = "talk_s", callsFail = "calls_fail"
         }
 
         init() {}
@@ -82,6 +85,7 @@ actor SandboxState {
             slowAfterPlaceMs = try container.decodeIfPresent(Int.self, forKey: .slowAfterPlaceMs) ?? slowAfterPlaceMs
             lookupFails = try container.decodeIfPresent(Bool.self, forKey: .lookupFails) ?? lookupFails
             talkSeconds = try container.decodeIfPresent(Int.self, forKey: .talkSeconds) ?? talkSeconds
+            callsFail = try container.decodeIfPresent(Bool.self, forKey: .callsFail) ?? callsFail
         }
     }
 
@@ -129,7 +133,8 @@ actor SandboxState {
         calls[call.callID] = call
         byKey[key] = call.callID
         inProgress.remove(key)
-        rings.append(call)
+        // A call to the test number rings nobody: it is not in the ring log.
+        if visitor != SandboxWire.testNumber { rings.append(call) }
         let previous = originatesPerVisitor[visitor, default: 0]
         originatesPerVisitor[visitor] = previous + 1
         return (call, previous)

@@ -24,6 +24,8 @@ public struct RedialSettings: Sendable {
         public static let deniedPrefixes = "+870,+881,+882,+883,+979,+1900,+1976"
         /// Only for the local sandbox; production sets its provider's secret.
         public static let telephonySecret = "sandbox-webhook-secret"
+        /// The sandbox carrier's test line (`SandboxWire.testNumber`).
+        public static let telephonyTestNumber = "+15005550000"
     }
 
     /// `production` refuses unsafe set-ups (e.g. Redis without AOF) that `development` warns about.
@@ -85,6 +87,9 @@ public struct RedialSettings: Sendable {
     /// How many live workers the cluster should have (`REDIAL_EXPECTED_WORKERS`, default 1):
     /// fewer for a minute raises WorkersMissing.
     public var expectedWorkers: Int
+    /// The carrier's test line the watchdog's synthetic call rings (`REDIAL_TELEPHONY_TEST_NUMBER`;
+    /// in development the sandbox's, in production none unless set): nil, no synthetic call.
+    public var telephonyTestNumber: String?
     public var oncallPhoneSecondary: String?
     public var oncallEscalateAfter: Duration
     /// Alertmanager, for `redial alerts` (`REDIAL_ALERTMANAGER_PORT` on loopback, 9093, or
@@ -209,6 +214,9 @@ public struct RedialSettings: Sendable {
             return count
         }
         let oncallPhone = check("REDIAL_ONCALL_PHONE", "") { text throws(SettingsError) in try phone(text) }
+        let testNumber = check("REDIAL_TELEPHONY_TEST_NUMBER", mode == .production ? "" : Defaults.telephonyTestNumber) {
+            text throws(SettingsError) in try phone(text)
+        }
         let oncallSecondary = check("REDIAL_ONCALL_PHONE_SECONDARY", "") { text throws(SettingsError) in try phone(text) }
         let escalate = check("REDIAL_ONCALL_ESCALATE_MINUTES", "15") { text throws(SettingsError) in
             guard let minutes = Double(text), minutes > 0, minutes <= 1440 else {
@@ -232,7 +240,7 @@ public struct RedialSettings: Sendable {
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
               let watchdogPort, let alertmanager, let oncallPhone, let oncallSecondary, let escalate,
-              let expectedWorkers else {
+              let expectedWorkers, let testNumber else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -249,6 +257,7 @@ public struct RedialSettings: Sendable {
         self.alertmanagerURL = alertmanager
         self.oncallPhone = oncallPhone
         self.expectedWorkers = expectedWorkers
+        self.telephonyTestNumber = testNumber
         self.oncallPhoneSecondary = oncallSecondary
         self.oncallEscalateAfter = escalate
         self.smsURL = sms

@@ -1,12 +1,12 @@
 import Metrics
 import PostgresClient
 
-/// The callback SLA, from PostgreSQL's truth: accepted callbacks not dialed `lateAfter` after
+/// The callback SLA, from PostgreSQL's truth: accepted callbacks not dialed `maxAge` after
 /// acceptance, scheduled ones past their time by as much, and the age of the outbox's oldest
 /// row not yet relayed (a stalled relay strands every new callback there).
 struct CallbacksProbe: Probe {
     let database: PostgresPool
-    let lateAfter: Duration
+    let maxAge: Duration
 
     func check(timeout: Duration) async -> ProbeResult {
         do {
@@ -17,7 +17,7 @@ struct CallbacksProbe: Probe {
                        (SELECT count(*) FROM callbacks WHERE status = 'scheduled' AND call_at < now() - make_interval(secs => $1))::int AS overdue,
                        coalesce((SELECT extract(epoch FROM now() - min(greatest(created_at, coalesce(run_at, created_at)))) FROM outbox
                                  WHERE relayed_at IS NULL AND coalesce(run_at, created_at) <= now()), 0)::float8 AS outbox_age
-                """, [lateAfter.seconds])
+                """, [maxAge.seconds])
             guard let row = rows.first else { return .failure("no answer") }
             let notDialed: Int = try row.decode("not_dialed")
             let overdue: Int = try row.decode("overdue")

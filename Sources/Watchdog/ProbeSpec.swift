@@ -14,12 +14,23 @@ struct ProbeSpec: Sendable, Equatable {
     /// SIP codes besides 2xx that mean the trunk is there (a 404 for an unknown user still
     /// proves the trunk answers).
     let accept: Set<Int>
-    /// `callbacks`: how long an accepted callback may wait for its first ring.
-    let lateAfter: Duration?
+    /// `callbacks`: how long an accepted callback may wait for its first ring; `reconciler`: how
+    /// old its last pass may be.
+    let maxAge: Duration?
+    /// `answer_ratio`: the attempts it looks at (those ended this recently), and how many it needs
+    /// before a ratio says anything.
+    let window: Duration?
+    let minimumAttempts: Int?
 
-    /// Every probe the watchdog knows; the file must declare each exactly once.
-    static let names: Set = ["sip_trunk", "provider_api", "api_ready", "redis", "postgres", "queues", "callbacks"]
-    static let fields: Set = ["description", "interval_ms", "timeout_ms", "down_after", "up_after", "accept", "telephony", "late_after_s"]
+    /// Every probe the watchdog knows, with the fields it cannot do without; the file must
+    /// declare each exactly once.
+    static let required: [String: [String]] = [
+        "sip_trunk": [], "provider_api": [], "synthetic_call": [], "answer_ratio": ["window_s", "min_attempts"],
+        "api_ready": [], "redis": [], "postgres": [], "queues": [], "callbacks": ["max_age_s"], "reconciler": ["max_age_s"],
+    ]
+    static var names: Set<String> { Set(required.keys) }
+    static let fields: Set = ["description", "interval_ms", "timeout_ms", "down_after", "up_after", "accept", "telephony",
+                              "max_age_s", "window_s", "min_attempts"]
     static let file = "Sources/Watchdog/probes.json"
 
     /// The shipped probes, validated.
@@ -42,6 +53,9 @@ struct ProbeSpec: Sendable, Equatable {
             guard let fields = value as? [String: Any] else { throw WatchdogError("\(file): \(name): expected an object") }
             if let unknown = fields.keys.sorted().first(where: { !Self.fields.contains($0) }) {
                 throw WatchdogError("\(file): \(name).\(unknown): unknown field")
+            }
+            if let missing = required[name]?.first(where: { fields[$0] == nil }) {
+                throw WatchdogError("\(file): \(name).\(missing): required")
             }
             func integer(_ field: String, _ range: ClosedRange<Int>) throws(WatchdogError) -> Int {
                 guard let number = fields[field] as? NSNumber, String(cString: number.objCType) != "c",
@@ -69,11 +83,13 @@ struct ProbeSpec: Sendable, Equatable {
             } else {
                 telephony = false
             }
-            var lateAfter: Duration?
-            if fields["late_after_s"] != nil { lateAfter = .seconds(try integer("late_after_s", 1...86_400)) }
+            func seconds(_ field: String) throws(WatchdogError) -> Duration? {
+                fields[field] == nil ? nil : .seconds(try integer(field, 1...86_400))
+            }
             specs[name] = ProbeSpec(name: name, interval: .milliseconds(interval), timeout: .milliseconds(timeout),
                                     downAfter: try integer("down_after", 1...100), upAfter: try integer("up_after", 1...100),
-                                    telephony: telephony, accept: accept, lateAfter: lateAfter)
+                                    telephony: telephony, accept: accept, maxAge: try seconds("max_age_s"), window: try seconds("window_s"),
+                                    minimumAttempts: fields["min_attempts"] == nil ? nil : try integer("min_attempts", 1...100_000))
         }
         return specs
     }
@@ -81,7 +97,8 @@ struct ProbeSpec: Sendable, Equatable {
     /// Every duration × the time scale (tests run the watchdog fast).
     func scaled(_ scale: Double) -> ProbeSpec {
         ProbeSpec(name: name, interval: interval * scale, timeout: timeout * scale, downAfter: downAfter, upAfter: upAfter,
-                  telephony: telephony, accept: accept, lateAfter: lateAfter.map { $0 * scale })
+                  telephony: telephony, accept: accept, maxAge: maxAge.map { $0 * scale }, window: window.map { $0 * scale },
+                  minimumAttempts: minimumAttempts)
     }
 }
 

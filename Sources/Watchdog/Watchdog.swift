@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import PostgresClient
+import Providers
 import Queue
 import RedisClient
 import ServiceLifecycle
@@ -28,23 +29,36 @@ public final class Watchdog: Service, Sendable {
     let logger: Logger
     private let active = Gauge(label: "redial_watchdog_active")
 
-    /// - Parameter dialQueue: the queue of the `callback.dial` jobs, paused while the carrier is down.
-    public init(settings: RedialSettings, redis: RedisPool, database: PostgresPool, dialQueue: String, logger: Logger) throws {
+    /// - Parameters:
+    ///   - dialQueue: the queue of the `callback.dial` jobs, paused while the carrier is down.
+    ///   - telephony: the carrier the synthetic call goes through (to `settings.telephonyTestNumber`).
+    public init(settings: RedialSettings, redis: RedisPool, database: PostgresPool, dialQueue: String,
+                telephony: any TelephonyProvider, logger: Logger) throws {
         let specs = try ProbeSpec.shipped().mapValues { $0.scaled(settings.timeScale) }
-        func spec(_ name: String) -> ProbeSpec { specs[name]! }  // all present: checked by `shipped()`
+        // Every probe and the fields it requires are present: checked by `shipped()`.
+        func spec(_ name: String) -> ProbeSpec { specs[name]! }
         let jobs = JobQueue(redis: redis, timeScale: settings.timeScale)
         var targets = settings.sipTrunks.map { trunk in
             Target(spec: spec("sip_trunk"), name: trunk.name, probe: SIPOptionsProbe(trunk: trunk, accept: spec("sip_trunk").accept))
         }
         targets += [
             Target(spec: spec("provider_api"), name: "telephony", probe: HTTPProbe(url: settings.telephonyURL + "/healthz")),
+            Target(spec: spec("answer_ratio"), name: "telephony",
+                   probe: AnswerRatioProbe(database: database, window: spec("answer_ratio").window!, minimumAttempts: spec("answer_ratio").minimumAttempts!)),
             Target(spec: spec("api_ready"), name: "api", probe: HTTPProbe(url: "http://\(settings.httpHost):\(settings.httpPort)/readyz")),
             Target(spec: spec("redis"), name: "redis", probe: RedisProbe(redis: redis)),
             Target(spec: spec("postgres"), name: "postgres", probe: PostgresProbe(database: database)),
             Target(spec: spec("queues"), name: "queues", probe: QueuesProbe(jobs: jobs, expectedWorkers: settings.expectedWorkers)),
             Target(spec: spec("callbacks"), name: "callbacks",
-                   probe: CallbacksProbe(database: database, lateAfter: spec("callbacks").lateAfter ?? .seconds(120))),
+                   probe: CallbacksProbe(database: database, maxAge: spec("callbacks").maxAge!)),
+            Target(spec: spec("reconciler"), name: "relay", probe: ReconcilerProbe(database: database, staleAfter: spec("reconciler").maxAge!)),
         ]
+        if let testNumber = settings.telephonyTestNumber {
+            targets.append(Target(spec: spec("synthetic_call"), name: "telephony",
+                                  probe: SyntheticCallProbe(telephony: telephony, testNumber: testNumber, pollEvery: .milliseconds(250) * min(1, settings.timeScale))))
+        } else {
+            logger.notice("no REDIAL_TELEPHONY_TEST_NUMBER: the watchdog places no synthetic test call")
+        }
         self.targets = targets
         lease = Lease(redis: redis, holder: WorkerConfiguration.makeID(), ttl: .seconds(6) * settings.timeScale)
         guardian = DialGuard(jobs: jobs, queue: dialQueue, logger: logger)

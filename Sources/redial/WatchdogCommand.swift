@@ -14,7 +14,8 @@ import Watchdog
 struct WatchdogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watchdog",
-        abstract: "Probe the trunks, the carrier, the API, Redis, PostgreSQL, the queues and the callback SLA for Prometheus; "
+        abstract: "Probe the trunks, the carrier (its API, a test call, the answer ratio), the API, Redis, PostgreSQL, the queues, "
+            + "the reconciler and the callback SLA for Prometheus; "
             + "pause dialing while the carrier is down (several may run: one is active).")
 
     func run() async throws {
@@ -28,7 +29,8 @@ struct WatchdogCommand: AsyncParsableCommand {
         let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 2))
         let watchdog: Watchdog
         do {
-            watchdog = try Watchdog(settings: settings, redis: redis, database: database, dialQueue: dialQueue, logger: logger)
+            watchdog = try Watchdog(settings: settings, redis: redis, database: database, dialQueue: dialQueue,
+                                    telephony: Environment.telephony(settings), logger: logger)
         } catch {
             Environment.fail("watchdog: \(error)", code: 78)
         }

@@ -88,4 +88,26 @@ import TestSupport
             return listed.contains { $0.name == "TrunkDown" && $0.state == "firing" } && listed.contains { $0.name == "CallbackSLA" && $0.state == "inhibited" }
         })
     }
+
+    /// The only watchdog dies for good: Prometheus finds its metrics gone and WatchdogAbsent
+    /// reaches on-call by email, Alertmanager's own path (the SMS pager lives in the watchdog, so
+    /// it goes with it: a standby watchdog is what keeps SMS pages coming). The always-firing
+    /// `Watchdog` alert, the pipeline's own dead-man's switch for an outside checker, keeps firing.
+    @Test func aWatchdogThatDiesForGoodIsReportedByTheDeadMansSwitch() async throws {
+        let stack = try await AlertingStack(databaseName: "alerting_deadman")
+        defer { stack.stop() }
+        #expect(try await eventually(timeout: .seconds(20)) { await WatchdogProcessTests.sample(stack.watchdogPort, "redial_watchdog_active") == 1 })
+        #expect(try await eventually(timeout: .seconds(20)) { try await alerts(stack).contains { $0.name == "Watchdog" && $0.state == "firing" } })
+        // Prometheus has scraped it active: WatchdogAbsent (firing while the stack started) is not, before the kill.
+        #expect(try await eventually(timeout: .seconds(30)) { try await !alerts(stack).contains { $0.name == "WatchdogAbsent" } })
+        let mailsBefore = try stack.mail.messages().count
+
+        stack.killWatchdog()
+        #expect(try await eventually(timeout: .seconds(40)) {
+            try stack.mail.messages().dropFirst(mailsBefore).contains { $0.contains("WatchdogAbsent") && !$0.contains("RESOLVED") }
+        })
+        let listed = try await alerts(stack)
+        #expect(listed.contains { $0.name == "WatchdogAbsent" && $0.state == "firing" })
+        #expect(listed.contains { $0.name == "Watchdog" && $0.state == "firing" })
+    }
 }

@@ -16,6 +16,7 @@ final class AlertingStack: @unchecked Sendable {
     let mail: MailSink
     let sandboxPort, sipPort, watchdogPort, alertmanagerPort, prometheusPort: Int
     private(set) var sip: ChildProcess
+    private let watchdog: ChildProcess
     private let processes: [ChildProcess]
 
     struct SentSMS: Decodable {
@@ -33,10 +34,11 @@ final class AlertingStack: @unchecked Sendable {
         mail = try await MailSink()
         (sandboxPort, sipPort, watchdogPort, alertmanagerPort, prometheusPort) =
             (try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort())
-        let sandbox = try RedialBinary.start(["sandbox"], environment: ["REDIAL_SANDBOX_PORT": String(sandboxPort)],
+        // The carrier at the watchdog's time scale: its test call rings for 0.3 s, within the probe's timeout.
+        let sandbox = try RedialBinary.start(["sandbox"], environment: ["REDIAL_SANDBOX_PORT": String(sandboxPort), "REDIAL_TIME_SCALE": "0.1"],
                                              logName: "alerting-sandbox-\(sandboxPort)")
         sip = try WatchdogProcessTests.trunk(port: sipPort)
-        let watchdog = try RedialBinary.start(["watchdog"], environment: [
+        watchdog = try RedialBinary.start(["watchdog"], environment: [
             "REDIAL_REDIS_URL": redis.url.description, "REDIAL_DATABASE_URL": database, "REDIAL_TIME_SCALE": "0.1",
             "REDIAL_WATCHDOG_PORT": String(watchdogPort), "REDIAL_SIP_TRUNKS": "edge=sip:trunk@127.0.0.1:\(sipPort)",
             "REDIAL_TELEPHONY_URL": "http://127.0.0.1:\(sandboxPort)", "REDIAL_SMS_URL": "http://127.0.0.1:\(sandboxPort)",
@@ -64,7 +66,7 @@ final class AlertingStack: @unchecked Sendable {
             "--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/prometheus",
             "--web.listen-address=127.0.0.1:\(prometheusPort)", "--rules.alert.resend-delay=1s",
         ], logName: "alerting-prometheus-\(prometheusPort)")
-        processes = [prometheus, alertmanager, watchdog, sandbox]
+        processes = [prometheus, alertmanager, sandbox]
         for url in ["http://127.0.0.1:\(alertmanagerPort)/-/ready", "http://127.0.0.1:\(prometheusPort)/-/ready"] {
             guard try await eventually(timeout: .seconds(30), {
                 (try? await HTTPClient().send(HTTPClientRequest(url: url, timeout: .seconds(1))))?.status == 200
@@ -73,12 +75,14 @@ final class AlertingStack: @unchecked Sendable {
     }
 
     func stop() {
-        for process in processes + [sip] { process.stop() }
+        for process in processes + [watchdog, sip] { process.stop() }
         mail.stop()
         redis.stop()
     }
 
     func stopTrunk() { sip.stop() }
+    /// The watchdog dies for good (no standby here).
+    func killWatchdog() { watchdog.stop(signal: SIGKILL) }
     func startTrunk() throws { sip = try WatchdogProcessTests.trunk(port: sipPort) }
 
     /// `redial` with this stack's Alertmanager and database.

@@ -36,7 +36,8 @@ import TestSupport
         var sip = try Self.trunk(port: sipPort)
         // The carrier's API (the other telephony probe) is the sandbox's.
         let sandboxPort = try LocalHost.freePort()
-        let sandbox = try RedialBinary.start(["sandbox"], environment: ["REDIAL_SANDBOX_PORT": String(sandboxPort)],
+        // At the watchdogs' time scale: the test call rings for 0.3 s, within the probe's timeout.
+        let sandbox = try RedialBinary.start(["sandbox"], environment: ["REDIAL_SANDBOX_PORT": String(sandboxPort), "REDIAL_TIME_SCALE": "0.1"],
                                              logName: "watchdog-sandbox-\(sandboxPort)")
         let ports = [try LocalHost.freePort(), try LocalHost.freePort()]
         let watchdogs = try ports.enumerated().map { index, port in

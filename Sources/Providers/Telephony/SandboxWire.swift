@@ -4,6 +4,10 @@ import Foundation
 /// The JSON and signature of the sandbox carrier's protocol, written once for both sides:
 /// `redial sandbox` (the carrier) writes them, `SandboxTelephony` (the adapter) reads them.
 public enum SandboxWire {
+    /// The carrier's test line: a call to it rings nobody and is billed to nobody, answers after
+    /// the ring time and hangs up (the watchdog's synthetic call).
+    public static let testNumber = "+15005550000"
+
     /// A call as `GET /v1/calls/<id>` (and the originate answer) reports it.
     public struct CallStatus: Codable, Sendable, Equatable {
         public let callID: String
