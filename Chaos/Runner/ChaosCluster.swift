@@ -18,6 +18,11 @@ final class ChaosCluster: @unchecked Sendable {
     private let components = Mutex<[String: ChildProcess]>([:])
     private let restarts = Mutex(0)
     let workerCount: Int
+    /// The SIP trunk (SIPp answering OPTIONS) the watchdogs probe.
+    let sipPort: Int
+    /// Two watchdogs: one active, one standing by to take over.
+    let watchdogPorts: [Int]
+    static let watchdogs = ["watchdog-0", "watchdog-1"]
 
     /// Set when the run has a network of its own (`Chaos/network.sh`): worker-0 lives in the
     /// namespace and reaches Redis, PostgreSQL and the sandbox at `address` over a veth pair.
@@ -33,6 +38,8 @@ final class ChaosCluster: @unchecked Sendable {
         let sandboxPort = try LocalHost.freePort()
         let apiPort = try LocalHost.freePort()
         api = "http://127.0.0.1:\(apiPort)"
+        sipPort = try LocalHost.freePort()
+        watchdogPorts = [try LocalHost.freePort(), try LocalHost.freePort()]
         self.network = network
         // With a network, the sandbox listens on the link's host address, which this host's own
         // processes reach as well as the namespaced worker.
@@ -44,6 +51,7 @@ final class ChaosCluster: @unchecked Sendable {
             "REDIAL_TIME_SCALE": "0.01", "REDIAL_HTTP_PORT": String(apiPort), "REDIAL_SANDBOX_PORT": String(sandboxPort),
             "REDIAL_TELEPHONY_URL": sandboxURL, "REDIAL_SMS_URL": sandboxURL, "REDIAL_PUBLIC_URL": api,
             "REDIAL_LOG_LEVEL": "warning", "REDIAL_SANDBOX_HOST": sandboxHost,
+            "REDIAL_SIP_TRUNKS": "edge=sip:trunk@127.0.0.1:\(sipPort)", "REDIAL_EXPECTED_WORKERS": String(workers),
         ]
         if breakLedger { environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] = "1" }
         environment.merge(storage) { _, new in new }
@@ -63,7 +71,8 @@ final class ChaosCluster: @unchecked Sendable {
         case "sandbox": ["sandbox"]
         case "api": ["serve"]
         case "relay": ["relay"]
-        default: ["work", "--queues", "callbacks,notifications,recordings", "--concurrency", "16", "--shutdown-grace", "5"]
+        case _ where Self.watchdogs.contains(name): ["watchdog"]
+        default: ["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "16", "--shutdown-grace", "5"]
         }
     }
 
@@ -72,7 +81,19 @@ final class ChaosCluster: @unchecked Sendable {
             count += 1
             return count
         }
+        if name == "trunk" {
+            let scenario = LocalHost.repositoryRoot.appendingPathComponent("deploy/sipp/options-trunk.xml").path
+            let process = try ChildProcess("/usr/bin/sipp", ["-sf", scenario, "-i", "127.0.0.1", "-p", String(sipPort), "-nostdin", "-m", "100000000"],
+                                           logName: "chaos-trunk-\(count)")
+            components.withLock { $0[name] = process }
+            return
+        }
         var environment = self.environment
+        if let index = Self.watchdogs.firstIndex(of: name) {
+            // Probes every 0.5 s and a lease of 0.6 s: the run's 0.01 would have them race the machine.
+            environment["REDIAL_TIME_SCALE"] = "0.1"
+            environment["REDIAL_WATCHDOG_PORT"] = String(watchdogPorts[index])
+        }
         var launcher: [String] = []
         if let network, name == Self.networkedWorker {
             // Inside the namespace the services are at the link's host address.
@@ -86,7 +107,7 @@ final class ChaosCluster: @unchecked Sendable {
     }
 
     func startAll() async throws {
-        for name in ["sandbox", "api", "relay"] + (0..<workerCount).map(Self.workerName) { try start(name) }
+        for name in ["sandbox", "api", "relay", "trunk"] + Self.watchdogs + (0..<workerCount).map(Self.workerName) { try start(name) }
         let client = HTTPClient()
         for url in [sandboxURL + "/healthz", api + "/healthz"] {
             guard try await eventually(timeout: .seconds(30), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
@@ -127,7 +148,8 @@ final class ChaosCluster: @unchecked Sendable {
     func make(_ target: String) throws {
         let log = runDirectory + "/make-\(target).log"
         var arguments = ["make", "--no-print-directory", "-C", LocalHost.repositoryRoot.path, target,
-                         "RUN=\(runDirectory)", "REDIS_PORT=\(redisPort)", "PG_PORT=\(postgresPort)"]
+                         "RUN=\(runDirectory)", "REDIS_PORT=\(redisPort)", "PG_PORT=\(postgresPort)",
+                         "OPS=0"]  // the run has its own trunk, watchdogs and Prometheus
         if let network, let peer = ProcessInfo.processInfo.environment["CHAOS_NS_IP"] {
             arguments += ["LISTEN_EXTRA=\(network.address)", "TRUST_NET=\(peer)/32"]  // restarted services keep the link
         }
@@ -147,6 +169,17 @@ final class ChaosCluster: @unchecked Sendable {
         let log = runDirectory + "/network.log"
         let status = try Command.run([LocalHost.repositoryRoot.appendingPathComponent("Chaos/network.sh").path, action], log: log)
         guard status == 0 else { throw SetupError("network.sh \(action) exited \(status); see \(log)") }
+    }
+
+    /// The watchdog holding the lease now (by its own `/metrics`), if any.
+    func activeWatchdog() async -> String? {
+        for (name, port) in zip(Self.watchdogs, watchdogPorts) {
+            guard let response = try? await HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics", timeout: .seconds(2))),
+                  response.status == 200 else { continue }
+            let line = response.text.split(separator: "\n").first { $0.hasPrefix("redial_watchdog_active ") }
+            if line.flatMap({ Double($0.split(separator: " ").last ?? "") }) == 1 { return name }
+        }
+        return nil
     }
 
     func redisPID() -> Int32? {

@@ -52,6 +52,12 @@ struct ChaosRun: AsyncParsableCommand {
         try await Migrator.migrate(database, Schema.migrations())
         let sites = try await ChaosSites.make(database: database, rate: plan.requestsPerSecond)
         try await cluster.startAll()
+        let alertWatch = try await AlertWatch(runDirectory: runDirectory, watchdogPorts: cluster.watchdogPorts)
+        defer { alertWatch.stop() }
+        // A quiet start: a watchdog active and scraped, no alert firing, before the first fault.
+        guard try await eventually(timeout: .seconds(30), every: .seconds(1), { try await alertWatch.quiet() }) else {
+            throw SetupError("alerts firing before any fault: \(try await alertWatch.firing().map(\.alert).joined(separator: ", "))")
+        }
         try await cluster.sandboxFaults("{}")  // the recordings' size
         log("profile \(plan.name): \(plan.loadSeconds) s of load at \(plan.requestsPerSecond)/s, \(plan.schedule.count) faults, \(plan.workers) workers"
             + (breakLedger ? "; BROKEN BUILD: dialling without the effect ledger" : ""))
@@ -71,7 +77,7 @@ struct ChaosRun: AsyncParsableCommand {
                 log("fault \(fault.name) could not be injected: \(error)")
                 record.injectionFailed("\(fault.name) at \(at) s: \(error)")
             }
-            record.fault(name: fault.name, start: begin.timeIntervalSince(started), end: Date().timeIntervalSince(started))
+            record.fault(fault, start: begin.timeIntervalSince(started), end: Date().timeIntervalSince(started))
         }
         await load.value
         log("load done: \(record.acceptedIDs.count) accepted; settling (up to \(plan.settleSeconds) s)")
@@ -79,6 +85,12 @@ struct ChaosRun: AsyncParsableCommand {
         // Let the reapers finish with the workers killed last (heartbeat TTL 1 s, passes every 0.5 s).
         try await Task.sleep(for: .seconds(3))
         sampler.cancel()
+        // The alerts the faults raised resolve once the cluster is whole: wait for the pages to end.
+        _ = try await eventually(timeout: .seconds(60), every: .seconds(1)) {
+            try await !alertWatch.firing().contains { $0.severity == "page" }
+        }
+        let stillFiring = try await alertWatch.firing()
+        let alerts = AlertWatch.attribute(try await alertWatch.spans(since: started), to: record.faults)
         let checker = Checker(database: database, redis: RedisPool(configuration: RedisConfiguration(
             url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, sites: sites, storage: storage)
         var verdict = try await checker.check(accepted: record.acceptedIDs, acceptedClosed: record.acceptedClosedIDs, settledAfter: settled,
@@ -88,6 +100,8 @@ struct ChaosRun: AsyncParsableCommand {
             verdict.violations.append("\(record.injectionFailures.count) faults could not be injected: "
                                       + record.injectionFailures.joined(separator: "; "))
         }
+        verdict.alerts = alerts
+        verdict.violations += AlertWatch.violations(alerts, faults: record.faults, stillFiring: stillFiring)
         verdict.componentsDown = cluster.notRunning()
         if !verdict.componentsDown.isEmpty {
             verdict.violations.append("not running at the end, exited by themselves: \(verdict.componentsDown.joined(separator: "; "))")
@@ -127,6 +141,9 @@ final class RunRecord: Sendable {
         let name: String
         let start: Double
         let end: Double
+        /// Alerts it must raise, and those it may.
+        let expectedAlerts: [String]
+        let explains: [String]
     }
 
     let started: Date
@@ -140,7 +157,9 @@ final class RunRecord: Sendable {
     }
     func refused(status: Int) { state.withLock { $0.refused[status, default: 0] += 1 } }
     func sample(_ sample: Sample) { state.withLock { $0.samples.append(sample) } }
-    func fault(name: String, start: Double, end: Double) { state.withLock { $0.faults.append(.init(name: name, start: start, end: end)) } }
+    func fault(_ fault: any Fault, start: Double, end: Double) {
+        state.withLock { $0.faults.append(.init(name: fault.name, start: start, end: end, expectedAlerts: fault.expectedAlerts, explains: fault.explains)) }
+    }
 
     func injectionFailed(_ description: String) { state.withLock { $0.failures.append(description) } }
 

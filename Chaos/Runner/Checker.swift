@@ -44,6 +44,8 @@ struct Checker: Sendable {
         var componentsDown: [String] = []
         var settledAfterSeconds: Double?
         var recoverySeconds: [String: Double] = [:]
+        /// Every alert that fired during the run, with the fault it is put down to.
+        var alerts: [AlertWatch.Span] = []
         var violations: [String] = []
     }
 

@@ -17,7 +17,8 @@ struct Profile: Sendable {
             (20, KillWorker()), (25, RestartPostgres()), (31, KillAPI()), (35, TerminateWorker()),
             (39, KillRelay()), (42, HostileSandbox(mode: .droppedWebhooks, seconds: 5)), (47, RedisFull(seconds: 3)),
             (50, KillWorker()), (52, HostileSandbox(mode: .placeThenFail, seconds: 5)), (57, HostileSandbox(mode: .latency, seconds: 3)),
-        ],
+            (17, KillWatchdog()), (27, TrunkOutage(seconds: 8)),
+        ].sorted { $0.0 < $1.0 },
         settleSeconds: 90)
 
     /// About 2 minutes of network faults only (root: `make chaos PROFILE=network`): the namespaced
@@ -48,6 +49,8 @@ struct Profile: Sendable {
             schedule.append((second, HostileSandbox(mode: mode, seconds: 15)))
         }
         for second in [250, 535] { schedule.append((second, RedisFull(seconds: 8))) }
+        for second in [110, 395] { schedule.append((second, KillWatchdog())) }
+        for second in [175, 485] { schedule.append((second, TrunkOutage(seconds: 12))) }
         if network {
             for second in [48, 212, 392, 577] { schedule.append((second, NetworkFault(mode: .partition, seconds: 8))) }
             for second in [158, 338, 497] { schedule.append((second, NetworkFault(mode: .slow, seconds: 12))) }

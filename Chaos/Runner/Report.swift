@@ -33,7 +33,8 @@ enum Report {
         let summary = "\(verdict.accepted) accepted, \(verdict.lost) lost, \(verdict.attemptsRungTwice) rung twice, "
             + "\(verdict.debits) debits for \(verdict.completed) completed, \(verdict.answeredNotDebited) of \(verdict.answeredCalls) answered calls "
             + "not debited, \(verdict.failedWithoutMessage) failed untold, \(verdict.recordingsStored) recordings stored, "
-            + "\(verdict.jobsHeldByDeadWorkers) held by dead workers"
+            + "\(verdict.jobsHeldByDeadWorkers) held by dead workers, \(verdict.alerts.count) alerts "
+            + "(\(verdict.alerts.filter { $0.cause == nil }.count) unexplained)"
         return verdict.violations.isEmpty
             ? "chaos: PASS — \(summary) (report: \(directory))"
             : "chaos: FAIL — \(verdict.violations.joined(separator: "; ")) — \(summary) (report: \(directory))"
@@ -64,6 +65,14 @@ enum Report {
         for (kind, seconds) in v.recoverySeconds.sorted(by: { $0.key < $1.key }) {
             lines.append("| \(kind) | \(String(format: "%.1f", seconds)) |")
         }
+        lines += ["", "## Alerts (Prometheus, shipped rules with `for:` shortened to 2 s)", "",
+                  "| alert | labels | fired (s) | resolved (s) | put down to |", "|---|---|---|---|---|"]
+        for alert in v.alerts {
+            let labels = alert.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            lines.append("| \(alert.alert) | \(labels) | \(String(format: "%.1f", alert.firedAt)) | "
+                         + "\(alert.resolvedAt.map { String(format: "%.1f", $0) } ?? "still firing") | \(alert.cause ?? "**unexplained**") |")
+        }
+        if v.alerts.isEmpty { lines.append("| none | | | | |") }
         if !v.violations.isEmpty { lines += ["", "## Violations", ""] + v.violations.map { "- \($0)" } }
         lines += ["", "![timeline](timeline.svg)", ""]
         return lines.joined(separator: "\n")

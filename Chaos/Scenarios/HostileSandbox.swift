@@ -16,6 +16,7 @@ struct HostileSandbox: Fault {
     let mode: Mode
     let seconds: Int
     var name: String { "sandbox \(mode.rawValue) \(seconds) s" }
+    var explains: [String] { ["ProviderDown", "TestCallFailing", "CallsNotAnswered", "DialPaused", "DeadJobsRising", "CallbackSLA", "QueueStalled"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         let faults = switch mode {

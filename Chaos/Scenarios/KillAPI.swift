@@ -5,6 +5,7 @@ import Foundation
 /// answer was either committed (and is dialled) or not (and the client sees an error).
 struct KillAPI: Fault {
     let name = "kill -9 API"
+    var explains: [String] { ["ServiceDown"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         try await cluster.hit("api", signal: SIGKILL, restartAfter: .seconds(1))

@@ -5,6 +5,7 @@ import Foundation
 /// and deduplicated, so no callback is dialled twice or forgotten.
 struct KillRelay: Fault {
     let name = "kill -9 relay"
+    var explains: [String] { ["OutboxBacklog", "ReconcilerStale", "CallbackSLA"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         try await cluster.hit("relay", signal: SIGKILL, restartAfter: .seconds(1))

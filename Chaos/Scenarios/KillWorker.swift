@@ -7,6 +7,7 @@ struct KillWorker: Fault {
     /// Which worker (by index); nil: one at random.
     var victim: Int?
     var name: String { victim.map { "kill -9 \(ChaosCluster.workerName($0))" } ?? "kill -9 worker" }
+    var explains: [String] { ["WorkersMissing", "QueueStalled", "CallbackSLA"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         let victim = ChaosCluster.workerName(victim ?? Int.random(in: 0..<cluster.workerCount))

@@ -16,6 +16,7 @@ struct NetworkFault: Fault {
 
     let mode: Mode
     let seconds: Int
+    var explains: [String] { ["WorkersMissing", "QueueStalled", "CallbackSLA", "ServiceDown"] }
     var name: String {
         switch mode {
         case .partition: "partition worker (\(seconds) s)"

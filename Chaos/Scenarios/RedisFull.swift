@@ -10,6 +10,7 @@ import RedisClient
 struct RedisFull: Fault {
     let seconds: Int
     var name: String { "Redis full \(seconds) s" }
+    var explains: [String] { ["ServiceDown", "QueueStalled", "OutboxBacklog", "CallbackSLA", "ReconcilerStale", "WorkersMissing"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         let info = try await cluster.redis("INFO", "memory").string ?? ""

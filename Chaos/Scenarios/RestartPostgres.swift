@@ -3,6 +3,7 @@
 /// down); jobs that failed on it retry; no transaction is left half-done.
 struct RestartPostgres: Fault {
     let name = "restart PostgreSQL"
+    var explains: [String] { ["ServiceDown", "ReconcilerStale", "OutboxBacklog", "CallbackSLA"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         try cluster.make("pg-restart")

@@ -5,6 +5,7 @@ import Foundation
 /// it held is lost or left held by it.
 struct TerminateWorker: Fault {
     let name = "SIGTERM worker"
+    var explains: [String] { ["WorkersMissing", "QueueStalled"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         let victim = ChaosCluster.workerName(Int.random(in: 0..<cluster.workerCount))

@@ -34,10 +34,14 @@ public final class ChildProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
-    /// Kills the process and waits until it is gone.
-    public func stop(signal: Int32 = SIGKILL) {
+    /// Kills the process and waits until it is gone. A process that outlives another signal by
+    /// `grace` (SIPp ignores SIGTERM) is killed: a stop never waits for ever.
+    public func stop(signal: Int32 = SIGKILL, grace: Duration = .seconds(15)) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, signal)
+        let deadline = ContinuousClock.now + grace
+        while signal != SIGKILL && process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

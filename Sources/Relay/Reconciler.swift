@@ -37,8 +37,11 @@ public final class Reconciler: Service, Sendable {
     private func loop() async {
         while !Task.isCancelled {
             do {
+                let started = ContinuousClock.now
                 let count = try await pass()
                 if count > 0 { logger.warning("reconciler: re-enqueued \(count) callbacks that had no live job") }
+                let took = ContinuousClock.now - started
+                if took > staleAfter { logger.warning("reconciler: a pass took \(took) (it looks again every \(interval))") }
                 // For the watchdog: a relay that is gone or stuck stops renewing this.
                 try await database.query("""
                     INSERT INTO service_passes (service, passed_at) VALUES ('reconciler', now())

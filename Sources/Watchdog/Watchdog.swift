@@ -94,17 +94,22 @@ public final class Watchdog: Service, Sendable {
         }
     }
 
-    /// Renews the lease every third of its time to live; returns when it is lost, or when
-    /// Redis could not be asked for as long as the lease lives (another may have taken it).
+    /// Renews the lease every third of its time to live; returns when another holder has it.
+    /// While Redis cannot be asked, the active watchdog keeps probing: going quiet exactly when
+    /// Redis is out would be the wrong failure. If a standby that still reaches Redis takes the
+    /// lease meanwhile, both probe until this one hears so (duplicate probes cost nothing; the
+    /// dial guard's pause needs Redis anyway).
     private func keepLease() async {
-        var lastHeld = ContinuousClock.now
+        var unreachable = false
         while !Task.isCancelled {
             try? await Task.sleep(for: lease.ttl / 3)
             do {
                 guard try await lease.hold() else { return }
-                lastHeld = .now
+                if unreachable { logger.notice("watchdog lease renewed: Redis answers again") }
+                unreachable = false
             } catch {
-                if ContinuousClock.now - lastHeld >= lease.ttl { return }
+                if !unreachable { logger.warning("watchdog lease cannot be renewed (\(error)): probing on") }
+                unreachable = true
             }
         }
     }
