@@ -158,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "API", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient",
+                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "API", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives",
                 argumentParser,
                 metrics,
                 prometheus,
@@ -205,7 +205,7 @@ let package = Package(
         tests("HTTPClientTests", ["HTTPClient", "CryptoPrimitives"], exclude: ["Fixtures"]),
         tests("CryptoPrimitivesTests", ["CryptoPrimitives"]),
         tests("SettingsTests", ["Settings", "RedisClient", "PostgresClient"]),
-        tests("QueueTests", ["Queue", "API", "Jobs", "Watchdog", "RedisClient", "HTTPClient"]),
+        tests("QueueTests", ["Queue", "API", "Jobs", "Watchdog", "RedisClient", "HTTPClient", "CryptoPrimitives"]),
         tests("ProvidersTests", ["Providers"]),
         tests("DomainTests", ["Domain"]),
         tests("JobsTests", ["Jobs", "Queue", "RedisClient"]),

@@ -6,6 +6,8 @@ import RedisClient
 struct Heartbeat: Sendable {
     let keys: Keys
     let worker: String
+    /// What the worker runs (`WorkerRelease`, as JSON): the heartbeat key's value.
+    let announcement: String
     let ttl: Duration
     let redis: RedisPool
     let logger: Logger
@@ -13,7 +15,7 @@ struct Heartbeat: Sendable {
     /// One beat. Returns false if the heartbeat had expired: this worker was presumed dead
     /// (e.g. paused past its TTL) and its jobs may have gone to others.
     func beat(first: Bool = false) async throws -> Bool {
-        let beat = try await QueueScripts.beatHeartbeat.run(on: redis, keys, .init(worker: worker), arguments: [worker, ttl.milliseconds])
+        let beat = try await QueueScripts.beatHeartbeat.run(on: redis, keys, .init(worker: worker), arguments: [worker, ttl.milliseconds, announcement])
         return first || beat.int == 1
     }
 

@@ -179,14 +179,17 @@ public final class JobQueue: Sendable {
     }
 
     /// Ids of live workers across the given queues (heartbeat present).
-    public func liveWorkers(queues: [String]) async throws -> Set<String> {
-        var live = Set<String>()
+    public func liveWorkers(queues: [String]) async throws -> [String: WorkerRelease?] {
+        var live: [String: WorkerRelease?] = [:]
         for queue in queues {
             let keys = Keys(queue: queue)
             let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
             if workers.isEmpty { continue }
-            let alive = try await redis.pipeline(workers.map { .make("EXISTS", keys.alive($0)) })
-            for (worker, reply) in zip(workers, alive) where try reply.get().int == 1 { live.insert(worker) }
+            let beats = try await redis.send(["MGET"] + workers.map(keys.alive)).array ?? []
+            for (worker, beat) in zip(workers, beats) {
+                guard let text = beat.string else { continue }  // expired: presumed dead
+                live[worker] = WorkerRelease(announcement: text)
+            }
         }
         return live
     }

@@ -110,11 +110,15 @@ final class QueueProcessor: Sendable {
     }
 
     func run() async {
-        let heartbeat = Heartbeat(keys: keys, worker: worker, ttl: ttl, redis: redis, logger: logger)
+        let heartbeat = Heartbeat(keys: keys, worker: worker, announcement: configuration.announced.announcement, ttl: ttl,
+                                  redis: redis, logger: logger)
         var pause = Pause()
         while !isStopping {
             do {
                 _ = try await heartbeat.beat(first: true)
+                // Listed as the enqueues list their queues, so `redial stats` and the watchdog see
+                // this worker (and its release) before anything is enqueued here.
+                try await redis.send("SADD", Keys.queues, keys.queue)
                 break
             } catch {
                 logger.warning("cannot register with Redis yet: \(error)")

@@ -45,6 +45,15 @@ public struct WorkerConfiguration: Sendable {
     /// Every Redis script this build runs (the engine's and the product's), whose version
     /// preflight compares with the one Redis is stamped with.
     public var scripts: [LuaScript] = QueueScripts.all.map(\.lua)
+    /// The release this worker announces in its heartbeats (`scripts` filled from `scripts`).
+    public var release = WorkerRelease(version: "unversioned", build: "unknown", scripts: "")
+
+    /// `release` with the version of the scripts this worker actually runs.
+    var announced: WorkerRelease {
+        var release = release
+        release.scripts = ScriptSet.version(of: scripts)
+        return release
+    }
 
     public static let defaultHeartbeatTTL: Duration = .seconds(10)
     public static let minimumHeartbeatTTL: Duration = .seconds(1)

@@ -1,5 +1,6 @@
 import Metrics
 import Queue
+import Synchronization
 
 /// The engine as Prometheus should see it, whole-cluster: each queue's jobs by state, its oldest
 /// ready job's wait, whether it is paused; live workers. The alert rules judge the figures.
@@ -7,6 +8,7 @@ struct QueuesProbe: Probe {
     let jobs: JobQueue
     /// Live workers there should be (`REDIAL_EXPECTED_WORKERS`); fewer for a minute is an alert.
     let expectedWorkers: Int
+    let releases = ReleaseGauges()
 
     func check(timeout: Duration) async -> ProbeResult {
         do {
@@ -20,8 +22,10 @@ struct QueuesProbe: Probe {
                 let age = try await jobs.oldestReadyAge(queue: name) ?? .zero
                 Gauge(label: "redial_queue_oldest_ready_seconds", dimensions: [("queue", name)]).record(age.seconds)
             }
-            let live = try await jobs.liveWorkers(queues: names).count
+            let workers = try await jobs.liveWorkers(queues: names)
+            let live = workers.count
             Gauge(label: "redial_workers_live").record(live)
+            releases.record(Dictionary(grouping: workers.values.compactMap { $0 }, by: { $0 }).mapValues(\.count))
             Gauge(label: "redial_workers_expected").record(expectedWorkers)
             return .success("\(names.count) queues, \(live) live workers")
         } catch {
@@ -32,4 +36,25 @@ struct QueuesProbe: Probe {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// `redial_workers_release{channel, version, build, scripts}`: live workers by the release they
+/// announce; a release no worker runs any more drops to 0.
+final class ReleaseGauges: Sendable {
+    private let seen = Mutex<Set<WorkerRelease>>([])
+
+    func record(_ counts: [WorkerRelease: Int]) {
+        let gone = seen.withLock { seen in
+            let gone = seen.subtracting(counts.keys)
+            seen = Set(counts.keys)
+            return gone
+        }
+        for (release, count) in counts { gauge(release).record(count) }
+        for release in gone { gauge(release).record(0) }
+    }
+
+    private func gauge(_ release: WorkerRelease) -> Gauge {
+        Gauge(label: "redial_workers_release", dimensions: [("channel", release.channel.rawValue), ("version", release.version),
+                                                           ("build", release.build), ("scripts", release.scripts)])
+    }
 }

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import CryptoPrimitives
 import Foundation
 import Domain
 import HTTPClient
@@ -119,6 +120,14 @@ enum Environment {
 
     /// Every Redis script this build runs: the engine's, the API's, the jobs'.
     static let scripts: [LuaScript] = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts + Watchdog.scripts
+
+    /// What this process runs, as a worker announces it: the version, the build (its executable's
+    /// SHA-256, so two builds of one version differ) and the scripts.
+    static func release() -> WorkerRelease {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let build = (try? Data(contentsOf: executable, options: .alwaysMapped)).map { SHA256.hash(Array($0)).hexString.prefix(12) } ?? "unknown"
+        return WorkerRelease(version: Redial.version, build: String(build), scripts: ScriptSet.version(of: scripts))
+    }
 
     /// Who runs this command, for what it records (a silence's author): `$SUDO_USER`, `$USER`, or the host.
     static var operatorName: String {

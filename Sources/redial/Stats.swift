@@ -5,13 +5,24 @@ import RedisClient
 import Settings
 
 struct Stats: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show every queue's counts and the number of live workers.")
+    static let configuration = CommandConfiguration(abstract: "Show every queue's counts and the live workers by release.")
 
-    @Flag(help: "Print JSON: {\"queues\": {\"<name>\": {ready, delayed, active, dead, completed, failed, paused}}, \"workers\": n}.")
+    @Flag(help: ArgumentHelp("Print JSON: {\"queues\": {\"<name>\": {ready, delayed, active, dead, completed, failed, paused}}, \"workers\": n, "
+        + "\"releases\": [{channel, version, build, scripts, workers}]}."))
     var json = false
 
     struct Report: Encodable {
         let queues: [String: QueueStats]
+        let workers: Int
+        let releases: [Release]
+    }
+
+    /// Live workers by the release they announced.
+    struct Release: Encodable {
+        let channel: String
+        let version: String
+        let build: String
+        let scripts: String
         let workers: Int
     }
 
@@ -24,7 +35,13 @@ struct Stats: AsyncParsableCommand {
             let names = try await jobs.queues()
             var queues: [String: QueueStats] = [:]
             for name in names { queues[name] = try await jobs.stats(queue: name) }
-            report = Report(queues: queues, workers: try await jobs.liveWorkers(queues: names).count)
+            let live = try await jobs.liveWorkers(queues: names)
+            let byRelease = Dictionary(grouping: live.values, by: { $0 }).map { release, workers in
+                Release(channel: release?.channel.rawValue ?? "unknown", version: release?.version ?? "unknown",
+                        build: release?.build ?? "unknown", scripts: release?.scripts ?? "unknown", workers: workers.count)
+            }
+            report = Report(queues: queues, workers: live.count,
+                            releases: byRelease.sorted { ($0.channel, $0.version, $0.build) < ($1.channel, $1.version, $1.build) })
         } catch {
             await pool.close()
             Environment.fail("\(error)")
@@ -42,6 +59,9 @@ struct Stats: AsyncParsableCommand {
                 .map { String($0).padding(11) }.joined() + (stats.paused ? "paused" : ""))
         }
         print("live workers: \(report.workers)")
+        for release in report.releases {
+            print("  \(release.channel) \(release.version) (build \(release.build), scripts \(release.scripts)): \(release.workers)")
+        }
     }
 }
 

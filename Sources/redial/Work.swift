@@ -57,6 +57,7 @@ struct Work: AsyncParsableCommand {
             timeScale: settings.timeScale,
             production: settings.mode == .production)
         configuration.scripts = Environment.scripts
+        configuration.release = Environment.release()
         do {
             try configuration.validate()
         } catch {

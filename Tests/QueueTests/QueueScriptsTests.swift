@@ -524,7 +524,7 @@ import Watchdog
 
     @Test func aHeartbeatRenewsItsKeyAndScoresTheRegistryByRedissClock() async throws {
         func beat() async throws -> Int? {
-            try await QueueScripts.beatHeartbeat.run(on: redis, keys, .init(worker: "w1"), arguments: ["w1", 5000]).int
+            try await QueueScripts.beatHeartbeat.run(on: redis, keys, .init(worker: "w1"), arguments: ["w1", 5000, "{}"]).int
         }
         #expect(try await beat() == 0, "the first beat finds no heartbeat")
         let before = try await serverTimeMs()

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Foundation
 import HTTPClient
 import Jobs
@@ -424,5 +425,44 @@ import TestSupport
     func serverTime() async throws -> Int {
         let time = try await redis.send("TIME").array ?? []
         return (time[0].int ?? 0) * 1000 + (time[1].int ?? 0) / 1000
+    }
+}
+
+/// What a worker announces: the release it runs, read back by `redial stats` (on a Redis of its
+/// own, so the count is exact).
+@Suite struct WorkerReleaseTests {
+    struct Stats: Decodable {
+        struct Release: Decodable, Equatable {
+            let channel, version, build, scripts: String
+            let workers: Int
+        }
+        let workers: Int
+        let releases: [Release]
+    }
+
+    @Test func aWorkerAnnouncesItsVersionBuildScriptsAndChannelAndStatsShowsThem() async throws {
+        let redis = try await PrivateRedis()
+        defer { redis.stop() }
+        let environment = ["REDIAL_REDIS_URL": redis.url.description, "REDIAL_TIME_SCALE": "0.05"]
+        func stats() async throws -> Stats? {
+            let result = try await RedialBinary.run(["stats", "--json"], environment: environment)
+            return try? JSONDecoder().decode(Stats.self, from: Data(result.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init)?.utf8 ?? "".utf8))
+        }
+        let version = try await RedialBinary.run(["--version"], environment: environment).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let binary = try Data(contentsOf: URL(fileURLWithPath: RedialBinary.path).resolvingSymlinksInPath())
+        let build = String(SHA256.hash(Array(binary)).hexString.prefix(12))
+
+        let worker = try RedialBinary.start(["work", "--queues", "announce"], environment: environment, logName: "announce-\(redis.port)")
+        #expect(try await eventually(timeout: .seconds(20)) { try await stats()?.workers == 1 })
+        let release = try #require(try await stats()?.releases.first)
+        #expect(release.channel == "production" && release.version == version && release.build == build && release.workers == 1, "\(release)")
+        // The script set it runs is the one its preflight stamped on Redis.
+        let pool = RedisPool(configuration: RedisConfiguration(url: redis.url, poolSize: 1))
+        #expect(try await pool.send("GET", Keys.scriptVersion).string == release.scripts)
+        await pool.close()
+
+        // Stopped, it leaves the registry: nothing is announced any more.
+        worker.stop(signal: SIGTERM)
+        #expect(try await eventually(timeout: .seconds(10)) { try await stats().map { $0.workers == 0 && $0.releases.isEmpty } == true })
     }
 }

@@ -1,0 +1,39 @@
+import Foundation
+
+/// What a worker runs, announced in its heartbeat so `redial stats` and the watchdog's metrics
+/// show which releases serve the queues: the groundwork of the beta → production path, where two
+/// builds run side by side.
+public struct WorkerRelease: Codable, Sendable, Hashable {
+    /// The release channel a worker belongs to. Until channel routing exists every worker is
+    /// production's.
+    public enum Channel: String, Codable, Sendable, CaseIterable {
+        case production, beta
+    }
+
+    /// The product's version (`redial --version`).
+    public var version: String
+    /// The build's identity: the first 12 hex digits of its executable's SHA-256, so two builds
+    /// of one version are told apart.
+    public var build: String
+    /// The version of the Redis scripts it runs (`ScriptSet.version`).
+    public var scripts: String
+    public var channel: Channel
+
+    public init(version: String, build: String, scripts: String, channel: Channel = .production) {
+        self.version = version
+        self.build = build
+        self.scripts = scripts
+        self.channel = channel
+    }
+
+    /// The heartbeat's value.
+    var announcement: String {
+        String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Read from a heartbeat; nil for one that announced nothing (an older build's "1").
+    init?(announcement: String) {
+        guard let release = try? JSONDecoder().decode(Self.self, from: Data(announcement.utf8)) else { return nil }
+        self = release
+    }
+}
