@@ -205,7 +205,7 @@ let package = Package(
         tests("HTTPClientTests", ["HTTPClient", "CryptoPrimitives"], exclude: ["Fixtures"]),
         tests("CryptoPrimitivesTests", ["CryptoPrimitives"]),
         tests("SettingsTests", ["Settings", "RedisClient", "PostgresClient"]),
-        tests("QueueTests", ["Queue", "API", "Jobs", "Watchdog", "RedisClient", "HTTPClient", "CryptoPrimitives"]),
+        tests("QueueTests", ["Queue", "API", "Jobs", "Watchdog", "RedisClient", "HTTPClient"]),
         tests("ProvidersTests", ["Providers"]),
         tests("DomainTests", ["Domain"]),
         tests("JobsTests", ["Jobs", "Queue", "RedisClient"]),

@@ -29,6 +29,8 @@ public struct APIServer: Sendable {
         /// failing dependency and its error) are served only on this port, on loopback, and the
         /// public port's `/readyz` says ready or not ready and nothing more.
         public var operationsPort: Int?
+        /// `REDIAL_BETA_SHARE`: the share of production sites' new callbacks sent to beta.
+        public var betaShare: Double = 0
 
         public init(host: String, port: Int, trustedProxies: [NetworkRange], telephony: any TelephonyProvider, outcomePolicy: JobPolicy,
                     timeScale: Double, deniedPrefixes: [String], operationsPort: Int? = nil) {
@@ -73,7 +75,7 @@ public struct APIServer: Sendable {
             maxAge: .seconds(3600)))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
-        CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database),
+        CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database, betaShare: configuration.betaShare),
                        limiter: IntakeLimiter(redis: redis, database: database), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)
         TelephonyEvents(provider: configuration.telephony, jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),

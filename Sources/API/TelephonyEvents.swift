@@ -27,6 +27,12 @@ struct TelephonyEvents: Sendable {
     }
 
     func receive(_ request: Request) async throws -> Response {
+        // The dial flow names its release channel in the URL it gives the carrier, so the outcome
+        // is handled by the channel that dialled (beta workers take only beta jobs).
+        let channelName = request.uri.queryParameters.get("channel") ?? WorkerRelease.Channel.production.rawValue
+        guard let channel = WorkerRelease.Channel(rawValue: channelName) else {
+            throw APIError(.badRequest, "invalid_channel", "channel: expected production or beta, got '\(channelName.prefix(40))'")
+        }
         let body = try await request.body.collect(upTo: 64 * 1024)
         let event: CallEvent
         do {
@@ -44,7 +50,8 @@ struct TelephonyEvents: Sendable {
                 throw APIError(.unauthorized, "replayed", "this signed request was already received")
             }
             // Two copies racing past the check queue one job (the event id is the dedup key).
-            _ = try await jobs.enqueue(.init(CallOutcomeArgs(event), policy: policy, dedupKey: CallOutcomeArgs.dedupKey(eventID: event.eventID)))
+            _ = try await jobs.enqueue(.init(CallOutcomeArgs(event), policy: policy, dedupKey: CallOutcomeArgs.dedupKey(eventID: event.eventID))
+                .routed(to: channel))
             guard try await redis.send("SET", seen, "1", "NX", "EX", Self.remembered) == .status("OK") else {
                 throw APIError(.unauthorized, "replayed", "this signed request was already received")
             }

@@ -8,11 +8,15 @@ public final class JobQueue: Sendable {
     let redis: RedisPool
     /// `REDIAL_TIME_SCALE`: multiplies enqueue delays.
     public let timeScale: Double
+    /// The release channel its enqueues go to: a beta worker's follow-up jobs stay on beta's
+    /// queues. Requests already routed elsewhere (`Request.routed(to:)`) keep their queue.
+    public let channel: WorkerRelease.Channel
     private let knownQueues = KnownQueues()
 
-    public init(redis: RedisPool, timeScale: Double = 1) {
+    public init(redis: RedisPool, timeScale: Double = 1, channel: WorkerRelease.Channel = .production) {
         self.redis = redis
         self.timeScale = timeScale
+        self.channel = channel
     }
 
     public struct Request: Sendable {
@@ -23,6 +27,13 @@ public final class JobQueue: Sendable {
         public var delay: Duration
         /// With `policy.dedupWindow`, a second enqueue of the same key inside it returns the first id.
         public var dedupKey: String?
+
+        /// The same job on a release channel's queue (`callbacks` → `callbacks@beta`).
+        public func routed(to channel: WorkerRelease.Channel) -> Request {
+            var routed = self
+            routed.policy.queue = channel.queue(policy.queue)
+            return routed
+        }
 
         public init(type: String, payload: String = "{}", policy: JobPolicy, delay: Duration = .zero, dedupKey: String? = nil) {
             self.type = type
@@ -55,6 +66,8 @@ public final class JobQueue: Sendable {
     /// Enqueues many jobs in one round trip: one `enqueueJobs` call per queue in the batch
     /// (atomic per queue), up to `maximumBatch` jobs a call.
     public func enqueue(batch requests: [Request]) async throws -> [Receipt] {
+        let requests = channel == .production ? requests
+            : requests.map { WorkerRelease.Channel(queue: $0.policy.queue) == .production ? $0.routed(to: channel) : $0 }
         for request in requests { try validate(request) }
         for queue in Set(requests.map(\.policy.queue)) where await knownQueues.insert(queue) {
             try await redis.send("SADD", Keys.queues, queue)

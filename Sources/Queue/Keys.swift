@@ -42,7 +42,9 @@ public struct Keys: Sendable, Hashable {
     public static let scriptVersion = "redial:scripts:version"
 
     /// Queue names become key parts: keep them to a safe alphabet.
+    /// 1-64 of A-Z a-z 0-9 . _ -, and a release channel's queue: the same with `@beta`.
     public static func isValidQueueName(_ name: String) -> Bool {
-        (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        let base = name.hasSuffix(WorkerRelease.Channel.beta.suffix) ? String(name.dropLast(WorkerRelease.Channel.beta.suffix.count)) : name
+        return (1...64).contains(base.count) && base.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 }

@@ -4,16 +4,27 @@ import Foundation
 /// show which releases serve the queues: the groundwork of the beta → production path, where two
 /// builds run side by side.
 public struct WorkerRelease: Codable, Sendable, Hashable {
-    /// The release channel a worker belongs to. Until channel routing exists every worker is
-    /// production's.
+    /// The release channel a worker belongs to. Each channel has queues of its own: production's
+    /// are the catalog's names, beta's the same with `@beta` (`callbacks@beta`), so a beta worker
+    /// takes only beta jobs and a production worker only production's.
     public enum Channel: String, Codable, Sendable, CaseIterable {
         case production, beta
+
+        var suffix: String { self == .production ? "" : "@" + rawValue }
+
+        /// This channel's name of a catalog queue.
+        public func queue(_ base: String) -> String { base + suffix }
+
+        /// The channel of a queue's name.
+        public init(queue: String) {
+            self = queue.hasSuffix(Channel.beta.suffix) ? .beta : .production
+        }
     }
 
     /// The product's version (`redial --version`).
     public var version: String
-    /// The build's identity: the first 12 hex digits of its executable's SHA-256, so two builds
-    /// of one version are told apart.
+    /// The build's identity: the first 12 hex digits of its executable's GNU build id (else of
+    /// its SHA-256), so two builds of one version are told apart.
     public var build: String
     /// The version of the Redis scripts it runs (`ScriptSet.version`).
     public var scripts: String

@@ -72,10 +72,11 @@ public final class OutboxRelay: Service, Sendable {
     public func relayOnce() async throws -> Int {
         try await database.transaction { connection in
             let rows = try await connection.query("""
-                SELECT id, callback_id::text AS callback_id, job_type, payload::text AS payload, dedup_key,
-                       extract(epoch FROM run_at - now())::float8 AS delay
-                FROM outbox WHERE relayed_at IS NULL AND job_type = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
-                ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED
+                SELECT o.id, o.callback_id::text AS callback_id, o.job_type, o.payload::text AS payload, o.dedup_key,
+                       extract(epoch FROM o.run_at - now())::float8 AS delay, c.channel
+                FROM outbox o JOIN callbacks c ON c.id = o.callback_id
+                WHERE o.relayed_at IS NULL AND o.job_type = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
+                ORDER BY o.id LIMIT 500 FOR UPDATE OF o SKIP LOCKED
                 """, [knownTypes])
             guard !rows.isEmpty else { return 0 }
             var requests: [JobQueue.Request] = []
@@ -87,7 +88,8 @@ public final class OutboxRelay: Service, Sendable {
                 requests.append(JobQueue.Request(
                     type: type, payload: try row.decode("payload"), policy: policy,
                     delay: .milliseconds(Int64(delay * 1000)),
-                    dedupKey: try row.decodeIfPresent("dedup_key") ?? "\(type):\(try row.decode("callback_id", as: String.self))"))
+                    dedupKey: try row.decodeIfPresent("dedup_key") ?? "\(type):\(try row.decode("callback_id", as: String.self))")
+                    .routed(to: WorkerRelease.Channel(rawValue: try row.decode("channel")) ?? .production))
                 ids.append(try row.decode("id"))
             }
             _ = try await jobs.enqueue(batch: requests)

@@ -58,7 +58,7 @@ public final class Reconciler: Service, Sendable {
     @discardableResult
     public func pass() async throws -> Int {
         let rows = try await database.query("""
-            SELECT id::text AS id, job_key, extract(epoch FROM updated_at)::bigint AS updated,
+            SELECT id::text AS id, job_key, channel, extract(epoch FROM updated_at)::bigint AS updated,
                    extract(epoch FROM GREATEST(call_at, (SELECT max(run_at) FROM outbox o WHERE o.callback_id = c.id)) - now())::float8 AS wait
             FROM callbacks c
             WHERE status IN ('queued', 'scheduled', 'dialing', 'retry_wait')
@@ -70,14 +70,17 @@ public final class Reconciler: Service, Sendable {
         for row in rows {
             let id: String = try row.decode("id")
             let key = try row.decodeIfPresent("job_key", as: String.self) ?? DialArgs.dedupKey(id, attempt: 1)
-            if let policy = policies[String(key.prefix { $0 != ":" })], try await jobs.isLive(dedupKey: key, queue: policy.queue) { continue }
+            let channel = WorkerRelease.Channel(rawValue: try row.decode("channel")) ?? .production
+            if let policy = policies[String(key.prefix { $0 != ":" })], try await jobs.isLive(dedupKey: key, queue: channel.queue(policy.queue)) {
+                continue
+            }
             // No attempt number: the job resumes whatever is due, and `dial` waits for the
             // callback's requested time and the site's hours like any other dial. It runs no
             // earlier than the last decision asked (a redial's delay) or the visitor's time.
             let newKey = DialArgs.reconciledKey(id, updated: try row.decode("updated", as: Int64.self))
             let wait = max(0, try row.decodeIfPresent("wait", as: Double.self) ?? 0)
             _ = try await jobs.enqueue(.init(DialArgs(callbackID: try CallbackID(id), attempt: nil), policies: policies,
-                                             delay: .milliseconds(Int64(wait * 1000)), dedupKey: newKey))
+                                             delay: .milliseconds(Int64(wait * 1000)), dedupKey: newKey).routed(to: channel))
             // Compare and set: a flow decision that named a newer job meanwhile keeps its name.
             try await database.query("""
                 UPDATE callbacks SET job_key = $2, updated_at = now() WHERE id = $1::uuid AND job_key IS NOT DISTINCT FROM $3

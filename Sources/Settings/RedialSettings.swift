@@ -90,6 +90,13 @@ public struct RedialSettings: Sendable {
     /// The carrier's test line the watchdog's synthetic call rings (`REDIAL_TELEPHONY_TEST_NUMBER`;
     /// in development the sandbox's, in production none unless set): nil, no synthetic call.
     public var telephonyTestNumber: String?
+    /// The release channel this process belongs to (`REDIAL_CHANNEL`: production or beta): a
+    /// worker serves its channel's queues, and the dial flow asks the carrier to send its
+    /// webhooks back to the same channel.
+    public var channel: String
+    /// The share of production sites' new callbacks that go to beta (`REDIAL_BETA_SHARE`, 0-1,
+    /// default 0); a site marked beta sends all of its own.
+    public var betaShare: Double
     public var oncallPhoneSecondary: String?
     public var oncallEscalateAfter: Duration
     /// Alertmanager, for `redial alerts` (`REDIAL_ALERTMANAGER_PORT` on loopback, 9093, or
@@ -214,6 +221,14 @@ public struct RedialSettings: Sendable {
             return count
         }
         let oncallPhone = check("REDIAL_ONCALL_PHONE", "") { text throws(SettingsError) in try phone(text) }
+        let channel = check("REDIAL_CHANNEL", "production") { text throws(SettingsError) in
+            guard ["production", "beta"].contains(text) else { throw SettingsError("expected production or beta, got '\(text)'") }
+            return text
+        }
+        let betaShare = check("REDIAL_BETA_SHARE", "0") { text throws(SettingsError) in
+            guard let share = Double(text), (0...1).contains(share) else { throw SettingsError("expected a share between 0 and 1, got '\(text)'") }
+            return share
+        }
         let testNumber = check("REDIAL_TELEPHONY_TEST_NUMBER", mode == .production ? "" : Defaults.telephonyTestNumber) {
             text throws(SettingsError) in try phone(text)
         }
@@ -240,7 +255,7 @@ public struct RedialSettings: Sendable {
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
               let watchdogPort, let alertmanager, let oncallPhone, let oncallSecondary, let escalate,
-              let expectedWorkers, let testNumber else {
+              let expectedWorkers, let testNumber, let channel, let betaShare else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -258,6 +273,8 @@ public struct RedialSettings: Sendable {
         self.oncallPhone = oncallPhone
         self.expectedWorkers = expectedWorkers
         self.telephonyTestNumber = testNumber
+        self.channel = channel
+        self.betaShare = betaShare
         self.oncallPhoneSecondary = oncallSecondary
         self.oncallEscalateAfter = escalate
         self.smsURL = sms

@@ -1,6 +1,5 @@
 import API
 import ArgumentParser
-import CryptoPrimitives
 import Foundation
 import Domain
 import HTTPClient
@@ -64,10 +63,13 @@ enum Environment {
                 database: PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 4)),
                 provider: telephony(settings),
                 policies: try Catalog.outcomePolicies(),
-                webhookURL: settings.publicURL + "/v1/telephony/events", timeScale: settings.timeScale,
+                // The carrier's webhooks come back to this process's channel (beta dials, beta handles the outcome).
+                webhookURL: settings.publicURL + "/v1/telephony/events" + (settings.channel == "production" ? "" : "?channel=\(settings.channel)"),
+                timeScale: settings.timeScale,
                 unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
             let redis = RedisPool(configuration: redisConfiguration(settings, poolSize: 4))
-            let jobs = JobQueue(redis: redis, timeScale: settings.timeScale)
+            // Follow-up jobs stay on the channel of the worker that runs them.
+            let jobs = JobQueue(redis: redis, timeScale: settings.timeScale, channel: WorkerRelease.Channel(rawValue: settings.channel) ?? .production)
             let throttle = RecipientThrottle(redis: redis, limit: settings.emailPerRecipient.limit,
                                              window: .seconds(settings.emailPerRecipient.windowSeconds))
             return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: smsGateway(settings),
@@ -121,12 +123,9 @@ enum Environment {
     /// Every Redis script this build runs: the engine's, the API's, the jobs'.
     static let scripts: [LuaScript] = QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts + Watchdog.scripts
 
-    /// What this process runs, as a worker announces it: the version, the build (its executable's
-    /// SHA-256, so two builds of one version differ) and the scripts.
+    /// What this process runs, as a worker announces it: the version, the build and the scripts.
     static func release() -> WorkerRelease {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let build = (try? Data(contentsOf: executable, options: .alwaysMapped)).map { SHA256.hash(Array($0)).hexString.prefix(12) } ?? "unknown"
-        return WorkerRelease(version: Redial.version, build: String(build), scripts: ScriptSet.version(of: scripts))
+        WorkerRelease(version: Redial.version, build: BuildIdentity.current, scripts: ScriptSet.version(of: scripts))
     }
 
     /// Who runs this command, for what it records (a silence's author): `$SUDO_USER`, `$USER`, or the host.

@@ -24,11 +24,12 @@ struct Serve: AsyncParsableCommand {
         }
         let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 8))
         let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 8))
-        let server = APIServer(
-            configuration: .init(host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
-                                 telephony: Environment.telephony(settings), outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
-                                 deniedPrefixes: settings.deniedPrefixes, operationsPort: settings.metricsPort),
-            database: database, redis: redis, registry: registry, logger: logger)
+        var configuration = APIServer.Configuration(
+            host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
+            telephony: Environment.telephony(settings), outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
+            deniedPrefixes: settings.deniedPrefixes, operationsPort: settings.metricsPort)
+        configuration.betaShare = settings.betaShare
+        let server = APIServer(configuration: configuration, database: database, redis: redis, registry: registry, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application())]
         if let operations = server.operationsApplication() {
             services.append(.init(service: operations))

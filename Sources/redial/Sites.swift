@@ -6,7 +6,7 @@ import Settings
 
 struct Sites: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create and list customer sites.",
-                                                    subcommands: [Add.self, List.self])
+                                                    subcommands: [Add.self, List.self, Channel.self])
 
     static func withStore<T>(_ body: (SiteStore) async throws -> T) async throws -> T {
         let settings = try Environment.settings()
@@ -44,6 +44,7 @@ struct Sites: AsyncParsableCommand {
         @Option(help: "Comma-separated balance levels (minutes) that warn the owner when a call crosses them.")
         var lowBalance = "60,10"
         @Option(help: "Days call recordings are kept.") var recordingRetentionDays = 90
+        @Flag(help: "Its callbacks go to the beta release channel (beta workers only).") var beta = false
         @Flag(help: "Print {\"id\", \"site_key\"} as JSON.") var json = false
 
         func run() async throws {
@@ -57,6 +58,7 @@ struct Sites: AsyncParsableCommand {
             new.allowedOrigins = origin
             new.ownerPhone = ownerPhone
             new.recordingRetentionDays = recordingRetentionDays
+            new.beta = beta
             do {
                 new.lowBalanceThresholds = try lowBalance.split(separator: ",").map { part throws(DomainError) in
                     guard let minutes = Int(part.trimmingCharacters(in: .whitespaces)) else {
@@ -89,6 +91,25 @@ struct Sites: AsyncParsableCommand {
                 }
             }
             return days
+        }
+    }
+
+    struct Channel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a site's new callbacks to the beta release channel, or back to production.")
+
+        @Argument(help: "The site's id.") var site: String
+        @Argument(help: "production or beta.") var channel: String
+
+        func run() async throws {
+            guard ["production", "beta"].contains(channel) else { Environment.fail("channel: expected production or beta, got '\(channel)'", code: 64) }
+            let settings = try Environment.settings()
+            let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
+            defer { Task { await database.close() } }
+            guard try await SiteStore(database: database).setChannel(id: site, beta: channel == "beta") else {
+                Environment.fail("no site \(site)", code: 1)
+            }
+            print("site \(site): new callbacks go to \(channel)")
         }
     }
 

@@ -15,6 +15,9 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Comma-separated queues to serve (default: every queue in the job catalog).")
     var queues: String?
 
+    @Option(help: "Release channel: production or beta (default REDIAL_CHANNEL, else production); beta serves the queues' beta copies (callbacks@beta).")
+    var channel: String?
+
     @Option(help: "Handler slots per queue.")
     var concurrency = WorkerConfiguration.defaultConcurrency
 
@@ -34,10 +37,15 @@ struct Work: AsyncParsableCommand {
     var shutdownGrace: Double = Double(WorkerConfiguration.defaultShutdownGrace.components.seconds)
 
     func run() async throws {
-        let settings = try Environment.settings()
+        var settings = try Environment.settings()
+        if let channel { settings.channel = channel }
+        guard let release = WorkerRelease.Channel(rawValue: settings.channel) else {
+            Environment.fail("--channel: expected production or beta, got '\(settings.channel)'", code: 64)
+        }
         let logger = Environment.bootstrapLogging()
         let definitions = Environment.catalog(services: Environment.jobServices(settings))
-        let names = queues.map { $0.split(separator: ",").map(String.init) } ?? Array(Set(definitions.map(\.policy.queue))).sorted()
+        let names = (queues.map { $0.split(separator: ",").map(String.init) } ?? Array(Set(definitions.map(\.policy.queue))).sorted())
+            .map(release.queue)
         guard shutdownGrace >= 0, shutdownGrace.isFinite else {
             Environment.fail("--shutdown-grace: expected seconds ≥ 0, got \(shutdownGrace)", code: 64)
         }
@@ -58,6 +66,7 @@ struct Work: AsyncParsableCommand {
             production: settings.mode == .production)
         configuration.scripts = Environment.scripts
         configuration.release = Environment.release()
+        configuration.release.channel = release
         do {
             try configuration.validate()
         } catch {

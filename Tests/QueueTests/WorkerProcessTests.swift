@@ -1,4 +1,3 @@
-import CryptoPrimitives
 import Foundation
 import HTTPClient
 import Jobs
@@ -449,8 +448,16 @@ import TestSupport
             return try? JSONDecoder().decode(Stats.self, from: Data(result.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init)?.utf8 ?? "".utf8))
         }
         let version = try await RedialBinary.run(["--version"], environment: environment).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let binary = try Data(contentsOf: URL(fileURLWithPath: RedialBinary.path).resolvingSymlinksInPath())
-        let build = String(SHA256.hash(Array(binary)).hexString.prefix(12))
+        // The linker's build id, as binutils reads it.
+        let notes = Process()
+        notes.executableURL = URL(fileURLWithPath: "/usr/bin/readelf")
+        notes.arguments = ["-n", RedialBinary.path]
+        let pipe = Pipe()
+        notes.standardOutput = pipe
+        try notes.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        notes.waitUntilExit()
+        let build = String(try #require(text.components(separatedBy: "Build ID: ").dropFirst().first?.prefix(12), "\(text)"))
 
         let worker = try RedialBinary.start(["work", "--queues", "announce"], environment: environment, logName: "announce-\(redis.port)")
         #expect(try await eventually(timeout: .seconds(20)) { try await stats()?.workers == 1 })

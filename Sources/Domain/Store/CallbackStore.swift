@@ -6,7 +6,13 @@ import PostgresClient
 public struct CallbackStore: Sendable {
     public let database: PostgresPool
 
-    public init(database: PostgresPool) { self.database = database }
+    /// The share of production sites' new callbacks sent to the beta channel (`REDIAL_BETA_SHARE`).
+    public let betaShare: Double
+
+    public init(database: PostgresPool, betaShare: Double = 0) {
+        self.database = database
+        self.betaShare = betaShare
+    }
 
     public struct NewCallback: Sendable {
         public var phone: PhoneNumber
@@ -52,10 +58,12 @@ public struct CallbackStore: Sendable {
         do {
             return try await database.transaction { connection in
                 let id = try await connection.query("""
-                    INSERT INTO callbacks (site_id, phone, name, page_url, call_at, status, idempotency_key, client_address)
-                    VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8) RETURNING id::text AS id
+                    INSERT INTO callbacks (site_id, phone, name, page_url, call_at, status, idempotency_key, client_address, channel)
+                    VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8,
+                            CASE WHEN (SELECT channel FROM sites WHERE id = $1::uuid) = 'beta' OR random() < $9 THEN 'beta' ELSE 'production' END)
+                    RETURNING id::text AS id
                     """, [siteID, new.phone.e164, new.name, new.pageURL, new.callAt.map(Timestamp.text), status.rawValue,
-                          new.idempotencyKey, new.clientAddress])[0].decode("id", as: String.self)
+                          new.idempotencyKey, new.clientAddress, betaShare])[0].decode("id", as: String.self)
                 try await DialArgs.queue(callbackID: id, attempt: 1, runAt: scheduled ? new.callAt : nil, on: connection)
                 return .created(id: id, status: status)
             }

@@ -13,6 +13,7 @@ public enum Schema {
             ("0007_pages.sql", String(decoding: PackageResources._007_pages_sql, as: UTF8.self)),
             ("0008_watchdog_probes.sql", String(decoding: PackageResources._008_watchdog_probes_sql, as: UTF8.self)),
             ("0009_outbox_callback.sql", String(decoding: PackageResources._009_outbox_callback_sql, as: UTF8.self)),
+            ("0010_release_channels.sql", String(decoding: PackageResources._010_release_channels_sql, as: UTF8.self)),
         ])
     }
 }

@@ -29,6 +29,8 @@ public struct SiteStore: Sendable {
         public var ownerPhone: String?
         public var lowBalanceThresholds = [60, 10]
         public var recordingRetentionDays = 90
+        /// Its callbacks go to the beta release channel (handled by beta workers only).
+        public var beta = false
 
         public init(name: String, managers: [String]) {
             self.name = name
@@ -95,16 +97,25 @@ public struct SiteStore: Sendable {
         let rows = try await database.query("""
             INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
                                default_country_code, served_country_codes, limits, owner_phone, low_balance_thresholds,
-                               recording_retention_days, allowed_origins)
+                               recording_retention_days, allowed_origins, channel)
             VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::jsonb, $6, $7, $8, $9,
                     ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb, $12,
-                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)))
+                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16)
             RETURNING \(Self.columns)
             """, [name, Self.hash(key), try JSONText.encode(managers), new.timeZone, try JSONText.encode(new.hours),
                   new.balanceMinutes, new.email, new.language, new.defaultCountryCode,
                   try JSONText.encode(served), try JSONText.encode(new.limits), owner,
-                  try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays, try JSONText.encode(origins)])
+                  try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays, try JSONText.encode(origins),
+                  new.beta ? "beta" : "production"])
         return (try Self.site(rows[0]), key)
+    }
+
+    /// Moves a site's new callbacks to the beta channel or back to production (those already
+    /// accepted stay where they are); false when there is no such site.
+    public func setChannel(id: String, beta: Bool) async throws -> Bool {
+        guard UUIDText.isValid(id) else { return false }
+        return try await !database.query("UPDATE sites SET channel = $2 WHERE id = $1::uuid RETURNING id",
+                                          [id, beta ? "beta" : "production"]).isEmpty
     }
 
     /// The active site a key belongs to, or nil.
