@@ -10,23 +10,40 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Handler slots per queue in each worker.") var concurrency = 10
     @Flag(help: "Do not start the telephony sandbox (a real provider is configured).") var noSandbox = false
+    @Option(help: "production (default: the whole cluster) or beta (only beta's workers, beside a running production cluster).")
+    var channel = "production"
+    @Option(help: "The redial executable the components run (default: this one), e.g. a beta build beside production's.")
+    var binary: String?
 
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers: expected 1-64, got \(workers)") }
+        guard ["production", "beta"].contains(channel) else { throw ValidationError("--channel: expected production or beta, got \(channel)") }
+        if let binary, !FileManager.default.isExecutableFile(atPath: binary) {
+            throw ValidationError("--binary: \(binary) is not an executable file")
+        }
     }
 
     func run() async throws {
         let settings = try Environment.settings()
         let logger = Environment.bootstrapLogging()
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let executable = binary ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let workerComponents = (1...workers).map { index in
+            Supervisor.Component(name: "\(channel)-worker-\(index)", arguments: ["work", "--channel", channel, "--concurrency", String(concurrency)])
+        }
+        if channel == "beta" {
+            // Beta is workers only: the API, relay and watchdog are the production cluster's, which
+            // routes beta's callbacks to the beta queues these serve.
+            logger.info("redial up --channel beta: \(workers) workers of \(executable)")
+            await Supervisor(executable: executable, components: workerComponents, grace: .seconds(30), logger: logger).run()
+            return
+        }
         // The watchdog expects as many live workers as this starts (unless told otherwise).
         setenv("REDIAL_EXPECTED_WORKERS", String(workers), 0)
         var components: [Supervisor.Component] = [
             .init(name: "api", arguments: ["serve"]),
             .init(name: "relay", arguments: ["relay"]),
             .init(name: "watchdog", arguments: ["watchdog"]),
-        ]
-        components += (1...workers).map { .init(name: "worker-\($0)", arguments: ["work", "--concurrency", String(concurrency)]) }
+        ] + workerComponents
         if !noSandbox { components.append(.init(name: "sandbox", arguments: ["sandbox"])) }
         logger.info("redial up: \(components.map(\.name).joined(separator: ", ")); API on http://\(settings.httpHost):\(settings.httpPort)")
         await Supervisor(executable: executable, components: components, grace: .seconds(30), logger: logger).run()

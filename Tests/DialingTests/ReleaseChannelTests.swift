@@ -7,14 +7,22 @@ import Testing
 import TestSupport
 
 /// Release channels end to end: a site marked beta (by `redial sites channel`) has its callback
-/// dialled, its outcome handled and its follow-ups run by the beta worker, on beta's own queues
-/// (`callbacks@beta`); a production site's callback never touches them.
+/// dialled, its outcome handled and its follow-ups run by the beta worker (`redial up --channel
+/// beta` running another executable), on beta's own queues (`callbacks@beta`); a production
+/// site's callback never touches them.
 extension DialFlowTests {
     @Test func aBetaSitesCallbackIsHandledOnBetaQueuesAndAProductionSitesIsNot() async throws {
         let cluster = try await Cluster(workers: 1)
-        let beta = try RedialBinary.start(["work", "--channel", "beta", "--queues", "callbacks,notifications,recordings,reports",
-                                           "--concurrency", "8"], environment: cluster.environment, logName: "beta-worker-\(UInt16.random(in: 0...UInt16.max))")
-        defer { beta.stop(signal: SIGTERM); cluster.stop() }
+        // Beta's workers from a build of their own, beside production's (`redial up --channel beta --binary`).
+        let betaBuild = FileManager.default.temporaryDirectory.appendingPathComponent("redial-beta-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.copyItem(atPath: RedialBinary.path, toPath: betaBuild.path)
+        let beta = try RedialBinary.start(["up", "--channel", "beta", "--binary", betaBuild.path, "--workers", "1", "--concurrency", "8"],
+                                          environment: cluster.environment, logName: "beta-up-\(UInt16.random(in: 0...UInt16.max))")
+        defer {
+            beta.stop(signal: SIGTERM)
+            cluster.stop()
+            try? FileManager.default.removeItem(at: betaBuild)
+        }
         let betaSite = try await site()
         let moved = try await RedialBinary.run(["sites", "channel", betaSite.id, "beta"], environment: cluster.environment)
         #expect(moved.status == 0 && moved.output.contains("new callbacks go to beta"), "\(moved.output)")
@@ -50,5 +58,10 @@ extension DialFlowTests {
         let stats = try await RedialBinary.run(["stats"], environment: cluster.environment)
         #expect(stats.output.contains("  beta \(try await RedialBinary.run(["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)) (build "),
                 "\(stats.output.suffix(400))")
+        // Stopped, `up` takes its workers down with it: beta has none left.
+        beta.stop(signal: SIGTERM)
+        #expect(try await eventually(timeout: .seconds(20)) {
+            !(try await RedialBinary.run(["stats"], environment: cluster.environment).output.contains("  beta "))
+        })
     }
 }
