@@ -107,6 +107,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // The long-running services that keep PostgreSQL and Redis in step: outbox relay, reconciler.
+        // The release path's gate: beta against production over a soak window.
+        .target(name: "ReleaseGate", dependencies: ["PostgresClient", "Queue"], swiftSettings: strict),
         .target(
             name: "Relay",
             dependencies: [
@@ -158,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "API", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives",
+                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "ReleaseGate", "API", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives",
                 argumentParser,
                 metrics,
                 prometheus,

@@ -20,6 +20,8 @@ public struct JobServices: Sendable {
     public let emailThrottle: RecipientThrottle
     public let recordings: RecordingStorage
     public let reports: ReportTemplates
+    /// `REDIAL_UNSAFE_FAIL_DIALS`: the share of `callback.dial` runs a deliberately bad build fails.
+    public var dialFailureShare = 0.0
 
     /// Where call recordings come from and go, and the largest one accepted.
     public struct RecordingStorage: Sendable {

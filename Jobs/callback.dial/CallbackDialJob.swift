@@ -17,6 +17,9 @@ struct CallbackDialJob: ServiceJob {
     static var policyFile: [UInt8] { PackageResources.callback_dial_policy_json }
 
     func work(_ args: DialArgs, job: Job) async throws -> JobOutcome {
+        if services.dialFailureShare > 0, Double.random(in: 0..<1) < services.dialFailureShare {
+            throw DeliberateFailure()
+        }
         let id = args.callback_id.text
         switch try await services.flow.dial(callbackID: id, expectedAttempt: args.attempt) {
         case .nothing:
@@ -44,4 +47,9 @@ struct CallbackDialJob: ServiceJob {
             return .completed
         }
     }
+}
+
+/// The bad beta build's failure (`REDIAL_UNSAFE_FAIL_DIALS`), before the dial does anything.
+struct DeliberateFailure: Error, CustomStringConvertible {
+    var description: String { "deliberate failure (REDIAL_UNSAFE_FAIL_DIALS, a test build)" }
 }

@@ -191,6 +191,17 @@ public final class JobQueue: Sendable {
         return stats
     }
 
+    /// The queue's lifetime counters (`started`, `completed`, `failed`, `dead`, `retried`,
+    /// `recovered`, `snoozed`, `enqueued`, …), for comparisons over a window by their deltas.
+    public func counters(queue: String) async throws -> [String: Int] {
+        let items = try await redis.send("HGETALL", Keys(queue: queue).stats).array ?? []
+        var counters: [String: Int] = [:]
+        for pair in stride(from: 0, to: items.count - 1, by: 2) {
+            if let name = items[pair].string, let value = items[pair + 1].int ?? items[pair + 1].string.flatMap(Int.init) { counters[name] = value }
+        }
+        return counters
+    }
+
     /// Ids of live workers across the given queues (heartbeat present).
     public func liveWorkers(queues: [String]) async throws -> [String: WorkerRelease?] {
         var live: [String: WorkerRelease?] = [:]

@@ -115,6 +115,9 @@ public struct RedialSettings: Sendable {
     public var telephonyTimeout: Duration
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
     public var unsafeDialWithoutLedger: Bool
+    /// `REDIAL_UNSAFE_FAIL_DIALS=0.2`: the release gate's deliberately bad beta build fails that
+    /// share of its `callback.dial` runs (retried like any failure). Refused in production.
+    public var unsafeDialFailureShare: Double
 
     public init(environment: [String: String]) throws(SettingsError) {
         var problems: [String] = []
@@ -247,15 +250,19 @@ public struct RedialSettings: Sendable {
         let recordingHosts = value("REDIAL_RECORDING_HOSTS", telephonyHost).split(separator: ",").map { $0.trimmingSpaces.lowercased() }
             .map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }.filter { !$0.isEmpty }
         let unsafe = environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] == "1"
+        let failDials = check("REDIAL_UNSAFE_FAIL_DIALS", "0") { text throws(SettingsError) in
+            guard let share = Double(text), (0...1).contains(share) else { throw SettingsError("expected a share between 0 and 1, got '\(text)'") }
+            return share
+        }
         if mode == .production {
             problems += Self.productionProblems(environment: environment, secret: secret, telephony: telephony, sms: sms,
-                                                sandboxPort: sandboxPort ?? Defaults.sandboxPort, unsafe: unsafe)
+                                                sandboxPort: sandboxPort ?? Defaults.sandboxPort, unsafe: unsafe || (failDials ?? 0) > 0)
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
               let watchdogPort, let alertmanager, let oncallPhone, let oncallSecondary, let escalate,
-              let expectedWorkers, let testNumber, let channel, let betaShare else {
+              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -288,6 +295,7 @@ public struct RedialSettings: Sendable {
         self.publicURL = publicURL
         self.telephonySecret = secret
         self.unsafeDialWithoutLedger = unsafe
+        self.unsafeDialFailureShare = failDials
         self.telephonyTimeout = telephonyTimeout
         self.deniedPrefixes = denied
         self.mailFrom = value("REDIAL_MAIL_FROM", "redial@localhost")
@@ -330,7 +338,7 @@ public struct RedialSettings: Sendable {
             }
         }
         if unsafe {
-            problems.append("REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER: a test-only switch that can ring visitors twice; refused in production")
+            problems.append("REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER, REDIAL_UNSAFE_FAIL_DIALS: test-only switches that break dialing; refused in production")
         }
         return problems
     }

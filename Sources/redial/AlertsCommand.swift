@@ -14,16 +14,6 @@ struct AlertsCommand: AsyncParsableCommand {
         Alertmanager(baseURL: try Environment.settings().alertmanagerURL)
     }
 
-    /// "30m", "2h", "1d", "90s" → a duration of 1 minute to 30 days.
-    static func duration(_ text: String) throws -> Duration {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count > 0,
-              (60...30 * 86_400).contains(count * unit) else {
-            throw ValidationError("--for: expected a duration such as 30m, 2h or 1d (1 minute to 30 days), got '\(text)'")
-        }
-        return .seconds(count * unit)
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the alerts: firing, silenced, inhibited.")
         @Flag(help: "Print JSON: [{\"id\", \"name\", \"state\", \"labels\", \"since\", \"summary\"}].") var json = false
@@ -73,7 +63,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(help: "Why, kept with the silence.") var comment = "silenced from the command line"
 
         func run() async throws {
-            let length = try AlertsCommand.duration(duration)
+            let length = try Environment.duration(duration, option: "--for", range: 60...30 * 86_400)
             let parsed: [Alertmanager.Matcher]
             do { parsed = try matchers.map { text throws(WatchdogError) in try Alertmanager.Matcher(parsing: text) } } catch {
                 throw ValidationError("\(error)")

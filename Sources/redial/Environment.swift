@@ -72,11 +72,14 @@ enum Environment {
             let jobs = JobQueue(redis: redis, timeScale: settings.timeScale, channel: WorkerRelease.Channel(rawValue: settings.channel) ?? .production)
             let throttle = RecipientThrottle(redis: redis, limit: settings.emailPerRecipient.limit,
                                              window: .seconds(settings.emailPerRecipient.windowSeconds))
-            return JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: smsGateway(settings),
-                               smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load(),
-                               emailThrottle: throttle, recordings: .init(storage: objectStorage(settings), maxBytes: settings.recordingMaxBytes,
-                                                 allowedHosts: settings.recordingHosts),
-                               reports: try ReportTemplates.load())
+            var services = JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: smsGateway(settings),
+                                       smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load(),
+                                       emailThrottle: throttle,
+                                       recordings: .init(storage: objectStorage(settings), maxBytes: settings.recordingMaxBytes,
+                                                         allowedHosts: settings.recordingHosts),
+                                       reports: try ReportTemplates.load())
+            services.dialFailureShare = settings.unsafeDialFailureShare
+            return services
         } catch {
             fail("job catalog: \(error)", code: 78)
         }
@@ -126,6 +129,15 @@ enum Environment {
     /// What this process runs, as a worker announces it: the version, the build and the scripts.
     static func release() -> WorkerRelease {
         WorkerRelease(version: Redial.version, build: BuildIdentity.current, scripts: ScriptSet.version(of: scripts))
+    }
+
+    /// "30m", "2h", "1d", "90s" → a duration within `range` (seconds), or an error naming `option`.
+    static func duration(_ text: String, option: String, range: ClosedRange<Int64>) throws -> Duration {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count > 0, range.contains(count * unit) else {
+            throw ValidationError("\(option): expected a duration such as 30m, 2h or 1d (\(range.lowerBound) s to \(range.upperBound / 86_400) days), got '\(text)'")
+        }
+        return .seconds(count * unit)
     }
 
     /// Who runs this command, for what it records (a silence's author): `$SUDO_USER`, `$USER`, or the host.

@@ -6,7 +6,8 @@ import PostgresClient
 public struct CallbackStore: Sendable {
     public let database: PostgresPool
 
-    /// The share of production sites' new callbacks sent to the beta channel (`REDIAL_BETA_SHARE`).
+    /// The share of production sites' new callbacks sent to the beta channel while a beta
+    /// release soaks (`REDIAL_BETA_SHARE`).
     public let betaShare: Double
 
     public init(database: PostgresPool, betaShare: Double = 0) {
@@ -60,7 +61,9 @@ public struct CallbackStore: Sendable {
                 let id = try await connection.query("""
                     INSERT INTO callbacks (site_id, phone, name, page_url, call_at, status, idempotency_key, client_address, channel)
                     VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8,
-                            CASE WHEN (SELECT channel FROM sites WHERE id = $1::uuid) = 'beta' OR random() < $9 THEN 'beta' ELSE 'production' END)
+                            CASE WHEN (SELECT channel FROM sites WHERE id = $1::uuid) = 'beta'
+                                      OR (random() < $9 AND EXISTS (SELECT 1 FROM releases WHERE state = 'soaking'))
+                                 THEN 'beta' ELSE 'production' END)
                     RETURNING id::text AS id
                     """, [siteID, new.phone.e164, new.name, new.pageURL, new.callAt.map(Timestamp.text), status.rawValue,
                           new.idempotencyKey, new.clientAddress, betaShare])[0].decode("id", as: String.self)

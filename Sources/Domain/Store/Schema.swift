@@ -14,6 +14,7 @@ public enum Schema {
             ("0008_watchdog_probes.sql", String(decoding: PackageResources._008_watchdog_probes_sql, as: UTF8.self)),
             ("0009_outbox_callback.sql", String(decoding: PackageResources._009_outbox_callback_sql, as: UTF8.self)),
             ("0010_release_channels.sql", String(decoding: PackageResources._010_release_channels_sql, as: UTF8.self)),
+            ("0011_releases.sql", String(decoding: PackageResources._011_releases_sql, as: UTF8.self)),
         ])
     }
 }

@@ -1,0 +1,131 @@
+import Domain
+import Foundation
+import HTTPClient
+import LocalServices
+import PostgresClient
+import Providers
+import RedisClient
+import Testing
+import TestSupport
+
+/// The release gate with two builds side by side: production's workers and a beta build's
+/// (`redial up --channel beta --binary`), half the callbacks sent to beta while a release soaks.
+/// A bad beta (it fails 20 % of its `callback.dial` runs: REDIAL_UNSAFE_FAIL_DIALS) is refused
+/// for its failure rate; a good one only until its window has passed and both sides have their
+/// samples. On a Redis and a database of its own: the gate counts every job and attempt there.
+/// REDIAL_TIME_SCALE=0.01: a 10-minute window is 6 s.
+@Suite struct ReleaseGateTests {
+    struct Report: Decodable {
+        struct Metric: Decodable {
+            let name: String
+            let verdict: String
+            let productionSamples: Int
+            let betaSamples: Int
+        }
+        let metrics: [Metric]
+        let reasons: [String]
+    }
+
+    @Test func aBadBetaIsRefusedForItsFailureRateAndAGoodOneIsPromotedOnlyAfterItsSoak() async throws {
+        let redis = try await PrivateRedis()
+        let databaseURL = try await TestServices.database("gate")
+        let migrated = try await RedialBinary.run(["migrate"], environment: ["REDIAL_DATABASE_URL": databaseURL])
+        try #require(migrated.status == 0, "\(migrated.output)")
+        let store = try await ObjectStore()
+        let bucket = "gate-" + String(UInt32.random(in: 0...UInt32.max))
+        try await S3ObjectStorage(baseURL: store.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
+            .ensureBucket()
+        var settings = store.settings(bucket: bucket)
+        settings["REDIAL_REDIS_URL"] = redis.url.description
+        settings["REDIAL_DATABASE_URL"] = databaseURL
+        settings["REDIAL_BETA_SHARE"] = "0.5"
+        let cluster = try await Cluster(workers: 2, settings: settings)
+        let database = PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: databaseURL), poolSize: 2))
+        let betaBuild = FileManager.default.temporaryDirectory.appendingPathComponent("redial-beta-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.copyItem(atPath: RedialBinary.path, toPath: betaBuild.path)
+        var beta = try Self.beta(betaBuild, cluster, failing: true)
+        defer {
+            beta.stop(signal: SIGTERM)
+            cluster.stop()
+            store.stop()
+            redis.stop()
+            try? FileManager.default.removeItem(at: betaBuild)
+        }
+        var new = SiteStore.NewSite(name: "Gate", managers: ["+79160000001"])
+        new.balanceMinutes = 100_000
+        new.limits = ["client_numbers_per_hour": 100_000, "client_numbers_per_day": 100_000, "site_per_minute": 100_000, "site_per_day": 100_000]
+        let (_, key) = try await SiteStore(database: database).create(new)
+        let environment = cluster.environment
+        func release(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+            try await RedialBinary.run(["release"] + arguments, environment: environment)
+        }
+        func report() async throws -> Report {
+            let status = try await release(["status", "--json"])
+            let line = try #require(status.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(status.output)")
+            return try JSONDecoder().decode(Report.self, from: Data(line.utf8))
+        }
+        /// 100 callbacks, about half of them to beta, all the way to their end.
+        func load() async throws {
+            var ids: [String] = []
+            for index in 0..<100 {
+                let phone = "+7999\(String(format: "%06d", Int.random(in: 0..<1_000_000)))0"
+                let response = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: cluster.api + "/v1/callbacks",
+                    headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("X-Forwarded-For", "198.51.100.\(index % 250 + 1)")],
+                    body: Array(#"{"phone": "\#(phone)"}"#.utf8)))
+                let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+                ids.append(try #require(object?["id"] as? String, "\(response.status) \(response.text)"))
+            }
+            let ended = try await eventually(timeout: .seconds(120), every: .milliseconds(500)) {
+                try await database.query("""
+                    SELECT count(*)::int AS n FROM callbacks WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))::uuid[])
+                      AND status = 'completed'
+                    """, [String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)])[0].decode("n", as: Int.self) == ids.count
+            }
+            #expect(ended, "every callback of the load completed, beta's failures retried")
+        }
+
+        // The bad beta: refused before its soak, and after it for its failure rate.
+        #expect(try await release(["start", "bad-1", "--window", "10m"]).status == 0)
+        let early = try await release(["promote", "bad-1"])
+        #expect(early.status == 1 && early.output.contains("the soak is incomplete"), "\(early.output)")
+        try await load()
+        let bad = try await report()
+        let failures = try #require(bad.metrics.first { $0.name == "job failure rate" })
+        #expect(failures.verdict == "fail" && failures.betaSamples >= 100 && failures.productionSamples >= 100, "\(bad)")
+        #expect(bad.metrics.first { $0.name.hasPrefix("dial success") }?.verdict == "pass", "the calls themselves went through")
+        let refused = try await release(["promote", "bad-1"])
+        #expect(refused.status == 1 && refused.output.contains("job failure rate: beta"), "\(refused.output)")
+        #expect(try await release(["rollback", "bad-1", "--reason", "failure rate"]).status == 0)
+
+        // The good beta: the same build without the fault.
+        beta.stop(signal: SIGTERM)
+        beta = try Self.beta(betaBuild, cluster, failing: false)
+        #expect(try await release(["start", "good-1", "--window", "10m"]).status == 0)
+        let soon = try await release(["promote", "good-1"])
+        #expect(soon.status == 1 && soon.output.contains("the soak is incomplete") && soon.output.contains("too few samples"), "\(soon.output)")
+        try await load()
+        // Its samples are in; promotable once the window has passed too.
+        let measured = try await report()
+        #expect(measured.metrics.allSatisfy { $0.verdict == "pass" }, "\(measured)")
+        let soaked = try await eventually(timeout: .seconds(30), every: .milliseconds(500)) { try await report().reasons.isEmpty }
+        let after = try await report()
+        #expect(soaked, "\(after.reasons)")
+        let promoted = try await release(["promote", "good-1"])
+        #expect(promoted.status == 0 && promoted.output.contains("release good-1: promoted"), "\(promoted.output)")
+
+        // The history: who did what, refusals with their reasons.
+        let events = try await database.query("SELECT version || ':' || action AS event FROM release_events ORDER BY id")
+            .map { try $0.decode("event", as: String.self) }
+        #expect(events == ["bad-1:start", "bad-1:refused", "bad-1:refused", "bad-1:rollback", "good-1:start", "good-1:refused", "good-1:promote"],
+                "\(events)")
+        await database.close()
+    }
+
+    /// Beta's workers from `build`; a failing one fails 20 % of its dial runs.
+    static func beta(_ build: URL, _ cluster: Cluster, failing: Bool) throws -> ChildProcess {
+        var environment = cluster.environment
+        if failing { environment["REDIAL_UNSAFE_FAIL_DIALS"] = "0.2" }
+        return try RedialBinary.start(["up", "--channel", "beta", "--binary", build.path, "--workers", "1"], environment: environment,
+                                      logName: "gate-beta-\(failing ? "bad" : "good")-\(UInt16.random(in: 0...UInt16.max))")
+    }
+}
