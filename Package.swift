@@ -150,7 +150,8 @@ let package = Package(
         .target(
             name: "Watchdog",
             dependencies: [
-                "Queue", "Settings", "Providers", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives", logging, metrics, lifecycle,
+                "Queue", "Settings", "Providers", "ReleaseGate", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives", logging, metrics,
+                lifecycle,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -26,7 +26,7 @@ struct ProbeSpec: Sendable, Equatable {
     /// declare each exactly once.
     static let required: [String: [String]] = [
         "sip_trunk": [], "provider_api": [], "synthetic_call": [], "answer_ratio": ["window_s", "min_attempts"],
-        "api_ready": [], "redis": [], "postgres": [], "queues": [], "callbacks": ["max_age_s"], "reconciler": ["max_age_s"],
+        "api_ready": [], "redis": [], "postgres": [], "queues": [], "callbacks": ["max_age_s"], "reconciler": ["max_age_s"], "release_gate": [],
     ]
     static var names: Set<String> { Set(required.keys) }
     static let fields: Set = ["description", "interval_ms", "timeout_ms", "down_after", "up_after", "accept", "telephony",

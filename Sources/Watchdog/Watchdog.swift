@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import PostgresClient
 import Providers
+import ReleaseGate
 import Queue
 import RedisClient
 import ServiceLifecycle
@@ -52,6 +53,7 @@ public final class Watchdog: Service, Sendable {
             Target(spec: spec("callbacks"), name: "callbacks",
                    probe: CallbacksProbe(database: database, maxAge: spec("callbacks").maxAge!)),
             Target(spec: spec("reconciler"), name: "relay", probe: ReconcilerProbe(database: database, staleAfter: spec("reconciler").maxAge!)),
+            Target(spec: spec("release_gate"), name: "beta", probe: ReleaseGateProbe(gate: ReleaseGate(database: database, jobs: jobs))),
         ]
         if let testNumber = settings.telephonyTestNumber {
             targets.append(Target(spec: spec("synthetic_call"), name: "telephony",

@@ -10,9 +10,9 @@ import TestSupport
 
 /// The release gate with two builds side by side: production's workers and a beta build's
 /// (`redial up --channel beta --binary`), half the callbacks sent to beta while a release soaks.
-/// A bad beta (it fails 20 % of its `callback.dial` runs: REDIAL_UNSAFE_FAIL_DIALS) is refused
-/// for its failure rate; a good one only until its window has passed and both sides have their
-/// samples. On a Redis and a database of its own: the gate counts every job and attempt there.
+/// A bad beta (it fails 20 % of its `callback.dial` runs: REDIAL_UNSAFE_FAIL_DIALS) is rolled
+/// back by the watchdog for its failure rate, and its promotion refused; a good one is refused
+/// only until its window has passed and both sides have their samples. On a Redis and a database of its own: the gate counts every job and attempt there.
 /// REDIAL_TIME_SCALE=0.01: a 10-minute window is 6 s.
 @Suite struct ReleaseGateTests {
     struct Report: Decodable {
@@ -22,6 +22,7 @@ import TestSupport
             let productionSamples: Int
             let betaSamples: Int
         }
+        let state: String
         let metrics: [Metric]
         let reasons: [String]
     }
@@ -44,7 +45,14 @@ import TestSupport
         let betaBuild = FileManager.default.temporaryDirectory.appendingPathComponent("redial-beta-\(UUID().uuidString.prefix(8))")
         try FileManager.default.copyItem(atPath: RedialBinary.path, toPath: betaBuild.path)
         var beta = try Self.beta(betaBuild, cluster, failing: true)
+        // The watchdog reads the gate every 1.5 s and rolls a measurably worse beta back.
+        let watchdogPort = try LocalHost.freePort()
+        var watchdogEnvironment = cluster.environment
+        watchdogEnvironment["REDIAL_TIME_SCALE"] = "0.1"
+        watchdogEnvironment["REDIAL_WATCHDOG_PORT"] = String(watchdogPort)
+        let watchdog = try RedialBinary.start(["watchdog"], environment: watchdogEnvironment, logName: "gate-watchdog-\(watchdogPort)")
         defer {
+            watchdog.stop(signal: SIGTERM)
             beta.stop(signal: SIGTERM)
             cluster.stop()
             store.stop()
@@ -59,8 +67,8 @@ import TestSupport
         func release(_ arguments: [String]) async throws -> (status: Int32, output: String) {
             try await RedialBinary.run(["release"] + arguments, environment: environment)
         }
-        func report() async throws -> Report {
-            let status = try await release(["status", "--json"])
+        func report(_ version: String) async throws -> Report {
+            let status = try await release(["status", version, "--json"])
             let line = try #require(status.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(status.output)")
             return try JSONDecoder().decode(Report.self, from: Data(line.utf8))
         }
@@ -84,18 +92,27 @@ import TestSupport
             #expect(ended, "every callback of the load completed, beta's failures retried")
         }
 
-        // The bad beta: refused before its soak, and after it for its failure rate.
+        // The bad beta: refused before its soak; once its failure rate shows, the watchdog rolls it
+        // back by itself (every callback still completes: beta's failures are retried).
         #expect(try await release(["start", "bad-1", "--window", "10m"]).status == 0)
         let early = try await release(["promote", "bad-1"])
         #expect(early.status == 1 && early.output.contains("the soak is incomplete"), "\(early.output)")
         try await load()
-        let bad = try await report()
+        let rolledBack = try await eventually(timeout: .seconds(30), every: .milliseconds(500)) { try await report("bad-1").state == "rolled_back" }
+        #expect(rolledBack, "the watchdog rolled the bad beta back")
+        let bad = try await report("bad-1")
         let failures = try #require(bad.metrics.first { $0.name == "job failure rate" })
         #expect(failures.verdict == "fail" && failures.betaSamples >= 100 && failures.productionSamples >= 100, "\(bad)")
         #expect(bad.metrics.first { $0.name.hasPrefix("dial success") }?.verdict == "pass", "the calls themselves went through")
+        let why = try await database.query("SELECT actor, reason FROM release_events WHERE version = 'bad-1' AND action = 'rollback'")
+        #expect(try why.first?.decode("actor", as: String.self) == "watchdog")
+        #expect(try why.first?.decode("reason", as: String.self).contains("job failure rate: beta") == true)
+        #expect(try await eventually(timeout: .seconds(10)) {
+            let metrics = try await HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(watchdogPort)/metrics")).text
+            return metrics.contains(#"redial_release_rollbacks_total{by="watchdog"} 1"#)
+        })
         let refused = try await release(["promote", "bad-1"])
-        #expect(refused.status == 1 && refused.output.contains("job failure rate: beta"), "\(refused.output)")
-        #expect(try await release(["rollback", "bad-1", "--reason", "failure rate"]).status == 0)
+        #expect(refused.status == 1 && refused.output.contains("release bad-1 is rolled_back, not soaking"), "\(refused.output)")
 
         // The good beta: the same build without the fault.
         beta.stop(signal: SIGTERM)
@@ -105,10 +122,10 @@ import TestSupport
         #expect(soon.status == 1 && soon.output.contains("the soak is incomplete") && soon.output.contains("too few samples"), "\(soon.output)")
         try await load()
         // Its samples are in; promotable once the window has passed too.
-        let measured = try await report()
+        let measured = try await report("good-1")
         #expect(measured.metrics.allSatisfy { $0.verdict == "pass" }, "\(measured)")
-        let soaked = try await eventually(timeout: .seconds(30), every: .milliseconds(500)) { try await report().reasons.isEmpty }
-        let after = try await report()
+        let soaked = try await eventually(timeout: .seconds(30), every: .milliseconds(500)) { try await report("good-1").reasons.isEmpty }
+        let after = try await report("good-1")
         #expect(soaked, "\(after.reasons)")
         let promoted = try await release(["promote", "good-1"])
         #expect(promoted.status == 0 && promoted.output.contains("release good-1: promoted"), "\(promoted.output)")
@@ -116,7 +133,7 @@ import TestSupport
         // The history: who did what, refusals with their reasons.
         let events = try await database.query("SELECT version || ':' || action AS event FROM release_events ORDER BY id")
             .map { try $0.decode("event", as: String.self) }
-        #expect(events == ["bad-1:start", "bad-1:refused", "bad-1:refused", "bad-1:rollback", "good-1:start", "good-1:refused", "good-1:promote"],
+        #expect(events == ["bad-1:start", "bad-1:refused", "bad-1:rollback", "good-1:start", "good-1:refused", "good-1:promote"],
                 "\(events)")
         await database.close()
     }

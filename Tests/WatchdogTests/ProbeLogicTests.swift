@@ -70,7 +70,7 @@ import Testing
         #expect(refusal(text.replacingOccurrences(of: "\"interval_ms\": 5000, \"timeout_ms\": 2000, \"down_after\": 3",
                                                   with: "\"interval_ms\": 5000, \"timeout_ms\": 9000, \"down_after\": 3"))?
             .contains("sip_trunk.timeout_ms: expected ≤ interval_ms") == true)
-        #expect(refusal(text.replacingOccurrences(of: "\"max_age_s\": 120\n  },\n  \"reconciler\"", with: "\"max_age_s\": \"soon\"\n  },\n  \"reconciler\""))?
+        #expect(refusal(text.replacingOccurrences(of: "\"max_age_s\": 120\n  },\n  \"release_gate\"", with: "\"max_age_s\": \"soon\"\n  },\n  \"release_gate\""))?
             .contains("callbacks.max_age_s: expected an integer") == true)
         #expect(refusal(text.replacingOccurrences(of: ", \"min_attempts\": 10", with: ""))?.contains("answer_ratio.min_attempts: required") == true)
         #expect(refusal(text.replacingOccurrences(of: "\"redis\": {", with: "\"rediss\": {"))?.contains("unknown probe 'rediss'") == true)
