@@ -38,8 +38,12 @@ public struct Keys: Sendable, Hashable {
     /// Set of queue names ever enqueued to; for `redial stats` and operators. Not hash-tagged:
     /// no script touches it together with a queue's keys.
     public static let queues = "redial:queues"
-    /// The script-set version a cluster runs (see `Preflight`).
-    public static let scriptVersion = "redial:scripts:version"
+    /// The Redis layout version a cluster's data is in (see `Preflight`).
+    public static let layoutVersion = "redial:layout:version"
+    /// The layout this build reads and writes: the key names, the job hash's fields and the
+    /// scripts' return shapes. Raised only by a change an older build could not run beside;
+    /// a change of scripts alone is not one (two builds' scripts coexist, each by its own SHA).
+    public static let layout = 1
 
     /// Queue names become key parts: keep them to a safe alphabet.
     /// 1-64 of A-Z a-z 0-9 . _ -, and a release channel's queue: the same with `@beta`.

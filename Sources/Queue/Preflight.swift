@@ -4,14 +4,14 @@ import RedisClient
 /// Start-up checks that Redis can keep the queue's promises: Redis ≥ 7 (BLMOVE, LMOVE,
 /// ZRANGE BYSCORE), `maxmemory-policy noeviction` (a full Redis must refuse writes, not evict
 /// jobs), `appendonly yes` (an acknowledged job survives a crash) with an `appendfsync` other than
-/// `no` (`everysec` is allowed with a warning), and the script-set version
-/// (two releases with different scripts must not share one Redis unnoticed).
+/// `no` (`everysec` is allowed with a warning), and the Redis layout version (a build whose
+/// layout differs from the data's must not run on it). Two builds with different scripts may
+/// share a Redis (a beta beside production): each runs its own scripts by SHA, and each worker
+/// announces its script set in its heartbeat.
 /// In production a failed check stops the worker; in development it is a warning.
 public enum Preflight {
-    /// Problems found, each with what to change. Empty when Redis is fit. `scripts`: every
-    /// script the binary runs on this Redis, whose version must match the one Redis is stamped with.
-    public static func findings(_ redis: RedisPool, scripts: [LuaScript] = QueueScripts.all.map(\.lua)) async throws -> [String] {
-        let scriptSetVersion = ScriptSet.version(of: scripts)
+    /// Problems found, each with what to change. Empty when Redis is fit.
+    public static func findings(_ redis: RedisPool) async throws -> [String] {
         var problems: [String] = []
         let info = try await redis.send("INFO", "server").string ?? ""
         let version = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
@@ -36,10 +36,10 @@ public enum Preflight {
         } catch let error as RedisError where error.code == .server {
             problems.append("cannot read Redis's configuration (\(error.message)): check maxmemory-policy and appendonly by hand")
         }
-        let stamped = try await redis.send("GET", Keys.scriptVersion).string
-        if let stamped, stamped != scriptSetVersion {
-            problems.append("Redis is stamped with script set \(stamped), this worker carries \(scriptSetVersion): "
-                + "another release is using this Redis; stop it, then `DEL \(Keys.scriptVersion)`")
+        let stamped = try await redis.send("GET", Keys.layoutVersion).string
+        if let stamped, stamped != String(Keys.layout) {
+            problems.append("Redis holds data in layout \(stamped), this build reads and writes layout \(Keys.layout): "
+                + "run a build of layout \(stamped) (or migrate the data) before this one")
         }
         return problems
     }
@@ -53,14 +53,14 @@ public enum Preflight {
     }
 
     /// Runs the checks: throws in production when any fails, logs warnings otherwise. Stamps the
-    /// script-set version when Redis has none (or, outside production, a different one).
-    public static func run(_ redis: RedisPool, scripts: [LuaScript], production: Bool, logger: Logger) async throws {
-        let problems = try await findings(redis, scripts: scripts)
+    /// layout version when Redis has none; never overwrites another.
+    public static func run(_ redis: RedisPool, production: Bool, logger: Logger) async throws {
+        let problems = try await findings(redis)
         if production, !problems.isEmpty {
             throw QueueError(.unsafeRedis, "refusing to run in production: " + problems.joined(separator: "; "))
         }
         for problem in problems { logger.warning("preflight: \(problem)") }
         for caution in try await cautions(redis) { logger.warning("preflight: \(caution)") }
-        try await redis.send("SET", Keys.scriptVersion, ScriptSet.version(of: scripts))
+        try await redis.send("SET", Keys.layoutVersion, String(Keys.layout), "NX")
     }
 }

@@ -74,7 +74,7 @@ public final class Worker: Service, Sendable {
             var lastProblem: String?
             while true {
                 do {
-                    try await Preflight.run(pool, scripts: configuration.scripts, production: configuration.production, logger: logger)
+                    try await Preflight.run(pool, production: configuration.production, logger: logger)
                     if lastProblem != nil { logger.info("Redis is reachable; starting") }
                     return true
                 } catch let error as RedisError where error.isTemporary {

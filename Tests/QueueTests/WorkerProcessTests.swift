@@ -1,3 +1,4 @@
+import API
 import Foundation
 import HTTPClient
 import Jobs
@@ -6,6 +7,7 @@ import Queue
 import RedisClient
 import Testing
 import TestSupport
+import Watchdog
 
 /// Real `redial work` processes against real Redis: crashes, pauses, shutdowns, restarts.
 /// Each test has a queue of its own; REDIAL_TIME_SCALE=0.05 puts the heartbeat TTL at 500 ms.
@@ -421,6 +423,31 @@ import TestSupport
         await pool.close()
     }
 
+    @Test func aRedisInAnotherLayoutIsRefusedInProductionAndLeftStampedElsewhere() async throws {
+        let server = try await PrivateRedis()
+        let pool = RedisPool(configuration: RedisConfiguration(url: server.url))
+        try await pool.send("SET", Keys.layoutVersion, "999")
+        let refused = try await workInProduction(server)
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("Redis holds data in layout 999, this build reads and writes layout \(Keys.layout)"), "\(refused.output)")
+        // A development worker warns, runs, and leaves the data's stamp alone.
+        let worker = try RedialBinary.start(["work", "--queues", queue], environment: environment.merging(["REDIAL_REDIS_URL": server.url.description]) { $1 },
+                                            logName: "\(queue)-layout")
+        #expect(try await eventually(timeout: .seconds(20)) { worker.log.contains("worker started") })
+        #expect(worker.log.contains("preflight: Redis holds data in layout 999"))
+        #expect(try await pool.send("GET", Keys.layoutVersion).string == "999")
+        worker.stop(signal: SIGTERM)
+        // A fresh Redis is stamped with this build's layout.
+        let fresh = try await PrivateRedis()
+        let stamped = try RedialBinary.start(["work", "--queues", queue], environment: environment.merging(["REDIAL_REDIS_URL": fresh.url.description]) { $1 },
+                                             logName: "\(queue)-layout-fresh")
+        let freshPool = RedisPool(configuration: RedisConfiguration(url: fresh.url))
+        #expect(try await eventually(timeout: .seconds(20)) { try await freshPool.send("GET", Keys.layoutVersion).string == String(Keys.layout) })
+        stamped.stop(signal: SIGTERM)
+        await freshPool.close()
+        await pool.close()
+    }
+
     func serverTime() async throws -> Int {
         let time = try await redis.send("TIME").array ?? []
         return (time[0].int ?? 0) * 1000 + (time[1].int ?? 0) / 1000
@@ -463,10 +490,8 @@ import TestSupport
         #expect(try await eventually(timeout: .seconds(20)) { try await stats()?.workers == 1 })
         let release = try #require(try await stats()?.releases.first)
         #expect(release.channel == "production" && release.version == version && release.build == build && release.workers == 1, "\(release)")
-        // The script set it runs is the one its preflight stamped on Redis.
-        let pool = RedisPool(configuration: RedisConfiguration(url: redis.url, poolSize: 1))
-        #expect(try await pool.send("GET", Keys.scriptVersion).string == release.scripts)
-        await pool.close()
+        // The script set it runs: the engine's and the product's scripts.
+        #expect(release.scripts == ScriptSet.version(of: QueueScripts.all.map(\.lua) + APIServer.scripts + Catalog.scripts + Watchdog.scripts))
 
         // Stopped, it leaves the registry: nothing is announced any more.
         worker.stop(signal: SIGTERM)
