@@ -218,6 +218,7 @@ let package = Package(
         tests("DialingTests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives"],
               exclude: ["Fixtures"]),
         tests("WatchdogTests", ["Watchdog", "Queue", "RedisClient", "HTTPClient"]),
+        tests("ReleaseGateTests", ["ReleaseGate", "Queue", "PostgresClient"]),
         tests("ArchitectureTests", []),
     ],
     swiftLanguageModes: [.v6]

@@ -1,13 +1,20 @@
+import Foundation
+
 /// One schema change: a numbered `.sql` file, applied once, in order.
 public struct Migration: Sendable, Hashable {
     public let version: Int
     public let name: String
     public let sql: String
+    /// Why a build that predates this migration cannot run beside it (it drops or renames what
+    /// such a build uses), from a `-- breaking: <why>` line; nil for an additive migration.
+    public let breaking: String?
 
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
         self.sql = sql
+        breaking = sql.split(separator: "\n").first { $0.hasPrefix("-- breaking:") }
+            .map { $0.dropFirst("-- breaking:".count).trimmingCharacters(in: .whitespaces) }
     }
 
     /// Reads `NNNN_name.sql` files; a file whose name does not fit is refused by name.

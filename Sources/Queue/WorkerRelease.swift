@@ -29,6 +29,9 @@ public struct WorkerRelease: Codable, Sendable, Hashable {
     /// The version of the Redis scripts it runs (`ScriptSet.version`).
     public var scripts: String
     public var channel: Channel
+    /// The newest PostgreSQL migration this build knows: a breaking migration waits until no live
+    /// worker's is older (`redial migrate`).
+    public var schema: Int?
 
     public init(version: String, build: String, scripts: String, channel: Channel = .production) {
         self.version = version

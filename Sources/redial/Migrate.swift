@@ -1,11 +1,17 @@
 import ArgumentParser
 import Domain
 import PostgresClient
+import Queue
+import RedisClient
+import ReleaseGate
 import Settings
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply pending PostgreSQL migrations (safe to run from several processes at once).")
+        abstract: "Apply pending PostgreSQL migrations (safe to run from several processes at once); a breaking one waits "
+            + "until no worker of an older build runs.")
+
+    @Flag(help: "Apply a breaking migration even though workers of older builds still run.") var force = false
 
     func run() async throws {
         let settings = try Environment.settings()
@@ -13,7 +19,20 @@ struct Migrate: AsyncParsableCommand {
         let applied: [Int]
         let current: Int
         do {
-            applied = try await Migrator.migrate(pool, Schema.migrations())
+            let migrations = try Schema.migrations()
+            let done = Set((try? await Migrator.appliedVersions(pool)) ?? [])  // a fresh database has none
+            let pending = migrations.filter { !done.contains($0.version) }
+            if !force, pending.contains(where: { $0.breaking != nil }) {
+                let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 1))
+                let jobs = JobQueue(redis: redis)
+                let workers = try await jobs.liveWorkers(queues: try await jobs.queues())
+                await redis.close()
+                if let refusal = BreakingMigrations.refusal(pending: pending, workers: workers) {
+                    await pool.close()
+                    Environment.fail("migrate: refused:\n\(refusal)\nstop those workers (or --force)", code: 1)
+                }
+            }
+            applied = try await Migrator.migrate(pool, migrations)
             current = try await Migrator.appliedVersions(pool).last ?? 0
         } catch {
             await pool.close()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Domain
 import Jobs
 import Logging
+import PostgresClient
 import Queue
 import RedisClient
 import ServiceLifecycle
@@ -67,6 +68,7 @@ struct Work: AsyncParsableCommand {
         configuration.scripts = Environment.scripts
         configuration.release = Environment.release()
         configuration.release.channel = release
+        configuration.release.schema = (try? Schema.migrations())?.last?.version
         do {
             try configuration.validate()
         } catch {
