@@ -68,7 +68,9 @@ public struct ReleaseGate: Sendable {
 
     /// Promotes `version` when the gate lets it through, or with `force` (recorded with who and
     /// why); a refusal is recorded too, with every reason, and thrown.
-    public func promote(version: String, actor: String, force: Bool, reason: String?) async throws(ReleaseError) -> GateReport {
+    /// - Parameter binary: the build production's workers move to (`redial up` moves them one at
+    ///   a time); nil: the operator deploys it.
+    public func promote(version: String, actor: String, force: Bool, reason: String?, binary: String? = nil) async throws(ReleaseError) -> GateReport {
         let report = try await report(version: version)
         guard report.state == "soaking" else { throw .refused(["release \(version) is \(report.state), not soaking"]) }
         if force && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
@@ -83,7 +85,7 @@ public struct ReleaseGate: Sendable {
                 throw ReleaseError.refused(report.reasons)
             }
             try await database.transaction { connection in
-                try await connection.query("UPDATE releases SET state = 'promoted', ended_at = now() WHERE version = $1", [version])
+                try await connection.query("UPDATE releases SET state = 'promoted', ended_at = now(), build_path = $2 WHERE version = $1", [version, binary])
                 try await connection.query("""
                     INSERT INTO release_events (version, action, actor, forced, reason, verdict) VALUES ($1, 'promote', $2, $3, $4, $5::jsonb)
                     """, [version, actor, !report.promotable, reason, verdict])
@@ -117,6 +119,15 @@ public struct ReleaseGate: Sendable {
         } catch {
             throw .unavailable("\(error)")
         }
+    }
+
+    /// The newest promoted release that names a build, for `redial up` to move its workers to.
+    public func promotedBinary() async throws -> (version: String, binary: String)? {
+        let rows = try await database.query("""
+            SELECT version, build_path FROM releases WHERE state = 'promoted' AND build_path IS NOT NULL ORDER BY ended_at DESC LIMIT 1
+            """)
+        guard let row = rows.first else { return nil }
+        return (try row.decode("version"), try row.decode("build_path"))
     }
 
     /// The metrics over the soak so far: Redis counters' deltas per channel, attempts from PostgreSQL.

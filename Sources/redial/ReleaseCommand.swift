@@ -86,13 +86,23 @@ struct ReleaseCommand: AsyncParsableCommand {
         @Argument(help: "The soaking release's version.") var version: String
         @Flag(help: "Promote even though the gate refuses (recorded with who and why).") var force = false
         @Option(help: "Why (required with --force).") var reason: String?
+        @Option(help: "The new build's redial executable: production's `redial up` moves its workers to it, one at a time.")
+        var binary: String?
+
+        func validate() throws {
+            if let binary, !FileManager.default.isExecutableFile(atPath: binary) {
+                throw ValidationError("--binary: \(binary) is not an executable file")
+            }
+        }
 
         func run() async throws {
+            let path = binary.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let report = try await withGate { gate, _ throws(ReleaseError) in
-                try await gate.promote(version: version, actor: Environment.operatorName, force: force, reason: reason)
+                try await gate.promote(version: version, actor: Environment.operatorName, force: force, reason: reason, binary: path)
             }
-            Swift.print(report.promotable ? "release \(version): promoted" : "release \(version): promoted by force over: "
-                        + report.reasons.joined(separator: "; "))
+            Swift.print((report.promotable ? "release \(version): promoted" : "release \(version): promoted by force over: "
+                         + report.reasons.joined(separator: "; "))
+                        + (path.map { "; production's workers move to \($0) one at a time" } ?? ""))
         }
     }
 

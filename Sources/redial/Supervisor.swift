@@ -18,6 +18,10 @@ final class Supervisor: Sendable {
     private let logger: Logger
     private let running = Mutex<[String: Process]>([:])
     private let stopping = Mutex(false)
+    /// A component's executable when it is not `executable` (moved to a promoted build).
+    private let executables = Mutex<[String: String]>([:])
+    /// Components stopped on purpose to start again on another executable at once.
+    private let replacing = Mutex<Set<String>>([])
 
     init(executable: String, components: [Component], grace: Duration, logger: Logger) {
         self.executable = executable
@@ -48,7 +52,7 @@ final class Supervisor: Sendable {
         var backoff: Duration = .seconds(1)
         while !isStopping {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
+            process.executableURL = URL(fileURLWithPath: executables.withLock { $0[component.name] } ?? executable)
             process.arguments = component.arguments
             do {
                 try process.run()
@@ -63,12 +67,48 @@ final class Supervisor: Sendable {
             while process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
             running.withLock { _ = $0.removeValue(forKey: component.name) }
             if isStopping { break }
+            if replacing.withLock({ $0.remove(component.name) }) != nil {
+                logger.notice("\(component.name) drained; starting it on \(executables.withLock { $0[component.name] } ?? executable)")
+                backoff = .seconds(1)
+                continue
+            }
             // A component that ran a while before dying gets a fresh, short back-off.
             if ContinuousClock.now - started > .seconds(60) { backoff = .seconds(1) }
             logger.warning("\(component.name) exited with status \(process.terminationStatus); restarting in \(backoff)")
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(30))
         }
+    }
+
+    /// Moves the named components to `binary` one at a time: each is stopped with SIGTERM (a
+    /// worker drains, handing back what outlives its grace), started again on `binary`, and must
+    /// stay up for `settle` before the next one goes. Returns the names moved.
+    func replace(_ names: [String], with binary: String, settle: Duration) async -> [String] {
+        var moved: [String] = []
+        for name in names where !isStopping {
+            guard executables.withLock({ $0[name] ?? executable }) != binary else { continue }
+            let old = running.withLock { $0[name] }
+            executables.withLock { $0[name] = binary }
+            if let old, old.isRunning {
+                replacing.withLock { _ = $0.insert(name) }
+                kill(old.processIdentifier, SIGTERM)
+            }
+            // Up on the new build, and still up a moment later; a build that will not stay up
+            // stops the roll, leaving the rest on the old one.
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !isStopping {
+                guard ContinuousClock.now < deadline else {
+                    logger.error("\(name) did not stay up on \(binary) within 120 s: the roll stops here")
+                    return moved
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+                guard let current = running.withLock({ $0[name] }), current !== old, current.isRunning else { continue }
+                try? await Task.sleep(for: settle)
+                if current.isRunning { break }
+            }
+            moved.append(name)
+        }
+        return moved
     }
 
     func stop() {

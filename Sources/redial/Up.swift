@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PostgresClient
+import Queue
+import RedisClient
+import ReleaseGate
 import Settings
 
 struct Up: AsyncParsableCommand {
@@ -46,7 +50,30 @@ struct Up: AsyncParsableCommand {
         ] + workerComponents
         if !noSandbox { components.append(.init(name: "sandbox", arguments: ["sandbox"])) }
         logger.info("redial up: \(components.map(\.name).joined(separator: ", ")); API on http://\(settings.httpHost):\(settings.httpPort)")
-        await Supervisor(executable: executable, components: components, grace: .seconds(30), logger: logger).run()
+        let supervisor = Supervisor(executable: executable, components: components, grace: .seconds(30), logger: logger)
+        let promotions = Task { await followPromotions(supervisor, workers: workerComponents.map(\.name), settings: settings, logger: logger) }
+        await supervisor.run()
+        promotions.cancel()
         logger.info("redial up: stopped")
+    }
+
+    /// Watches for a promoted release that names a build (`redial release promote --binary`) and
+    /// moves the workers to it one at a time, each draining before it stops.
+    func followPromotions(_ supervisor: Supervisor, workers: [String], settings: RedialSettings, logger: Logger) async {
+        let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
+        let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 1))
+        let gate = ReleaseGate(database: database, jobs: JobQueue(redis: redis))
+        var followed: String?
+        while !Task.isCancelled {
+            // Workers already on the promoted build are left alone (`Supervisor.replace`).
+            if let promoted = try? await gate.promotedBinary(), promoted.binary != followed {
+                let moved = await supervisor.replace(workers, with: promoted.binary, settle: .seconds(2) * min(1, settings.timeScale * 10))
+                if !moved.isEmpty { logger.notice("release \(promoted.version): \(moved.joined(separator: ", ")) moved to \(promoted.binary), one at a time") }
+                followed = promoted.binary
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        await redis.close()
+        await database.close()
     }
 }

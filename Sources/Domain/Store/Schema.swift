@@ -15,6 +15,7 @@ public enum Schema {
             ("0009_outbox_callback.sql", String(decoding: PackageResources._009_outbox_callback_sql, as: UTF8.self)),
             ("0010_release_channels.sql", String(decoding: PackageResources._010_release_channels_sql, as: UTF8.self)),
             ("0011_releases.sql", String(decoding: PackageResources._011_releases_sql, as: UTF8.self)),
+            ("0012_release_binary.sql", String(decoding: PackageResources._012_release_binary_sql, as: UTF8.self)),
         ])
     }
 }
