@@ -82,8 +82,9 @@ final class Supervisor: Sendable {
 
     /// Moves the named components to `binary` one at a time: each is stopped with SIGTERM (a
     /// worker drains, handing back what outlives its grace), started again on `binary`, and must
-    /// stay up for `settle` before the next one goes. Returns the names moved.
-    func replace(_ names: [String], with binary: String, settle: Duration) async -> [String] {
+    /// be `ready` (for workers: serving again, by their heartbeats) and stay up for `settle`
+    /// before the next one goes. Returns the names moved.
+    func replace(_ names: [String], with binary: String, settle: Duration, ready: @Sendable () async -> Bool) async -> [String] {
         var moved: [String] = []
         for name in names where !isStopping {
             guard executables.withLock({ $0[name] ?? executable }) != binary else { continue }
@@ -102,9 +103,12 @@ final class Supervisor: Sendable {
                     return moved
                 }
                 try? await Task.sleep(for: .milliseconds(100))
-                guard let current = running.withLock({ $0[name] }), current !== old, current.isRunning else { continue }
+                guard let current = running.withLock({ $0[name] }), current !== old, current.isRunning, await ready() else { continue }
                 try? await Task.sleep(for: settle)
-                if current.isRunning { break }
+                if current.isRunning {
+                    logger.notice("\(name) serving on \(binary)")
+                    break
+                }
             }
             moved.append(name)
         }

@@ -62,12 +62,18 @@ struct Up: AsyncParsableCommand {
     func followPromotions(_ supervisor: Supervisor, workers: [String], settings: RedialSettings, logger: Logger) async {
         let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
         let redis = RedisPool(configuration: Environment.redisConfiguration(settings, poolSize: 1))
-        let gate = ReleaseGate(database: database, jobs: JobQueue(redis: redis))
+        let jobs = JobQueue(redis: redis)
+        let gate = ReleaseGate(database: database, jobs: jobs)
+        @Sendable func live() async -> Int { (try? await jobs.liveWorkers(queues: try await jobs.queues()).count) ?? 0 }
         var followed: String?
         while !Task.isCancelled {
             // Workers already on the promoted build are left alone (`Supervisor.replace`).
             if let promoted = try? await gate.promotedBinary(), promoted.binary != followed {
-                let moved = await supervisor.replace(workers, with: promoted.binary, settle: .seconds(2) * min(1, settings.timeScale * 10))
+                // The next worker goes only once the last one serves again: as many live as before.
+                let serving = await live()
+                let moved = await supervisor.replace(workers, with: promoted.binary, settle: .seconds(2) * min(1, settings.timeScale * 10)) {
+                    await live() >= serving
+                }
                 if !moved.isEmpty { logger.notice("release \(promoted.version): \(moved.joined(separator: ", ")) moved to \(promoted.binary), one at a time") }
                 followed = promoted.binary
             }
