@@ -6,12 +6,41 @@ import Foundation
 public protocol JobArgs: Codable, Sendable {
     /// The job type, as its policy file names it (`callback.dial`).
     static var jobType: String { get }
+    /// Raised when the payload changes in a way an older handler would misread; written into
+    /// the payload as `payload_version` (from 2 on), so an older worker hands such a job back
+    /// for a newer one instead of running it. Default 1.
+    static var payloadVersion: Int { get }
+}
+
+extension JobArgs {
+    public static var payloadVersion: Int { 1 }
+}
+
+/// A job whose payload is newer than its handler reads: handed back, like an unknown type.
+public struct NewerPayloadError: Error, Sendable, CustomStringConvertible {
+    public let type: String
+    public let version: Int
+    public let known: Int
+
+    public var description: String {
+        "payload version \(version) of \(type) is newer than this worker's \(known)"
+    }
+}
+
+/// Reads only `payload_version` of a payload.
+private struct PayloadVersion: Decodable {
+    let payload_version: Int?
 }
 
 extension JobQueue.Request {
     /// A request for `args` under its type's policy.
     public init<Args: JobArgs>(_ args: Args, policy: JobPolicy, delay: Duration = .zero, dedupKey: String? = nil) throws {
         try self.init(type: Args.jobType, encoding: args, policy: policy, delay: delay, dedupKey: dedupKey)
+        if Args.payloadVersion > 1,
+           var object = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] {
+            object["payload_version"] = Args.payloadVersion
+            payload = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
     }
 
     /// A request for `args` with the policy its type has in `policies`; a type without one is a
@@ -30,6 +59,11 @@ extension Job {
     public func args<Args: JobArgs>(_: Args.Type) throws -> Args {
         guard type == Args.jobType else {
             throw PermanentJobError("a \(type) job was given to the \(Args.jobType) handler")
+        }
+        // Only a payload that names a version pays for reading it.
+        if payload.count > 17, String(decoding: payload, as: UTF8.self).contains("\"payload_version\""),
+           let version = (try? JSONDecoder().decode(PayloadVersion.self, from: Data(payload)))?.payload_version, version > Args.payloadVersion {
+            throw NewerPayloadError(type: type, version: version, known: Args.payloadVersion)
         }
         return try decode(Args.self)
     }

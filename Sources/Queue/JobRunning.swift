@@ -18,7 +18,7 @@ extension QueueProcessor {
         if let definition {
             outcome = await runHandler(definition, job, ticket: assignment.ticket)
         } else {
-            outcome = unknownType(job)
+            outcome = handBack(job, reason: "unknown job type '\(job.type)': no handler for it in this worker's catalog")
         }
         let ran = (ContinuousClock.now - started).components
         metrics.ran.recordNanoseconds(ran.seconds * 1_000_000_000 + ran.attoseconds / 1_000_000_000)
@@ -58,6 +58,8 @@ extension QueueProcessor {
             return try await definition.handler.run(job)
         } catch let error as PermanentJobError {
             return .discard(reason: error.reason)
+        } catch let error as NewerPayloadError {
+            return handBack(job, reason: error.description)
         } catch {
             if claimed.withLock({ $0.rows[ticket]?.timedOut ?? false }) {
                 return .retry(after: nil, reason: "timed out after \(timeout(of: job))")
@@ -76,12 +78,12 @@ extension QueueProcessor {
         }
     }
 
-    /// A type this build does not know is most likely a newer build's, met during a rolling
-    /// deploy: the job goes back (a snooze, no attempt used) for a worker that knows it, and is
-    /// buried only when none has come for `unknownTypeBound`.
-    func unknownType(_ job: Job) -> JobOutcome {
+    /// A type this build does not know, or a payload version newer than its handler reads, is
+    /// most likely a newer build's, met during a rolling deploy or beside a beta: the job goes
+    /// back (a snooze, no attempt used) for a worker that knows it, and is buried only when none
+    /// has come for `unknownTypeBound`.
+    func handBack(_ job: Job, reason: String) -> JobOutcome {
         let waited = Duration.milliseconds(max(0, job.startedAt - job.enqueuedAt))
-        let reason = "unknown job type '\(job.type)': no handler for it in this worker's catalog"
         guard waited < configuration.unknownTypeBound.scaled(configuration.timeScale) else {
             return .discard(reason: reason + " for \(configuration.unknownTypeBound) since its enqueue")
         }

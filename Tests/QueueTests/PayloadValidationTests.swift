@@ -127,3 +127,23 @@ private struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// Typed args name their payload version from 2 on; version 1 payloads stay as they were.
+@Suite struct PayloadVersionTests {
+    struct Current: JobArgs {
+        static let jobType = "versioned"
+        let number: Int
+    }
+
+    struct Newer: JobArgs {
+        static let jobType = "versioned"
+        static let payloadVersion = 2
+        let number: Int
+    }
+
+    @Test func aNewerPayloadCarriesItsVersionAndAFirstOneDoesNot() throws {
+        let policy = JobPolicy(queue: "versioned")
+        #expect(try JobQueue.Request(Current(number: 7), policy: policy).payload == #"{"number":7}"#)
+        #expect(try JobQueue.Request(Newer(number: 7), policy: policy).payload == #"{"number":7,"payload_version":2}"#)
+    }
+}

@@ -267,6 +267,22 @@ import Watchdog
         process.stop(signal: SIGTERM)
     }
 
+    @Test func aJobWithANewerPayloadVersionIsHandedBackNotMisreadAndBuriedOnlyPastItsBound() async throws {
+        // A newer build's `noop` payload (version 2); this worker's noop reads version 1.
+        let newer = try await jobs.enqueue(.init(type: "noop", payload: #"{"payload_version": 2}"#, policy: try policy("noop"))).id
+        let current = try await jobs.enqueue(.init(type: "noop", payload: #"{"payload_version": 1}"#, policy: try policy("noop"))).id
+        let process = try worker("newer", arguments: ["--unknown-type-hours", String(120.0 / 3600)])
+        try await waitFor("handed back, without using its attempt") {
+            try await redis.send("HGET", Keys(queue: queue).stats, "snoozed").int ?? 0 >= 1
+        }
+        try await waitFor("the current one completed") { try await jobs.record(queue: queue, id: current)?.state == .completed }
+        try await waitFor("dead past its bound") { try await stats().dead == 1 }
+        let record = try await jobs.record(queue: queue, id: newer)
+        #expect(record?.lastError?.contains("payload version 2 of noop is newer than this worker's 1") == true, "\(String(describing: record?.lastError))")
+        #expect(record?.attempt == 1, "every hand-back gave its attempt back")
+        process.stop(signal: SIGTERM)
+    }
+
     @Test func aHandlerThatIgnoresItsTimeoutHasItsJobReleasedWhileItsWorkerLives() async throws {
         var sleep = try policy("sleep")
         sleep.timeout = .milliseconds(200)
