@@ -103,7 +103,8 @@ import TestSupport
         let bad = try await report("bad-1")
         let failures = try #require(bad.metrics.first { $0.name == "job failure rate" })
         #expect(failures.verdict == "fail" && failures.betaSamples >= 100 && failures.productionSamples >= 100, "\(bad)")
-        #expect(bad.metrics.first { $0.name.hasPrefix("dial success") }?.verdict == "pass", "the calls themselves went through")
+        // The calls themselves went through (the rollback may come before beta has 30 ended attempts).
+        #expect(["pass", "insufficient"].contains(bad.metrics.first { $0.name.hasPrefix("dial success") }?.verdict ?? ""))
         let why = try await database.query("SELECT actor, reason FROM release_events WHERE version = 'bad-1' AND action = 'rollback'")
         #expect(try why.first?.decode("actor", as: String.self) == "watchdog")
         #expect(try why.first?.decode("reason", as: String.self).contains("job failure rate: beta") == true)
