@@ -131,6 +131,8 @@ public struct ReleaseGate: Sendable {
     }
 
     /// The metrics over the soak so far: Redis counters' deltas per channel, attempts from PostgreSQL.
+    /// Crash recoveries get a wide slack: a loaded machine's late heartbeats are recovered too
+    /// (a CI run saw 3 % on a sound beta), and a crashing build shows far more.
     private func measure(since started: Double, baseline: [String: [String: Int]]) async throws -> [GateMetric] {
         var totals: [WorkerRelease.Channel: [String: Int]] = [:]
         for queue in try await jobs.queues() {
@@ -156,7 +158,7 @@ public struct ReleaseGate: Sendable {
             .lowerIsBetter("dead jobs", production: side(.production, "dead", over: ["completed", "dead"]),
                            beta: side(.beta, "dead", over: ["completed", "dead"]), minimum: 100, factor: 1.5, slack: 0.005),
             .lowerIsBetter("crash recoveries", production: side(.production, "recovered", over: ["started"]),
-                           beta: side(.beta, "recovered", over: ["started"]), minimum: 100, factor: 2, slack: 0.01),
+                           beta: side(.beta, "recovered", over: ["started"]), minimum: 100, factor: 2, slack: 0.05),
             .higherIsBetter("dial success rate (answered ÷ ended attempts)", production: attempts["production"] ?? (0, 0),
                             beta: attempts["beta"] ?? (0, 0), minimum: 30, slack: 0.05),
         ]

@@ -4,6 +4,7 @@ import HTTPClient
 import LocalServices
 import PostgresClient
 import Providers
+import Queue
 import RedisClient
 import Testing
 import TestSupport
@@ -115,8 +116,16 @@ import TestSupport
         let refused = try await release(["promote", "bad-1"])
         #expect(refused.status == 1 && refused.output.contains("release bad-1 is rolled_back, not soaking"), "\(refused.output)")
 
-        // The good beta: the same build without the fault.
+        // The good beta: the same build without the fault, once the bad one's workers are gone
+        // (what they still did would count in the good one's window).
         beta.stop(signal: SIGTERM)
+        let redisPool = RedisPool(configuration: RedisConfiguration(url: redis.url, poolSize: 1))
+        let jobs = JobQueue(redis: redisPool)
+        let gone = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+            try await jobs.liveWorkers(queues: try await jobs.queues()).values.allSatisfy { $0?.channel != .beta }
+        }
+        #expect(gone, "the bad beta's workers left")
+        await redisPool.close()
         beta = try Self.beta(betaBuild, cluster, failing: false)
         #expect(try await release(["start", "good-1", "--window", "10m"]).status == 0)
         let soon = try await release(["promote", "good-1"])

@@ -129,8 +129,10 @@ import TestSupport
         let pool = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, acquireTimeout: .milliseconds(300),
                                                                      poolSize: 1))
         // The pool's one connection is busy (as one stuck on a server that stopped answering would be).
-        let busy = Task { try await pool.query("SELECT pg_sleep(3)") }
-        _ = try await eventually { try await Self.sleepers() > 0 }
+        // Marked, so the wait counts this query running, not another test's (or an idle session's last).
+        let marked = "SELECT pg_sleep(3) -- \(TestServices.uniqueName("busy"))"
+        let busy = Task { try await pool.query(marked) }
+        #expect(try await eventually(timeout: .seconds(30)) { try await Self.running(marked) > 0 })
         await #expect {
             try await pool.query("SELECT 1")
         } throws: { error in
@@ -177,9 +179,10 @@ import TestSupport
         await pool.close()
     }
 
-    static func sleepers() async throws -> Int {
+    /// Sessions running `query` now.
+    static func running(_ query: String) async throws -> Int {
         let admin = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, poolSize: 1))
         defer { Task { await admin.close() } }
-        return try await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(3)'")[0].decode("n")
+        return try await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query = $1", [query])[0].decode("n")
     }
 }
