@@ -125,8 +125,18 @@ import TestSupport
             try await jobs.liveWorkers(queues: try await jobs.queues()).values.allSatisfy { $0?.channel != .beta }
         }
         #expect(gone, "the bad beta's workers left")
-        await redisPool.close()
         beta = try Self.beta(betaBuild, cluster, failing: false)
+        // Whatever a bad worker still held is recovered by the good one's reaper (only a beta
+        // worker reaps beta's queues): let that happen before the good release's window opens.
+        let settled = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+            guard try await jobs.liveWorkers(queues: try await jobs.queues()).values.contains(where: { $0?.channel == .beta }) else { return false }
+            for queue in try await jobs.queues() where queue.hasSuffix("@beta") {
+                if try await jobs.stats(queue: queue).active > 0 { return false }
+            }
+            return true
+        }
+        #expect(settled, "the good beta serves and holds nothing of the bad one's")
+        await redisPool.close()
         #expect(try await release(["start", "good-1", "--window", "10m"]).status == 0)
         let soon = try await release(["promote", "good-1"])
         #expect(soon.status == 1 && soon.output.contains("the soak is incomplete") && soon.output.contains("too few samples"), "\(soon.output)")
