@@ -54,14 +54,16 @@ extension JobQueue.Request {
 }
 
 extension Job {
+    static let payloadVersionKey = Array(#""payload_version""#.utf8)
+
     /// The job's payload as `Args`; a payload that does not fit, or a job of another type, is a
     /// permanent failure naming the type and what is wrong, never a crash and never a retry loop.
     public func args<Args: JobArgs>(_: Args.Type) throws -> Args {
         guard type == Args.jobType else {
             throw PermanentJobError("a \(type) job was given to the \(Args.jobType) handler")
         }
-        // Only a payload that names a version pays for reading it.
-        if payload.count > 17, String(decoding: payload, as: UTF8.self).contains("\"payload_version\""),
+        // Only a payload that names a version pays for reading it; the look is a byte search.
+        if payload.firstRange(of: Self.payloadVersionKey) != nil,
            let version = (try? JSONDecoder().decode(PayloadVersion.self, from: Data(payload)))?.payload_version, version > Args.payloadVersion {
             throw NewerPayloadError(type: type, version: version, known: Args.payloadVersion)
         }

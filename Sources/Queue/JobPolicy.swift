@@ -59,6 +59,11 @@ extension Duration {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 
+    /// Fractional seconds (what Prometheus and PostgreSQL intervals count in).
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
     /// Multiplied by `REDIAL_TIME_SCALE`.
     func scaled(_ factor: Double) -> Duration {
         factor == 1 ? self : self * factor

@@ -181,7 +181,3 @@ public enum ReleaseError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

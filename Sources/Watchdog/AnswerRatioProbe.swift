@@ -1,4 +1,5 @@
 import Metrics
+import Queue
 import PostgresClient
 
 /// The carrier's answer-seizure ratio over the attempts that ended in the last `window`:

@@ -1,4 +1,5 @@
 import Metrics
+import Queue
 import PostgresClient
 
 /// The callback SLA, from PostgreSQL's truth: accepted callbacks not dialed `maxAge` after

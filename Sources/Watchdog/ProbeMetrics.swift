@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Queue
 
 /// One probe target's results as Prometheus reads them, blackbox-exporter style.
 struct ProbeMetrics: Sendable {

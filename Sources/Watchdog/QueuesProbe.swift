@@ -34,10 +34,6 @@ struct QueuesProbe: Probe {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// `redial_workers_release{channel, version, build, scripts}`: live workers by the release they
 /// announce; a release no worker runs any more drops to 0.
 final class ReleaseGauges: Sendable {

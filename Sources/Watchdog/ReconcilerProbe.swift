@@ -1,4 +1,5 @@
 import Metrics
+import Queue
 import PostgresClient
 
 /// The reconciler's last finished pass (`service_passes`, written by every `redial relay`): a
