@@ -217,7 +217,7 @@ let package = Package(
         // End to end through the built binary: the dial flow, messages, recordings, reports, the widget.
         tests("DialingTests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives"],
               exclude: ["Fixtures"]),
-        tests("WatchdogTests", ["Watchdog", "Queue", "RedisClient", "HTTPClient"]),
+        tests("WatchdogTests", ["Watchdog", "Queue", "RedisClient", "HTTPClient", "PostgresClient"]),
         tests("ReleaseGateTests", ["ReleaseGate", "Queue", "PostgresClient"]),
         tests("ArchitectureTests", []),
     ],

@@ -24,7 +24,7 @@ extension JobServices {
         }
         try await Deliveries(database: flow.database).recordSent(.init(
             effectKey: effectKey, channel: "email", siteID: siteID, message: message, recipient: address, providerID: id,
-            detail: "accepted by the SMTP relay"))
+            detail: "accepted by the SMTP relay", releaseChannel: jobs.channel.rawValue))
         return .completed
     }
 }

@@ -48,6 +48,6 @@ extension JobServices {
     func sent<Channel>(_ notification: Notification<Channel>, providerID: String, detail: String? = nil) async throws {
         try await Deliveries(database: flow.database).recordSent(.init(
             effectKey: notification.effect_key, channel: Channel.name, siteID: notification.site_id, message: notification.message,
-            recipient: notification.to, providerID: providerID, detail: detail))
+            recipient: notification.to, providerID: providerID, detail: detail, releaseChannel: jobs.channel.rawValue))
     }
 }

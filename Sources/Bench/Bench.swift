@@ -296,7 +296,7 @@ struct Runner {
         try await onEachClient(clients) { client in
             for jobs in held[client] {
                 let command = WorkerCommands.complete(keys, worker: "bench-\(client)", retention: WorkerConfiguration.defaultCompletedRetention,
-                                                      keep: WorkerConfiguration.defaultCompletedKeep, jobs: jobs)
+                                                      keep: WorkerConfiguration.defaultCompletedKeep, runs: jobs.map { ($0, Duration.milliseconds(1)) })
                 let codes = try await redis.pipeline([command])[0].get().array ?? []
                 guard codes.count == jobs.count, codes.allSatisfy({ $0.int == 1 }) else {
                     throw BenchError("completeJobs refused a job the bench had claimed: \(codes)")

@@ -14,8 +14,9 @@ final class Acknowledger: Sendable {
     /// An outcome on its way to Redis.
     struct Ack: Sendable {
         enum Kind: Sendable {
-            /// Goes in the batch's `completeJobs`; its reply is that job's code.
-            case completion
+            /// Goes in the batch's `completeJobs`; its reply is that job's code. `ran`: claim to
+            /// the handler's end, counted in the queue's run-time histogram.
+            case completion(ran: Duration)
             /// Sent as it is (a `failJob` call); its reply is the script's. `reason`: the
             /// handler's, for the log.
             case failure(RedisCommand, reason: String)
@@ -76,25 +77,26 @@ final class Acknowledger: Sendable {
             }
             if batch.isEmpty { return }
             var commands: [RedisCommand] = []
-            var completions: [Ack] = []
+            var completions: [(ack: Ack, ran: Duration)] = []
             var others: [Ack] = []
             for ack in batch {
                 switch ack.kind {
-                case .completion: completions.append(ack)
+                case .completion(let ran): completions.append((ack, ran))
                 case .failure(let command, _):
                     others.append(ack)
                     commands.append(command)
                 }
             }
             if !completions.isEmpty {
-                commands.append(WorkerCommands.complete(keys, worker: worker, retention: retention, keep: keep, jobs: completions.lazy.map(\.job)))
+                commands.append(WorkerCommands.complete(keys, worker: worker, retention: retention, keep: keep,
+                                                        runs: completions.lazy.map { ($0.ack.job, $0.ran) }))
             }
             do {
                 let replies = try await connection.pipeline(commands)
                 for (ack, reply) in zip(others, replies) { deliver(ack, .success(reply)) }
                 if !completions.isEmpty {
                     let codes = replies.last?.array ?? []
-                    for (index, ack) in completions.enumerated() {
+                    for (index, (ack, _)) in completions.enumerated() {
                         if index < codes.count, case .integer = codes[index] {
                             deliver(ack, .success(codes[index]))
                         } else {
@@ -103,7 +105,7 @@ final class Acknowledger: Sendable {
                     }
                 }
             } catch {
-                for ack in others + completions { deliver(ack, .failure(error)) }
+                for ack in others + completions.map(\.ack) { deliver(ack, .failure(error)) }
             }
         }
     }

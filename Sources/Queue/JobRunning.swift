@@ -20,8 +20,8 @@ extension QueueProcessor {
         } else {
             outcome = handBack(job, reason: "unknown job type '\(job.type)': no handler for it in this worker's catalog")
         }
-        let ran = (ContinuousClock.now - started).components
-        metrics.ran.recordNanoseconds(ran.seconds * 1_000_000_000 + ran.attoseconds / 1_000_000_000)
+        let ran = ContinuousClock.now - started
+        metrics.ran.recordNanoseconds(ran.components.seconds * 1_000_000_000 + ran.components.attoseconds / 1_000_000_000)
         guard let outcome else {  // stopped by shutdown: handed back, nothing to report
             finish(assignment.ticket)
             slots.give()
@@ -38,7 +38,7 @@ extension QueueProcessor {
         finish(assignment.ticket)
         if early { slots.give() }
         if case .completed = outcome {
-            acknowledger.send(.init(job: job, kind: .completion, early: early))
+            acknowledger.send(.init(job: job, kind: .completion(ran: ran), early: early))
             return
         }
         let (mode, delay): (String, Duration) = switch outcome {

@@ -21,6 +21,8 @@ public struct Keys: Sendable, Hashable {
     public var reaperLock: String { prefix + "reaper" }
     /// Present while the queue is paused (its value: why); workers claim nothing meanwhile.
     public var paused: String { prefix + "paused" }
+    /// Jobs taken by a move to another queue and not yet deleted here (list; `takeWaiting`).
+    public var moving: String { prefix + "moving" }
     /// Prefix of job hashes, passed to scripts that reach jobs by id.
     public var jobPrefix: String { prefix + "job:" }
 

@@ -21,7 +21,7 @@ public struct QueueScript: Sendable {
 
     /// The keys of a queue a script can be given, by the names headers use.
     enum Role: String {
-        case ready, delayed, dead, stats, completed, workers, paused, landing, held, alive, job, dedup, cron
+        case ready, delayed, dead, stats, completed, workers, paused, moving, landing, held, alive, job, dedup, cron
     }
 
     /// Who a key belongs to, for the names that need more than the queue.
@@ -54,6 +54,7 @@ public struct QueueScript: Sendable {
             case .completed: return keys.completed
             case .workers: return keys.workers
             case .paused: return keys.paused
+            case .moving: return keys.moving
             case .landing: return keys.landing(needs(scope.worker))
             case .held: return keys.held(needs(scope.worker))
             case .alive: return keys.alive(needs(scope.worker))
@@ -100,7 +101,11 @@ public enum QueueScripts {
                                                   keys: ["alive", "workers"])
     public static let advanceSchedule = QueueScript("advanceSchedule", PackageResources.advanceSchedule_lua,
                                                     keys: ["cron"])
+    public static let takeWaiting = QueueScript("takeWaiting", PackageResources.takeWaiting_lua,
+                                                keys: ["ready", "delayed", "moving"])
+    public static let dropMoved = QueueScript("dropMoved", PackageResources.dropMoved_lua,
+                                              keys: ["moving", "stats"])
 
     public static let all = [enqueueJobs, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
-                             requeueJobs, retryDead, deleteDead, pruneDead, beatHeartbeat, advanceSchedule]
+                             requeueJobs, retryDead, deleteDead, pruneDead, beatHeartbeat, advanceSchedule, takeWaiting, dropMoved]
 }

@@ -33,10 +33,11 @@ public enum WorkerCommands {
 
     /// `completeJobs` for jobs `worker` holds: one call for the batch, records kept for
     /// `retention`, at most `keep` of them. Its reply has one code per job, in order.
-    public static func complete(_ keys: Keys, worker: String, retention: Duration, keep: Int, jobs: some Collection<Job>) -> RedisCommand {
+    public static func complete(_ keys: Keys, worker: String, retention: Duration, keep: Int,
+                                runs: some Collection<(job: Job, ran: Duration)>) -> RedisCommand {
         var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
-        arguments.reserveCapacity(3 + jobs.count * 2)
-        for job in jobs { arguments += [job.id, job.fence] }
+        arguments.reserveCapacity(3 + runs.count * 3)
+        for run in runs { arguments += [run.job.id, run.job.fence, RunTimeHistogram.field(run.ran)] }
         return QueueScripts.completeJobs.command(keys, .init(worker: worker), arguments: arguments)
     }
 

@@ -15,6 +15,11 @@ public struct WorkerRelease: Codable, Sendable, Hashable {
         /// This channel's name of a catalog queue.
         public func queue(_ base: String) -> String { base + suffix }
 
+        /// The catalog queue a channel's queue is a copy of (`callbacks@beta` → `callbacks`).
+        public static func base(of queue: String) -> String {
+            queue.hasSuffix(Channel.beta.suffix) ? String(queue.dropLast(Channel.beta.suffix.count)) : queue
+        }
+
         /// The channel of a queue's name.
         public init(queue: String) {
             self = queue.hasSuffix(Channel.beta.suffix) ? .beta : .production

@@ -8,9 +8,22 @@ public struct GateMetric: Codable, Sendable, Equatable {
         case pass, fail
         /// A side has fewer samples than the minimum: nothing can be said yet.
         case insufficient
+        /// Neither side had any, for a metric of events that may rightly not happen in a window
+        /// (Kayenta's NODATA): said, and no bar to promotion.
+        case noData = "no_data"
+    }
+
+    /// What `production` and `beta` measure.
+    public enum Unit: String, Codable, Sendable {
+        /// events ÷ samples
+        case ratio
+        case seconds
+        /// events over the window (samples: the looks that could have seen them)
+        case count
     }
 
     public let name: String
+    public let unit: Unit
     public let production: Double?
     public let beta: Double?
     public let productionSamples: Int
@@ -21,41 +34,78 @@ public struct GateMetric: Codable, Sendable, Equatable {
     public let verdict: Verdict
 
     /// A rate where lower is better: beta fails above `max(factor × production, production + slack)`.
+    /// `production` and `beta` are (events, samples).
     static func lowerIsBetter(_ name: String, production: (Int, Int), beta: (Int, Int), minimum: Int,
                               factor: Double, slack: Double) -> GateMetric {
-        make(name, production: production, beta: beta, minimum: minimum,
+        make(name, .ratio, production: rate(production), beta: rate(beta), minimum: minimum,
              threshold: "beta ≤ max(\(factor) × production, production + \(slack))") { beta, production in
             beta <= max(factor * production, production + slack)
         }
     }
 
-    /// A rate where higher is better: beta fails below `production − slack`.
-    static func higherIsBetter(_ name: String, production: (Int, Int), beta: (Int, Int), minimum: Int, slack: Double) -> GateMetric {
-        make(name, production: production, beta: beta, minimum: minimum, threshold: "beta ≥ production − \(slack)") { beta, production in
+    /// A rate where higher is better: beta fails below `production − slack`. `mayBeAbsent`:
+    /// no samples on either side is `noData`, not `insufficient`.
+    static func higherIsBetter(_ name: String, production: (Int, Int), beta: (Int, Int), minimum: Int, slack: Double,
+                               mayBeAbsent: Bool = false) -> GateMetric {
+        make(name, .ratio, production: rate(production), beta: rate(beta), minimum: minimum, threshold: "beta ≥ production − \(slack)",
+             mayBeAbsent: mayBeAbsent) { beta, production in
             beta >= production - slack
         }
     }
 
-    /// `production` and `beta` are (events, samples): the rate is events ÷ samples.
-    private static func make(_ name: String, production: (Int, Int), beta: (Int, Int), minimum: Int, threshold: String,
-                             holds: (Double, Double) -> Bool) -> GateMetric {
-        func rate(_ side: (Int, Int)) -> Double? { side.1 > 0 ? Double(side.0) / Double(side.1) : nil }
+    /// A duration where shorter is better: beta fails above `max(factor × production, production + slack)`.
+    static func shorterIsBetter(_ name: String, production: (seconds: Double?, samples: Int), beta: (seconds: Double?, samples: Int),
+                                minimum: Int, factor: Double, slack: Duration) -> GateMetric {
+        let slack = Double(slack.components.seconds) + Double(slack.components.attoseconds) / 1e18
+        return make(name, .seconds, production: production, beta: beta, minimum: minimum,
+                    threshold: "beta ≤ max(\(factor) × production, production + \(format(slack, .seconds)))") { beta, production in
+            beta <= max(factor * production, production + slack)
+        }
+    }
+
+    /// Events over the window, where beta may have no more than production; `looks`: how many
+    /// times they were looked for (at least `minimum` before anything can be said).
+    static func noMoreThanProduction(_ name: String, production: Int, beta: Int, looks: Int, minimum: Int) -> GateMetric {
+        make(name, .count, production: (Double(production), looks), beta: (Double(beta), looks), minimum: minimum,
+             threshold: "beta ≤ production") { beta, production in beta <= production }
+    }
+
+    private static func rate(_ side: (Int, Int)) -> (Double?, Int) {
+        (side.1 > 0 ? Double(side.0) / Double(side.1) : nil, side.1)
+    }
+
+    private static func make(_ name: String, _ unit: Unit, production: (Double?, Int), beta: (Double?, Int), minimum: Int,
+                             threshold: String, mayBeAbsent: Bool = false, holds: (Double, Double) -> Bool) -> GateMetric {
         let verdict: Verdict
-        if production.1 < minimum || beta.1 < minimum {
+        if mayBeAbsent && production.1 == 0 && beta.1 == 0 {
+            verdict = .noData
+        } else if production.1 < minimum || beta.1 < minimum {
             verdict = .insufficient
         } else {
-            verdict = holds(rate(beta) ?? 0, rate(production) ?? 0) ? .pass : .fail
+            verdict = holds(beta.0 ?? 0, production.0 ?? 0) ? .pass : .fail
         }
-        return GateMetric(name: name, production: rate(production), beta: rate(beta), productionSamples: production.1,
+        return GateMetric(name: name, unit: unit, production: production.0, beta: beta.0, productionSamples: production.1,
                           betaSamples: beta.1, minimumSamples: minimum, threshold: threshold, verdict: verdict)
+    }
+
+    /// A side's figure as a reader wants it: "2.40 %", "0.125 s", "3".
+    public func formatted(_ value: Double?) -> String {
+        value.map { Self.format($0, unit) } ?? "none"
+    }
+
+    private static func format(_ value: Double, _ unit: Unit) -> String {
+        switch unit {
+        case .ratio: String(format: "%.2f %%", value * 100)
+        case .seconds: value.isInfinite ? "over 1 h" : String(format: "%.3f s", value)
+        case .count: String(format: "%.0f", value)
+        }
     }
 
     /// What keeps this metric from letting the release through, if anything.
     var reason: String? {
-        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f %%", $0 * 100) } ?? "none" }
         switch verdict {
-        case .pass: return nil
-        case .fail: return "\(name): beta \(percent(beta)) against production \(percent(production)) (\(threshold))"
+        case .pass, .noData: return nil
+        case .fail: return "\(name): beta \(formatted(beta)) against production \(formatted(production)) (\(threshold))"
         case .insufficient:
             return "\(name): too few samples (production \(productionSamples), beta \(betaSamples); at least \(minimumSamples) each)"
         }

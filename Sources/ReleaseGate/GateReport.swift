@@ -9,8 +9,6 @@ public struct GateReport: Codable, Sendable {
     public let elapsedSeconds: Double
     public let windowSeconds: Double
     public let metrics: [GateMetric]
-    /// Compared by no metric yet: said, so nobody reads their absence as a pass.
-    public let notGated: [String]
     public let reasons: [String]
 
     public var promotable: Bool { reasons.isEmpty }
@@ -22,7 +20,6 @@ public struct GateReport: Codable, Sendable {
         self.elapsedSeconds = elapsedSeconds
         self.windowSeconds = windowSeconds
         self.metrics = metrics
-        notGated = ["p99 job latency", "notification delivery", "watchdog alerts attributed to beta"]
         var reasons: [String] = []
         if state != "soaking" { reasons.append("release \(version) is \(state.replacingOccurrences(of: "_", with: " ")), not soaking") }
         if elapsedSeconds < windowSeconds {

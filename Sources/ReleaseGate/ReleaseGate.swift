@@ -47,16 +47,24 @@ public struct ReleaseGate: Sendable {
     public func report(version: String? = nil) async throws(ReleaseError) -> GateReport {
         do {
             let rows = try await database.query("""
-                SELECT version, state, extract(epoch FROM started_at)::float8 AS started, extract(epoch FROM now() - started_at)::float8 AS elapsed,
-                       window_seconds, baseline::text AS baseline
+                SELECT version, state, extract(epoch FROM started_at)::float8 AS started,
+                       extract(epoch FROM coalesce(ended_at, now()) - started_at)::float8 AS elapsed,
+                       window_seconds, baseline::text AS baseline, final_metrics::text AS final_metrics, alert_looks
                 FROM releases WHERE (version = $1 OR ($1 IS NULL AND state = 'soaking'))
                 """, [version])
             guard let row = rows.first else {
                 throw ReleaseError.notFound(version.map { "no release \($0)" } ?? "no release is soaking (redial release start VERSION)")
             }
             let started: Double = try row.decode("started")
-            let baseline = (try? JSONDecoder().decode([String: [String: Int]].self, from: Data(try row.decode("baseline", as: String.self).utf8))) ?? [:]
-            let metrics = try await measure(since: started, baseline: baseline)
+            // An ended release reads as it stood when it ended.
+            let metrics: [GateMetric]
+            if let final = try row.decodeIfPresent("final_metrics", as: String.self) {
+                metrics = try JSONText.decode([GateMetric].self, final)
+            } else {
+                let baseline = try JSONText.decode([String: [String: Int]].self, try row.decode("baseline", as: String.self))
+                metrics = try await measure(version: try row.decode("version"), since: started, baseline: baseline,
+                                            alertLooks: try row.decode("alert_looks"))
+            }
             return GateReport(version: try row.decode("version"), state: try row.decode("state"), startedAt: Date(timeIntervalSince1970: started),
                               elapsedSeconds: try row.decode("elapsed"), windowSeconds: try row.decode("window_seconds"), metrics: metrics)
         } catch let error as ReleaseError {
@@ -85,7 +93,9 @@ public struct ReleaseGate: Sendable {
                 throw ReleaseError.refused(report.reasons)
             }
             try await database.transaction { connection in
-                try await connection.query("UPDATE releases SET state = 'promoted', ended_at = now(), build_path = $2 WHERE version = $1", [version, binary])
+                try await connection.query("""
+                    UPDATE releases SET state = 'promoted', ended_at = now(), build_path = $2, final_metrics = $3::jsonb WHERE version = $1
+                    """, [version, binary, try JSONText.encode(report.metrics)])
                 try await connection.query("""
                     INSERT INTO release_events (version, action, actor, forced, reason, verdict) VALUES ($1, 'promote', $2, $3, $4, $5::jsonb)
                     """, [version, actor, !report.promotable, reason, verdict])
@@ -99,26 +109,49 @@ public struct ReleaseGate: Sendable {
     }
 
     /// Ends `version`'s soak as rolled back: no new callback goes to beta (sites marked beta go
-    /// back to production; the share applies only while a release soaks); beta's workers finish
-    /// what their queues hold.
+    /// back to production, and so do callbacks not yet ended; the share applies only while a
+    /// release soaks); what waits on beta's queues moves to production's (`sendBetaHome`), and
+    /// beta's workers finish only what they hold.
     public func rollback(version: String, actor: String, reason: String?) async throws(ReleaseError) {
+        let report = try await report(version: version)
         do {
+            let metrics = try JSONText.encode(report.metrics)
             let changed = try await database.transaction { connection in
                 let rows = try await connection.query("""
-                    UPDATE releases SET state = 'rolled_back', ended_at = now() WHERE version = $1 AND state = 'soaking' RETURNING version
-                    """, [version])
+                    UPDATE releases SET state = 'rolled_back', ended_at = now(), final_metrics = $2::jsonb
+                    WHERE version = $1 AND state = 'soaking' RETURNING version
+                    """, [version, metrics])
                 guard !rows.isEmpty else { return false }
                 try await connection.query("UPDATE sites SET channel = 'production' WHERE channel = 'beta'")
+                try await connection.query("""
+                    UPDATE callbacks SET channel = 'production' WHERE channel = 'beta' AND status NOT IN ('completed', 'failed', 'canceled')
+                    """)
                 try await connection.query("INSERT INTO release_events (version, action, actor, reason) VALUES ($1, 'rollback', $2, $3)",
                                            [version, actor, reason])
                 return true
             }
             if !changed { throw ReleaseError.refused(["release \(version) is not soaking"]) }
+            _ = try await sendBetaHome()
         } catch let error as ReleaseError {
             throw error
         } catch {
             throw .unavailable("\(error)")
         }
+    }
+
+    /// While no release soaks and no site is on beta, nothing should run on beta: whatever waits
+    /// on beta's queues (left by a rollback, or a follow-up of a job a beta worker still held)
+    /// moves to production's. The watchdog calls this at every look; returns how many moved.
+    public func sendBetaHome() async throws -> Int {
+        let busy = try await database.query("""
+            SELECT 1 FROM releases WHERE state = 'soaking' UNION ALL SELECT 1 FROM sites WHERE channel = 'beta' LIMIT 1
+            """)
+        guard busy.isEmpty else { return 0 }
+        var moved = 0
+        for queue in try await jobs.queues() where WorkerRelease.Channel(queue: queue) == .beta {
+            moved += try await jobs.moveWaiting(from: queue, to: WorkerRelease.Channel.base(of: queue))
+        }
+        return moved
     }
 
     /// The newest promoted release that names a build, for `redial up` to move its workers to.
@@ -130,10 +163,35 @@ public struct ReleaseGate: Sendable {
         return (try row.decode("version"), try row.decode("build_path"))
     }
 
-    /// The metrics over the soak so far: Redis counters' deltas per channel, attempts from PostgreSQL.
+    /// Notes the alerts the watchdog sees firing in Alertmanager while `version` soaks, each put
+    /// down to the channel its labels name (alerts naming neither are nobody's), and that it
+    /// looked: the alerts metric says nothing until someone has.
+    public func noteAlerts(version: String, _ alerts: [(fingerprint: String, name: String, channel: WorkerRelease.Channel)]) async throws(ReleaseError) {
+        do {
+            try await record(alerts, of: version)
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    private func record(_ alerts: [(fingerprint: String, name: String, channel: WorkerRelease.Channel)], of version: String) async throws {
+        try await database.transaction { connection in
+            let soaking = try await connection.query(
+                "UPDATE releases SET alert_looks = alert_looks + 1 WHERE version = $1 AND state = 'soaking' RETURNING version", [version])
+            guard !soaking.isEmpty else { return }
+            for alert in alerts {
+                try await connection.query("""
+                    INSERT INTO release_alerts (version, fingerprint, name, channel) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+                    """, [version, alert.fingerprint, alert.name, alert.channel.rawValue])
+            }
+        }
+    }
+
+    /// The metrics over the soak so far: Redis counters' deltas per channel (outcomes, run
+    /// times), attempts, deliveries and alerts from PostgreSQL.
     /// Crash recoveries get a wide slack: a loaded machine's late heartbeats are recovered too
     /// (a CI run saw 3 % on a sound beta), and a crashing build shows far more.
-    private func measure(since started: Double, baseline: [String: [String: Int]]) async throws -> [GateMetric] {
+    private func measure(version: String, since started: Double, baseline: [String: [String: Int]], alertLooks: Int) async throws -> [GateMetric] {
         var totals: [WorkerRelease.Channel: [String: Int]] = [:]
         for queue in try await jobs.queues() {
             let now = try await jobs.counters(queue: queue)
@@ -152,6 +210,23 @@ public struct ReleaseGate: Sendable {
             """, [started])
         var attempts: [String: (Int, Int)] = [:]
         for row in dials { attempts[try row.decode("channel")] = (try row.decode("answered"), try row.decode("ended")) }
+        // A message counts once its fate is known: an SMS delivered or not, an email accepted by
+        // the relay (all it reports).
+        let messages = try await database.query("""
+            SELECT release_channel AS channel,
+                   count(*) FILTER (WHERE status = 'delivered' OR (channel = 'email' AND status = 'sent'))::int AS delivered,
+                   count(*) FILTER (WHERE status <> 'sent' OR channel = 'email')::int AS settled
+            FROM deliveries WHERE sent_at >= to_timestamp($1) GROUP BY release_channel
+            """, [started])
+        var deliveries: [String: (Int, Int)] = [:]
+        for row in messages { deliveries[try row.decode("channel")] = (try row.decode("delivered"), try row.decode("settled")) }
+        let alerts = try await database.query(
+            "SELECT channel, count(*)::int AS n FROM release_alerts WHERE version = $1 GROUP BY channel", [version])
+        var alerted: [String: Int] = [:]
+        for row in alerts { alerted[try row.decode("channel")] = try row.decode("n") }
+        func runTime(_ channel: WorkerRelease.Channel) -> (seconds: Double?, samples: Int) {
+            RunTimeHistogram.quantile(0.99, of: totals[channel] ?? [:])
+        }
         return [
             .lowerIsBetter("job failure rate", production: side(.production, "failed", over: ["completed", "failed"]),
                            beta: side(.beta, "failed", over: ["completed", "failed"]), minimum: 100, factor: 1.5, slack: 0.02),
@@ -161,6 +236,15 @@ public struct ReleaseGate: Sendable {
                            beta: side(.beta, "recovered", over: ["started"]), minimum: 100, factor: 2, slack: 0.05),
             .higherIsBetter("dial success rate (answered ÷ ended attempts)", production: attempts["production"] ?? (0, 0),
                             beta: attempts["beta"] ?? (0, 0), minimum: 30, slack: 0.05),
+            .higherIsBetter("notification delivery (delivered ÷ settled messages)", production: deliveries["production"] ?? (0, 0),
+                            beta: deliveries["beta"] ?? (0, 0), minimum: 30, slack: 0.05, mayBeAbsent: true),
+            // A p99 needs about ten runs above it to be more than noise: 1000 runs a side. Run
+            // times stretch with a process's load as well as with its build (a CI run's sound
+            // beta, one worker to production's two, read 1.6 × production): beta fails at twice.
+            .shorterIsBetter("p99 job run time", production: runTime(.production), beta: runTime(.beta), minimum: 1000,
+                             factor: 2, slack: .milliseconds(250)),
+            .noMoreThanProduction("watchdog alerts attributed to the channel", production: alerted["production"] ?? 0,
+                                  beta: alerted["beta"] ?? 0, looks: alertLooks, minimum: 1),
         ]
     }
 }

@@ -53,7 +53,8 @@ public final class Watchdog: Service, Sendable {
             Target(spec: spec("callbacks"), name: "callbacks",
                    probe: CallbacksProbe(database: database, maxAge: spec("callbacks").maxAge!)),
             Target(spec: spec("reconciler"), name: "relay", probe: ReconcilerProbe(database: database, staleAfter: spec("reconciler").maxAge!)),
-            Target(spec: spec("release_gate"), name: "beta", probe: ReleaseGateProbe(gate: ReleaseGate(database: database, jobs: jobs))),
+            Target(spec: spec("release_gate"), name: "beta",
+                   probe: ReleaseGateProbe(gate: ReleaseGate(database: database, jobs: jobs), alertmanager: Alertmanager(baseURL: settings.alertmanagerURL))),
         ]
         if let testNumber = settings.telephonyTestNumber {
             targets.append(Target(spec: spec("synthetic_call"), name: "telephony",

@@ -45,13 +45,12 @@ struct ReleaseCommand: AsyncParsableCommand {
         }
         Swift.print("release \(report.version): \(report.state), soaked \(GateReport.duration(report.elapsedSeconds)) "
                     + "of \(GateReport.duration(report.windowSeconds))")
-        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f %%", $0 * 100) } ?? "—" }
-        Swift.print("metric".padding(48) + "production".padding(20) + "beta".padding(20) + "verdict")
+        Swift.print("metric".padding(48) + "production".padding(22) + "beta".padding(22) + "verdict")
         for metric in report.metrics {
-            Swift.print(metric.name.padding(48) + "\(percent(metric.production)) of \(metric.productionSamples)".padding(20)
-                        + "\(percent(metric.beta)) of \(metric.betaSamples)".padding(20) + "\(metric.verdict.rawValue)  (\(metric.threshold); ≥ \(metric.minimumSamples) samples)")
+            Swift.print(metric.name.padding(48) + "\(metric.formatted(metric.production)) of \(metric.productionSamples)".padding(22)
+                        + "\(metric.formatted(metric.beta)) of \(metric.betaSamples)".padding(22)
+                        + "\(metric.verdict.rawValue)  (\(metric.threshold); ≥ \(metric.minimumSamples) samples)")
         }
-        Swift.print("not gated yet: \(report.notGated.joined(separator: ", "))")
         Swift.print(report.promotable ? "verdict: promotable" : "verdict: not promotable:\n" + report.reasons.map { "  - \($0)" }.joined(separator: "\n"))
     }
 
@@ -108,7 +107,7 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Roll a soaking release back: new callbacks go to production only; beta's workers finish what they hold.")
+            abstract: "Roll a soaking release back: new callbacks go to production only; beta's waiting jobs move to production's queues; beta's workers finish what they hold.")
         @Argument(help: "The soaking release's version.") var version: String
         @Option(help: "Why.") var reason: String?
 
@@ -116,7 +115,7 @@ struct ReleaseCommand: AsyncParsableCommand {
             try await withGate { gate, _ throws(ReleaseError) in
                 try await gate.rollback(version: version, actor: Environment.operatorName, reason: reason)
             }
-            Swift.print("release \(version): rolled back; new callbacks go to production")
+            Swift.print("release \(version): rolled back; new callbacks go to production, and so does what waited on beta")
         }
     }
 }

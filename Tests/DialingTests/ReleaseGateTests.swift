@@ -46,14 +46,18 @@ import TestSupport
         let betaBuild = FileManager.default.temporaryDirectory.appendingPathComponent("redial-beta-\(UUID().uuidString.prefix(8))")
         try FileManager.default.copyItem(atPath: RedialBinary.path, toPath: betaBuild.path)
         var beta = try Self.beta(betaBuild, cluster, failing: true)
-        // The watchdog reads the gate every 1.5 s and rolls a measurably worse beta back.
+        // The watchdog reads the gate every 1.5 s and rolls a measurably worse beta back; it looks
+        // at Alertmanager's alerts for the gate too (none fire here: no Prometheus).
+        let alertmanager = try await PrivateAlertmanager()
         let watchdogPort = try LocalHost.freePort()
         var watchdogEnvironment = cluster.environment
+        watchdogEnvironment["REDIAL_ALERTMANAGER_URL"] = alertmanager.url
         watchdogEnvironment["REDIAL_TIME_SCALE"] = "0.1"
         watchdogEnvironment["REDIAL_WATCHDOG_PORT"] = String(watchdogPort)
         let watchdog = try RedialBinary.start(["watchdog"], environment: watchdogEnvironment, logName: "gate-watchdog-\(watchdogPort)")
         defer {
             watchdog.stop(signal: SIGTERM)
+            alertmanager.stop()
             beta.stop(signal: SIGTERM)
             cluster.stop()
             store.stop()
@@ -125,6 +129,16 @@ import TestSupport
             try await jobs.liveWorkers(queues: try await jobs.queues()).values.allSatisfy { $0?.channel != .beta }
         }
         #expect(gone, "the bad beta's workers left")
+        // Nothing is left where no worker comes: what waited on beta (and what its workers handed
+        // back as they stopped) moved to production's queues.
+        let home = try await eventually(timeout: .seconds(30), every: .milliseconds(300)) {
+            for queue in try await jobs.queues() where queue.hasSuffix("@beta") {
+                let stats = try await jobs.stats(queue: queue)
+                if stats.ready + stats.delayed > 0 { return false }
+            }
+            return true
+        }
+        #expect(home, "beta's waiting jobs moved to production")
         beta = try Self.beta(betaBuild, cluster, failing: false)
         // Whatever a bad worker still held is recovered by the good one's reaper (only a beta
         // worker reaps beta's queues): let that happen before the good release's window opens.
@@ -141,12 +155,27 @@ import TestSupport
         let soon = try await release(["promote", "good-1"])
         #expect(soon.status == 1 && soon.output.contains("the soak is incomplete") && soon.output.contains("too few samples"), "\(soon.output)")
         try await load()
-        // Its samples are in; promotable once the window has passed too.
-        let measured = try await report("good-1")
-        #expect(measured.metrics.allSatisfy { $0.verdict == "pass" }, "\(measured)")
-        let soaked = try await eventually(timeout: .seconds(30), every: .milliseconds(500)) { try await report("good-1").reasons.isEmpty }
+        // A p99 of run times needs 1000 runs a side, and the callbacks' few hundred runs (a sixth
+        // of them recording uploads, seconds each here) are too few: both channels also run
+        // 6000 no-op jobs, as a site's background jobs would, paced so neither process is
+        // flooded (run times stretch with a process's load as well as with its build).
+        let padding = JobQueue(redis: RedisPool(configuration: RedisConfiguration(url: redis.url, poolSize: 1)))
+        var noop = JobPolicy()
+        for _ in 0..<12 {
+            for channel in [WorkerRelease.Channel.production, .beta] {
+                noop.queue = channel.queue("reports")  // a queue both channels' workers serve here
+                _ = try await padding.enqueue(batch: (0..<500).map { _ in .init(type: "noop", policy: noop) })
+            }
+            _ = try await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
+                try await padding.stats(queue: "reports").ready + padding.stats(queue: "reports@beta").ready == 0
+            }
+        }
+        // Promotable once the window has passed and every metric has its samples (messages
+        // count once the carrier reports their delivery).
+        let soaked = try await eventually(timeout: .seconds(60), every: .milliseconds(500)) { try await report("good-1").reasons.isEmpty }
         let after = try await report("good-1")
         #expect(soaked, "\(after.reasons)")
+        #expect(after.metrics.count == 7 && after.metrics.allSatisfy { ["pass", "no_data"].contains($0.verdict) }, "\(after)")
         let promoted = try await release(["promote", "good-1"])
         #expect(promoted.status == 0 && promoted.output.contains("release good-1: promoted"), "\(promoted.output)")
 

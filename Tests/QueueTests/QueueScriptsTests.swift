@@ -48,7 +48,7 @@ import Watchdog
 
     func completeMany(_ pairs: [(String, Int)], worker: String, retentionMs: Int = 60_000, keep: Int = 100) async throws -> [Int] {
         var arguments: [any RedisArgument] = [keys.jobPrefix, retentionMs, keep]
-        for (id, attempt) in pairs { arguments += [id, attempt] }
+        for (id, attempt) in pairs { arguments += [id, attempt, "run_ms_le_5"] }
         return try await QueueScripts.completeJobs.run(on: redis, keys, .init(worker: worker), arguments: arguments).array?.compactMap(\.int) ?? []
     }
 
@@ -410,6 +410,55 @@ import Watchdog
         #expect(try await field(ids[1], "state") == "active")
         #expect(try await held("w1") == [ids[1]: "1"])
         #expect(try await jobs.stats(queue: keys.queue).completed == 2)
+        // Only what completed counts in the run-time histogram, once per job.
+        #expect(try await jobs.counters(queue: keys.queue)["run_ms_le_5"] == 2)
+    }
+
+    /// A rolled-back beta's waiting jobs move to production's queue with their settings; what a
+    /// worker holds stays; a mover that died after its first step loses and doubles nothing.
+    @Test func waitingJobsMoveToAnotherQueueAndAHeldOneStays() async throws {
+        let beta = Keys(queue: keys.queue + "@beta")
+        var onBeta = policy
+        onBeta.queue = beta.queue
+        onBeta.dedupWindow = .seconds(600)
+        let held = try await jobs.enqueue(.init(type: "noop", payload: #"{"n": 0}"#, policy: onBeta)).id
+        let claimed = try await redis.pipeline([WorkerCommands.claim(beta, worker: "w1", count: 1)])[0].get().array ?? []
+        #expect(claimed.first?.string == held)
+        var high = onBeta
+        high.priority = .high
+        _ = try await jobs.enqueue(batch: [
+            .init(type: "noop", payload: #"{"n": 1}"#, policy: onBeta),
+            .init(type: "noop", payload: #"{"n": 2}"#, policy: high, dedupKey: "visitor-2"),
+            .init(type: "sleep", payload: #"{"ms": 3}"#, policy: onBeta, delay: .seconds(600)),
+        ])
+        // The first step alone, as a mover that died after it would leave things.
+        let taken = try await QueueScripts.takeWaiting.run(on: redis, beta, arguments: [2, beta.jobPrefix]).array ?? []
+        #expect(taken.count == 2 * 8 + 1)
+        #expect(try await list(beta.moving).count == 2)
+
+        #expect(try await jobs.moveWaiting(from: beta.queue, to: keys.queue, batch: 2) == 3)
+        #expect(try await jobs.moveWaiting(from: beta.queue, to: keys.queue) == 0, "nothing twice")
+        let target = try await jobs.stats(queue: keys.queue)
+        #expect(target.ready == 2 && target.delayed == 1, "\(target)")
+        let left = try await jobs.stats(queue: beta.queue)
+        #expect(left.ready == 0 && left.delayed == 0, "\(left)")
+        #expect(try await redis.send("HEXISTS", beta.held("w1"), held).int == 1, "the held job stays with its worker")
+        #expect(try await redis.send("HGET", beta.job(held), "state").string == "active")
+        #expect(try await list(beta.moving).isEmpty)
+        #expect(try await jobs.counters(queue: beta.queue)["moved"] == 3)
+        // Settings kept: payloads, the priority, the dedup key (a second enqueue is a duplicate), the run-at.
+        let ready = try await list(keys.ready)
+        var payloads: [String] = []
+        for id in ready { payloads.append(try await field(id, "payload") ?? "") }
+        #expect(Set(payloads) == [#"{"n": 1}"#, #"{"n": 2}"#])
+        #expect(try await field(ready.last ?? "", "priority") == "high", "a high-priority job is taken first")
+        var again = policy
+        again.dedupWindow = .seconds(600)
+        #expect(try await jobs.enqueue(.init(type: "noop", policy: again, dedupKey: "visitor-2")).created == false)
+        let delayed = try await redis.send("ZRANGE", keys.delayed, 0, -1, "WITHSCORES").array?.compactMap(\.string) ?? []
+        #expect(try await field(delayed.first ?? "", "type") == "sleep")
+        let runAt = Double(delayed.last ?? "") ?? 0
+        #expect(runAt > (Date().timeIntervalSince1970 + 500) * 1000, "still scheduled about 600 s out")
     }
 
     @Test func waitingJobsStoreOnlyWhatDiffersFromTheDefaults() async throws {

@@ -17,6 +17,7 @@ final class AlertingStack: @unchecked Sendable {
     let sandboxPort, sipPort, watchdogPort, alertmanagerPort, prometheusPort: Int
     private(set) var sip: ChildProcess
     private let watchdog: ChildProcess
+    let alertmanager: PrivateAlertmanager
     private let processes: [ChildProcess]
 
     struct SentSMS: Decodable {
@@ -32,8 +33,14 @@ final class AlertingStack: @unchecked Sendable {
         guard migrated.status == 0 else { throw SetupError("migrate: \(migrated.output)") }
         redis = try await PrivateRedis()
         mail = try await MailSink()
-        (sandboxPort, sipPort, watchdogPort, alertmanagerPort, prometheusPort) =
-            (try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort())
+        (sandboxPort, sipPort, watchdogPort, prometheusPort) =
+            (try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort(), try LocalHost.freePort())
+        try Self.render("deploy/alertmanager/alertmanager.yml", [
+            ("group_wait: 10s", "group_wait: 1s"), ("group_interval: 1m", "group_interval: 1s"), ("repeat_interval: 15m", "repeat_interval: 2s"),
+            ("127.0.0.1:2525", "127.0.0.1:\(mail.port)"), ("127.0.0.1:9102", "127.0.0.1:\(watchdogPort)"),
+        ], to: directory.appendingPathComponent("alertmanager.yml"))
+        alertmanager = try await PrivateAlertmanager(config: directory.appendingPathComponent("alertmanager.yml"))
+        alertmanagerPort = alertmanager.port
         // The carrier at the watchdog's time scale: its test call rings for 0.3 s, within the probe's timeout.
         let sandbox = try RedialBinary.start(["sandbox"], environment: ["REDIAL_SANDBOX_PORT": String(sandboxPort), "REDIAL_TIME_SCALE": "0.1"],
                                              logName: "alerting-sandbox-\(sandboxPort)")
@@ -45,11 +52,8 @@ final class AlertingStack: @unchecked Sendable {
             "REDIAL_ONCALL_PHONE": "+79990001111", "REDIAL_ONCALL_PHONE_SECONDARY": "+79990002222",
             "REDIAL_ONCALL_ESCALATE_MINUTES": "0.1",  // 6 s × 0.1: the second repeat escalates
             "REDIAL_EXPECTED_WORKERS": "0",  // no workers here: WorkersMissing would inhibit the SLA alert
+            "REDIAL_ALERTMANAGER_URL": alertmanager.url,
         ], logName: "alerting-watchdog-\(watchdogPort)")
-        try Self.render("deploy/alertmanager/alertmanager.yml", [
-            ("group_wait: 10s", "group_wait: 1s"), ("group_interval: 1m", "group_interval: 1s"), ("repeat_interval: 15m", "repeat_interval: 2s"),
-            ("127.0.0.1:2525", "127.0.0.1:\(mail.port)"), ("127.0.0.1:9102", "127.0.0.1:\(watchdogPort)"),
-        ], to: directory.appendingPathComponent("alertmanager.yml"))
         try Self.render("deploy/prometheus/rules.yml", [("for: 30s", "for: 2s"), ("for: 1m", "for: 2s")],
                         to: directory.appendingPathComponent("rules.yml"))
         try """
@@ -58,24 +62,20 @@ final class AlertingStack: @unchecked Sendable {
             alerting: {alertmanagers: [{static_configs: [{targets: ["127.0.0.1:\(alertmanagerPort)"]}]}]}
             scrape_configs: [{job_name: redial-watchdog, static_configs: [{targets: ["127.0.0.1:\(watchdogPort)"]}]}]
             """.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        let alertmanager = try ChildProcess("/usr/bin/prometheus-alertmanager", [
-            "--config.file=\(directory.path)/alertmanager.yml", "--storage.path=\(directory.path)/am",
-            "--web.listen-address=127.0.0.1:\(alertmanagerPort)", "--cluster.listen-address=",
-        ], logName: "alerting-alertmanager-\(alertmanagerPort)")
         let prometheus = try ChildProcess("/usr/bin/prometheus", [
             "--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/prometheus",
             "--web.listen-address=127.0.0.1:\(prometheusPort)", "--rules.alert.resend-delay=1s",
         ], logName: "alerting-prometheus-\(prometheusPort)")
-        processes = [prometheus, alertmanager, sandbox]
-        for url in ["http://127.0.0.1:\(alertmanagerPort)/-/ready", "http://127.0.0.1:\(prometheusPort)/-/ready"] {
-            guard try await eventually(timeout: .seconds(30), {
-                (try? await HTTPClient().send(HTTPClientRequest(url: url, timeout: .seconds(1))))?.status == 200
-            }) else { throw SetupError("\(url) did not become ready") }
-        }
+        processes = [prometheus, sandbox]
+        let ready = "http://127.0.0.1:\(prometheusPort)/-/ready"
+        guard try await eventually(timeout: .seconds(30), {
+            (try? await HTTPClient().send(HTTPClientRequest(url: ready, timeout: .seconds(1))))?.status == 200
+        }) else { throw SetupError("\(ready) did not become ready") }
     }
 
     func stop() {
         for process in processes + [watchdog, sip] { process.stop() }
+        alertmanager.stop()
         mail.stop()
         redis.stop()
     }

@@ -16,9 +16,11 @@ public struct Deliveries: Sendable {
         public let recipient: String
         public let providerID: String
         public let detail: String?
+        /// The release channel of the worker that sent it ("production" or "beta").
+        public let releaseChannel: String
 
         public init(effectKey: String, channel: String, siteID: String, message: String, recipient: String, providerID: String,
-                    detail: String? = nil) {
+                    detail: String? = nil, releaseChannel: String) {
             self.effectKey = effectKey
             self.channel = channel
             self.siteID = siteID
@@ -26,6 +28,7 @@ public struct Deliveries: Sendable {
             self.recipient = recipient
             self.providerID = providerID
             self.detail = detail
+            self.releaseChannel = releaseChannel
         }
     }
 
@@ -34,9 +37,10 @@ public struct Deliveries: Sendable {
         try await database.transaction { connection in
             try await EffectLedger.complete(sent.effectKey, result: ["provider_id": sent.providerID], on: connection)
             try await connection.query("""
-                INSERT INTO deliveries (effect_key, channel, site_id, message, recipient, provider_id, status, detail)
-                VALUES ($1, $2, $3::uuid, $4, $5, $6, 'sent', $7) ON CONFLICT (effect_key) DO NOTHING
-                """, [sent.effectKey, sent.channel, sent.siteID, sent.message, sent.recipient, sent.providerID, sent.detail])
+                INSERT INTO deliveries (effect_key, channel, site_id, message, recipient, provider_id, status, detail, release_channel)
+                VALUES ($1, $2, $3::uuid, $4, $5, $6, 'sent', $7, $8) ON CONFLICT (effect_key) DO NOTHING
+                """, [sent.effectKey, sent.channel, sent.siteID, sent.message, sent.recipient, sent.providerID, sent.detail,
+                      sent.releaseChannel])
         }
     }
 

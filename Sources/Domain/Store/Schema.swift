@@ -16,6 +16,7 @@ public enum Schema {
             ("0010_release_channels.sql", String(decoding: PackageResources._010_release_channels_sql, as: UTF8.self)),
             ("0011_releases.sql", String(decoding: PackageResources._011_releases_sql, as: UTF8.self)),
             ("0012_release_binary.sql", String(decoding: PackageResources._012_release_binary_sql, as: UTF8.self)),
+            ("0013_release_measures.sql", String(decoding: PackageResources._013_release_measures_sql, as: UTF8.self)),
         ])
     }
 }

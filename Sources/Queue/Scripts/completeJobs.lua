@@ -10,9 +10,10 @@
 -- KEYS[3] completed  list   "<finished at ms>:<id>" of kept records, newest at the head
 -- ARGV[1] job key prefix ("redial:{q}:job:")
 -- ARGV[2] retention (ms)   ARGV[3] records kept at most (the newest)
--- ARGV[4..] pairs: id, fence of the run being acknowledged (claimJobs)
+-- ARGV[4..] triples: id, fence of the run being acknowledged (claimJobs), the stats field its
+--         run time counts in ("run_ms_le_<bound>": RunTimeHistogram; counted once per batch)
 --
--- Returns one code per pair, in order:
+-- Returns one code per triple, in order:
 --   1 completed
 --  -1 refused: this worker does not hold the job (it was reaped, or handed back)
 --  -2 refused: this worker holds the job for another run (another fence)
@@ -27,26 +28,29 @@ local prefix, retention, keep = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 -- @include serverTime
 local nowText = string.format('%d', now)  -- formatted once (see claimJobs)
 local ids = {}
-for i = 4, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+for i = 4, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
 local holding = redis.call('HMGET', held, unpack(ids))
-local codes, finished, released = {}, {}, {}
+local codes, finished, released, runTimes = {}, {}, {}, {}
 for n, id in ipairs(ids) do
   local attempt = holding[n]
   if not attempt then
     codes[n] = -1
-  elseif attempt ~= ARGV[3 + 2 * n] then
+  elseif attempt ~= ARGV[2 + 3 * n] then
     codes[n] = -2
   else
     -- 'worker' stays: it now says who completed the job.
     redis.call('HSET', prefix .. id, 'state', 'completed', 'finished_at', nowText)
     released[#released + 1] = id
     finished[#finished + 1] = nowText .. ':' .. id
+    local runTime = ARGV[3 + 3 * n]
+    runTimes[runTime] = (runTimes[runTime] or 0) + 1
     codes[n] = 1
   end
 end
 if #finished > 0 then
   redis.call('HDEL', held, unpack(released))
   redis.call('HINCRBY', stats, 'completed', #finished)
+  for field, count in pairs(runTimes) do redis.call('HINCRBY', stats, field, count) end
   redis.call('LPUSH', completed, unpack(finished))
   -- The oldest go: past the count, then past the age (at most 1000 per call).
   local victims = {}
