@@ -252,11 +252,11 @@ export CHAOS_NS := redial-chaos
 export CHAOS_HOST_IP := 10.231.0.1
 export CHAOS_NS_IP := 10.231.0.2
 export CHAOS_PG_PORT := 15492
-chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|network; BREAK=1: broken build)
+chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|release|network; BREAK=1: broken build)
 	@swift build --product redial-chaos
 	mkdir -p $(CHAOS_RUN)
 	net=()
-	if [ "$(PROFILE)" != smoke ] && Chaos/network.sh up >$(CHAOS_RUN)/network.log 2>&1; then
+	if { [ "$(PROFILE)" = full ] || [ "$(PROFILE)" = network ]; } && Chaos/network.sh up >$(CHAOS_RUN)/network.log 2>&1; then
 	  net=(LISTEN_EXTRA=$(CHAOS_HOST_IP) TRUST_NET=$(CHAOS_NS_IP)/32)
 	fi
 	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS) OPS=0 "$${net[@]}"

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import LocalServices
+import Queue
 import RedisClient
 import Synchronization
 
@@ -16,6 +17,8 @@ final class ChaosCluster: @unchecked Sendable {
     let redisPort: Int
     let postgresPort: Int
     private let components = Mutex<[String: ChildProcess]>([:])
+    /// Components that run another build than `swift build`'s (a release's copy), by name.
+    private let builds = Mutex<[String: String]>([:])
     private let restarts = Mutex(0)
     let workerCount: Int
     /// The SIP trunk (SIPp answering OPTIONS) the watchdogs probe.
@@ -52,6 +55,7 @@ final class ChaosCluster: @unchecked Sendable {
             "REDIAL_TELEPHONY_URL": sandboxURL, "REDIAL_SMS_URL": sandboxURL, "REDIAL_PUBLIC_URL": api,
             "REDIAL_LOG_LEVEL": "warning", "REDIAL_SANDBOX_HOST": sandboxHost,
             "REDIAL_SIP_TRUNKS": "edge=sip:trunk@127.0.0.1:\(sipPort)", "REDIAL_EXPECTED_WORKERS": String(workers),
+            "REDIAL_BETA_SHARE": "0.5",  // while a release soaks (the release profile): half the callbacks go to beta
         ]
         if breakLedger { environment["REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER"] = "1" }
         environment.merge(storage) { _, new in new }
@@ -59,6 +63,10 @@ final class ChaosCluster: @unchecked Sendable {
     }
 
     static func workerName(_ index: Int) -> String { "worker-\(index)" }
+    /// Names this run's releases apart from earlier runs' (the run's database outlives it).
+    let runStamp = String(Int(Date().timeIntervalSince1970))
+    /// The beta channel's worker, started when a release begins to soak.
+    static let betaWorker = "beta-worker-0"
 
     /// Size of every call recording in a chaos run: small, so the object store holds thousands.
     static let recordingBytes = 4096
@@ -72,6 +80,7 @@ final class ChaosCluster: @unchecked Sendable {
         case "api": ["serve"]
         case "relay": ["relay"]
         case _ where Self.watchdogs.contains(name): ["watchdog"]
+        case Self.betaWorker: ["work", "--channel", "beta", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "16", "--shutdown-grace", "5"]
         default: ["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "16", "--shutdown-grace", "5"]
         }
     }
@@ -102,7 +111,7 @@ final class ChaosCluster: @unchecked Sendable {
             launcher = ["ip", "netns", "exec", network.namespace]
         }
         let process = try RedialBinary.start(arguments(name), environment: environment, launcher: launcher,
-                                             logName: "chaos-\(name)-\(count)")
+                                             executable: builds.withLock { $0[name] }, logName: "chaos-\(name)-\(count)")
         components.withLock { $0[name] = process }
     }
 
@@ -128,6 +137,44 @@ final class ChaosCluster: @unchecked Sendable {
             try await Task.sleep(for: restartAfter)
             try start(name)
         }
+    }
+
+    /// Another build of Redial beside `swift build`'s, as a release ships one: a copy of it at
+    /// a path of its own (its workers announce that path's build).
+    func copyBuild(_ version: String) throws -> String {
+        let path = runDirectory + "/redial-\(version)"
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.copyItem(atPath: RedialBinary.path, toPath: path)
+        return path
+    }
+
+    /// Starts `name` from `build` (or `swift build`'s, nil) from now on; restarts keep it.
+    func use(_ build: String?, for name: String) {
+        builds.withLock { $0[name] = build }
+    }
+
+    /// Stops a component for good (SIGTERM: a worker drains, hands back what outlives its
+    /// grace); the end-of-run check does not expect it.
+    func retire(_ name: String) async {
+        guard let process = components.withLock({ $0.removeValue(forKey: name) }) else { return }
+        process.signal(SIGTERM)
+        _ = await process.waitForExit(timeout: .seconds(15))
+        process.stop()
+    }
+
+    /// Whether a component is running now.
+    func isRunning(_ name: String) -> Bool {
+        components.withLock { $0[name]?.isRunning ?? false }
+    }
+
+    /// Production's live workers (by their heartbeats).
+    func liveWorkers() async throws -> Int {
+        let redis = RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: redisPort), poolSize: 1))
+        let jobs = JobQueue(redis: redis)
+        let live = try? await jobs.liveWorkers(queues: try await jobs.queues())
+        await redis.close()
+        guard let live else { throw SetupError("Redis unreachable: live workers unknown") }
+        return live.values.filter { $0?.channel != .beta }.count
     }
 
     /// Components not running now, with how each ended. At the end of a run every one must be

@@ -16,7 +16,8 @@ import Synchronization
 struct ChaosRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "redial-chaos", abstract: "Run the chaos suite (through `make chaos`).")
 
-    @Option(help: "smoke (about 2 minutes), full (10 minutes of faults) or network (2 minutes of network faults, root).") var profile = "smoke"
+    @Option(help: "smoke (about 2 minutes), full (10 minutes of faults), release (2 minutes: beta started, rolled back, promoted during faults) or network (2 minutes of network faults, root).")
+    var profile = "smoke"
     @Option(help: "Directory of the run's own Redis/PostgreSQL (make chaos sets it).") var runDirectory: String
     @Option(help: "Port of the run's Redis.") var redisPort: Int
     @Option(help: "Port of the run's PostgreSQL.") var postgresPort: Int
@@ -28,8 +29,9 @@ struct ChaosRun: AsyncParsableCommand {
 
     func run() async throws {
         let network = networkNamespace.flatMap { namespace in networkAddress.map { (namespace: namespace, address: $0) } }
-        guard let plan = ["smoke": Profile.smoke, "full": Profile.full(network: network != nil), "network": Profile.network][profile] else {
-            throw ValidationError("--profile: expected smoke, full or network, got \(profile)")
+        guard let plan = ["smoke": Profile.smoke, "full": Profile.full(network: network != nil), "release": Profile.release,
+                          "network": Profile.network][profile] else {
+            throw ValidationError("--profile: expected smoke, full, release or network, got \(profile)")
         }
         if plan.name == "network" && network == nil {
             throw ValidationError("--profile network needs --network-namespace and --network-address (make chaos PROFILE=network, as root)")

@@ -40,6 +40,9 @@ struct Checker: Sendable {
         var completedWithoutOneRecording = 0
         var jobsHeldByDeadWorkers = 0
         var deadJobsWithoutReason = 0
+        /// Jobs waiting (ready, scheduled, or in a move) on a queue no live worker serves: a
+        /// release channel left with work and nobody to do it.
+        var jobsWaitingWithoutWorkers = 0
         /// Components not running at the end (they exited by themselves), with exit status and log.
         var componentsDown: [String] = []
         var settledAfterSeconds: Double?
@@ -117,11 +120,16 @@ struct Checker: Sendable {
         if verdict.closedNotWaiting > 0 {
             verdict.violations.append("\(verdict.closedNotWaiting) callbacks of the closed site not waiting for its hours, or rung")
         }
-                let sameKey = perKey.values.reduce(0) { $0 + max(0, $1 - 1) }
+        let sameKey = perKey.values.reduce(0) { $0 + max(0, $1 - 1) }
         let extra = perVisitor.reduce(0) { $0 + max(0, $1.value - (ringingAttempts[$1.key] ?? 0)) }
         verdict.attemptsRungTwice = max(sameKey, extra)
         if verdict.attemptsRungTwice > 0 {
-            verdict.violations.append("\(verdict.attemptsRungTwice) attempts rang a visitor more than once")
+            // Examples, for whoever reads the report: keys rung more than once, visitors rung
+            // more often than their attempts that reached the carrier.
+            let keys = perKey.filter { $0.value > 1 }.sorted { $0.value > $1.value }.prefix(3).map { "key \($0.key): \($0.value) rings" }
+            let visitors = perVisitor.filter { $0.value > (ringingAttempts[$0.key] ?? 0) }.sorted { $0.value > $1.value }.prefix(3)
+                .map { "\($0.key): \($0.value) rings, \(ringingAttempts[$0.key] ?? 0) attempts" }
+            verdict.violations.append("\(verdict.attemptsRungTwice) attempts rang a visitor more than once (\((keys + visitors).joined(separator: "; ")))")
         }
 
         // Every call the carrier says was answered belongs to an attempt of ours and is debited
@@ -161,6 +169,10 @@ struct Checker: Sendable {
             var deadWorkers: [String] = []
             for worker in workers where try await redis.send("EXISTS", keys.alive(worker)).int == 0 { deadWorkers.append(worker) }
             verdict.jobsHeldByDeadWorkers += try await redis.jobsHeld(by: deadWorkers, in: keys)
+            if deadWorkers.count == workers.count {
+                let waiting = try await redis.pipeline([.make("LLEN", keys.ready), .make("ZCARD", keys.delayed), .make("LLEN", keys.moving)])
+                verdict.jobsWaitingWithoutWorkers += try waiting.reduce(0) { $0 + (try $1.get().int ?? 0) }
+            }
             let dead = try await redis.send("ZRANGE", keys.dead, 0, -1).array?.compactMap(\.string) ?? []
             for id in dead where (try await redis.send("HGET", keys.job(id), "last_error").string ?? "").isEmpty {
                 verdict.deadJobsWithoutReason += 1
@@ -168,6 +180,9 @@ struct Checker: Sendable {
         }
         if verdict.jobsHeldByDeadWorkers > 0 {
             verdict.violations.append("\(verdict.jobsHeldByDeadWorkers) jobs still held by dead workers")
+        }
+        if verdict.jobsWaitingWithoutWorkers > 0 {
+            verdict.violations.append("\(verdict.jobsWaitingWithoutWorkers) jobs wait on queues no live worker serves")
         }
         if verdict.deadJobsWithoutReason > 0 { verdict.violations.append("\(verdict.deadJobsWithoutReason) dead jobs without a reason") }
 

@@ -21,6 +21,21 @@ struct Profile: Sendable {
         ].sorted { $0.0 < $1.0 },
         settleSeconds: 90)
 
+    /// About 2 minutes of the release path under faults (`make chaos PROFILE=release`): a beta
+    /// release starts, soaks through a killed worker, a killed Redis and a trunk outage, and is
+    /// rolled back; a second one soaks through a PostgreSQL restart and a hostile carrier and is
+    /// promoted, production's workers replaced one by one while workers are killed around them.
+    static let release = Profile(
+        name: "release", loadSeconds: 80, requestsPerSecond: 4, workers: 3,
+        schedule: [
+            (3, ReleaseStep(action: .start, version: "chaos-1")), (8, KillWorker()), (12, KillRedis()), (17, TrunkOutage(seconds: 6)),
+            (22, KillWorker()), (26, ReleaseStep(action: .rollBack, version: "chaos-1")),
+            (32, ReleaseStep(action: .start, version: "chaos-2")), (36, RestartPostgres()), (42, HostileSandbox(mode: .placeThenFail, seconds: 5)),
+            (48, KillWorker()), (52, ReleaseStep(action: .promote, version: "chaos-2")), (62, KillRedis()), (66, KillWorker()),
+            (70, TerminateWorker()),
+        ],
+        settleSeconds: 90)
+
     /// About 2 minutes of network faults only (root: `make chaos PROFILE=network`): the namespaced
     /// worker partitioned three times and its link slowed once, with kills in between. The last
     /// partition falls the moment the namespaced worker has been restarted, so it starts with

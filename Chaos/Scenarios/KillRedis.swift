@@ -6,7 +6,9 @@ import LocalServices
 /// reconnect by themselves; heartbeats that expired meanwhile only cause fenced re-runs.
 struct KillRedis: Fault {
     let name = "kill -9 Redis"
-    var explains: [String] { ["ServiceDown", "QueueStalled", "OutboxBacklog", "CallbackSLA", "WorkersMissing", "ReconcilerStale"] }
+    /// ChannelWithoutWorkers: beta's worker, too, is missing until its first heartbeat after.
+    var explains: [String] { ["ServiceDown", "QueueStalled", "OutboxBacklog", "CallbackSLA", "WorkersMissing", "ReconcilerStale",
+                              "ChannelWithoutWorkers"] }
 
     func inject(_ cluster: ChaosCluster) async throws {
         // No pid file, no fault: a run that did not kill Redis must not claim it survived it.

@@ -7,9 +7,11 @@ public enum RedialBinary {
     }
 
     /// Starts `redial <arguments>` with the given extra environment; `launcher` runs before it
-    /// (e.g. `ip netns exec NS`, which execs redial, so the pid is redial's).
+    /// (e.g. `ip netns exec NS`, which execs redial, so the pid is redial's). `executable`: another
+    /// build's (a release's copy) instead of the one `swift build` made.
     public static func start(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
-                             logName: String) throws -> ChildProcess {
+                             executable: String? = nil, logName: String) throws -> ChildProcess {
+        let path = executable ?? path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw SetupError("\(path) is missing: run `swift build` (make test does) before the tests")
         }

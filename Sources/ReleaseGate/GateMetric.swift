@@ -33,24 +33,40 @@ public struct GateMetric: Codable, Sendable, Equatable {
     public let threshold: String
     public let verdict: Verdict
 
-    /// A rate where lower is better: beta fails above `max(factor × production, production + slack)`.
+    /// A rate where lower is better: beta fails above `max(factor × production, production + slack)`,
+    /// and only when that is no accident of small counts (`significantlyWorse`).
     /// `production` and `beta` are (events, samples).
     static func lowerIsBetter(_ name: String, production: (Int, Int), beta: (Int, Int), minimum: Int,
                               factor: Double, slack: Double) -> GateMetric {
-        make(name, .ratio, production: rate(production), beta: rate(beta), minimum: minimum,
-             threshold: "beta ≤ max(\(factor) × production, production + \(slack))") { beta, production in
-            beta <= max(factor * production, production + slack)
+        let significant = significantlyWorse(beta: beta, production: production, higherIsWorse: true)
+        return make(name, .ratio, production: rate(production), beta: rate(beta), minimum: minimum,
+                    threshold: "beta ≤ max(\(factor) × production, production + \(slack)), or not significantly above") { beta, production in
+            beta <= max(factor * production, production + slack) || !significant
         }
     }
 
-    /// A rate where higher is better: beta fails below `production − slack`. `mayBeAbsent`:
-    /// no samples on either side is `noData`, not `insufficient`.
+    /// A rate where higher is better: beta fails below `production − slack`, and only when that
+    /// is no accident of small counts. `mayBeAbsent`: no samples on either side is `noData`,
+    /// not `insufficient`.
     static func higherIsBetter(_ name: String, production: (Int, Int), beta: (Int, Int), minimum: Int, slack: Double,
                                mayBeAbsent: Bool = false) -> GateMetric {
-        make(name, .ratio, production: rate(production), beta: rate(beta), minimum: minimum, threshold: "beta ≥ production − \(slack)",
-             mayBeAbsent: mayBeAbsent) { beta, production in
-            beta >= production - slack
+        let significant = significantlyWorse(beta: beta, production: production, higherIsWorse: false)
+        return make(name, .ratio, production: rate(production), beta: rate(beta), minimum: minimum,
+                    threshold: "beta ≥ production − \(slack), or not significantly below", mayBeAbsent: mayBeAbsent) { beta, production in
+            beta >= production - slack || !significant
         }
+    }
+
+    /// Whether beta's rate is worse than production's beyond chance: a one-sided two-proportion
+    /// z-test (pooled) at 99 % (z ≥ 2.33). Without it one dead job among beta's first hundred,
+    /// against none in production, failed a sound beta in a chaos run.
+    public static func significantlyWorse(beta: (Int, Int), production: (Int, Int), higherIsWorse: Bool) -> Bool {
+        guard beta.1 > 0, production.1 > 0 else { return false }
+        let pooled = Double(beta.0 + production.0) / Double(beta.1 + production.1)
+        let error = (pooled * (1 - pooled) * (1 / Double(beta.1) + 1 / Double(production.1))).squareRoot()
+        let difference = Double(beta.0) / Double(beta.1) - Double(production.0) / Double(production.1)
+        guard error > 0 else { return difference != 0 && (difference > 0) == higherIsWorse }
+        return (higherIsWorse ? difference : -difference) / error >= 2.33
     }
 
     /// A duration where shorter is better: beta fails above `max(factor × production, production + slack)`.

@@ -8,6 +8,7 @@ import Queue
 import RedisClient
 import ServiceLifecycle
 import Settings
+import Synchronization
 
 /// `redial watchdog`: probes telephony and software and exposes every result as metrics for
 /// Prometheus to judge and Alertmanager to route. Any number may run; the one holding the Redis
@@ -29,6 +30,12 @@ public final class Watchdog: Service, Sendable {
     let guardian: DialGuard
     let logger: Logger
     private let active = Gauge(label: "redial_watchdog_active")
+    private let holdsLease = Atomic(false)
+
+    /// Whether this watchdog holds the lease and speaks for the cluster. A standby's probe
+    /// figures are frozen at its last active look: its `/metrics` leaves them out
+    /// (`MetricsEndpoint`), or a series it last saw down would page on for ever.
+    public var isActive: Bool { holdsLease.load(ordering: .relaxed) }
 
     /// - Parameters:
     ///   - dialQueue: the queue of the `callback.dial` jobs, paused while the carrier is down.
@@ -86,12 +93,14 @@ public final class Watchdog: Service, Sendable {
             }
             logger.notice("watchdog active: probing \(probeNames.joined(separator: ", "))")
             active.record(1)
+            holdsLease.store(true, ordering: .relaxed)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.keepLease() }
                 for target in targets { group.addTask { await self.probe(target) } }
                 await group.next()  // the lease was lost (or we are stopping): stop probing
                 group.cancelAll()
             }
+            holdsLease.store(false, ordering: .relaxed)
             active.record(0)
             if !Task.isCancelled { logger.warning("watchdog lease lost: standing by") }
         }

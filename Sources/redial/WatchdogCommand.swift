@@ -38,7 +38,8 @@ struct WatchdogCommand: AsyncParsableCommand {
                           contacts: .init(primary: settings.oncallPhone, secondary: settings.oncallPhoneSecondary,
                                           escalateAfter: settings.oncallEscalateAfter * settings.timeScale),
                           logger: logger)
-        let metrics = MetricsEndpoint.application(registry: registry, host: "127.0.0.1", port: settings.watchdogPort, logger: logger) { router in
+        let metrics = MetricsEndpoint.application(registry: registry, host: "127.0.0.1", port: settings.watchdogPort, logger: logger,
+                                                  only: { watchdog.isActive ? nil : "redial_watchdog_" }) { router in
             // Alertmanager's webhook receiver for pages (deploy/alertmanager/alertmanager.yml).
             router.post("/alerts/notify") { request, _ -> Response in
                 let body = try await request.body.collect(upTo: 1 << 20)

@@ -60,6 +60,10 @@ import TestSupport
         let answered = #"redial_probe_success{probe="sip_trunk",target="edge"}"#
         #expect(try await eventually(timeout: .seconds(10)) { await Self.sample(ports[activeIndex], answered) == 1 })
         #expect(await Self.sample(ports[activeIndex], trunkUp) == 1)
+        // The standby speaks only of itself: a probe figure it served would be frozen at its
+        // last active look (one last seen down would page on after the lease moved away).
+        #expect(await Self.sample(ports[1 - activeIndex], trunkUp) == nil)
+        #expect(await Self.sample(ports[1 - activeIndex], "redial_watchdog_active") == 0)
         let carrier = #"redial_probe_success{probe="provider_api",target="telephony"}"#
         #expect(try await eventually(timeout: .seconds(10)) { await Self.sample(ports[activeIndex], carrier) == 1 })
         #expect(try await jobs.pauseReason(queue: "callbacks") == nil)
