@@ -12,6 +12,10 @@ public enum JobState: String, Sendable, CaseIterable {
     /// Terminal; the record (its `worker` says who completed it) is kept among the newest
     /// `completedKeep` of its queue, for at most `completedRetention`.
     case completed
+    /// Taken from ready or delayed to move to another queue (a rolled-back beta's to
+    /// production's), in `moving`; `dropMoved` deletes it once enqueued there, and a move that
+    /// stopped midway is resumed by the next (`JobQueue.moveWaiting`).
+    case moving
     /// Out of attempts or permanently failed, in `dead`; an operator retries (ready) or deletes it.
     /// Kept among the newest `deadKeep` of its queue, for at most `deadRetention` (`pruneDead`).
     case dead
