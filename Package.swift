@@ -129,10 +129,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The operations console at /admin: server-rendered pages over the queues and callbacks.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Queue", "RedisClient", "PostgresClient", "CryptoPrimitives",
+                hummingbird,
+                httpTypes,
+                logging,
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.embedInCode("Templates"), .embedInCode("console.js"), .embedInCode("console.css")],
+            swiftSettings: strict
+        ),
         .target(
             name: "API",
             dependencies: [
-                "Domain", "Providers", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives",
+                "Domain", "Providers", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives", "Console",
                 hummingbird,
                 httpTypes,
                 prometheus,
@@ -161,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "ReleaseGate", "API", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives",
+                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "ReleaseGate", "API", "Console", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives",
                 argumentParser,
                 metrics,
                 prometheus,

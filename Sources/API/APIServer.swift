@@ -1,3 +1,4 @@
+import Console
 import Domain
 import Foundation
 import HTTPTypes
@@ -50,9 +51,11 @@ public struct APIServer: Sendable {
     let redis: RedisPool
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    let console: ConsoleRoutes?
 
     public init(configuration: Configuration, database: PostgresPool, redis: RedisPool,
-                registry: PrometheusCollectorRegistry, logger: Logger) {
+                registry: PrometheusCollectorRegistry, logger: Logger, console: ConsoleRoutes? = nil) {
+        self.console = console
         self.configuration = configuration
         self.database = database
         self.redis = redis
@@ -82,6 +85,7 @@ public struct APIServer: Sendable {
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)
         addOperations(to: router, details: configuration.operationsPort == nil)
         addWidget(to: router)
+        console?.add(to: router)
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                 serverName: "redial"), logger: logger)
     }

@@ -113,6 +113,9 @@ public struct RedialSettings: Sendable {
     /// (`REDIAL_TELEPHONY_TIMEOUT_MS`, default 15000). Unclear answers are retried under the same
     /// key, never re-dialed, so a short timeout costs look-ups, not rings.
     public var telephonyTimeout: Duration
+    /// The operations console's credential (`REDIAL_ADMIN_TOKEN`, at least 16 characters): nil,
+    /// the console at `/admin` is off.
+    public var adminToken: String?
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
     public var unsafeDialWithoutLedger: Bool
     /// `REDIAL_UNSAFE_FAIL_DIALS=0.2`: the release gate's deliberately bad beta build fails that
@@ -236,6 +239,13 @@ public struct RedialSettings: Sendable {
             text throws(SettingsError) in try phone(text)
         }
         let oncallSecondary = check("REDIAL_ONCALL_PHONE_SECONDARY", "") { text throws(SettingsError) in try phone(text) }
+        let adminToken = check("REDIAL_ADMIN_TOKEN", "") { text throws(SettingsError) -> String? in
+            guard !text.isEmpty else { return nil }
+            guard text.count >= 16, text.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw SettingsError("expected at least 16 printable characters (the console's only credential)")
+            }
+            return text
+        }
         let escalate = check("REDIAL_ONCALL_ESCALATE_MINUTES", "15") { text throws(SettingsError) in
             guard let minutes = Double(text), minutes > 0, minutes <= 1440 else {
                 throw SettingsError("expected minutes > 0 and ≤ 1440, got '\(text)'")
@@ -283,6 +293,7 @@ public struct RedialSettings: Sendable {
         self.channel = channel
         self.betaShare = betaShare
         self.oncallPhoneSecondary = oncallSecondary
+        self.adminToken = adminToken ?? nil
         self.oncallEscalateAfter = escalate
         self.smsURL = sms
         self.smtpURL = smtp

@@ -1,4 +1,5 @@
 import API
+import Console
 import ArgumentParser
 import Domain
 import Logging
@@ -29,7 +30,10 @@ struct Serve: AsyncParsableCommand {
             telephony: Environment.telephony(settings), outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
             deniedPrefixes: settings.deniedPrefixes, operationsPort: settings.metricsPort)
         configuration.betaShare = settings.betaShare
-        let server = APIServer(configuration: configuration, database: database, redis: redis, registry: registry, logger: logger)
+        let console = try ConsoleRoutes(token: settings.adminToken, redis: redis, database: database, logger: logger)
+        if settings.adminToken == nil { logger.info("the operations console at /admin is off: no REDIAL_ADMIN_TOKEN") }
+        let server = APIServer(configuration: configuration, database: database, redis: redis, registry: registry, logger: logger,
+                               console: console)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application())]
         if let operations = server.operationsApplication() {
             services.append(.init(service: operations))

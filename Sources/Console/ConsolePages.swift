@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The console's HTML: one Mustache template per page, rendered into the layout (escaped by
+/// Mustache; only the rendered page goes in unescaped). Templates are compiled once.
+struct ConsolePages: Sendable {
+    private let templates: [String: MustacheTemplate]
+
+    init() throws {
+        var templates: [String: MustacheTemplate] = [:]
+        for (name, bytes) in [("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
+                              ("overview", PackageResources.overview_mustache), ("dead", PackageResources.dead_mustache),
+                              ("job", PackageResources.job_mustache), ("workers", PackageResources.workers_mustache),
+                              ("callbacks", PackageResources.callbacks_mustache), ("callback", PackageResources.callback_mustache)] {
+            templates[name] = try MustacheTemplate(string: String(decoding: bytes, as: UTF8.self))
+        }
+        self.templates = templates
+    }
+
+    /// A whole page: `page`'s template with `values`, in the layout. `csrf` (a signed-in
+    /// session's) shows the navigation and goes into every form.
+    func render(_ page: String, title: String, csrf: String?, values: [String: Any] = [:], notice: String? = nil,
+                problem: String? = nil, status: HTTPResponse.Status = .ok, refresh: Int? = nil) -> Response {
+        var values = values
+        values["csrf"] = csrf
+        let body = templates[page]?.render(values) ?? ""
+        var layout: [String: Any] = ["title": title, "body": body]
+        layout["csrf"] = csrf
+        layout["notice"] = notice
+        layout["problem"] = problem
+        layout["refresh"] = refresh
+        let html = templates["layout"]?.render(layout) ?? body
+        return Response(status: status, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Every page: nothing from another origin, no framing, no caching of operators' data.
+    static let headers: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .contentSecurityPolicy: "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .cacheControl: "no-store",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("Referrer-Policy")!: "same-origin",
+    ]
+
+    /// A number as operators may see it: its country and operator prefix and last two digits.
+    static func mask(_ phone: String) -> String {
+        guard phone.count > 7 else { return String(repeating: "•", count: phone.count) }
+        return String(phone.prefix(5)) + String(repeating: "•", count: phone.count - 7) + String(phone.suffix(2))
+    }
+
+    /// Every phone-like run in a text (a job's payload) masked.
+    static func maskPhones(_ text: String) -> String {
+        guard let pattern = try? NSRegularExpression(pattern: #"\+?\d{8,15}"#) else { return text }
+        var masked = text
+        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            guard let range = Range(match.range, in: masked) else { continue }
+            masked.replaceSubrange(range, with: mask(String(masked[range])))
+        }
+        return masked
+    }
+}

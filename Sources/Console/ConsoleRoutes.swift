@@ -1,0 +1,383 @@
+import CryptoPrimitives
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresClient
+import Queue
+import RedisClient
+
+/// The operations console at `/admin` (`redial serve`, behind `REDIAL_ADMIN_TOKEN`): queues
+/// with pause and resume, dead jobs with retry and delete, a job's record, live workers, and
+/// callbacks with their journey. Server-rendered; every action is a POST carrying the session's
+/// CSRF token from the console's own origin, asks for confirmation, and is logged with who did it.
+public struct ConsoleRoutes: Sendable {
+    let sessions: AdminSessions?
+    let jobs: JobQueue
+    let redis: RedisPool
+    let database: PostgresPool
+    let pages: ConsolePages
+    let logger: Logger
+    static let cookie = "redial_admin"
+
+    /// - Parameter token: the admin credential; nil, the console answers that it is off.
+    public init(token: String?, redis: RedisPool, database: PostgresPool, logger: Logger) throws {
+        sessions = token.map { AdminSessions(redis: redis, token: $0) }
+        jobs = JobQueue(redis: redis)
+        self.redis = redis
+        self.database = database
+        pages = try ConsolePages()
+        self.logger = logger
+    }
+
+    public func add<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/admin/console.js") { _, _ in Self.asset(PackageResources.console_js, type: "application/javascript; charset=utf-8") }
+        router.get("/admin/console.css") { _, _ in Self.asset(PackageResources.console_css, type: "text/css; charset=utf-8") }
+        router.get("/admin/sign-in") { _, _ in signInPage() }
+        router.post("/admin/sign-in") { request, _ in try await signIn(request) }
+        router.post("/admin/sign-out") { request, _ in
+            try await act(request) { _, _ in
+                if let id = Self.sessionID(request) { try await sessions?.signOut(id: id) }
+                return Response(status: .seeOther, headers: [.location: "/admin/sign-in", .setCookie: Self.clearedCookie])
+            }
+        }
+        router.get("/admin") { request, _ in try await page(request) { csrf in try await overview(csrf) } }
+        router.post("/admin/queues/pause") { request, _ in
+            try await act(request) { form, who in
+                let queue = try await known(form["queue"])
+                _ = try await jobs.pause(queue: queue, reason: "paused from the console by \(who)")
+                return Self.back("/admin", "queue \(queue) paused")
+            }
+        }
+        router.post("/admin/queues/resume") { request, _ in
+            try await act(request) { form, _ in
+                let queue = try await known(form["queue"])
+                _ = try await jobs.resume(queue: queue)
+                return Self.back("/admin", "queue \(queue) resumed")
+            }
+        }
+        router.get("/admin/dead") { request, _ in try await page(request) { csrf in try await dead(request, csrf) } }
+        router.post("/admin/dead/retry") { request, _ in
+            try await act(request) { form, _ in
+                let queue = try await known(form["queue"])
+                let done = try await jobs.retryDead(queue: queue, id: form["id"] ?? "")
+                return Self.back("/admin/dead?queue=\(queue)", done ? "job \(form["id"] ?? "") sent back to ready" : "job \(form["id"] ?? "") is no longer dead")
+            }
+        }
+        router.post("/admin/dead/delete") { request, _ in
+            try await act(request) { form, _ in
+                let queue = try await known(form["queue"])
+                let done = try await jobs.deleteDead(queue: queue, id: form["id"] ?? "")
+                return Self.back("/admin/dead?queue=\(queue)", done ? "job \(form["id"] ?? "") deleted" : "job \(form["id"] ?? "") is no longer dead")
+            }
+        }
+        for (path, retry) in [("/admin/dead/retry-all", true), ("/admin/dead/delete-all", false)] {
+            router.post(RouterPath(path)) { request, _ in
+                try await act(request) { form, _ in
+                    let queue = try await known(form["queue"])
+                    var count = 0
+                    for job in try await matchingDead(queue: queue, type: form["type"] ?? "", reason: form["reason"] ?? "") {
+                        let done = retry ? try await jobs.retryDead(queue: queue, id: job.id) : try await jobs.deleteDead(queue: queue, id: job.id)
+                        if done { count += 1 }
+                    }
+                    return Self.back("/admin/dead?queue=\(queue)", "\(count) dead jobs \(retry ? "sent back to ready" : "deleted")")
+                }
+            }
+        }
+        router.get("/admin/jobs") { request, _ in try await page(request) { csrf in try await job(request, csrf) } }
+        router.get("/admin/workers") { request, _ in try await page(request) { csrf in try await workers(csrf) } }
+        router.get("/admin/callbacks") { request, _ in try await page(request) { csrf in try await callbacks(request, csrf) } }
+        router.get("/admin/callbacks/:id") { request, context in
+            try await page(request) { csrf in try await callback(context.parameters.get("id") ?? "", csrf) }
+        }
+    }
+
+    // MARK: Signing in, sessions and actions
+
+    private func signInPage(problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        guard sessions != nil else { return disabled() }
+        return pages.render("signin", title: "Sign in", csrf: nil, problem: problem, status: status)
+    }
+
+    private func disabled() -> Response {
+        pages.render("signin", title: "Console off", csrf: nil,
+                     problem: "The operations console is off: set REDIAL_ADMIN_TOKEN (at least 16 characters) for `redial serve`.",
+                     status: .notFound)
+    }
+
+    private func signIn(_ request: Request) async throws -> Response {
+        guard let sessions else { return disabled() }
+        let form = try await Self.form(request)
+        guard Self.sameOrigin(request) else { return signInPage(problem: "Refused: the form came from another origin.", status: .forbidden) }
+        guard let (id, _) = try await sessions.signIn(offered: form["token"] ?? "") else {
+            logger.warning("console: a sign-in with a wrong token from \(Self.client(request))")
+            return signInPage(problem: "Wrong token.", status: .unauthorized)
+        }
+        logger.notice("console: signed in from \(Self.client(request))")
+        let cookie = "\(Self.cookie)=\(id); Path=/admin; HttpOnly; SameSite=Strict; Max-Age=\(Int(AdminSessions.lifetime.components.seconds))"
+        return Response(status: .seeOther, headers: [.location: "/admin", .setCookie: cookie])
+    }
+
+    /// A page for a signed-in operator; anyone else goes to the sign-in page.
+    private func page(_ request: Request, _ render: (String) async throws -> Response) async throws -> Response {
+        guard let sessions else { return disabled() }
+        guard let id = Self.sessionID(request), let session = try await sessions.session(id: id) else {
+            return Response(status: .seeOther, headers: [.location: "/admin/sign-in"])
+        }
+        do {
+            return try await render(session.csrf)
+        } catch let problem as ConsoleProblem {
+            return pages.render("job", title: "Not found", csrf: session.csrf, problem: problem.message, status: .notFound)
+        }
+    }
+
+    /// An action: a signed-in session, its CSRF token in the form, the console's own origin; then
+    /// `perform` (with the form and who acts), logged.
+    private func act(_ request: Request, _ perform: ([String: String], String) async throws -> Response) async throws -> Response {
+        guard let sessions else { return disabled() }
+        let form = try await Self.form(request)
+        guard let id = Self.sessionID(request), let session = try await sessions.session(id: id) else {
+            return pages.render("signin", title: "Sign in", csrf: nil, problem: "Refused: sign in first.", status: .unauthorized)
+        }
+        guard Self.sameOrigin(request),
+              ConstantTime.equal(SHA256.hash(Array((form["csrf"] ?? "").utf8)), SHA256.hash(Array(session.csrf.utf8))) else {
+            logger.warning("console: an action without a valid CSRF token or from another origin refused (\(request.uri.path))")
+            return pages.render("job", title: "Refused", csrf: session.csrf,
+                                problem: "Refused: the action did not come from this console's own page (CSRF).", status: .forbidden)
+        }
+        let who = "admin from \(Self.client(request))"
+        do {
+            let response = try await perform(form, who)
+            logger.notice("console: \(request.uri.path) \(form.filter { $0.key != "csrf" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) by \(who)")
+            return response
+        } catch let problem as ConsoleProblem {
+            return pages.render("job", title: "Refused", csrf: session.csrf, problem: problem.message, status: .badRequest)
+        }
+    }
+
+    /// A queue name the cluster knows (a form's is not trusted to be one).
+    private func known(_ name: String?) async throws -> String {
+        guard let name, try await jobs.queues().contains(name) else { throw ConsoleProblem("no queue named '\((name ?? "").prefix(80))'") }
+        return name
+    }
+
+    // MARK: Pages
+
+    private func overview(_ csrf: String) async throws -> Response {
+        var rows: [[String: Any]] = []
+        let names = try await jobs.queues()
+        for name in names {
+            let stats = try await jobs.stats(queue: name)
+            var row: [String: Any] = ["name": name, "ready": stats.ready, "delayed": stats.delayed, "active": stats.active,
+                                      "dead": stats.dead, "hasDead": stats.dead > 0, "oldest": Self.age(try await jobs.oldestReadyAge(queue: name))]
+            row["paused"] = try await jobs.pauseReason(queue: name)
+            rows.append(row)
+        }
+        let live = try await jobs.liveWorkers(queues: names).count
+        return pages.render("overview", title: "Overview", csrf: csrf, values: ["queues": rows, "workers": live], refresh: 10)
+    }
+
+    private func matchingDead(queue: String, type: String, reason: String) async throws -> [JobRecord] {
+        try await jobs.dead(queue: queue, limit: 1000).filter { job in
+            (type.isEmpty || job.type == type) && (reason.isEmpty || (job.lastError ?? "").localizedCaseInsensitiveContains(reason))
+        }
+    }
+
+    private func dead(_ request: Request, _ csrf: String) async throws -> Response {
+        let names = try await jobs.queues()
+        let queue = request.uri.queryParameters.get("queue").flatMap { names.contains($0) ? $0 : nil } ?? names.first
+        let type = request.uri.queryParameters.get("type") ?? ""
+        let reason = request.uri.queryParameters.get("reason") ?? ""
+        var matching: [JobRecord] = []
+        if let queue { matching = try await matchingDead(queue: queue, type: type, reason: reason) }
+        let rows: [[String: Any]] = matching.map { job in
+            ["id": job.id, "queue": queue ?? "", "type": job.type, "attempt": job.attempt, "maxAttempts": job.maxAttempts,
+             "error": ConsolePages.maskPhones(job.lastError ?? "")]
+        }
+        var values: [String: Any] = ["queues": names.map { ["name": $0, "selected": $0 == queue] }, "jobs": rows, "type": type,
+                                     "reason": reason, "count": rows.count]
+        values["queue"] = queue
+        return pages.render("dead", title: "Dead jobs" + (queue.map { " · \($0)" } ?? ""), csrf: csrf, values: values,
+                            notice: request.uri.queryParameters.get("done"))
+    }
+
+    private func job(_ request: Request, _ csrf: String) async throws -> Response {
+        let queue = request.uri.queryParameters.get("queue") ?? ""
+        let id = request.uri.queryParameters.get("id") ?? ""
+        guard try await jobs.queues().contains(queue), let record = try await jobs.record(queue: queue, id: id) else {
+            throw ConsoleProblem("no job \(id.prefix(40)) in queue '\(queue.prefix(80))'")
+        }
+        let fields: [[String: Any]] = record.fields.sorted { $0.key < $1.key }.map { name, value in
+            let shown = ["payload", "last_error"].contains(name) ? ConsolePages.maskPhones(value) : value
+            return ["name": name, "value": shown, "pre": name == "payload" || name == "last_error"]
+        }
+        return pages.render("job", title: "Job \(id)", csrf: csrf, values: ["fields": fields])
+    }
+
+    private func workers(_ csrf: String) async throws -> Response {
+        let names = try await jobs.queues()
+        let live = try await jobs.liveWorkers(queues: names)
+        var queuesOf: [String: [String]] = [:]
+        var held: [String: Int] = [:]
+        var beat: [String: Double] = [:]
+        let now = Date().timeIntervalSince1970 * 1000
+        for queue in names {
+            let keys = Keys(queue: queue)
+            let scored = try await redis.send("ZRANGE", keys.workers, 0, -1, "WITHSCORES").array?.compactMap(\.string) ?? []
+            for index in stride(from: 0, to: scored.count - 1, by: 2) where live.keys.contains(scored[index]) {
+                let worker = scored[index]
+                queuesOf[worker, default: []].append(queue)
+                held[worker, default: 0] += try await redis.send("HLEN", keys.held(worker)).int ?? 0
+                beat[worker] = max(beat[worker] ?? 0, Double(scored[index + 1]) ?? 0)
+            }
+        }
+        let rows: [[String: Any]] = live.keys.sorted().map { id in
+            let release = live[id] ?? nil
+            return ["id": id, "channel": release?.channel.rawValue ?? "?", "version": release?.version ?? "unannounced",
+                    "build": release?.build ?? "", "queues": (queuesOf[id] ?? []).joined(separator: ", "), "held": held[id] ?? 0,
+                    "beat": beat[id].map { String(format: "%.1f s ago", max(0, now - $0) / 1000) } ?? "?"]
+        }
+        return pages.render("workers", title: "Workers", csrf: csrf, values: ["workers": rows])
+    }
+
+    private func callbacks(_ request: Request, _ csrf: String) async throws -> Response {
+        let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespaces)
+        var rows: [PostgresRow] = []
+        if UUID(uuidString: query) != nil {
+            rows = try await database.query("""
+                SELECT c.id::text AS id, c.created_at::text AS created, s.name AS site, c.phone, c.status, c.channel
+                FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid OR c.site_id = $1::uuid
+                ORDER BY c.created_at DESC LIMIT 50
+                """, [query])
+        } else if query.count >= 3, query.allSatisfy(\.isNumber) {
+            rows = try await database.query("""
+                SELECT c.id::text AS id, c.created_at::text AS created, s.name AS site, c.phone, c.status, c.channel
+                FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.phone LIKE '%' || $1 ORDER BY c.created_at DESC LIMIT 50
+                """, [query])
+        } else if !query.isEmpty {
+            rows = try await database.query("""
+                SELECT c.id::text AS id, c.created_at::text AS created, s.name AS site, c.phone, c.status, c.channel
+                FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE s.name ILIKE '%' || $1 || '%' ORDER BY c.created_at DESC LIMIT 50
+                """, [query])
+        }
+        let found: [[String: Any]] = try rows.map { row in
+            ["id": try row.decode("id", as: String.self), "created": try row.decode("created", as: String.self),
+             "site": try row.decode("site", as: String.self), "phone": ConsolePages.mask(try row.decode("phone", as: String.self)),
+             "status": try row.decode("status", as: String.self), "channel": try row.decode("channel", as: String.self)]
+        }
+        var values: [String: Any] = ["callbacks": found]
+        values["query"] = query.isEmpty ? nil : query
+        return pages.render("callbacks", title: "Callbacks", csrf: csrf, values: values)
+    }
+
+    /// One callback's journey, in time order: accepted, each attempt and its outcome, the
+    /// messages sent about it and their delivery, its recording, its debit.
+    private func callback(_ id: String, _ csrf: String) async throws -> Response {
+        guard UUID(uuidString: id) != nil, let row = try await database.query("""
+            SELECT c.created_at, s.name AS site, c.phone, c.status, c.reason, c.channel, c.call_at
+            FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid
+            """, [id]).first else { throw ConsoleProblem("no callback \(id.prefix(40))") }
+        var events: [(at: String, kind: String, text: String)] = []
+        events.append((try row.decode("created_at"), "accepted", "accepted" + ((try row.decodeIfPresent("call_at", as: String.self)).map { ", to be called at \($0)" } ?? "")))
+        for attempt in try await database.query("""
+            SELECT n, started_at::text AS started, ended_at::text AS ended, outcome, provider_call_id FROM attempts WHERE callback_id = $1::uuid ORDER BY n
+            """, [id]) {
+            let n: Int = try attempt.decode("n")
+            let call = (try attempt.decodeIfPresent("provider_call_id", as: String.self)).map { " (carrier call \($0))" } ?? ""
+            events.append((try attempt.decode("started"), "attempt", "attempt \(n) dialled\(call)"))
+            if let ended = try attempt.decodeIfPresent("ended", as: String.self) {
+                events.append((ended, "outcome", "attempt \(n): \(try attempt.decodeIfPresent("outcome", as: String.self) ?? "ended")"))
+            }
+        }
+        for message in try await database.query("""
+            SELECT channel, message, status, sent_at::text AS sent, status_at::text AS settled FROM deliveries
+            WHERE effect_key LIKE '%:' || $1 || ':%' ORDER BY sent_at
+            """, [id]) {
+            let channel: String = try message.decode("channel")
+            let name: String = try message.decode("message")
+            events.append((try message.decode("sent"), "message", "\(channel) '\(name)' sent"))
+            let status: String = try message.decode("status")
+            if status != "sent" { events.append((try message.decode("settled"), "delivery", "\(channel) '\(name)' \(status)")) }
+        }
+        for recording in try await database.query("""
+            SELECT attempt, size_bytes, uploaded_at::text AS at FROM recordings WHERE callback_id = $1::uuid ORDER BY uploaded_at
+            """, [id]) {
+            events.append((try recording.decode("at"), "recording",
+                           "recording of attempt \(try recording.decode("attempt", as: Int.self)) stored (\(try recording.decode("size_bytes", as: Int.self)) bytes)"))
+        }
+        if let debit = try await database.query("""
+            SELECT completed_at::text AS at, result::text AS result FROM effects WHERE effect_key = 'debit:' || $1 AND state = 'done'
+            """, [id]).first, let at = try debit.decodeIfPresent("at", as: String.self) {
+            events.append((at, "debit", "minutes debited"))
+        }
+        events.sort { $0.at < $1.at }
+        var values: [String: Any] = ["site": try row.decode("site", as: String.self), "phone": ConsolePages.mask(try row.decode("phone")),
+                                     "status": try row.decode("status", as: String.self), "channel": try row.decode("channel", as: String.self),
+                                     "events": events.map { ["at": $0.at, "kind": $0.kind, "text": $0.text] }]
+        values["reason"] = try row.decodeIfPresent("reason", as: String.self)
+        return pages.render("callback", title: "Callback \(id)", csrf: csrf, values: values)
+    }
+
+    // MARK: Helpers
+
+    private static func asset(_ bytes: [UInt8], type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Back to `path` after an action, saying what was done.
+    private static func back(_ path: String, _ done: String) -> Response {
+        let separator = path.contains("?") ? "&" : "?"
+        let text = done.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
+        return Response(status: .seeOther, headers: [.location: path + separator + "done=" + text])
+    }
+
+    static let clearedCookie = "\(cookie)=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"
+
+    private static func sessionID(_ request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0] == cookie { return String(parts[1]) }
+            }
+        }
+        return nil
+    }
+
+    /// A form post from this console's own origin: a browser sends `Origin` (and
+    /// `Sec-Fetch-Site`) with every POST; one from another site names that site.
+    private static func sameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) { return false }
+        guard let origin = request.headers[.origin] else { return true }
+        guard let host = URLComponents(string: origin)?.host, let authority = request.head.authority else { return false }
+        let port = URLComponents(string: origin)?.port.map { ":\($0)" } ?? ""
+        return host + port == authority
+    }
+
+    private static func client(_ request: Request) -> String {
+        request.headers[HTTPField.Name("X-Forwarded-For")!]?.split(separator: ",").first.map(String.init) ?? "the API's peer"
+    }
+
+    private static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+
+    private static func age(_ duration: Duration?) -> String {
+        guard let duration, duration > .zero else { return "—" }
+        let seconds = Double(duration.components.seconds)
+        return seconds < 120 ? String(format: "%.0f s", seconds) : String(format: "%.0f min", seconds / 60)
+    }
+}
+
+/// What an operator asked for that is not there, said on the page.
+struct ConsoleProblem: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
