@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Queue", "RedisClient", "PostgresClient", "CryptoPrimitives",
+                "Queue", "ReleaseGate", "RedisClient", "PostgresClient", "CryptoPrimitives",
                 hummingbird,
                 httpTypes,
                 logging,

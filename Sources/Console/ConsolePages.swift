@@ -13,7 +13,8 @@ struct ConsolePages: Sendable {
         for (name, bytes) in [("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
                               ("overview", PackageResources.overview_mustache), ("dead", PackageResources.dead_mustache),
                               ("job", PackageResources.job_mustache), ("workers", PackageResources.workers_mustache),
-                              ("callbacks", PackageResources.callbacks_mustache), ("callback", PackageResources.callback_mustache)] {
+                              ("callbacks", PackageResources.callbacks_mustache), ("callback", PackageResources.callback_mustache),
+                              ("releases", PackageResources.releases_mustache)] {
             templates[name] = try MustacheTemplate(string: String(decoding: bytes, as: UTF8.self))
         }
         self.templates = templates

@@ -6,6 +6,7 @@ import Logging
 import PostgresClient
 import Queue
 import RedisClient
+import ReleaseGate
 
 /// The operations console at `/admin` (`redial serve`, behind `REDIAL_ADMIN_TOKEN`): queues
 /// with pause and resume, dead jobs with retry and delete, a job's record, live workers, and
@@ -17,6 +18,7 @@ public struct ConsoleRoutes: Sendable {
     let redis: RedisPool
     let database: PostgresPool
     let pages: ConsolePages
+    let gate: ReleaseGate
     let logger: Logger
     static let cookie = "redial_admin"
 
@@ -27,6 +29,7 @@ public struct ConsoleRoutes: Sendable {
         self.redis = redis
         self.database = database
         pages = try ConsolePages()
+        gate = ReleaseGate(database: database, jobs: jobs)
         self.logger = logger
     }
 
@@ -41,7 +44,9 @@ public struct ConsoleRoutes: Sendable {
                 return Response(status: .seeOther, headers: [.location: "/admin/sign-in", .setCookie: Self.clearedCookie])
             }
         }
-        router.get("/admin") { request, _ in try await page(request) { csrf in try await overview(csrf) } }
+        router.get("/admin") { request, _ in
+            try await page(request) { csrf in try await overview(csrf, notice: request.uri.queryParameters.get("done")) }
+        }
         router.post("/admin/queues/pause") { request, _ in
             try await act(request) { form, who in
                 let queue = try await known(form["queue"])
@@ -87,6 +92,29 @@ public struct ConsoleRoutes: Sendable {
         router.get("/admin/jobs") { request, _ in try await page(request) { csrf in try await job(request, csrf) } }
         router.get("/admin/workers") { request, _ in try await page(request) { csrf in try await workers(csrf) } }
         router.get("/admin/callbacks") { request, _ in try await page(request) { csrf in try await callbacks(request, csrf) } }
+        router.get("/admin/releases") { request, _ in try await page(request) { csrf in try await releases(request, csrf) } }
+        router.post("/admin/releases/promote") { request, _ in
+            try await act(request) { form, who in
+                let version = form["version"] ?? ""
+                do {
+                    _ = try await gate.promote(version: version, actor: who, force: false, reason: nil)
+                    return Self.back("/admin/releases?version=\(version)", "release \(version) promoted")
+                } catch {
+                    throw ConsoleProblem("release \(version): \(error)")
+                }
+            }
+        }
+        router.post("/admin/releases/rollback") { request, _ in
+            try await act(request) { form, who in
+                let version = form["version"] ?? ""
+                do {
+                    try await gate.rollback(version: version, actor: who, reason: "rolled back from the console")
+                    return Self.back("/admin/releases?version=\(version)", "release \(version) rolled back")
+                } catch {
+                    throw ConsoleProblem("release \(version): \(error)")
+                }
+            }
+        }
         router.get("/admin/callbacks/:id") { request, context in
             try await page(request) { csrf in try await callback(context.parameters.get("id") ?? "", csrf) }
         }
@@ -163,7 +191,7 @@ public struct ConsoleRoutes: Sendable {
 
     // MARK: Pages
 
-    private func overview(_ csrf: String) async throws -> Response {
+    private func overview(_ csrf: String, notice: String?) async throws -> Response {
         var rows: [[String: Any]] = []
         let names = try await jobs.queues()
         for name in names {
@@ -174,7 +202,7 @@ public struct ConsoleRoutes: Sendable {
             rows.append(row)
         }
         let live = try await jobs.liveWorkers(queues: names).count
-        return pages.render("overview", title: "Overview", csrf: csrf, values: ["queues": rows, "workers": live], refresh: 10)
+        return pages.render("overview", title: "Overview", csrf: csrf, values: ["queues": rows, "workers": live], notice: notice, refresh: 10)
     }
 
     private func matchingDead(queue: String, type: String, reason: String) async throws -> [JobRecord] {
@@ -316,6 +344,41 @@ public struct ConsoleRoutes: Sendable {
                                      "events": events.map { ["at": $0.at, "kind": $0.kind, "text": $0.text] }]
         values["reason"] = try row.decodeIfPresent("reason", as: String.self)
         return pages.render("callback", title: "Callback \(id)", csrf: csrf, values: values)
+    }
+
+    /// The soaking release (or the one asked for, else the newest) against production, metric
+    /// by metric, with promote and roll back while it soaks; the history of every release action.
+    private func releases(_ request: Request, _ csrf: String) async throws -> Response {
+        var version = request.uri.queryParameters.get("version")
+        if version == nil {
+            version = try await database.query("""
+                SELECT version FROM releases ORDER BY (state = 'soaking') DESC, started_at DESC LIMIT 1
+                """).first?.decode("version", as: String.self)
+        }
+        var values: [String: Any] = [:]
+        if let version {
+            let report: GateReport
+            do { report = try await gate.report(version: version) } catch { throw ConsoleProblem("\(error)") }
+            values["report"] = [
+                "version": report.version, "state": report.state.replacingOccurrences(of: "_", with: " "), "soaking": report.state == "soaking",
+                "soaked": GateReport.duration(report.elapsedSeconds), "window": GateReport.duration(report.windowSeconds),
+                "reasons": report.reasons, "promotable": report.promotable,
+                "metrics": report.metrics.map { metric -> [String: Any] in
+                    ["name": metric.name, "production": metric.formatted(metric.production), "beta": metric.formatted(metric.beta),
+                     "productionSamples": metric.productionSamples, "betaSamples": metric.betaSamples,
+                     "verdict": metric.verdict.rawValue, "threshold": metric.threshold, "minimumSamples": metric.minimumSamples]
+                },
+            ] as [String: Any]
+        }
+        let events = try await database.query("""
+            SELECT at::text AS at, version, action, actor, forced, coalesce(reason, '') AS reason FROM release_events ORDER BY id DESC LIMIT 50
+            """)
+        values["events"] = try events.map { row -> [String: Any] in
+            ["at": try row.decode("at", as: String.self), "version": try row.decode("version", as: String.self),
+             "action": try row.decode("action", as: String.self), "actor": try row.decode("actor", as: String.self),
+             "forced": try row.decode("forced", as: Bool.self), "reason": try row.decode("reason", as: String.self)]
+        }
+        return pages.render("releases", title: "Releases", csrf: csrf, values: values, notice: request.uri.queryParameters.get("done"))
     }
 
     // MARK: Helpers

@@ -141,4 +141,39 @@ extension DialFlowTests {
         let unknown = try await post("/admin/queues/pause", "queue=no-such-queue-here&csrf=\(csrf)", cookie: cookie)
         #expect(unknown.status == 400 && unknown.text.contains("no queue named"))
     }
+
+    /// The releases page: the gate's comparison, a promotion the gate refuses with its reasons, a
+    /// rollback from the console, recorded with who did it. On a database of its own (one release
+    /// soaks at a time).
+    @Test func theReleasesPageShowsTheGateRefusesAnEarlyPromotionAndRollsBack() async throws {
+        let databaseURL = try await TestServices.database("console_releases")
+        let migrated = try await RedialBinary.run(["migrate"], environment: ["REDIAL_DATABASE_URL": databaseURL])
+        try #require(migrated.status == 0, "\(migrated.output)")
+        let cluster = try await Cluster(workers: 0, settings: ["REDIAL_ADMIN_TOKEN": Self.adminToken, "REDIAL_DATABASE_URL": databaseURL])
+        defer { cluster.stop() }
+        let version = "console-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(try await RedialBinary.run(["release", "start", version, "--window", "10m"], environment: cluster.environment).status == 0)
+        let signedIn = try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/admin/sign-in",
+            headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array("token=\(Self.adminToken)".utf8)))
+        let cookie = String(try #require(signedIn.header("Set-Cookie")).split(separator: ";")[0])
+        func get(_ path: String) async throws -> HTTPClientResponse {
+            try await client.send(HTTPClientRequest(url: cluster.api + path, headers: [("Cookie", cookie)]))
+        }
+        let page = try await get("/admin/releases")
+        #expect(page.status == 200 && page.text.contains("Release <strong>\(version)</strong>: soaking"), "\(page.text.prefix(400))")
+        #expect(page.text.components(separatedBy: "<tr data-verdict=").count - 1 == 7, "every metric of the gate")
+        #expect(page.text.contains("the soak is incomplete"))
+        let csrf = try #require(page.text.firstMatch(of: /name="csrf" value="([^"]+)"/).map { String($0.1) })
+        func post(_ path: String) async throws -> HTTPClientResponse {
+            try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + path,
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)], body: Array("version=\(version)&csrf=\(csrf)".utf8)))
+        }
+        let refused = try await post("/admin/releases/promote")
+        #expect(refused.status == 400 && refused.text.contains("the soak is incomplete"), "\(refused.text.prefix(600))")
+        #expect(try await post("/admin/releases/rollback").status == 303)
+        let after = try await get("/admin/releases?version=\(version)")
+        #expect(after.text.contains("rolled back") && !after.text.contains("id=\"promote\""))
+        let history = after.text.components(separatedBy: "<table id=\"history\">").last ?? ""
+        #expect(history.contains("rollback") && history.contains("refused") && history.contains("admin from"), "\(history.prefix(800))")
+    }
 }
