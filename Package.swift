@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Queue", "ReleaseGate", "RedisClient", "PostgresClient", "CryptoPrimitives",
+                "Domain", "Queue", "ReleaseGate", "RedisClient", "PostgresClient", "CryptoPrimitives",
                 hummingbird,
                 httpTypes,
                 logging,

@@ -1,4 +1,5 @@
 import CryptoPrimitives
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -113,6 +114,17 @@ public struct ConsoleRoutes: Sendable {
                 } catch {
                     throw ConsoleProblem("release \(version): \(error)")
                 }
+            }
+        }
+        router.get("/admin/sites") { request, _ in try await page(request) { csrf in try await sites(request, csrf) } }
+        router.post("/admin/sites/channel") { request, _ in
+            try await act(request) { form, _ in
+                let id = form["id"] ?? ""
+                guard UUID(uuidString: id) != nil, let channel = form["channel"], ["beta", "production"].contains(channel),
+                      try await SiteStore(database: database).setChannel(id: id, beta: channel == "beta") else {
+                    throw ConsoleProblem("no site \(id.prefix(40)), or no channel '\((form["channel"] ?? "").prefix(20))' (beta or production)")
+                }
+                return Self.back("/admin/sites", "site \(id): new callbacks go to \(channel)")
             }
         }
         router.get("/admin/callbacks/:id") { request, context in
@@ -379,6 +391,26 @@ public struct ConsoleRoutes: Sendable {
              "forced": try row.decode("forced", as: Bool.self), "reason": try row.decode("reason", as: String.self)]
         }
         return pages.render("releases", title: "Releases", csrf: csrf, values: values, notice: request.uri.queryParameters.get("done"))
+    }
+
+    /// Sites with their balance, hours, managers (masked), limits and release channel.
+    private func sites(_ request: Request, _ csrf: String) async throws -> Response {
+        let rows = try await database.query("""
+            SELECT id::text AS id, name, balance_minutes, timezone, hours::text AS hours, to_jsonb(managers)::text AS managers,
+                   limits::text AS limits, channel, active
+            FROM sites ORDER BY created_at DESC LIMIT 200
+            """)
+        let sites: [[String: Any]] = try rows.map { row in
+            let channel: String = try row.decode("channel")
+            return ["id": try row.decode("id", as: String.self), "name": try row.decode("name", as: String.self),
+                    "balance": try row.decode("balance_minutes", as: Int.self), "timezone": try row.decode("timezone", as: String.self),
+                    "hours": try row.decode("hours", as: String.self), "limits": try row.decode("limits", as: String.self),
+                    "managers": try JSONText.decode([String].self, try row.decode("managers", as: String.self)).map(ConsolePages.mask)
+                        .joined(separator: ", "),
+                    "channel": channel, "other": channel == "beta" ? "production" : "beta", "active": try row.decode("active", as: Bool.self)]
+        }
+        return pages.render("sites", title: "Sites", csrf: csrf, values: ["sites": sites, "zoneNote": "local time"],
+                            notice: request.uri.queryParameters.get("done"))
     }
 
     // MARK: Helpers

@@ -175,5 +175,18 @@ extension DialFlowTests {
         #expect(after.text.contains("rolled back") && !after.text.contains("id=\"promote\""))
         let history = after.text.components(separatedBy: "<table id=\"history\">").last ?? ""
         #expect(history.contains("rollback") && history.contains("refused") && history.contains("admin from"), "\(history.prefix(800))")
+
+        // The sites page: a site with its masked managers, moved to beta from the console.
+        let added = try await RedialBinary.run(["sites", "add", "--name", "Console Site", "--manager", "+79161112233"], environment: cluster.environment)
+        #expect(added.status == 0, "\(added.output)")
+        let sites = try await get("/admin/sites")
+        #expect(sites.text.contains("Console Site") && sites.text.contains("+7916•••••33") && !sites.text.contains("+79161112233"))
+        let site = try #require(sites.text.firstMatch(of: /data-site="([0-9a-f-]{36})"/).map { String($0.1) })
+        let moved = try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/admin/sites/channel",
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)], body: Array("id=\(site)&channel=beta&csrf=\(csrf)".utf8)))
+        #expect(moved.status == 303)
+        let pool = PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: databaseURL), poolSize: 1))
+        #expect(try await pool.query("SELECT channel FROM sites WHERE id = $1::uuid", [site]).first?.decode("channel", as: String.self) == "beta")
+        await pool.close()
     }
 }
