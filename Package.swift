@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Domain", "Queue", "ReleaseGate", "RedisClient", "PostgresClient", "CryptoPrimitives",
+                "Domain", "Providers", "Queue", "ReleaseGate", "RedisClient", "PostgresClient", "CryptoPrimitives",
                 hummingbird,
                 httpTypes,
                 logging,

@@ -14,7 +14,8 @@ struct ConsolePages: Sendable {
                               ("overview", PackageResources.overview_mustache), ("dead", PackageResources.dead_mustache),
                               ("job", PackageResources.job_mustache), ("workers", PackageResources.workers_mustache),
                               ("callbacks", PackageResources.callbacks_mustache), ("callback", PackageResources.callback_mustache),
-                              ("releases", PackageResources.releases_mustache), ("sites", PackageResources.sites_mustache)] {
+                              ("releases", PackageResources.releases_mustache), ("sites", PackageResources.sites_mustache),
+                              ("watchdog", PackageResources.watchdog_mustache)] {
             templates[name] = try MustacheTemplate(string: String(decoding: bytes, as: UTF8.self))
         }
         self.templates = templates

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PostgresClient
+import Providers
 import Queue
 import RedisClient
 import ReleaseGate
@@ -20,11 +21,18 @@ public struct ConsoleRoutes: Sendable {
     let database: PostgresPool
     let pages: ConsolePages
     let gate: ReleaseGate
+    let alertmanager: Alertmanager
+    let prometheus: PrometheusAPI
     let logger: Logger
     static let cookie = "redial_admin"
 
     /// - Parameter token: the admin credential; nil, the console answers that it is off.
-    public init(token: String?, redis: RedisPool, database: PostgresPool, logger: Logger) throws {
+    /// - Parameters:
+    ///   - alertmanagerURL, prometheusURL: where the watchdog page reads alerts and probe history.
+    public init(token: String?, redis: RedisPool, database: PostgresPool, alertmanagerURL: String, prometheusURL: String,
+                logger: Logger) throws {
+        alertmanager = Alertmanager(baseURL: alertmanagerURL)
+        prometheus = PrometheusAPI(baseURL: prometheusURL)
         sessions = token.map { AdminSessions(redis: redis, token: $0) }
         jobs = JobQueue(redis: redis)
         self.redis = redis
@@ -114,6 +122,24 @@ public struct ConsoleRoutes: Sendable {
                 } catch {
                     throw ConsoleProblem("release \(version): \(error)")
                 }
+            }
+        }
+        router.get("/admin/watchdog") { request, _ in try await page(request) { csrf in try await watchdog(request, csrf) } }
+        router.post("/admin/alerts/ack") { request, _ in
+            try await act(request) { form, who in
+                let id = form["id"] ?? ""
+                guard let alert = try await alertmanager.alerts().first(where: { $0.id == id }) else { throw ConsoleProblem("no alert \(id.prefix(40))") }
+                try await PageAcks(database: database).acknowledge(fingerprint: id, by: who)
+                return Self.back("/admin/watchdog", "\(alert.name) acknowledged: no more pages for it until it resolves")
+            }
+        }
+        router.post("/admin/alerts/silence") { request, _ in
+            try await act(request) { form, who in
+                let id = form["id"] ?? ""
+                guard let alert = try await alertmanager.alerts().first(where: { $0.id == id }) else { throw ConsoleProblem("no alert \(id.prefix(40))") }
+                let matchers = alert.labels.sorted { $0.key < $1.key }.map { Alertmanager.Matcher(name: $0.key, value: $0.value) }
+                let silence = try await alertmanager.silence(matchers, for: .seconds(3600), by: who, comment: "silenced from the console")
+                return Self.back("/admin/watchdog", "\(alert.name) silenced for 1 h (silence \(silence))")
             }
         }
         router.get("/admin/sites") { request, _ in try await page(request) { csrf in try await sites(request, csrf) } }
@@ -391,6 +417,58 @@ public struct ConsoleRoutes: Sendable {
              "forced": try row.decode("forced", as: Bool.self), "reason": try row.decode("reason", as: String.self)]
         }
         return pages.render("releases", title: "Releases", csrf: csrf, values: values, notice: request.uri.queryParameters.get("done"))
+    }
+
+    /// Each probe's state (the active watchdog's, through Prometheus) with its last hour, and the
+    /// alerts Alertmanager holds, with acknowledge and silence. Either source out of reach is said
+    /// on the page; the rest still shows.
+    private func watchdog(_ request: Request, _ csrf: String) async throws -> Response {
+        var values: [String: Any] = [:]
+        do {
+            let now = try await prometheus.query("max by (probe, target) (redial_probe_up)")
+            let last = try await prometheus.query("max by (probe, target) (redial_probe_last_success_timestamp_seconds)")
+            let history = try await prometheus.query("min by (probe, target) (redial_probe_up)", start: Date().addingTimeInterval(-3600))
+            func key(_ labels: [String: String]) -> String { "\(labels["probe"] ?? "")/\(labels["target"] ?? "")" }
+            let lastSuccess = Dictionary(last.map { (key($0.labels), $0.samples.last?.value ?? 0) }) { a, _ in a }
+            let past = Dictionary(history.map { (key($0.labels), $0.samples) }) { a, _ in a }
+            values["probes"] = now.sorted { key($0.labels) < key($1.labels) }.map { series -> [String: Any] in
+                let name = key(series.labels)
+                let up = (series.samples.last?.value ?? 0) >= 1
+                return ["probe": series.labels["probe"] ?? "", "target": series.labels["target"] ?? "", "state": up ? "up" : "down",
+                        "lastSuccess": lastSuccess[name].map { Self.ago(Date(timeIntervalSince1970: $0)) } ?? "never",
+                        "history": Self.sparkline(past[name] ?? [], since: Date().addingTimeInterval(-3600))]
+            }
+        } catch {
+            values["probeProblem"] = "\(error)"
+        }
+        do {
+            values["alerts"] = try await alertmanager.alerts().filter { $0.state != "resolved" }.map { alert -> [String: Any] in
+                ["id": alert.id, "name": alert.name, "state": alert.state, "since": alert.since, "summary": alert.summary ?? "",
+                 "labels": alert.labels.filter { $0.key != "alertname" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
+            }
+        } catch {
+            values["alertProblem"] = "\(error)"
+        }
+        return pages.render("watchdog", title: "Watchdog", csrf: csrf, values: values, notice: request.uri.queryParameters.get("done"), refresh: 15)
+    }
+
+    /// A probe's last hour as a strip of minutes: green up, red down, grey no sample.
+    static func sparkline(_ samples: [(time: Double, value: Double)], since start: Date) -> String {
+        var cells = [Double?](repeating: nil, count: 60)
+        for sample in samples {
+            let minute = Int((sample.time - start.timeIntervalSince1970) / 60)
+            if (0..<60).contains(minute) { cells[minute] = min(cells[minute] ?? 1, sample.value) }
+        }
+        let bars = cells.enumerated().map { index, value in
+            let colour = value.map { $0 >= 1 ? "#1a7f37" : "#c62828" } ?? "#d0d4dc"
+            return "<rect x=\"\(index * 3)\" y=\"0\" width=\"2\" height=\"14\" fill=\"\(colour)\"/>"
+        }
+        return "<svg class=\"history\" width=\"180\" height=\"14\" role=\"img\" aria-label=\"last hour\">" + bars.joined() + "</svg>"
+    }
+
+    private static func ago(_ date: Date) -> String {
+        let seconds = max(0, Date().timeIntervalSince(date))
+        return seconds < 120 ? String(format: "%.0f s ago", seconds) : String(format: "%.0f min ago", seconds / 60)
     }
 
     /// Sites with their balance, hours, managers (masked), limits and release channel.

@@ -102,6 +102,9 @@ public struct RedialSettings: Sendable {
     /// Alertmanager, for `redial alerts` (`REDIAL_ALERTMANAGER_PORT` on loopback, 9093, or
     /// `REDIAL_ALERTMANAGER_URL`).
     public var alertmanagerURL: String
+    /// Prometheus, for the console's probe history (`REDIAL_PROMETHEUS_PORT` on loopback, 9090, or
+    /// `REDIAL_PROMETHEUS_URL`).
+    public var prometheusURL: String
     /// Where `redial watchdog` serves its `/metrics` (`REDIAL_WATCHDOG_PORT`, loopback, 9102).
     public var watchdogPort: Int
     /// The only hosts call recordings are downloaded from (`REDIAL_RECORDING_HOSTS`, comma-separated;
@@ -256,6 +259,10 @@ public struct RedialSettings: Sendable {
         let alertmanager = check("REDIAL_ALERTMANAGER_URL", "http://127.0.0.1:\(alertmanagerPort ?? 9093)") {
             try Self.url($0, schemes: ["http", "https"])
         }
+        let prometheusPort = check("REDIAL_PROMETHEUS_PORT", "9090", Self.port)
+        let prometheus = check("REDIAL_PROMETHEUS_URL", "http://127.0.0.1:\(prometheusPort ?? 9090)") {
+            try Self.url($0, schemes: ["http", "https"])
+        }
         let telephonyHost = telephony.flatMap(URLParts.init)?.host ?? "127.0.0.1"
         let recordingHosts = value("REDIAL_RECORDING_HOSTS", telephonyHost).split(separator: ",").map { $0.trimmingSpaces.lowercased() }
             .map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }.filter { !$0.isEmpty }
@@ -271,7 +278,7 @@ public struct RedialSettings: Sendable {
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
-              let watchdogPort, let alertmanager, let oncallPhone, let oncallSecondary, let escalate,
+              let watchdogPort, let alertmanager, let prometheus, let oncallPhone, let oncallSecondary, let escalate,
               let expectedWorkers, let testNumber, let channel, let betaShare, let failDials else {
             throw SettingsError(problems: problems)
         }
@@ -287,6 +294,7 @@ public struct RedialSettings: Sendable {
         self.sipTrunks = sipTrunks
         self.watchdogPort = watchdogPort
         self.alertmanagerURL = alertmanager
+        self.prometheusURL = prometheus
         self.oncallPhone = oncallPhone
         self.expectedWorkers = expectedWorkers
         self.telephonyTestNumber = testNumber

@@ -125,11 +125,6 @@ public struct Pager: Sendable {
         return Outcome(paged: paged)
     }
 
-    /// Records that someone took an alert in hand: its pages stop until its incident ends.
-    public static func acknowledge(fingerprint: String, by author: String, database: PostgresPool) async throws {
-        try await database.query("INSERT INTO page_acks (fingerprint, acked_by) VALUES ($1, $2)", [fingerprint, author])
-    }
-
     /// "[Redial] FIRING TrunkDown: SIP trunk edge does not answer OPTIONS (+1 more). Ack: redial alerts ack 1a2b…"
     static func text(_ notification: Notification) -> String {
         let alerts = notification.alerts.filter { $0.status == notification.status }

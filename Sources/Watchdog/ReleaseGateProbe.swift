@@ -1,4 +1,5 @@
 import Metrics
+import Providers
 import Queue
 import ReleaseGate
 

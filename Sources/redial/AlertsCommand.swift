@@ -1,8 +1,9 @@
 import ArgumentParser
+import Domain
 import Foundation
 import PostgresClient
+import Providers
 import Settings
-import Watchdog
 
 struct AlertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,9 +45,9 @@ struct AlertsCommand: AsyncParsableCommand {
             let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
             do {
                 guard let alert = try await Alertmanager(baseURL: settings.alertmanagerURL).alerts().first(where: { $0.id == id }) else {
-                    throw WatchdogError.message("no alert \(id) (redial alerts list shows their ids)")
+                    throw AlertingError("no alert \(id) (redial alerts list shows their ids)")
                 }
-                try await Pager.acknowledge(fingerprint: id, by: Environment.operatorName, database: database)
+                try await PageAcks(database: database).acknowledge(fingerprint: id, by: Environment.operatorName)
                 await database.close()
                 print("acknowledged \(alert.name) (\(id)): no more pages for it until it resolves")
             } catch {
@@ -65,7 +66,7 @@ struct AlertsCommand: AsyncParsableCommand {
         func run() async throws {
             let length = try Environment.duration(duration, option: "--for", range: 60...30 * 86_400)
             let parsed: [Alertmanager.Matcher]
-            do { parsed = try matchers.map { text throws(WatchdogError) in try Alertmanager.Matcher(parsing: text) } } catch {
+            do { parsed = try matchers.map { text throws(AlertingError) in try Alertmanager.Matcher(parsing: text) } } catch {
                 throw ValidationError("\(error)")
             }
             guard !parsed.isEmpty else { throw ValidationError("give at least one matcher") }

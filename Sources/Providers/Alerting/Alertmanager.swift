@@ -2,7 +2,7 @@ import Foundation
 import HTTPClient
 
 /// Alertmanager's API v2, as on-call uses it from the command line: the alerts it holds, and
-/// silences. (An acknowledgement is Redial's, `Pager.acknowledge`: a silence would also swallow
+/// silences. (An acknowledgement is Redial's, `PageAcks.acknowledge`: a silence would also swallow
 /// the alert's resolution.)
 public struct Alertmanager: Sendable {
     public let baseURL: String
@@ -35,10 +35,10 @@ public struct Alertmanager: Sendable {
         let status: Status
     }
 
-    public func alerts() async throws(WatchdogError) -> [Alert] {
+    public func alerts() async throws(AlertingError) -> [Alert] {
         let response = try await send(HTTPClientRequest(url: baseURL + "/api/v2/alerts", timeout: .seconds(10)))
         guard response.status == 200, let wire = try? JSONDecoder().decode([WireAlert].self, from: Data(response.body)) else {
-            throw WatchdogError("Alertmanager answered \(response.status) to GET /api/v2/alerts: \(response.text.prefix(200))")
+            throw AlertingError("Alertmanager answered \(response.status) to GET /api/v2/alerts: \(response.text.prefix(200))")
         }
         let now = ISO8601DateFormatter().string(from: Date())
         return wire.map { alert in
@@ -59,19 +59,19 @@ public struct Alertmanager: Sendable {
         public let isRegex: Bool
         public let isEqual: Bool
 
-        public init(parsing text: String) throws(WatchdogError) {
+        public init(parsing text: String) throws(AlertingError) {
             for (op, regex, equal) in [("!~", true, false), ("=~", true, true), ("!=", false, false), ("=", false, true)] {
                 guard let range = text.range(of: op) else { continue }
                 let name = String(text[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
                 let value = String(text[range.upperBound...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
                 guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { break }
                 if regex, (try? NSRegularExpression(pattern: value)) == nil {
-                    throw WatchdogError("matcher '\(text)': '\(value)' is not a regular expression")
+                    throw AlertingError("matcher '\(text)': '\(value)' is not a regular expression")
                 }
                 (self.name, self.value, isRegex, isEqual) = (name, value, regex, equal)
                 return
             }
-            throw WatchdogError("matcher '\(text)': expected name=value, name!=value, name=~regex or name!~regex")
+            throw AlertingError("matcher '\(text)': expected name=value, name!=value, name=~regex or name!~regex")
         }
 
         public init(name: String, value: String) {
@@ -82,8 +82,8 @@ public struct Alertmanager: Sendable {
     }
 
     /// Creates a silence; returns its id.
-    public func silence(_ matchers: [Matcher], for duration: Duration, by author: String, comment: String) async throws(WatchdogError) -> String {
-        guard !matchers.isEmpty else { throw WatchdogError("a silence needs at least one matcher") }
+    public func silence(_ matchers: [Matcher], for duration: Duration, by author: String, comment: String) async throws(AlertingError) -> String {
+        guard !matchers.isEmpty else { throw AlertingError("a silence needs at least one matcher") }
         let format = ISO8601DateFormatter()
         let now = Date()
         let body: [String: Any] = [
@@ -96,16 +96,16 @@ public struct Alertmanager: Sendable {
                                                         headers: [("Content-Type", "application/json")], body: bytes, timeout: .seconds(10)))
         guard response.status == 200, let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
               let id = object["silenceID"] as? String else {
-            throw WatchdogError("Alertmanager answered \(response.status) to the silence: \(response.text.prefix(300))")
+            throw AlertingError("Alertmanager answered \(response.status) to the silence: \(response.text.prefix(300))")
         }
         return id
     }
 
-    private func send(_ request: HTTPClientRequest) async throws(WatchdogError) -> HTTPClientResponse {
+    private func send(_ request: HTTPClientRequest) async throws(AlertingError) -> HTTPClientResponse {
         do {
             return try await HTTPClient().send(request)
         } catch {
-            throw WatchdogError("cannot reach Alertmanager at \(baseURL): \(error)")
+            throw AlertingError("cannot reach Alertmanager at \(baseURL): \(error)")
         }
     }
 }
