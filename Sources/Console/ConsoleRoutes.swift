@@ -240,7 +240,44 @@ public struct ConsoleRoutes: Sendable {
             rows.append(row)
         }
         let live = try await jobs.liveWorkers(queues: names).count
-        return pages.render("overview", title: "Overview", csrf: csrf, values: ["queues": rows, "workers": live], notice: notice, refresh: 10)
+        var values: [String: Any] = ["queues": rows, "workers": live]
+        do {
+            values["charts"] = try await charts()
+        } catch {
+            values["chartProblem"] = "charts: \(error)"
+        }
+        return pages.render("overview", title: "Overview", csrf: csrf, values: values, notice: notice, refresh: 10)
+    }
+
+    /// Each queue's last hour from Prometheus (the watchdog's figures of the queues' Redis
+    /// counters): jobs waiting, completions per minute, p99 run time.
+    private func charts() async throws -> [[String: Any]] {
+        let since = Date().addingTimeInterval(-3600)
+        func byQueue(_ query: String) async throws -> [String: [(time: Double, value: Double)]] {
+            Dictionary(try await prometheus.query(query, start: since).map { ($0.labels["queue"] ?? "", $0.samples) }) { a, _ in a }
+        }
+        let waiting = try await byQueue(#"sum by (queue) (redial_queue_jobs{state=~"ready|delayed"})"#)
+        let perMinute = try await byQueue("sum by (queue) (rate(redial_queue_completed[5m])) * 60")
+        let p99 = try await byQueue("histogram_quantile(0.99, sum by (queue, le) (rate(redial_queue_run_seconds_bucket[5m])))")
+        return Set(waiting.keys).union(perMinute.keys).sorted().map { queue in
+            ["name": queue,
+             "waiting": Self.lineChart(waiting[queue] ?? [], since: since) { String(format: "%.0f", $0) },
+             "perMinute": Self.lineChart(perMinute[queue] ?? [], since: since) { String(format: "%.1f", $0) },
+             "p99": Self.lineChart(p99[queue] ?? [], since: since) { $0 < 1 ? String(format: "%.0f ms", $0 * 1000) : String(format: "%.1f s", $0) }]
+        }
+    }
+
+    /// A small line chart of an hour's samples, scaled to its own highest value, with the last
+    /// value beside it.
+    static func lineChart(_ samples: [(time: Double, value: Double)], since start: Date, format: (Double) -> String) -> String {
+        let finite = samples.filter { $0.value.isFinite }
+        guard let last = finite.last else { return "—" }
+        let top = max(finite.map(\.value).max() ?? 0, 1e-9)
+        let points = finite.map { sample in
+            String(format: "%.1f,%.1f", (sample.time - start.timeIntervalSince1970) / 3600 * 160, 28 - sample.value / top * 26)
+        }.joined(separator: " ")
+        return "<svg class=\"chart\" width=\"160\" height=\"30\" role=\"img\" aria-label=\"last hour, highest \(format(top))\">"
+            + "<polyline fill=\"none\" stroke=\"#3557b7\" stroke-width=\"1.5\" points=\"\(points)\"/></svg> \(format(last.value))"
     }
 
     private func matchingDead(queue: String, type: String, reason: String) async throws -> [JobRecord] {

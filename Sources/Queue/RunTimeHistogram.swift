@@ -28,6 +28,23 @@ public enum RunTimeHistogram {
         return fieldPrefix + (low < bounds.count ? String(bounds[low]) : "inf")
     }
 
+    /// The runs counted in `counters` as Prometheus reads a histogram: for each bound that has
+    /// runs, how many ran at most that long (seconds), the last `+Inf` (every run).
+    public static func cumulative(_ counters: [String: Int]) -> [(le: String, count: Int)] {
+        var buckets: [(bound: Double, count: Int)] = []
+        for (name, count) in counters where name.hasPrefix(fieldPrefix) && count > 0 {
+            let bound = name.dropFirst(fieldPrefix.count)
+            buckets.append((bound == "inf" ? .infinity : (Double(bound) ?? .infinity) / 1000, count))
+        }
+        var total = 0
+        var result: [(le: String, count: Int)] = []
+        for bucket in buckets.sorted(by: { $0.bound < $1.bound }) where bucket.bound.isFinite {
+            total += bucket.count
+            result.append((String(bucket.bound), total))
+        }
+        return result + [("+Inf", buckets.reduce(0) { $0 + $1.count })]
+    }
+
     /// The `quantile` (0…1) of the runs counted in `counters` (a stats hash, or the difference of
     /// two), as the bound of the bucket it falls in, in seconds; and how many runs there were.
     /// nil when there were none; infinity when it falls beyond an hour.

@@ -3,7 +3,9 @@ import Queue
 import Synchronization
 
 /// The engine as Prometheus should see it, whole-cluster: each queue's jobs by state, its oldest
-/// ready job's wait, whether it is paused; live workers. The alert rules judge the figures.
+/// ready job's wait, whether it is paused, its completions and failures so far and its run-time
+/// histogram (from the queue's Redis counters: every worker's, though Prometheus scrapes none of
+/// them); live workers. The alert rules and the console's charts read the figures.
 struct QueuesProbe: Probe {
     let jobs: JobQueue
     /// Live workers there should be (`REDIAL_EXPECTED_WORKERS`); fewer for a minute is an alert.
@@ -21,6 +23,13 @@ struct QueuesProbe: Probe {
                 Gauge(label: "redial_queue_is_paused", dimensions: [("queue", name)]).record(stats.paused ? 1 : 0)
                 let age = try await jobs.oldestReadyAge(queue: name) ?? .zero
                 Gauge(label: "redial_queue_oldest_ready_seconds", dimensions: [("queue", name)]).record(age.seconds)
+                let counters = try await jobs.counters(queue: name)
+                for outcome in ["completed", "failed", "dead"] {
+                    Gauge(label: "redial_queue_\(outcome)", dimensions: [("queue", name)]).record(counters[outcome] ?? 0)
+                }
+                for bucket in RunTimeHistogram.cumulative(counters) {
+                    Gauge(label: "redial_queue_run_seconds_bucket", dimensions: [("queue", name), ("le", bucket.le)]).record(bucket.count)
+                }
             }
             let workers = try await jobs.liveWorkers(queues: names)
             let live = workers.count

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import LocalServices
 import PostgresClient
+import Queue
 import RedisClient
 import Testing
 import TestSupport
@@ -29,6 +30,17 @@ import TestSupport
         }
         func probe(_ state: String) -> Regex<Substring> { try! Regex(#"data-probe="sip_trunk/edge">.*?class="\#(state)""#) }
         #expect(try await eventually(timeout: .seconds(30), every: .milliseconds(500)) { try await page().contains(probe("up")) })
+
+        // The overview's last hour, from Prometheus: three jobs wait on a queue no worker serves.
+        let redis = RedisPool(configuration: RedisConfiguration(url: stack.redis.url, poolSize: 1))
+        _ = try await JobQueue(redis: redis).enqueue(batch: (0..<3).map { _ in .init(type: "noop", policy: JobPolicy(queue: "charts", maxAttempts: 1)) })
+        await redis.close()
+        var overview = ""
+        let charted = try await eventually(timeout: .seconds(30), every: .milliseconds(500)) {
+            overview = try await client.send(HTTPClientRequest(url: api.base + "/admin", headers: [("Cookie", cookie)])).text
+            return overview.contains(try Regex(#"<tr data-chart="charts"><td>charts</td><td><svg[^>]*><polyline[^>]*/></svg> 3</td>"#))
+        }
+        #expect(charted, "\(overview.suffix(2500))")
 
         stack.stopTrunk()
         var html = ""
