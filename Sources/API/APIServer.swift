@@ -85,7 +85,10 @@ public struct APIServer: Sendable {
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)
         addOperations(to: router, details: configuration.operationsPort == nil)
         addWidget(to: router)
-        console?.add(to: router)
+        let trusted = configuration.trustedProxies
+        console?.add(to: router) { request, context in
+            ClientAddress.resolve(peer: context.peer, forwardedFor: request.headers[CallbackRoutes.forwardedFor], trusted: trusted)
+        }
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                 serverName: "redial"), logger: logger)
     }

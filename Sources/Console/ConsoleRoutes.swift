@@ -42,13 +42,15 @@ public struct ConsoleRoutes: Sendable {
         self.logger = logger
     }
 
-    public func add<Context: RequestContext>(to router: Router<Context>) {
+    /// - Parameter clientAddress: the client a request comes from (the API's own rule: the peer,
+    ///   or what a trusted proxy says), for the sign-in limit and the audit log.
+    public func add<Context: RequestContext>(to router: Router<Context>, clientAddress: @escaping @Sendable (Request, Context) -> String) {
         router.get("/admin/console.js") { _, _ in Self.asset(PackageResources.console_js, type: "application/javascript; charset=utf-8") }
         router.get("/admin/console.css") { _, _ in Self.asset(PackageResources.console_css, type: "text/css; charset=utf-8") }
         router.get("/admin/sign-in") { _, _ in signInPage() }
-        router.post("/admin/sign-in") { request, _ in try await signIn(request) }
-        router.post("/admin/sign-out") { request, _ in
-            try await act(request) { _, _ in
+        router.post("/admin/sign-in") { request, context in try await signIn(request, client: clientAddress(request, context)) }
+        router.post("/admin/sign-out") { request, context in
+            try await act(request, clientAddress(request, context)) { _, _ in
                 if let id = Self.sessionID(request) { try await sessions?.signOut(id: id) }
                 return Response(status: .seeOther, headers: [.location: "/admin/sign-in", .setCookie: Self.clearedCookie])
             }
@@ -56,38 +58,38 @@ public struct ConsoleRoutes: Sendable {
         router.get("/admin") { request, _ in
             try await page(request) { csrf in try await overview(csrf, notice: request.uri.queryParameters.get("done")) }
         }
-        router.post("/admin/queues/pause") { request, _ in
-            try await act(request) { form, who in
+        router.post("/admin/queues/pause") { request, context in
+            try await act(request, clientAddress(request, context)) { form, who in
                 let queue = try await known(form["queue"])
                 _ = try await jobs.pause(queue: queue, reason: "paused from the console by \(who)")
                 return Self.back("/admin", "queue \(queue) paused")
             }
         }
-        router.post("/admin/queues/resume") { request, _ in
-            try await act(request) { form, _ in
+        router.post("/admin/queues/resume") { request, context in
+            try await act(request, clientAddress(request, context)) { form, _ in
                 let queue = try await known(form["queue"])
                 _ = try await jobs.resume(queue: queue)
                 return Self.back("/admin", "queue \(queue) resumed")
             }
         }
         router.get("/admin/dead") { request, _ in try await page(request) { csrf in try await dead(request, csrf) } }
-        router.post("/admin/dead/retry") { request, _ in
-            try await act(request) { form, _ in
+        router.post("/admin/dead/retry") { request, context in
+            try await act(request, clientAddress(request, context)) { form, _ in
                 let queue = try await known(form["queue"])
                 let done = try await jobs.retryDead(queue: queue, id: form["id"] ?? "")
                 return Self.back("/admin/dead?queue=\(queue)", done ? "job \(form["id"] ?? "") sent back to ready" : "job \(form["id"] ?? "") is no longer dead")
             }
         }
-        router.post("/admin/dead/delete") { request, _ in
-            try await act(request) { form, _ in
+        router.post("/admin/dead/delete") { request, context in
+            try await act(request, clientAddress(request, context)) { form, _ in
                 let queue = try await known(form["queue"])
                 let done = try await jobs.deleteDead(queue: queue, id: form["id"] ?? "")
                 return Self.back("/admin/dead?queue=\(queue)", done ? "job \(form["id"] ?? "") deleted" : "job \(form["id"] ?? "") is no longer dead")
             }
         }
         for (path, retry) in [("/admin/dead/retry-all", true), ("/admin/dead/delete-all", false)] {
-            router.post(RouterPath(path)) { request, _ in
-                try await act(request) { form, _ in
+            router.post(RouterPath(path)) { request, context in
+                try await act(request, clientAddress(request, context)) { form, _ in
                     let queue = try await known(form["queue"])
                     var count = 0
                     for job in try await matchingDead(queue: queue, type: form["type"] ?? "", reason: form["reason"] ?? "") {
@@ -102,8 +104,8 @@ public struct ConsoleRoutes: Sendable {
         router.get("/admin/workers") { request, _ in try await page(request) { csrf in try await workers(csrf) } }
         router.get("/admin/callbacks") { request, _ in try await page(request) { csrf in try await callbacks(request, csrf) } }
         router.get("/admin/releases") { request, _ in try await page(request) { csrf in try await releases(request, csrf) } }
-        router.post("/admin/releases/promote") { request, _ in
-            try await act(request) { form, who in
+        router.post("/admin/releases/promote") { request, context in
+            try await act(request, clientAddress(request, context)) { form, who in
                 let version = form["version"] ?? ""
                 do {
                     _ = try await gate.promote(version: version, actor: who, force: false, reason: nil)
@@ -113,8 +115,8 @@ public struct ConsoleRoutes: Sendable {
                 }
             }
         }
-        router.post("/admin/releases/rollback") { request, _ in
-            try await act(request) { form, who in
+        router.post("/admin/releases/rollback") { request, context in
+            try await act(request, clientAddress(request, context)) { form, who in
                 let version = form["version"] ?? ""
                 do {
                     try await gate.rollback(version: version, actor: who, reason: "rolled back from the console")
@@ -125,16 +127,16 @@ public struct ConsoleRoutes: Sendable {
             }
         }
         router.get("/admin/watchdog") { request, _ in try await page(request) { csrf in try await watchdog(request, csrf) } }
-        router.post("/admin/alerts/ack") { request, _ in
-            try await act(request) { form, who in
+        router.post("/admin/alerts/ack") { request, context in
+            try await act(request, clientAddress(request, context)) { form, who in
                 let id = form["id"] ?? ""
                 guard let alert = try await alertmanager.alerts().first(where: { $0.id == id }) else { throw ConsoleProblem("no alert \(id.prefix(40))") }
                 try await PageAcks(database: database).acknowledge(fingerprint: id, by: who)
                 return Self.back("/admin/watchdog", "\(alert.name) acknowledged: no more pages for it until it resolves")
             }
         }
-        router.post("/admin/alerts/silence") { request, _ in
-            try await act(request) { form, who in
+        router.post("/admin/alerts/silence") { request, context in
+            try await act(request, clientAddress(request, context)) { form, who in
                 let id = form["id"] ?? ""
                 guard let alert = try await alertmanager.alerts().first(where: { $0.id == id }) else { throw ConsoleProblem("no alert \(id.prefix(40))") }
                 let matchers = alert.labels.sorted { $0.key < $1.key }.map { Alertmanager.Matcher(name: $0.key, value: $0.value) }
@@ -143,8 +145,8 @@ public struct ConsoleRoutes: Sendable {
             }
         }
         router.get("/admin/sites") { request, _ in try await page(request) { csrf in try await sites(request, csrf) } }
-        router.post("/admin/sites/channel") { request, _ in
-            try await act(request) { form, _ in
+        router.post("/admin/sites/channel") { request, context in
+            try await act(request, clientAddress(request, context)) { form, _ in
                 let id = form["id"] ?? ""
                 guard UUID(uuidString: id) != nil, let channel = form["channel"], ["beta", "production"].contains(channel),
                       try await SiteStore(database: database).setChannel(id: id, beta: channel == "beta") else {
@@ -171,15 +173,27 @@ public struct ConsoleRoutes: Sendable {
                      status: .notFound)
     }
 
-    private func signIn(_ request: Request) async throws -> Response {
+    /// Wrong tokens a client may offer in `signInWindow` before its sign-ins are refused until
+    /// the window has passed (the right token too: a guesser cannot tell).
+    static let signInAttempts = 10
+    static let signInWindow = 900
+
+    private func signIn(_ request: Request, client: String) async throws -> Response {
         guard let sessions else { return disabled() }
         let form = try await Self.form(request)
         guard Self.sameOrigin(request) else { return signInPage(problem: "Refused: the form came from another origin.", status: .forbidden) }
+        let failures = "redial:admin:sign-in-failures:" + client
+        if let count = try await redis.send("GET", failures).string.flatMap(Int.init), count >= Self.signInAttempts {
+            logger.warning("console: a sign-in from \(client) refused: \(count) wrong tokens in \(Self.signInWindow / 60) minutes")
+            return signInPage(problem: "Too many wrong tokens from your address: try again in \(Self.signInWindow / 60) minutes.",
+                              status: .tooManyRequests)
+        }
         guard let (id, _) = try await sessions.signIn(offered: form["token"] ?? "") else {
-            logger.warning("console: a sign-in with a wrong token from \(Self.client(request))")
+            _ = try await redis.pipeline([.make("INCR", failures), .make("EXPIRE", failures, Self.signInWindow, "NX")])
+            logger.warning("console: a sign-in with a wrong token from \(client)")
             return signInPage(problem: "Wrong token.", status: .unauthorized)
         }
-        logger.notice("console: signed in from \(Self.client(request))")
+        logger.notice("console: signed in from \(client)")
         let cookie = "\(Self.cookie)=\(id); Path=/admin; HttpOnly; SameSite=Strict; Max-Age=\(Int(AdminSessions.lifetime.components.seconds))"
         return Response(status: .seeOther, headers: [.location: "/admin", .setCookie: cookie])
     }
@@ -199,7 +213,7 @@ public struct ConsoleRoutes: Sendable {
 
     /// An action: a signed-in session, its CSRF token in the form, the console's own origin; then
     /// `perform` (with the form and who acts), logged.
-    private func act(_ request: Request, _ perform: ([String: String], String) async throws -> Response) async throws -> Response {
+    private func act(_ request: Request, _ client: String, _ perform: ([String: String], String) async throws -> Response) async throws -> Response {
         guard let sessions else { return disabled() }
         let form = try await Self.form(request)
         guard let id = Self.sessionID(request), let session = try await sessions.session(id: id) else {
@@ -211,7 +225,7 @@ public struct ConsoleRoutes: Sendable {
             return pages.render("job", title: "Refused", csrf: session.csrf,
                                 problem: "Refused: the action did not come from this console's own page (CSRF).", status: .forbidden)
         }
-        let who = "admin from \(Self.client(request))"
+        let who = "admin from \(client)"
         do {
             let response = try await perform(form, who)
             logger.notice("console: \(request.uri.path) \(form.filter { $0.key != "csrf" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) by \(who)")
@@ -561,10 +575,6 @@ public struct ConsoleRoutes: Sendable {
         guard let host = URLComponents(string: origin)?.host, let authority = request.head.authority else { return false }
         let port = URLComponents(string: origin)?.port.map { ":\($0)" } ?? ""
         return host + port == authority
-    }
-
-    private static func client(_ request: Request) -> String {
-        request.headers[HTTPField.Name("X-Forwarded-For")!]?.split(separator: ",").first.map(String.init) ?? "the API's peer"
     }
 
     private static func form(_ request: Request) async throws -> [String: String] {

@@ -140,6 +140,16 @@ extension DialFlowTests {
         #expect(try await JobQueue(redis: redis).pauseReason(queue: queue) != nil)
         let unknown = try await post("/admin/queues/pause", "queue=no-such-queue-here&csrf=\(csrf)", cookie: cookie)
         #expect(unknown.status == 400 && unknown.text.contains("no queue named"))
+
+        // A client that keeps guessing is refused for a while, even with the right token; another is not.
+        let guesser = "203.0.113.\(Int.random(in: 1...254))"
+        func signIn(_ token: String, from client: String) async throws -> Int {
+            try await self.client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/admin/sign-in",
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", client)], body: Array("token=\(token)".utf8))).status
+        }
+        for _ in 0..<10 { #expect(try await signIn("wrong-token-wrong-token", from: guesser) == 401) }
+        #expect(try await signIn(Self.adminToken, from: guesser) == 429)
+        #expect(try await signIn(Self.adminToken, from: "198.51.100.\(Int.random(in: 1...254))") == 303)
     }
 
     /// The releases page: the gate's comparison, a promotion the gate refuses with its reasons, a
