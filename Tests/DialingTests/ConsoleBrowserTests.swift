@@ -101,6 +101,8 @@ extension DialFlowTests {
         #expect(timeline.firstIndex(of: "attempt") ?? 99 < timeline.firstIndex(of: "outcome") ?? 0)
         #expect((seen["timeline_text"] as? [String])?.contains { $0.contains("attempt 1: answered") } == true, "\(seen["timeline_text"] ?? "")")
         #expect((seen["foreign"] as? [String])?.isEmpty == true, "requests to another origin: \(seen["foreign"] ?? "")")
+        #expect((seen["sites"] as? Int ?? 0) >= 1, "the sites page lists the test's site")
+        #expect((seen["phone_overflow"] as? Int ?? 99) <= 0, "the overview fits a phone's width")
         for page in ["overview", "dead", "workers", "callback"] {
             #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("console-\(page).png").path))
         }

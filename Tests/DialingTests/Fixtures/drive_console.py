@@ -80,6 +80,21 @@ try:
     seen["workers"] = len(driver.find_elements(By.CSS_SELECTOR, "#workers tbody tr"))
     driver.save_screenshot(os.path.join(shots, "console-workers.png"))
 
+    # The other pages load with the cluster's data (and nothing from another origin).
+    for path, table in (("/admin/sites", "#sites"), ("/admin/releases", "#history"), ("/admin/watchdog", "#alerts")):
+        driver.get(base + path)
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, table))
+        note_requests()
+    driver.get(base + "/admin/sites")
+    seen["sites"] = len(driver.find_elements(By.CSS_SELECTOR, "#sites tbody tr[data-site]"))
+    driver.save_screenshot(os.path.join(shots, "console-sites.png"))
+    # A phone's width: the queues' table still fits, nothing scrolls sideways.
+    driver.set_window_size(390, 844)
+    driver.get(base + "/admin")
+    seen["phone_overflow"] = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    driver.save_screenshot(os.path.join(shots, "console-phone.png"))
+    driver.set_window_size(1200, 900)
+
     # A callback by the last digits of its number, then its journey.
     driver.get(base + "/admin/callbacks")
     driver.find_element(By.ID, "callback-query").send_keys(digits)
