@@ -130,7 +130,8 @@ import TestSupport
                                                                      poolSize: 1))
         // The pool's one connection is busy (as one stuck on a server that stopped answering would be).
         // Marked, so the wait counts this query running, not another test's (or an idle session's last).
-        let marked = "SELECT pg_sleep(3) -- \(TestServices.uniqueName("busy"))"
+        // 10 s: a loaded CI machine took 3 s to see it running, and it had ended before the caller came.
+        let marked = "SELECT pg_sleep(10) -- \(TestServices.uniqueName("busy"))"
         let busy = Task { try await pool.query(marked) }
         #expect(try await eventually(timeout: .seconds(30)) { try await Self.running(marked) > 0 })
         await #expect {

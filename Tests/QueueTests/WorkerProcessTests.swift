@@ -142,12 +142,13 @@ import Watchdog
 
     @Test func aKilledWorkersJobsAreRecoveredByAnother() async throws {
         let sleep = try policy("sleep")
-        let ids = try await jobs.enqueue(batch: (0..<6).map { _ in .init(type: "sleep", payload: #"{"ms": 3000}"#, policy: sleep) })
+        // 10 s runs: a loaded CI machine saw the six held so late that the victim had finished them.
+        let ids = try await jobs.enqueue(batch: (0..<6).map { _ in .init(type: "sleep", payload: #"{"ms": 10000}"#, policy: sleep) })
         let victim = try worker("victim", concurrency: 6)
         try await waitFor("the victim to hold all six") { try await stats().active == 6 }
         victim.stop(signal: SIGKILL)
         let rescuer = try worker("rescuer", concurrency: 6)
-        try await waitFor("all six completed by the rescuer") { try await stats().completed == 6 }
+        try await waitFor("all six completed by the rescuer", timeout: .seconds(60)) { try await stats().completed == 6 }
         for receipt in ids {
             let record = try #require(try await jobs.record(queue: queue, id: receipt.id))
             #expect(record.state == .completed)
