@@ -162,12 +162,13 @@ import Watchdog
 
     @Test func aPausedWorkerThatWasReapedCannotAckItsStaleJob() async throws {
         let sleep = try policy("sleep")
-        let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 3000}"#, policy: sleep)).id
+        // Runs of 10 s (and 8 s below): a loaded CI machine saw a 3 s job running only after it had ended.
+        let id = try await jobs.enqueue(.init(type: "sleep", payload: #"{"ms": 10000}"#, policy: sleep)).id
         let paused = try worker("paused", concurrency: 1)
         try await waitFor("the job to start") { try await stats().active == 1 }
         paused.signal(SIGSTOP)
         let other = try worker("other", concurrency: 1)
-        try await waitFor("the other worker to finish the job") { try await stats().completed == 1 }
+        try await waitFor("the other worker to finish the job", timeout: .seconds(60)) { try await stats().completed == 1 }
         paused.signal(SIGCONT)
         // The paused worker's handler ends and its ack is refused by the fence.
         try await waitFor("the refused ack in the paused worker's log", timeout: .seconds(10)) {
@@ -182,7 +183,7 @@ import Watchdog
 
     @Test func sigtermLetsInFlightJobsFinishAndExitsZero() async throws {
         let sleep = try policy("sleep")
-        _ = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "sleep", payload: #"{"ms": 3000}"#, policy: sleep) })
+        _ = try await jobs.enqueue(batch: (0..<3).map { _ in .init(type: "sleep", payload: #"{"ms": 8000}"#, policy: sleep) })
         let process = try worker("drain", concurrency: 3)
         try await waitFor("three running") { try await stats().active == 3 }
         process.signal(SIGTERM)
