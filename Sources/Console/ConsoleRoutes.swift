@@ -486,7 +486,7 @@ public struct ConsoleRoutes: Sendable {
                 let name = key(series.labels)
                 let up = (series.samples.last?.value ?? 0) >= 1
                 return ["probe": series.labels["probe"] ?? "", "target": series.labels["target"] ?? "", "state": up ? "up" : "down",
-                        "lastSuccess": lastSuccess[name].map { Self.ago(Date(timeIntervalSince1970: $0)) } ?? "never",
+                        "lastSuccess": lastSuccess[name].map { Self.age(.seconds(max(1, Date().timeIntervalSince1970 - $0))) + " ago" } ?? "never",
                         "history": Self.sparkline(past[name] ?? [], since: Date().addingTimeInterval(-3600))]
             }
         } catch {
@@ -515,11 +515,6 @@ public struct ConsoleRoutes: Sendable {
             return "<rect x=\"\(index * 3)\" y=\"0\" width=\"2\" height=\"14\" fill=\"\(colour)\"/>"
         }
         return "<svg class=\"history\" width=\"180\" height=\"14\" role=\"img\" aria-label=\"last hour\">" + bars.joined() + "</svg>"
-    }
-
-    private static func ago(_ date: Date) -> String {
-        let seconds = max(0, Date().timeIntervalSince(date))
-        return seconds < 120 ? String(format: "%.0f s ago", seconds) : String(format: "%.0f min ago", seconds / 60)
     }
 
     /// Sites with their balance, hours, managers (masked), limits and release channel.

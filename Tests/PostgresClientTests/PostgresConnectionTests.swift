@@ -130,8 +130,9 @@ import TestSupport
                                                                      poolSize: 1))
         // The pool's one connection is busy (as one stuck on a server that stopped answering would be).
         // Marked, so the wait counts this query running, not another test's (or an idle session's last).
-        // 10 s: a loaded CI machine took 3 s to see it running, and it had ended before the caller came.
-        let marked = "SELECT pg_sleep(10) -- \(TestServices.uniqueName("busy"))"
+        // It runs until the test cancels it: however slow the machine, it is still running when the
+        // second caller comes (a 3 s one had ended by then on a loaded CI run).
+        let marked = "SELECT pg_sleep(600) -- \(TestServices.uniqueName("busy"))"
         let busy = Task { try await pool.query(marked) }
         #expect(try await eventually(timeout: .seconds(30)) { try await Self.running(marked) > 0 })
         await #expect {
@@ -140,7 +141,10 @@ import TestSupport
             guard let error = error as? PostgresError else { return false }
             return error.code == .poolExhausted && error.message.contains("all 1 are busy or stuck")
         }
-        _ = try await busy.value
+        let admin = PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL, poolSize: 1))
+        try await admin.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = $1", [marked])
+        await admin.close()
+        _ = try? await busy.value  // cancelled by the server
         // Free again: the next caller is served, and nothing is left waiting.
         #expect(try await pool.query("SELECT 1 AS one")[0].decode("one", as: Int.self) == 1)
         await pool.close()
