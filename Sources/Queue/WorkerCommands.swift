@@ -37,7 +37,7 @@ public enum WorkerCommands {
                                 runs: some Collection<(job: Job, ran: Duration)>) -> RedisCommand {
         var arguments: [any RedisArgument] = [keys.jobPrefix, retention.milliseconds, keep]
         arguments.reserveCapacity(3 + runs.count * 3)
-        for run in runs { arguments += [run.job.id, run.job.fence, RunTimeHistogram.field(run.ran)] }
+        for run in runs { arguments += [run.job.id, run.job.fence, RunTimeHistogram.field(type: run.job.type, run.ran)] }
         return QueueScripts.completeJobs.command(keys, .init(worker: worker), arguments: arguments)
     }
 

@@ -79,6 +79,30 @@ public struct GateMetric: Codable, Sendable, Equatable {
         }
     }
 
+    /// Durations by job type, where shorter is better: each type with `minimum` runs on both sides
+    /// is compared as `shorterIsBetter` (a type against itself: the mix of types moves with the
+    /// traffic, not the build). The metric is the type nearest its bar (a failing one if any);
+    /// `insufficient`, as the type with the most runs, while no type has enough on both sides.
+    public static func shorterIsBetterByType(_ name: String, production: [String: (seconds: Double?, samples: Int)],
+                                      beta: [String: (seconds: Double?, samples: Int)], minimum: Int, factor: Double,
+                                      slack: Duration) -> GateMetric {
+        let types = Set(production.keys).union(beta.keys)
+        func metric(_ type: String) -> GateMetric {
+            shorterIsBetter("\(name) (\(type))", production: production[type] ?? (nil, 0), beta: beta[type] ?? (nil, 0),
+                            minimum: minimum, factor: factor, slack: slack)
+        }
+        let compared = types.map(metric).filter { $0.verdict != .insufficient }
+        func nearness(_ metric: GateMetric) -> Double {  // beta over its bar: above 1 fails
+            let production = metric.production ?? 0
+            let seconds = Double(slack.components.seconds) + Double(slack.components.attoseconds) / 1e18
+            return (metric.beta ?? 0) / max(factor * production, production + seconds)
+        }
+        if let worst = compared.max(by: { nearness($0) < nearness($1) }) { return worst }
+        let most = types.max { min(production[$0]?.samples ?? 0, beta[$0]?.samples ?? 0) < min(production[$1]?.samples ?? 0, beta[$1]?.samples ?? 0) }
+        return most.map(metric) ?? shorterIsBetter("\(name) (by job type)", production: (nil, 0), beta: (nil, 0), minimum: minimum,
+                                                    factor: factor, slack: slack)
+    }
+
     /// Events over the window, where beta may have no more than production; `looks`: how many
     /// times they were looked for (at least `minimum` before anything can be said).
     static func noMoreThanProduction(_ name: String, production: Int, beta: Int, looks: Int, minimum: Int) -> GateMetric {

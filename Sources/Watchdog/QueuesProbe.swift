@@ -4,8 +4,8 @@ import Synchronization
 
 /// The engine as Prometheus should see it, whole-cluster: each queue's jobs by state, its oldest
 /// ready job's wait, whether it is paused, its completions and failures so far and its run-time
-/// histogram (from the queue's Redis counters: every worker's, though Prometheus scrapes none of
-/// them); live workers. The alert rules and the console's charts read the figures.
+/// histogram by job type (from the queue's Redis counters: every worker's, though Prometheus
+/// scrapes none of them); live workers. The alert rules and the console's charts read the figures.
 struct QueuesProbe: Probe {
     let jobs: JobQueue
     /// Live workers there should be (`REDIAL_EXPECTED_WORKERS`); fewer for a minute is an alert.
@@ -27,8 +27,11 @@ struct QueuesProbe: Probe {
                 for outcome in ["completed", "failed", "dead"] {
                     Gauge(label: "redial_queue_\(outcome)", dimensions: [("queue", name)]).record(counters[outcome] ?? 0)
                 }
-                for bucket in RunTimeHistogram.cumulative(counters) {
-                    Gauge(label: "redial_queue_run_seconds_bucket", dimensions: [("queue", name), ("le", bucket.le)]).record(bucket.count)
+                for (type, runs) in RunTimeHistogram.runs(in: counters) {
+                    for bucket in RunTimeHistogram.cumulative(runs) {
+                        Gauge(label: "redial_queue_run_seconds_bucket", dimensions: [("queue", name), ("type", type), ("le", bucket.le)])
+                            .record(bucket.count)
+                    }
                 }
             }
             let workers = try await jobs.liveWorkers(queues: names)

@@ -157,10 +157,10 @@ import TestSupport
         let soon = try await release(["promote", "good-1"])
         #expect(soon.status == 1 && soon.output.contains("the soak is incomplete") && soon.output.contains("too few samples"), "\(soon.output)")
         try await load(100)
-        // A p99 of run times needs 1000 runs a side, and the callbacks' few hundred runs (a sixth
-        // of them recording uploads, seconds each here) are too few: both channels also run
-        // 6000 no-op jobs, as a site's background jobs would, paced so neither process is
-        // flooded (run times stretch with a process's load as well as with its build).
+        // A p99 of run times needs 1000 runs of a job type a side, and the callbacks' few
+        // hundred runs of each are too few: both channels also run 6000 no-op jobs, as a site's
+        // background jobs would, paced so neither process is flooded (run times stretch with a
+        // process's load as well as with its build).
         let padding = JobQueue(redis: RedisPool(configuration: RedisConfiguration(url: redis.url, poolSize: 1)))
         var noop = JobPolicy()
         for _ in 0..<12 {

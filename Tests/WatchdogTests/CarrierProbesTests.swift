@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import LocalServices
+import PostgresClient
 import Queue
 import RedisClient
 import Testing
@@ -20,10 +21,14 @@ import TestSupport
         let settings = ["REDIAL_REDIS_URL": redis.url.description, "REDIAL_DATABASE_URL": database]
         let cluster = try await Cluster(workers: 1, timeScale: "0.1", settings: settings)
         let watchdogPort = try LocalHost.freePort()
-        let watchdog = try RedialBinary.start(["watchdog"], environment: cluster.environment.merging([
-            "REDIAL_WATCHDOG_PORT": String(watchdogPort), "REDIAL_LOG_LEVEL": "debug",
-        ]) { _, new in new }, logName: "carrier-watchdog-\(watchdogPort)")
+        func startWatchdog(_ name: String) throws -> ChildProcess {
+            try RedialBinary.start(["watchdog"], environment: cluster.environment.merging([
+                "REDIAL_WATCHDOG_PORT": String(watchdogPort), "REDIAL_LOG_LEVEL": "debug",
+            ]) { _, new in new }, logName: "carrier-watchdog-\(name)-\(watchdogPort)")
+        }
+        var watchdog = try startWatchdog("healthy")
         let pool = RedisPool(configuration: RedisConfiguration(url: redis.url, poolSize: 1))
+        let attempts = PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: database), poolSize: 1))
         defer { watchdog.stop(); cluster.stop(); redis.stop() }
         let jobs = JobQueue(redis: pool)
         func sample(_ name: String) async -> Double? { await WatchdogProcessTests.sample(watchdogPort, name) }
@@ -36,7 +41,10 @@ import TestSupport
         #expect(try await cluster.rings().isEmpty)
         #expect(await sample(ratioUp) == 1)
 
-        // The carrier takes calls and fails every one; ten visitors ask for a call.
+        // The carrier takes calls and fails every one; ten visitors ask for a call. The watchdog
+        // is away until their attempts have failed: its test call would otherwise pause dialing
+        // before a loaded machine had made the ten attempts the ratio needs.
+        watchdog.stop(signal: SIGTERM)
         let faults = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: cluster.sandboxURL + "/sandbox/faults",
                                                                    body: Array(#"{"calls_fail": true}"#.utf8)))
         try #require(faults.status == 200, "\(faults.text)")
@@ -51,6 +59,14 @@ import TestSupport
                 body: Array(#"{"phone": "\#(visitor)"}"#.utf8)))
             #expect(accepted.status == 202, "\(accepted.text)")
         }
+        #expect(try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+            let rows = try await attempts.query("""
+                SELECT count(*)::int AS n FROM attempts WHERE outcome = 'network_failure' AND ended_at > now() - interval '20 seconds'
+                """)
+            return try rows.first?.decode("n", as: Int.self) ?? 0 >= 10
+        }, "ten attempts failed by the carrier")
+        await attempts.close()
+        watchdog = try startWatchdog("carrier-down")
 
         // The ratio goes down (none answered, all failed by the carrier), the test call too, and
         // dialing pauses: the callbacks wait instead of spending their attempts.

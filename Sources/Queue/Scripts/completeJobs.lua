@@ -11,7 +11,7 @@
 -- ARGV[1] job key prefix ("redial:{q}:job:")
 -- ARGV[2] retention (ms)   ARGV[3] records kept at most (the newest)
 -- ARGV[4..] triples: id, fence of the run being acknowledged (claimJobs), the stats field its
---         run time counts in ("run_ms_le_<bound>": RunTimeHistogram; counted once per batch)
+--         run time counts in ("run_ms:<type>:<bound>": RunTimeHistogram; counted once per batch)
 --
 -- Returns one code per triple, in order:
 --   1 completed
