@@ -15,7 +15,8 @@ struct CallbackOutcomeJob: ServiceJob {
             throw PermanentJobError("event for call \(event.call_id) has neither a known outcome nor a SIP code")
         }
         guard try await services.flow.recordOutcome(
-            callID: event.call_id, outcome: outcome, durationSeconds: event.duration_s ?? 0, recordingURL: event.recording_url) != nil else {
+            callID: event.call_id, outcome: outcome, durationSeconds: event.duration_s ?? 0, recordingURL: event.recording_url,
+            sipCode: event.sip_code) != nil else {
             return .retry(after: .seconds(2), reason: "call \(event.call_id) is not linked to an attempt yet")
         }
         return .completed

@@ -12,9 +12,10 @@ struct ConsolePages: Sendable {
         var templates: [String: MustacheTemplate] = [:]
         for (name, bytes) in [("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
                               ("overview", PackageResources.overview_mustache), ("dead", PackageResources.dead_mustache),
-                              ("job", PackageResources.job_mustache), ("workers", PackageResources.workers_mustache),
+                              ("job", PackageResources.job_mustache), ("jobs", PackageResources.jobs_mustache), ("workers", PackageResources.workers_mustache),
                               ("callbacks", PackageResources.callbacks_mustache), ("callback", PackageResources.callback_mustache),
                               ("releases", PackageResources.releases_mustache), ("sites", PackageResources.sites_mustache),
+                              ("sitekey", PackageResources.sitekey_mustache),
                               ("watchdog", PackageResources.watchdog_mustache)] {
             templates[name] = try MustacheTemplate(string: String(decoding: bytes, as: UTF8.self))
         }

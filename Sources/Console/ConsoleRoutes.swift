@@ -50,7 +50,7 @@ public struct ConsoleRoutes: Sendable {
         router.get("/admin/sign-in") { _, _ in signInPage() }
         router.post("/admin/sign-in") { request, context in try await signIn(request, client: clientAddress(request, context)) }
         router.post("/admin/sign-out") { request, context in
-            try await act(request, clientAddress(request, context)) { _, _ in
+            try await act(request, clientAddress(request, context)) { _, _, _ in
                 if let id = Self.sessionID(request) { try await sessions?.signOut(id: id) }
                 return Response(status: .seeOther, headers: [.location: "/admin/sign-in", .setCookie: Self.clearedCookie])
             }
@@ -59,14 +59,14 @@ public struct ConsoleRoutes: Sendable {
             try await page(request) { csrf in try await overview(csrf, notice: request.uri.queryParameters.get("done")) }
         }
         router.post("/admin/queues/pause") { request, context in
-            try await act(request, clientAddress(request, context)) { form, who in
+            try await act(request, clientAddress(request, context)) { form, _, who in
                 let queue = try await known(form["queue"])
                 _ = try await jobs.pause(queue: queue, reason: "paused from the console by \(who)")
                 return Self.back("/admin", "queue \(queue) paused")
             }
         }
         router.post("/admin/queues/resume") { request, context in
-            try await act(request, clientAddress(request, context)) { form, _ in
+            try await act(request, clientAddress(request, context)) { form, _, _ in
                 let queue = try await known(form["queue"])
                 _ = try await jobs.resume(queue: queue)
                 return Self.back("/admin", "queue \(queue) resumed")
@@ -74,14 +74,14 @@ public struct ConsoleRoutes: Sendable {
         }
         router.get("/admin/dead") { request, _ in try await page(request) { csrf in try await dead(request, csrf) } }
         router.post("/admin/dead/retry") { request, context in
-            try await act(request, clientAddress(request, context)) { form, _ in
+            try await act(request, clientAddress(request, context)) { form, _, _ in
                 let queue = try await known(form["queue"])
                 let done = try await jobs.retryDead(queue: queue, id: form["id"] ?? "")
                 return Self.back("/admin/dead?queue=\(queue)", done ? "job \(form["id"] ?? "") sent back to ready" : "job \(form["id"] ?? "") is no longer dead")
             }
         }
         router.post("/admin/dead/delete") { request, context in
-            try await act(request, clientAddress(request, context)) { form, _ in
+            try await act(request, clientAddress(request, context)) { form, _, _ in
                 let queue = try await known(form["queue"])
                 let done = try await jobs.deleteDead(queue: queue, id: form["id"] ?? "")
                 return Self.back("/admin/dead?queue=\(queue)", done ? "job \(form["id"] ?? "") deleted" : "job \(form["id"] ?? "") is no longer dead")
@@ -89,7 +89,7 @@ public struct ConsoleRoutes: Sendable {
         }
         for (path, retry) in [("/admin/dead/retry-all", true), ("/admin/dead/delete-all", false)] {
             router.post(RouterPath(path)) { request, context in
-                try await act(request, clientAddress(request, context)) { form, _ in
+                try await act(request, clientAddress(request, context)) { form, _, _ in
                     let queue = try await known(form["queue"])
                     var count = 0
                     for job in try await matchingDead(queue: queue, type: form["type"] ?? "", reason: form["reason"] ?? "") {
@@ -100,12 +100,12 @@ public struct ConsoleRoutes: Sendable {
                 }
             }
         }
-        router.get("/admin/jobs") { request, _ in try await page(request) { csrf in try await job(request, csrf) } }
+        router.get("/admin/jobs") { request, _ in try await page(request) { csrf in try await findJobs(request, csrf) } }
         router.get("/admin/workers") { request, _ in try await page(request) { csrf in try await workers(csrf) } }
         router.get("/admin/callbacks") { request, _ in try await page(request) { csrf in try await callbacks(request, csrf) } }
         router.get("/admin/releases") { request, _ in try await page(request) { csrf in try await releases(request, csrf) } }
         router.post("/admin/releases/promote") { request, context in
-            try await act(request, clientAddress(request, context)) { form, who in
+            try await act(request, clientAddress(request, context)) { form, _, who in
                 let version = form["version"] ?? ""
                 do {
                     _ = try await gate.promote(version: version, actor: who, force: false, reason: nil)
@@ -116,7 +116,7 @@ public struct ConsoleRoutes: Sendable {
             }
         }
         router.post("/admin/releases/rollback") { request, context in
-            try await act(request, clientAddress(request, context)) { form, who in
+            try await act(request, clientAddress(request, context)) { form, _, who in
                 let version = form["version"] ?? ""
                 do {
                     try await gate.rollback(version: version, actor: who, reason: "rolled back from the console")
@@ -128,7 +128,7 @@ public struct ConsoleRoutes: Sendable {
         }
         router.get("/admin/watchdog") { request, _ in try await page(request) { csrf in try await watchdog(request, csrf) } }
         router.post("/admin/alerts/ack") { request, context in
-            try await act(request, clientAddress(request, context)) { form, who in
+            try await act(request, clientAddress(request, context)) { form, _, who in
                 let id = form["id"] ?? ""
                 guard let alert = try await alertmanager.alerts().first(where: { $0.id == id }) else { throw ConsoleProblem("no alert \(id.prefix(40))") }
                 try await PageAcks(database: database).acknowledge(fingerprint: id, by: who)
@@ -136,7 +136,7 @@ public struct ConsoleRoutes: Sendable {
             }
         }
         router.post("/admin/alerts/silence") { request, context in
-            try await act(request, clientAddress(request, context)) { form, who in
+            try await act(request, clientAddress(request, context)) { form, _, who in
                 let id = form["id"] ?? ""
                 guard let alert = try await alertmanager.alerts().first(where: { $0.id == id }) else { throw ConsoleProblem("no alert \(id.prefix(40))") }
                 let matchers = alert.labels.sorted { $0.key < $1.key }.map { Alertmanager.Matcher(name: $0.key, value: $0.value) }
@@ -146,13 +146,37 @@ public struct ConsoleRoutes: Sendable {
         }
         router.get("/admin/sites") { request, _ in try await page(request) { csrf in try await sites(request, csrf) } }
         router.post("/admin/sites/channel") { request, context in
-            try await act(request, clientAddress(request, context)) { form, _ in
+            try await act(request, clientAddress(request, context)) { form, _, _ in
                 let id = form["id"] ?? ""
                 guard UUID(uuidString: id) != nil, let channel = form["channel"], ["beta", "production"].contains(channel),
                       try await SiteStore(database: database).setChannel(id: id, beta: channel == "beta") else {
                     throw ConsoleProblem("no site \(id.prefix(40)), or no channel '\((form["channel"] ?? "").prefix(20))' (beta or production)")
                 }
                 return Self.back("/admin/sites", "site \(id): new callbacks go to \(channel)")
+            }
+        }
+        router.post("/admin/sites/rotate-key") { request, context in
+            try await act(request, clientAddress(request, context)) { form, csrf, _ in
+                let id = form["id"] ?? ""
+                guard let seconds = form["grace"].flatMap({ Int64($0) }), seconds >= 0,
+                      .seconds(seconds) <= SiteStore.longestKeyGrace else { throw ConsoleProblem("grace: expected 0 to 30 days in seconds") }
+                let store = SiteStore(database: database)
+                guard let site = try await store.find(id: id), let rotated = try await store.rotateKey(id: id, grace: .seconds(seconds)) else {
+                    throw ConsoleProblem("no site \(id.prefix(40))")
+                }
+                // The key goes in this page, never in a URL (a redirect's would sit in logs and history).
+                var values: [String: Any] = ["name": site.name, "key": rotated.key]
+                values["oldKeyExpires"] = seconds > 0 ? rotated.oldKeyExpires : nil
+                return pages.render("sitekey", title: "New key for \(site.name)", csrf: csrf, values: values)
+            }
+        }
+        router.post("/admin/sites/revoke-previous-key") { request, context in
+            try await act(request, clientAddress(request, context)) { form, _, _ in
+                let id = form["id"] ?? ""
+                guard try await SiteStore(database: database).revokePreviousKey(id: id) else {
+                    throw ConsoleProblem("site \(id.prefix(40)) has no old key still working")
+                }
+                return Self.back("/admin/sites", "site \(id): the old key no longer works")
             }
         }
         router.get("/admin/callbacks/:id") { request, context in
@@ -213,7 +237,8 @@ public struct ConsoleRoutes: Sendable {
 
     /// An action: a signed-in session, its CSRF token in the form, the console's own origin; then
     /// `perform` (with the form and who acts), logged.
-    private func act(_ request: Request, _ client: String, _ perform: ([String: String], String) async throws -> Response) async throws -> Response {
+    private func act(_ request: Request, _ client: String,
+                     _ perform: ([String: String], _ csrf: String, _ who: String) async throws -> Response) async throws -> Response {
         guard let sessions else { return disabled() }
         let form = try await Self.form(request)
         guard let id = Self.sessionID(request), let session = try await sessions.session(id: id) else {
@@ -227,7 +252,7 @@ public struct ConsoleRoutes: Sendable {
         }
         let who = "admin from \(client)"
         do {
-            let response = try await perform(form, who)
+            let response = try await perform(form, session.csrf, who)
             logger.notice("console: \(request.uri.path) \(form.filter { $0.key != "csrf" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) by \(who)")
             return response
         } catch let problem as ConsoleProblem {
@@ -318,6 +343,35 @@ public struct ConsoleRoutes: Sendable {
                             notice: request.uri.queryParameters.get("done"))
     }
 
+    /// A job by id, or the jobs of a type or of a callback (its id in their payloads) among what
+    /// every queue holds: held, ready, scheduled, dead and recently completed, newest first.
+    private func findJobs(_ request: Request, _ csrf: String) async throws -> Response {
+        if request.uri.queryParameters.get("id") != nil { return try await job(request, csrf) }
+        let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespaces)
+        var values: [String: Any] = ["jobs": [[String: Any]]()]
+        guard !query.isEmpty else { return pages.render("jobs", title: "Jobs", csrf: csrf, values: values) }
+        values["query"] = query
+        if query.utf8.count <= 200, let record = try await jobs.find(id: query) {
+            return Self.redirect("/admin/jobs?queue=\(Self.percentEncoded(record.queue))&id=\(Self.percentEncoded(record.id))")
+        }
+        let callback = UUID(uuidString: query)?.uuidString.lowercased()
+        var found: [JobRecord] = []
+        for queue in try await jobs.queues() {
+            found += try await jobs.recent(queue: queue).filter { job in
+                callback.map { job.payload.lowercased().contains($0) } ?? (job.type == query)
+            }
+        }
+        func enqueued(_ job: JobRecord) -> Int64 { job.fields["enqueued_at"].flatMap { Int64($0) } ?? 0 }
+        values["jobs"] = found.sorted { enqueued($0) > enqueued($1) }.prefix(200).map { job -> [String: Any] in
+            ["id": job.id, "queue": job.queue, "type": job.type, "state": job.state?.rawValue ?? "?", "attempt": job.attempt,
+             "maxAttempts": job.maxAttempts,
+             "enqueued": Date(timeIntervalSince1970: Double(enqueued(job)) / 1000).formatted(.iso8601),
+             "error": ConsolePages.maskPhones(String((job.lastError ?? "").prefix(200)))]
+        }
+        values["searched"] = callback == nil ? "of type \(query)" : "of callback \(query)"
+        return pages.render("jobs", title: "Jobs", csrf: csrf, values: values)
+    }
+
     private func job(_ request: Request, _ csrf: String) async throws -> Response {
         let queue = request.uri.queryParameters.get("queue") ?? ""
         let id = request.uri.queryParameters.get("id") ?? ""
@@ -397,13 +451,15 @@ public struct ConsoleRoutes: Sendable {
         var events: [(at: String, kind: String, text: String)] = []
         events.append((try row.decode("created_at"), "accepted", "accepted" + ((try row.decodeIfPresent("call_at", as: String.self)).map { ", to be called at \($0)" } ?? "")))
         for attempt in try await database.query("""
-            SELECT n, started_at::text AS started, ended_at::text AS ended, outcome, provider_call_id FROM attempts WHERE callback_id = $1::uuid ORDER BY n
+            SELECT n, started_at::text AS started, ended_at::text AS ended, outcome, sip_code, provider_call_id
+            FROM attempts WHERE callback_id = $1::uuid ORDER BY n
             """, [id]) {
             let n: Int = try attempt.decode("n")
             let call = (try attempt.decodeIfPresent("provider_call_id", as: String.self)).map { " (carrier call \($0))" } ?? ""
             events.append((try attempt.decode("started"), "attempt", "attempt \(n) dialled\(call)"))
             if let ended = try attempt.decodeIfPresent("ended", as: String.self) {
-                events.append((ended, "outcome", "attempt \(n): \(try attempt.decodeIfPresent("outcome", as: String.self) ?? "ended")"))
+                let sip = (try attempt.decodeIfPresent("sip_code", as: Int.self)).map { " (SIP \($0))" } ?? ""
+                events.append((ended, "outcome", "attempt \(n): \(try attempt.decodeIfPresent("outcome", as: String.self) ?? "ended")\(sip)"))
             }
         }
         for message in try await database.query("""
@@ -428,7 +484,7 @@ public struct ConsoleRoutes: Sendable {
             events.append((at, "debit", "minutes debited"))
         }
         events.sort { $0.at < $1.at }
-        var values: [String: Any] = ["site": try row.decode("site", as: String.self), "phone": ConsolePages.mask(try row.decode("phone")),
+        var values: [String: Any] = ["id": id, "site": try row.decode("site", as: String.self), "phone": ConsolePages.mask(try row.decode("phone")),
                                      "status": try row.decode("status", as: String.self), "channel": try row.decode("channel", as: String.self),
                                      "events": events.map { ["at": $0.at, "kind": $0.kind, "text": $0.text] }]
         values["reason"] = try row.decodeIfPresent("reason", as: String.self)
@@ -521,7 +577,8 @@ public struct ConsoleRoutes: Sendable {
     private func sites(_ request: Request, _ csrf: String) async throws -> Response {
         let rows = try await database.query("""
             SELECT id::text AS id, name, balance_minutes, timezone, hours::text AS hours, to_jsonb(managers)::text AS managers,
-                   limits::text AS limits, channel, active
+                   limits::text AS limits, channel, active, to_char(key_rotated_at, 'YYYY-MM-DD HH24:MI TZ') AS rotated,
+                   CASE WHEN previous_key_expires_at > now() THEN to_char(previous_key_expires_at, 'YYYY-MM-DD HH24:MI TZ') END AS previous_expires
             FROM sites ORDER BY created_at DESC LIMIT 200
             """)
         let sites: [[String: Any]] = try rows.map { row in
@@ -531,7 +588,8 @@ public struct ConsoleRoutes: Sendable {
                     "hours": try row.decode("hours", as: String.self), "limits": try row.decode("limits", as: String.self),
                     "managers": try JSONText.decode([String].self, try row.decode("managers", as: String.self)).map(ConsolePages.mask)
                         .joined(separator: ", "),
-                    "channel": channel, "other": channel == "beta" ? "production" : "beta", "active": try row.decode("active", as: Bool.self)]
+                    "channel": channel, "other": channel == "beta" ? "production" : "beta", "active": try row.decode("active", as: Bool.self),
+                    "rotated": try row.decodeIfPresent("rotated", as: String.self) ?? "", "previousExpires": try row.decodeIfPresent("previous_expires", as: String.self) ?? ""]
         }
         return pages.render("sites", title: "Sites", csrf: csrf, values: ["sites": sites, "zoneNote": "local time"],
                             notice: request.uri.queryParameters.get("done"))
@@ -545,9 +603,16 @@ public struct ConsoleRoutes: Sendable {
 
     /// Back to `path` after an action, saying what was done.
     private static func back(_ path: String, _ done: String) -> Response {
-        let separator = path.contains("?") ? "&" : "?"
-        let text = done.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
-        return Response(status: .seeOther, headers: [.location: path + separator + "done=" + text])
+        redirect(path + (path.contains("?") ? "&" : "?") + "done=" + percentEncoded(done))
+    }
+
+    private static func redirect(_ path: String) -> Response {
+        Response(status: .seeOther, headers: [.location: path])
+    }
+
+    /// `text` as one query parameter's value.
+    private static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
     }
 
     static let clearedCookie = "\(cookie)=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"

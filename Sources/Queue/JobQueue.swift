@@ -219,14 +219,7 @@ public final class JobQueue: Sendable {
     }
 
     public func record(queue: String, id: String) async throws -> JobRecord? {
-        let reply = try await redis.send("HGETALL", Keys(queue: queue).job(id))
-        let items = reply.array ?? []
-        guard !items.isEmpty else { return nil }
-        var fields: [String: String] = ["id": id, "queue": queue]  // kept in the key, not the hash
-        for pair in stride(from: 0, to: items.count - 1, by: 2) {
-            if let key = items[pair].string { fields[key] = items[pair + 1].string ?? "" }
-        }
-        return JobRecord(fields: fields)
+        JobRecord(queue: queue, id: id, hash: try await redis.send("HGETALL", Keys(queue: queue).job(id)))
     }
 
     /// Finds a job by id in any known queue.

@@ -1,3 +1,5 @@
+import RedisClient
+
 /// Who moves a job out of each state; the README's state diagram draws the same edges.
 public enum JobState: String, Sendable, CaseIterable {
     /// In `ready`; a worker's claim moves it to active.
@@ -26,6 +28,17 @@ public struct JobRecord: Sendable {
     public let fields: [String: String]
 
     public init(fields: [String: String]) { self.fields = fields }
+
+    /// From the job's hash as `HGETALL` answers it; nil when there is none.
+    init?(queue: String, id: String, hash reply: RedisValue) {
+        let items = reply.array ?? []
+        guard !items.isEmpty else { return nil }
+        var fields: [String: String] = ["id": id, "queue": queue]  // kept in the key, not the hash
+        for pair in stride(from: 0, to: items.count - 1, by: 2) {
+            if let key = items[pair].string { fields[key] = items[pair + 1].string ?? "" }
+        }
+        self.fields = fields
+    }
 
     public var id: String { fields["id"] ?? "" }
     public var type: String { fields["type"] ?? "" }

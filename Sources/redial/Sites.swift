@@ -6,7 +6,7 @@ import Settings
 
 struct Sites: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create and list customer sites.",
-                                                    subcommands: [Add.self, List.self, Channel.self])
+                                                    subcommands: [Add.self, List.self, Channel.self, RotateKey.self, RevokePreviousKey.self])
 
     static func withStore<T>(_ body: (SiteStore) async throws -> T) async throws -> T {
         let settings = try Environment.settings()
@@ -110,6 +110,43 @@ struct Sites: AsyncParsableCommand {
                 Environment.fail("no site \(site)", code: 1)
             }
             print("site \(site): new callbacks go to \(channel)")
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Give a site a new key (shown only now); the old one works until the grace period ends.")
+
+        @Argument(help: "The site's id.") var site: String
+        @Option(help: "How long the old key keeps working: now, or 30m, 24h, 7d (at most 30d).") var grace = "24h"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let length = grace == "now" ? .zero : try Environment.duration(grace, option: "--grace", range: 1...30 * 86_400)
+            guard let rotated = try await withStore({ try await $0.rotateKey(id: site, grace: length) }) else {
+                Environment.fail("no site \(site)", code: 1)
+            }
+            if json {
+                let object = ["site_id": site, "site_key": rotated.key, "old_key_expires_at": rotated.oldKeyExpires]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                print("site \(site): new key \(rotated.key) (shown only now); the old key works until \(rotated.oldKeyExpires)")
+            }
+        }
+    }
+
+    struct RevokePreviousKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-previous-key", abstract: "Stop the key a site had before its last rotation, now.")
+
+        @Argument(help: "The site's id.") var site: String
+
+        func run() async throws {
+            guard try await withStore({ try await $0.revokePreviousKey(id: site) }) else {
+                Environment.fail("site \(site) has no previous key still working (or no such site)", code: 1)
+            }
+            print("site \(site): the previous key no longer works")
         }
     }
 

@@ -367,4 +367,51 @@ import TestSupport
         #expect(try await from("2001:db8:1:2:abcd:1:2:3", "+79165550103") == 429, "same /64, third number")
         #expect(try await from("2001:db8:1:3::1", "+79165550103") == 202, "another /64")
     }
+
+    /// `redial sites rotate-key`: the new key works at once, the old one beside it until its
+    /// grace ends or it is revoked; `--grace now` stops it at once. Bad input is refused.
+    @Test func aRotatedKeyWorksBesideTheNewOneUntilItsGraceEndsOrItIsRevoked() async throws {
+        var new = SiteStore.NewSite(name: TestServices.uniqueName("rotating"), managers: ["+79160000001"])
+        new.defaultCountryCode = "7"
+        new.balanceMinutes = 100
+        let (site, first) = try await SiteStore(database: database).create(new)
+        let environment = ["REDIAL_DATABASE_URL": databaseURL, "REDIAL_REDIS_URL": redis.url.description]
+        var number = 0
+        func status(_ key: String) async throws -> Int {
+            number += 1
+            let response = try await post(key, #"{"phone": "+7916555\#(String(format: "%04d", number))"}"#,
+                                          headers: [("X-Forwarded-For", "198.51.100.\(number)")])
+            if ![202, 401].contains(response.status) { Issue.record("\(response.status): \(response.text)") }
+            return response.status
+        }
+        func rotate(_ grace: String) async throws -> (status: Int32, key: String, output: String) {
+            let run = try await RedialBinary.run(["sites", "rotate-key", site.id, "--grace", grace, "--json"], environment: environment)
+            let line = run.output.split(separator: "\n").last { $0.hasPrefix("{") } ?? ""
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (run.status, object?["site_key"] as? String ?? "", run.output)
+        }
+        #expect(try await status(first) == 202)
+
+        let second = try await rotate("1h")
+        #expect(second.status == 0 && second.key.hasPrefix("sk_") && second.key != first, "\(second.output)")
+        #expect(try await status(second.key) == 202, "the new key works at once")
+        #expect(try await status(first) == 202, "the old key works through its grace")
+        let revoked = try await RedialBinary.run(["sites", "revoke-previous-key", site.id], environment: environment)
+        #expect(revoked.status == 0, "\(revoked.output)")
+        #expect(try await status(first) == 401, "a revoked key is refused")
+        #expect(try await status(second.key) == 202)
+        let again = try await RedialBinary.run(["sites", "revoke-previous-key", site.id], environment: environment)
+        #expect(again.status == 1 && again.output.contains("no previous key still working"), "\(again.output)")
+
+        let third = try await rotate("now")
+        #expect(third.status == 0, "\(third.output)")
+        #expect(try await status(second.key) == 401, "with no grace the old key stops at once")
+        #expect(try await status(third.key) == 202)
+
+        let tooLong = try await rotate("31d")
+        #expect(tooLong.status != 0 && tooLong.output.contains("--grace"), "\(tooLong.output)")
+        let nobody = try await RedialBinary.run(["sites", "rotate-key", UUID().uuidString], environment: environment)
+        #expect(nobody.status == 1 && nobody.output.contains("no site"), "\(nobody.output)")
+        #expect(try await status(third.key) == 202, "a refused rotation changes nothing")
+    }
 }

@@ -30,7 +30,7 @@ extension DialFlowTests {
         let cluster = try await Cluster(workers: 1, settings: settings)
         defer { cluster.stop(); store.stop() }
         // A callback that completes: its journey is what the timeline shows.
-        let (_, key) = try await site()
+        let (siteID, key) = try await site()
         let tail = String(format: "%07d", Int.random(in: 0..<10_000_000)) + "0"  // ends in 0: answered
         let accepted = try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/v1/callbacks",
             headers: [("X-Site-Key", key), ("Content-Type", "application/json")], body: Array(#"{"phone": "+7916\#(tail)"}"#.utf8)))
@@ -65,7 +65,8 @@ extension DialFlowTests {
         let signals = artifacts.appendingPathComponent("console-signals-\(metricsPort)")
         try FileManager.default.createDirectory(at: signals, withIntermediateDirectories: true)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/drive_console.py").path
-        let browser = try ChildProcess("/usr/bin/python3", [script, cluster.api, Self.adminToken, queue, job, tail, signals.path, artifacts.path],
+        let browser = try ChildProcess("/usr/bin/python3", [script, cluster.api, Self.adminToken, queue, job, tail, siteID, signals.path,
+                                                                   artifacts.path],
                                        logName: "console-browser-\(metricsPort)")
         // Paused from the browser, the retried job waits: its worker has seen the pause and runs nothing.
         let retried = try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
@@ -99,11 +100,25 @@ extension DialFlowTests {
         #expect(timeline.first == "accepted" && timeline.contains("attempt") && timeline.contains("outcome")
                 && timeline.contains("recording") && timeline.contains("debit"), "\(seen["timeline_text"] ?? "")")
         #expect(timeline.firstIndex(of: "attempt") ?? 99 < timeline.firstIndex(of: "outcome") ?? 0)
-        #expect((seen["timeline_text"] as? [String])?.contains { $0.contains("attempt 1: answered") } == true, "\(seen["timeline_text"] ?? "")")
+        #expect((seen["timeline_text"] as? [String])?.contains { $0.contains("attempt 1: answered (SIP 200)") } == true, "\(seen["timeline_text"] ?? "")")
+        // Its jobs, found by its id in their payloads; the retried job by its type.
+        let types = Set(seen["callback_job_types"] as? [String] ?? [])
+        #expect(types.isSuperset(of: ["callback.dial", "recording.upload"]), "\(types)")
+        #expect((seen["noop_jobs"] as? [String])?.contains(job) == true, "\(seen["noop_jobs"] ?? "")")
+        // The rotated key works at once, the old one through its hour of grace.
+        let newKey = try #require(seen["new_key"] as? String)
+        #expect(newKey.hasPrefix("sk_") && newKey != key)
+        #expect((seen["old_key_note"] as? String)?.contains("old key works until") == true, "\(seen["old_key_note"] ?? "")")
+        for (index, usable) in [newKey, key].enumerated() {
+            let response = try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/v1/callbacks",
+                headers: [("X-Site-Key", usable), ("Content-Type", "application/json"), ("X-Forwarded-For", "198.51.100.\(index + 40)")],
+                body: Array(#"{"phone": "+7916\#(String(format: "%07d", Int.random(in: 0..<10_000_000)))1"}"#.utf8)))
+            #expect(response.status == 202, "\(response.text)")
+        }
         #expect((seen["foreign"] as? [String])?.isEmpty == true, "requests to another origin: \(seen["foreign"] ?? "")")
         #expect((seen["sites"] as? Int ?? 0) >= 1, "the sites page lists the test's site")
         #expect((seen["phone_overflow"] as? Int ?? 99) <= 0, "the overview fits a phone's width")
-        for page in ["overview", "dead", "workers", "callback"] {
+        for page in ["overview", "dead", "workers", "callback", "jobs"] {
             #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("console-\(page).png").path))
         }
     }

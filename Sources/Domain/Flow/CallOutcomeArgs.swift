@@ -9,12 +9,15 @@ public struct CallOutcomeArgs: JobArgs {
     public let outcome: CallOutcome?
     public let duration_s: Int?
     public let recording_url: String?
+    /// The carrier's SIP final response, for the callback's journey (absent from older events).
+    public let sip_code: Int?
 
     public init(_ event: CallEvent) {
         call_id = event.call.callID
         outcome = event.call.outcome
         duration_s = event.call.durationSeconds
         recording_url = event.call.recordingURL
+        sip_code = event.call.sipCode
     }
 
     /// One job per carrier event: its retries of the same event change nothing.

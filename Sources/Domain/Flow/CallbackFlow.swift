@@ -180,23 +180,24 @@ public struct CallbackFlow: Sendable {
     /// Idempotent and order-tolerant: an attempt's outcome is set once; a repeated or late event
     /// answers `.unchanged`.
     public func recordOutcome(callID: String, outcome: CallOutcome, durationSeconds: Int,
-                              recordingURL: String?) async throws -> (callbackID: String, Next)? {
+                              recordingURL: String?, sipCode: Int? = nil) async throws -> (callbackID: String, Next)? {
         let rows = try await database.query(
             "SELECT callback_id::text AS callback_id, n FROM attempts WHERE provider_call_id = $1", [callID])
         guard let row = rows.first else { return nil }
         let callbackID: String = try row.decode("callback_id")
         return (callbackID, try await finish(callbackID: callbackID, attempt: try row.decode("n"), outcome: outcome,
-                                             durationSeconds: durationSeconds, recordingURL: recordingURL))
+                                             durationSeconds: durationSeconds, recordingURL: recordingURL, sipCode: sipCode))
     }
 
-    /// Sets attempt n's outcome (once) and decides the callback's next step in one transaction.
+    /// Sets attempt n's outcome (once, with the carrier's SIP code if it gave one) and decides
+    /// the callback's next step in one transaction.
     func finish(callbackID: String, attempt: Int, outcome: CallOutcome, durationSeconds: Int,
-                recordingURL: String? = nil) async throws -> Next {
+                recordingURL: String? = nil, sipCode: Int? = nil) async throws -> Next {
         try await database.transaction { connection in
             let updated = try await connection.query("""
-                UPDATE attempts SET outcome = $3, ended_at = now() WHERE callback_id = $1::uuid AND n = $2 AND outcome IS NULL
+                UPDATE attempts SET outcome = $3, sip_code = $4, ended_at = now() WHERE callback_id = $1::uuid AND n = $2 AND outcome IS NULL
                 RETURNING n
-                """, [callbackID, attempt, outcome.rawValue])
+                """, [callbackID, attempt, outcome.rawValue, sipCode])
             guard !updated.isEmpty else { return .unchanged }
             let status = try await connection.query("SELECT status FROM callbacks WHERE id = $1::uuid FOR UPDATE", [callbackID])
             guard let current = try status.first.map({ try $0.decode("status", as: String.self) }),
@@ -274,7 +275,7 @@ public struct CallbackFlow: Sendable {
         let call = try await provider.call(id: callID)
         guard call.finished, let outcome = call.outcome else { return nil }
         return try await finish(callbackID: callbackID, attempt: attempt, outcome: outcome, durationSeconds: call.durationSeconds,
-                                recordingURL: call.recordingURL)
+                                recordingURL: call.recordingURL, sipCode: call.sipCode)
     }
 
     /// Who and what a callback's notifications are about.

@@ -17,6 +17,8 @@ public enum Schema {
             ("0011_releases.sql", String(decoding: PackageResources._011_releases_sql, as: UTF8.self)),
             ("0012_release_binary.sql", String(decoding: PackageResources._012_release_binary_sql, as: UTF8.self)),
             ("0013_release_measures.sql", String(decoding: PackageResources._013_release_measures_sql, as: UTF8.self)),
+            ("0014_attempt_sip_code.sql", String(decoding: PackageResources._014_attempt_sip_code_sql, as: UTF8.self)),
+            ("0015_site_key_rotation.sql", String(decoding: PackageResources._015_site_key_rotation_sql, as: UTF8.self)),
         ])
     }
 }

@@ -93,7 +93,7 @@ public struct SiteStore: Sendable {
             }
             return origin
         }
-        let key = "sk_" + (try SecureRandom.token(byteCount: 24))
+        let key = try Self.newKey()
         let rows = try await database.query("""
             INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
                                default_country_code, served_country_codes, limits, owner_phone, low_balance_thresholds,
@@ -118,12 +118,49 @@ public struct SiteStore: Sendable {
                                           [id, beta ? "beta" : "production"]).isEmpty
     }
 
-    /// The active site a key belongs to, or nil.
+    /// The active site a key belongs to (its current key, or the one before it until that
+    /// expires), or nil.
     public func find(key: String) async throws -> Site? {
         guard key.hasPrefix("sk_"), key.utf8.count < 100 else { return nil }
-        let rows = try await database.query("SELECT \(Self.columns) FROM sites WHERE key_hash = $1 AND active", [Self.hash(key)])
+        let rows = try await database.query("""
+            SELECT \(Self.columns) FROM sites
+            WHERE (key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > now())) AND active
+            """, [Self.hash(key)])
         return try rows.first.map(Self.site)
     }
+
+    /// The longest an old key may stay valid after a rotation.
+    public static let longestKeyGrace: Duration = .seconds(30 * 86_400)
+
+    /// Gives a site a new key; the current one keeps working for `grace` (zero: it stops now),
+    /// the time an owner needs to change the widget snippet, and a key before it stops now.
+    /// Returns the new key (the only time it is seen) and when the old one stops; nil when there
+    /// is no such site.
+    public func rotateKey(id: String, grace: Duration) async throws -> (key: String, oldKeyExpires: String)? {
+        guard grace >= .zero, grace <= Self.longestKeyGrace else {
+            throw DomainError(.invalid, "grace: expected 0 to 30 days", field: "grace")
+        }
+        guard UUIDText.isValid(id) else { return nil }
+        let key = try Self.newKey()
+        let rows = try await database.query("""
+            UPDATE sites SET previous_key_hash = key_hash, previous_key_expires_at = now() + make_interval(secs => $3),
+                             key_hash = $2, key_rotated_at = now()
+            WHERE id = $1::uuid RETURNING previous_key_expires_at::text AS expires
+            """, [id, Self.hash(key), Double(grace.components.seconds)])
+        return try rows.first.map { (key, try $0.decode("expires", as: String.self)) }
+    }
+
+    /// Stops a site's previous key (the one before its last rotation) now; false when there is
+    /// no such site or it had none still valid.
+    public func revokePreviousKey(id: String) async throws -> Bool {
+        guard UUIDText.isValid(id) else { return false }
+        return try await !database.query("""
+            UPDATE sites SET previous_key_hash = NULL, previous_key_expires_at = NULL
+            WHERE id = $1::uuid AND previous_key_hash IS NOT NULL AND previous_key_expires_at > now() RETURNING id
+            """, [id]).isEmpty
+    }
+
+    static func newKey() throws -> String { "sk_" + (try SecureRandom.token(byteCount: 24)) }
 
     public func find(id: String) async throws -> Site? {
         guard UUIDText.isValid(id) else { return nil }

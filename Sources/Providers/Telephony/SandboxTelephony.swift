@@ -79,7 +79,7 @@ public struct SandboxTelephony: TelephonyProvider {
 
     private static func call(from body: SandboxWire.CallStatus) -> ProviderCall {
         ProviderCall(callID: body.callID, finished: body.status == "completed", outcome: SandboxWire.outcome(of: body),
-                     durationSeconds: body.durationSeconds ?? 0, recordingURL: body.recordingURL)
+                     durationSeconds: body.durationSeconds ?? 0, recordingURL: body.recordingURL, sipCode: body.sipCode)
     }
 
     /// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the shared
@@ -107,7 +107,8 @@ public struct SandboxTelephony: TelephonyProvider {
         }
         let outcome = CallOutcome(reported: event.call.outcome, sipCode: event.call.sipCode)
         let call = ProviderCall(callID: event.call.callID, finished: outcome != nil, outcome: outcome,
-                                durationSeconds: event.call.durationSeconds ?? 0, recordingURL: event.call.recordingURL)
+                                durationSeconds: event.call.durationSeconds ?? 0, recordingURL: event.call.recordingURL,
+                                sipCode: event.call.sipCode)
         return CallEvent(eventID: event.eventID, call: call, replayToken: mac.hexString)
     }
 }

@@ -8,13 +8,16 @@ public struct ProviderCall: Sendable, Equatable {
     public let outcome: CallOutcome?
     public let durationSeconds: Int
     public let recordingURL: String?
+    /// The SIP final response the carrier reported (486 busy, 480 no answer, 200 answered…), if it did.
+    public let sipCode: Int?
 
-    public init(callID: String, finished: Bool, outcome: CallOutcome?, durationSeconds: Int, recordingURL: String?) {
+    public init(callID: String, finished: Bool, outcome: CallOutcome?, durationSeconds: Int, recordingURL: String?, sipCode: Int? = nil) {
         self.callID = callID
         self.finished = finished
         self.outcome = outcome
         self.durationSeconds = durationSeconds
         self.recordingURL = recordingURL
+        self.sipCode = sipCode
     }
 }
 

@@ -1,10 +1,11 @@
 """Drives the operations console at /admin in headless Chromium (Debian's chromium,
 chromium-driver, python3-selenium) as on-call would: a wrong token, then the right one; pause a
 queue, retry its dead job, wait for the test to see the paused queue untouched, resume it; the
-workers page; a callback found by the last digits of its number and its timeline. Takes
-screenshots of the main pages. Prints one JSON line of what it saw.
+workers page; a callback found by the last digits of its number, its timeline and its jobs; the
+retried job found by its type; the site's key rotated. Takes screenshots of the main pages.
+Prints one JSON line of what it saw.
 
-    /usr/bin/python3 drive_console.py BASE_URL TOKEN QUEUE JOB_ID DIGITS SIGNAL_DIR SHOT_DIR
+    /usr/bin/python3 drive_console.py BASE_URL TOKEN QUEUE JOB_ID DIGITS SITE_ID SIGNAL_DIR SHOT_DIR
 """
 import json
 import os
@@ -17,7 +18,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, token, queue, job_id, digits, signals, shots = sys.argv[1:8]
+base, token, queue, job_id, digits, site_id, signals, shots = sys.argv[1:9]
 options = Options()
 for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"):
     options.add_argument(flag)
@@ -105,6 +106,29 @@ try:
     seen["timeline_text"] = [item.text for item in items]
     note_requests()
     driver.save_screenshot(os.path.join(shots, "console-callback.png"))
+
+    # The callback's jobs, then the retried job found by its type.
+    driver.find_element(By.LINK_TEXT, "its jobs").click()
+    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#jobs tbody tr"))
+    seen["callback_job_types"] = sorted({r.find_elements(By.TAG_NAME, "td")[2].text for r in rows if len(r.find_elements(By.TAG_NAME, "td")) > 2})
+    note_requests()
+    driver.save_screenshot(os.path.join(shots, "console-jobs.png"))
+    driver.find_element(By.ID, "job-query").clear()
+    driver.find_element(By.ID, "job-query").send_keys("noop")
+    driver.find_element(By.CSS_SELECTOR, "form.find button").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#jobs tbody tr"))
+    seen["noop_jobs"] = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#jobs tbody a")]
+
+    # The site's key rotated (the old one keeps working an hour): the new key shown once.
+    driver.get(base + "/admin/sites")
+    site_row = row(f"tr[data-site='{site_id}']")
+    for option in site_row.find_elements(By.CSS_SELECTOR, "select[name=grace] option"):
+        if option.get_attribute("value") == "3600":
+            option.click()
+    submit_confirmed(site_row.find_element(By.CSS_SELECTOR, "button.rotate"))
+    seen["new_key"] = row("#new-key").text
+    driver.get(base + "/admin/sites")
+    seen["old_key_note"] = row(f"tr[data-site='{site_id}']").text
     print(json.dumps(seen))
 finally:
     driver.quit()
