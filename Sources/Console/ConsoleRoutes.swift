@@ -281,6 +281,14 @@ public struct ConsoleRoutes: Sendable {
         let live = try await jobs.liveWorkers(queues: names).count
         var values: [String: Any] = ["queues": rows, "workers": live]
         do {
+            // Not the dead-man's switch (severity none): it always fires, and says all is well.
+            let firing = try await alertmanager.alerts().filter { $0.state == "firing" && $0.labels["severity"] != "none" }
+            values["hasFiring"] = !firing.isEmpty
+            values["firing"] = firing.map { alert -> [String: Any] in ["name": alert.name, "since": alert.since, "summary": alert.summary ?? ""] }
+        } catch {
+            values["alertProblem"] = "\(error)"
+        }
+        do {
             values["charts"] = try await charts()
         } catch {
             values["chartProblem"] = "charts: \(error)"

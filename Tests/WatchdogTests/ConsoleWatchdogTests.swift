@@ -49,6 +49,10 @@ import TestSupport
             return html.contains(probe("down")) && html.contains("<td>TrunkDown</td>")
         }
         #expect(shown, "\(html.prefix(3000))")
+        // The overview names the firing alert too (not the always-firing dead-man's switch).
+        overview = try await client.send(HTTPClientRequest(url: api.base + "/admin", headers: [("Cookie", cookie)])).text
+        let firing = overview.firstMatch(of: /<ul id="firing"[^>]*>(.*?)<\/ul>/.dotMatchesNewlines()).map { String($0.1) } ?? ""
+        #expect(firing.contains("<strong>TrunkDown</strong> since") && !firing.contains("<strong>Watchdog</strong>"), "\(overview.prefix(1500))")
         let id = try #require(html.firstMatch(of: /<tr data-alert="([0-9a-f]+)">\s*<td>TrunkDown<\/td>/).map { String($0.1) })
         let csrf = try #require(html.firstMatch(of: /name="csrf" value="([^"]+)"/).map { String($0.1) })
         func post(_ path: String) async throws -> Int {
