@@ -1,3 +1,4 @@
+import Foundation
 import HTTPClient
 import PostgresClient
 import RedisClient
@@ -61,6 +62,9 @@ public struct RedialSettings: Sendable {
     public var timeScale: Double
     /// Shared secret of the telephony provider's signed webhooks.
     public var telephonySecret: String
+    /// The secret before the last rotation (`REDIAL_TELEPHONY_SECRET_PREVIOUS`): webhooks signed
+    /// with it are still accepted while the provider moves to the new one; nil when none.
+    public var previousTelephonySecret: String?
     /// Base URL at which the provider reaches this API (`…/v1/telephony/events`).
     public var publicURL: String
     /// Sender of notification emails (`REDIAL_MAIL_FROM`).
@@ -125,8 +129,46 @@ public struct RedialSettings: Sendable {
     /// share of its `callback.dial` runs (retried like any failure). Refused in production.
     public var unsafeDialFailureShare: Double
 
-    public init(environment: [String: String]) throws(SettingsError) {
+    /// Variables that may hold a secret, so each may instead name a file holding it
+    /// (`REDIAL_TELEPHONY_SECRET_FILE=/run/secrets/telephony`): the secret then never sits in the
+    /// environment a process listing (`/proc/PID/environ`, `ps e`) shows.
+    public static let secretVariables = [
+        "REDIAL_TELEPHONY_SECRET", "REDIAL_TELEPHONY_SECRET_PREVIOUS", "REDIAL_ADMIN_TOKEN", "REDIAL_S3_KEY", "REDIAL_S3_SECRET",
+        "REDIAL_REDIS_URL", "REDIAL_DATABASE_URL", "REDIAL_SMTP_URL",
+    ]
+
+    /// `environment` with each `<NAME>_FILE` of a secret variable read into `<NAME>` (the file's
+    /// text without its final newline); a file that cannot be read or is empty, both forms at
+    /// once, or `_FILE` on a variable that holds no secret is a problem.
+    static func readingSecretFiles(_ environment: [String: String], problems: inout [String]) -> [String: String] {
+        var resolved = environment
+        for (name, path) in environment where name.hasPrefix("REDIAL_") && name.hasSuffix("_FILE") && !path.isEmpty {
+            let variable = String(name.dropLast("_FILE".count))
+            guard secretVariables.contains(variable) else {
+                problems.append("\(name): only a secret can come from a file (\(secretVariables.joined(separator: ", ")))")
+                continue
+            }
+            guard (environment[variable] ?? "").isEmpty else {
+                problems.append("\(name): \(variable) is set too; give the secret one way")
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
+                problems.append("\(name): cannot read '\(path)'")
+                continue
+            }
+            while text.last?.isNewline == true { text.removeLast() }  // "\r\n" is one Character
+            guard !text.isEmpty else {
+                problems.append("\(name): '\(path)' is empty")
+                continue
+            }
+            resolved[variable] = text
+        }
+        return resolved
+    }
+
+    public init(environment given: [String: String]) throws(SettingsError) {
         var problems: [String] = []
+        let environment = Self.readingSecretFiles(given, problems: &problems)
         func value(_ name: String, _ fallback: String) -> String {
             let text = environment[name] ?? ""
             return text.isEmpty ? fallback : text
@@ -173,6 +215,12 @@ public struct RedialSettings: Sendable {
         }
         let secret = check("REDIAL_TELEPHONY_SECRET", Defaults.telephonySecret) { text throws(SettingsError) in
             guard text.utf8.count >= 16 else { throw SettingsError("expected at least 16 characters") }
+            return text
+        }
+        let previousSecret = check("REDIAL_TELEPHONY_SECRET_PREVIOUS", "") { text throws(SettingsError) -> String? in
+            guard !text.isEmpty else { return nil }
+            guard text.utf8.count >= 16 else { throw SettingsError("expected at least 16 characters") }
+            guard text != environment["REDIAL_TELEPHONY_SECRET"] else { throw SettingsError("the same as REDIAL_TELEPHONY_SECRET") }
             return text
         }
         let timeScale = check("REDIAL_TIME_SCALE", String(Defaults.timeScale)) { text throws(SettingsError) in
@@ -271,6 +319,9 @@ public struct RedialSettings: Sendable {
             guard let share = Double(text), (0...1).contains(share) else { throw SettingsError("expected a share between 0 and 1, got '\(text)'") }
             return share
         }
+        if mode == .production, let previous = previousSecret ?? nil, previous.utf8.count < Self.minimumProductionSecretBytes {
+            problems.append("REDIAL_TELEPHONY_SECRET_PREVIOUS: expected at least \(Self.minimumProductionSecretBytes) bytes in production")
+        }
         if mode == .production {
             problems += Self.productionProblems(environment: environment, secret: secret, telephony: telephony, sms: sms,
                                                 sandboxPort: sandboxPort ?? Defaults.sandboxPort, unsafe: unsafe || (failDials ?? 0) > 0)
@@ -279,7 +330,7 @@ public struct RedialSettings: Sendable {
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
               let watchdogPort, let alertmanager, let prometheus, let oncallPhone, let oncallSecondary, let escalate,
-              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials else {
+              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials, let previousSecret else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -313,6 +364,7 @@ public struct RedialSettings: Sendable {
         self.timeScale = timeScale
         self.publicURL = publicURL
         self.telephonySecret = secret
+        self.previousTelephonySecret = previousSecret
         self.unsafeDialWithoutLedger = unsafe
         self.unsafeDialFailureShare = failDials
         self.telephonyTimeout = telephonyTimeout

@@ -90,7 +90,7 @@ enum Environment {
         switch settings.provider {
         case .sandbox:
             SandboxTelephony(baseURL: settings.telephonyURL, webhookSecret: settings.telephonySecret,
-                             originateTimeout: settings.telephonyTimeout)
+                             previousWebhookSecret: settings.previousTelephonySecret, originateTimeout: settings.telephonyTimeout)
         }
     }
 

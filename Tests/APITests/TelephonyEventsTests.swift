@@ -10,8 +10,8 @@ import TestSupport
     let client = HTTPClient()
     static let secret = "events-test-secret-0123456789abcdef"
 
-    func signed(_ body: String, time: Int = Int(Date().timeIntervalSince1970)) -> [(String, String)] {
-        let mac = HMACSHA256.authenticate(Array("\(time).".utf8) + Array(body.utf8), key: Array(Self.secret.utf8)).hexString
+    func signed(_ body: String, time: Int = Int(Date().timeIntervalSince1970), secret: String = Self.secret) -> [(String, String)] {
+        let mac = HMACSHA256.authenticate(Array("\(time).".utf8) + Array(body.utf8), key: Array(secret.utf8)).hexString
         return [("Content-Type", "application/json"), ("X-Signature", "t=\(time),v1=\(mac)")]
     }
 
@@ -41,5 +41,27 @@ import TestSupport
         // Accepted once: the same request again is a replay.
         #expect(try await post().status == 401)
         await admin.close()
+    }
+
+    /// A rotated webhook secret: events signed with the new one or the one before it
+    /// (`REDIAL_TELEPHONY_SECRET_PREVIOUS`, here read from a file) are accepted, any other refused.
+    @Test func whileTheSecretRotatesBothAreAcceptedAndNoOther() async throws {
+        let redis = try await PrivateRedis()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("redial-previous-\(UUID().uuidString)")
+        let previous = "events-previous-secret-0123456789"
+        try Data((previous + "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let api = try await APIProcess(environment: ["REDIAL_REDIS_URL": redis.url.description, "REDIAL_TELEPHONY_SECRET": Self.secret,
+                                                     "REDIAL_TELEPHONY_SECRET_PREVIOUS_FILE": file.path])
+        defer { api.stop() }
+        func post(_ event: String, _ secret: String) async throws -> HTTPClientResponse {
+            try await client.send(HTTPClientRequest(method: "POST", url: api.base + "/v1/telephony/events", headers: signed(event, secret: secret),
+                                                    body: Array(event.utf8)))
+        }
+        func event(_ id: String) -> String { #"{"event_id": "\#(id)", "call_id": "call-\#(id)", "status": "ringing"}"# }
+        #expect(try await post(event("rotate-new"), Self.secret).status == 200)
+        #expect(try await post(event("rotate-old"), previous).status == 200)
+        let forged = try await post(event("rotate-forged"), "some-other-secret-0123456789")
+        #expect(forged.status == 401 && forged.text.contains("does not match"), "\(forged.text)")
     }
 }

@@ -17,7 +17,7 @@ import Testing
         let body = #"{"event_id": "evt-1", "call_id": "call-1", "status": "completed", "sip_code": 486, "duration_s": 0}"#
         let event = try adapter.event(fromWebhook: Array(body.utf8), signature: signed(body), now: now)
         #expect(event.eventID == "evt-1")
-        #expect(event.call == ProviderCall(callID: "call-1", finished: true, outcome: .busy, durationSeconds: 0, recordingURL: nil))
+        #expect(event.call == ProviderCall(callID: "call-1", finished: true, outcome: .busy, durationSeconds: 0, recordingURL: nil, sipCode: 486))
         #expect(!event.replayToken.isEmpty)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresClient
 import RedisClient
 import Settings
@@ -92,6 +93,49 @@ import TestSupport
                 && text.contains("REDIAL_SMTP_URL: expected smtp://")
                 && text.contains("REDIAL_ENV: expected development or production, got 'prod'")
         }
+    }
+
+    /// A secret may come from a file (`<NAME>_FILE`), its final newline dropped; what cannot be
+    /// read, an empty file, both forms at once, or a file for a variable that holds no secret is
+    /// refused, naming the variable.
+    @Test func secretsComeFromFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redial-secrets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func file(_ name: String, _ text: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url)
+            return url.path
+        }
+        let settings = try RedialSettings(environment: [
+            "REDIAL_TELEPHONY_SECRET_FILE": try file("telephony", "from-a-file-0123456789abcdef\n"),
+            "REDIAL_TELEPHONY_SECRET_PREVIOUS_FILE": try file("previous", "the-one-before-0123456789"),
+            "REDIAL_ADMIN_TOKEN_FILE": try file("admin", "admin-token-from-a-file\r\n"),
+            "REDIAL_DATABASE_URL_FILE": try file("database", "postgres://u:secret@db:5433/x\n"),
+        ])
+        #expect(settings.telephonySecret == "from-a-file-0123456789abcdef")
+        #expect(settings.previousTelephonySecret == "the-one-before-0123456789")
+        #expect(settings.adminToken == "admin-token-from-a-file")
+        #expect(settings.database.password == "secret")
+
+        func problems(_ environment: [String: String]) -> [String] {
+            do {
+                _ = try RedialSettings(environment: environment)
+                return []
+            } catch {
+                return error.problems
+            }
+        }
+        #expect(problems(["REDIAL_ADMIN_TOKEN_FILE": directory.appendingPathComponent("missing").path])
+                == ["REDIAL_ADMIN_TOKEN_FILE: cannot read '\(directory.appendingPathComponent("missing").path)'"])
+        #expect(problems(["REDIAL_ADMIN_TOKEN_FILE": try file("empty", "\n")]).first?.hasSuffix("is empty") == true)
+        #expect(problems(["REDIAL_ADMIN_TOKEN_FILE": try file("both", "admin-token-from-a-file"), "REDIAL_ADMIN_TOKEN": "admin-token-in-the-env"])
+                == ["REDIAL_ADMIN_TOKEN_FILE: REDIAL_ADMIN_TOKEN is set too; give the secret one way"])
+        #expect(problems(["REDIAL_HTTP_PORT_FILE": try file("port", "9000")]).first?.hasPrefix("REDIAL_HTTP_PORT_FILE: only a secret") == true)
+        // A file's secret is checked like any other.
+        #expect(problems(["REDIAL_TELEPHONY_SECRET_FILE": try file("short", "short")]) == ["REDIAL_TELEPHONY_SECRET: expected at least 16 characters"])
+        #expect(problems(["REDIAL_TELEPHONY_SECRET": "the-same-secret-twice", "REDIAL_TELEPHONY_SECRET_PREVIOUS": "the-same-secret-twice"])
+                == ["REDIAL_TELEPHONY_SECRET_PREVIOUS: the same as REDIAL_TELEPHONY_SECRET"])
     }
 
     @Test func readsNotificationAndStorageLimits() throws {

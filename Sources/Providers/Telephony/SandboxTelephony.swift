@@ -8,12 +8,14 @@ public struct SandboxTelephony: TelephonyProvider {
     /// How long an originate may take before its answer counts as unclear.
     public let originateTimeout: Duration
     /// The shared secret the carrier signs its webhooks with.
-    let webhookSecret: [UInt8]
+    /// The secrets a webhook may be signed with: the current one, and the one before it while
+    /// the carrier moves to the new (two valid at once, so a rotation drops no event).
+    let webhookSecrets: [[UInt8]]
     let client = HTTPClient()
 
-    public init(baseURL: String, webhookSecret: String, originateTimeout: Duration = .seconds(15)) {
+    public init(baseURL: String, webhookSecret: String, previousWebhookSecret: String? = nil, originateTimeout: Duration = .seconds(15)) {
         self.baseURL = baseURL
-        self.webhookSecret = Array(webhookSecret.utf8)
+        webhookSecrets = [webhookSecret, previousWebhookSecret].compactMap { $0.map { Array($0.utf8) } }
         self.originateTimeout = originateTimeout
     }
 
@@ -98,7 +100,8 @@ public struct SandboxTelephony: TelephonyProvider {
         guard abs(now.timeIntervalSince1970 - seconds) <= tolerance else {
             throw .staleSignature("the signature is older than \(Int(tolerance)) s (or from the future)")
         }
-        guard HMACSHA256.verify(mac, message: Array("\(time).".utf8) + body, key: webhookSecret) else {
+        let signed = Array("\(time).".utf8) + body
+        guard webhookSecrets.contains(where: { HMACSHA256.verify(mac, message: signed, key: $0) }) else {
             throw .badSignature("the signature does not match the body")
         }
         guard let event = try? JSONDecoder().decode(SandboxWire.Event.self, from: Data(body)),
