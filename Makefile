@@ -40,9 +40,11 @@ deps: ## install missing system packages with apt (quiet when nothing is missing
 	  $(SUDO) apt-get -o DPkg::Lock::Timeout=300 update -qq
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=300 install -y -qq $$missing >/dev/null
 	fi
-	# The SMTP server the tests send mail to, and the S3-compatible server recordings go to (PyPI).
+	# The SMTP server the tests send mail to, the S3-compatible server recordings go to, and
+	# Schemathesis, which tests the API against its OpenAPI document (PyPI).
 	python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check aiosmtpd
 	python3 -c 'import moto.server, flask_cors' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check 'moto[server]'
+	python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check 'schemathesis==4.32.5'
 
 build: deps ## build the redial binary (debug)
 	swift build

@@ -156,6 +156,7 @@ let package = Package(
                 .embedInCode("Scripts/checkIntakeLimits.lua"),
                 .embedInCode("Widget/widget.js"),
                 .embedInCode("Widget/demo.html"),
+                .embedInCode("openapi.json"),
             ],
             swiftSettings: strict
         ),
@@ -226,7 +227,7 @@ let package = Package(
         tests("DomainTests", ["Domain"]),
         tests("JobsTests", ["Jobs", "Queue", "RedisClient"]),
         tests("RelayTests", ["Relay", "Domain", "Queue", "PostgresClient", "RedisClient", logging]),
-        tests("APITests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "RedisClient"]),
+        tests("APITests", ["API", "Domain", "Providers", "Queue", "HTTPClient", "PostgresClient", "RedisClient", prometheus, logging]),
         // End to end through the built binary: the dial flow, messages, recordings, reports, the widget.
         tests("DialingTests", ["Domain", "Providers", "HTTPClient", "PostgresClient", "Queue", "RedisClient", "CryptoPrimitives"],
               exclude: ["Fixtures"]),

@@ -12,7 +12,7 @@ import RedisClient
 import Settings
 
 /// The HTTP API (`redial serve`): callback intake for the widget, health, metrics, the widget
-/// script and its demo page.
+/// script and its demo page, and the document of it all (`/openapi.json`).
 public struct APIServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -67,6 +67,17 @@ public struct APIServer: Sendable {
     public static let scripts: [LuaScript] = [IntakeLimiter.script]
 
     public func application() -> some ApplicationProtocol {
+        Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                             serverName: "redial"), logger: logger)
+    }
+
+    /// Every route the API answers outside the console, as "METHOD /path" (`{name}` for a
+    /// path parameter): what `/openapi.json` must document, no more and no less.
+    public var publicRoutes: [String] {
+        router().routes.map { "\($0.method) \($0.path)" }.filter { !$0.contains(" /admin") }.sorted()
+    }
+
+    private func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         // CORS outermost, the JSON errors innermost: an error thrown by a handler becomes its JSON
         // answer before CORS sees it. The other way round, CORS wraps any error of a request with
@@ -89,8 +100,11 @@ public struct APIServer: Sendable {
         console?.add(to: router) { request, context in
             ClientAddress.resolve(peer: context.peer, forwardedFor: request.headers[CallbackRoutes.forwardedFor], trusted: trusted)
         }
-        return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                                serverName: "redial"), logger: logger)
+        // Last, so it wraps only the answer for no route: it needs every route to know them.
+        let served = Dictionary(grouping: router.routes, by: { $0.path.description })
+            .map { (path: $0.value[0].path, methods: $0.value.map(\.method)) }
+        router.add(middleware: MethodNotAllowedMiddleware(routes: served))
+        return router
     }
 
     /// The operations port's application (`operationsPort`), on loopback; nil when unset.
@@ -129,6 +143,10 @@ public struct APIServer: Sendable {
         router.get("/demo") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.demo_html)))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "max-age=300"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
         }
     }
 }
