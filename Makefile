@@ -28,7 +28,7 @@ APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services ops services-running stop test run migrate bench chaos pg-restart check-alerting
+.PHONY: help deps build services ops services-running stop test run migrate bench chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -183,6 +183,54 @@ test: build ## install what is missing, start services, run every test, stop wha
 	REDIAL_REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/1 swift test --skip-build
 	# The chaos smoke profile guards the invariants under faults (its own Redis and PostgreSQL).
 	$(MAKE) --no-print-directory chaos PROFILE=smoke
+	$(MAKE) --no-print-directory fuzz-smoke
+
+# Fuzzing (libFuzzer, coverage-guided) of every public parser: Sources/FuzzTargets, corpora in
+# Tests/FuzzCorpus/<name>/. Built apart (.build/fuzz: our modules instrumented, dependencies not).
+FUZZ_TARGETS := phone intake webhook envelope cron resp
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := .build/fuzz
+FUZZ_OPTIONS := -timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1
+
+fuzz-build:
+	@mkdir -p $(RUN)/fuzz/crashes
+	# The build with the planted bug first (only its FuzzTargets module differs), then the real one.
+	REDIAL_FUZZ=planted swift build --build-path $(FUZZ_BUILD) --product redial-fuzz
+	cp $(FUZZ_BUILD)/debug/redial-fuzz $(RUN)/fuzz/redial-fuzz-planted
+	REDIAL_FUZZ=1 swift build --build-path $(FUZZ_BUILD) --product redial-fuzz
+	cp $(FUZZ_BUILD)/debug/redial-fuzz $(RUN)/fuzz/redial-fuzz
+
+fuzz: fuzz-build ## fuzz every public parser FUZZ_SECONDS (60) each; new inputs in .run/fuzz/<name>, crashes in .run/fuzz/crashes
+	$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run:
+	@export SWIFT_BACKTRACE=enable=no  # Swift's crash handler would keep libFuzzer's from saving the input
+	for name in $(FUZZ_TARGETS); do
+	  mkdir -p $(RUN)/fuzz/$$name
+	  echo "fuzzing $$name for $(FUZZ_SECONDS) s"
+	  REDIAL_FUZZ_TARGET=$$name $(RUN)/fuzz/redial-fuzz $(RUN)/fuzz/$$name Tests/FuzzCorpus/$$name $(FUZZ_OPTIONS) \
+	    -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(RUN)/fuzz/crashes/$$name- >$(RUN)/fuzz/$$name.log 2>&1 \
+	    || { tail -40 $(RUN)/fuzz/$$name.log; echo "fuzz: $$name crashed; the input is in $(RUN)/fuzz/crashes/: add it to Tests/FuzzCorpus/$$name/ with the fix"; exit 1; }
+	  grep -h "stat::number_of_executed_units\|stat::new_units_added" $(RUN)/fuzz/$$name.log | sed "s/^/  /"
+	done
+
+# make test's short pass: each parser over its committed corpus (every past crash stays there as
+# a regression) and 10 s of new inputs; then the build with a planted bug must be caught, and the
+# input it saves must reproduce the crash.
+fuzz-smoke: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=10
+	rm -rf $(RUN)/fuzz/planted && mkdir -p $(RUN)/fuzz/planted
+	export SWIFT_BACKTRACE=enable=no REDIAL_FUZZ_TARGET=phone
+	if $(RUN)/fuzz/redial-fuzz-planted $(RUN)/fuzz/planted Tests/FuzzCorpus/phone $(FUZZ_OPTIONS) -max_total_time=120 \
+	     -artifact_prefix=$(RUN)/fuzz/planted/ >$(RUN)/fuzz/planted.log 2>&1; then
+	  echo "fuzz-smoke: the planted bug was not found in 120 s"; exit 1
+	fi
+	found=$$(ls $(RUN)/fuzz/planted/crash-* 2>/dev/null | head -1)
+	[ -n "$$found" ] || { tail -30 $(RUN)/fuzz/planted.log; echo "fuzz-smoke: the planted build failed without saving a crash"; exit 1; }
+	if $(RUN)/fuzz/redial-fuzz-planted "$$found" >$(RUN)/fuzz/planted-replay.log 2>&1; then
+	  echo "fuzz-smoke: the saved input does not reproduce the planted crash"; exit 1
+	fi
+	echo "fuzz-smoke: the planted bug was found after $$(grep -a -o '^#[0-9]*' $(RUN)/fuzz/planted.log | tail -1 | tr -d '#') runs and its input reproduces it"
 
 check-alerting: deps ## check the alert rules (promtool unit tests) and the Alertmanager configuration
 	promtool check rules deploy/prometheus/rules.yml

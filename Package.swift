@@ -16,12 +16,17 @@ let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-h
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
+/// `REDIAL_FUZZ=1` (`make fuzz`, in a build directory of its own): every module of ours carries
+/// libFuzzer's coverage instrumentation and `redial-fuzz` becomes a libFuzzer binary;
+/// `REDIAL_FUZZ=planted` adds the planted bug the short pass must find. Dependencies stay as they are.
+let fuzzing = Context.environment["REDIAL_FUZZ"] ?? ""
+
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     // Warnings are bugs here; dependencies are not held to it.
     .unsafeFlags(["-warnings-as-errors"]),
-]
+] + (fuzzing.isEmpty ? [] : [.unsafeFlags(["-sanitize=fuzzer"])])
 
 /// Every policy, template and data file of the job catalog (`Jobs/<type>/…`), found on disk, so
 /// a new job type's files need no line here.
@@ -210,6 +215,16 @@ let package = Package(
             path: "Chaos",
             exclude: ["README.md", "reports", "network.sh"],
             swiftSettings: strict
+        ),
+        // Every public parser behind one entry each (Sources/FuzzTargets); `redial-fuzz` replays
+        // inputs through them, or is the libFuzzer binary in a `REDIAL_FUZZ` build.
+        .target(name: "FuzzTargets", dependencies: ["Domain", "API", "Providers", "Queue", "RedisClient"],
+                swiftSettings: strict + (fuzzing == "planted" ? [.define("FUZZ_PLANTED")] : [])),
+        .executableTarget(
+            name: "redial-fuzz",
+            dependencies: ["FuzzTargets"],
+            swiftSettings: strict + (fuzzing.isEmpty ? [] : [.define("LIBFUZZER")]),
+            linkerSettings: fuzzing.isEmpty ? [] : [.unsafeFlags(["-sanitize=fuzzer"])]
         ),
 
         // Local servers and processes for the tests, the benchmarks and the chaos suite (moto,

@@ -83,7 +83,8 @@ final class HiredisContext {
         }
     }
 
-    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+    /// A hiredis reply object as a value (the reply stays the caller's to free).
+    static func value(of reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STRING:
