@@ -44,6 +44,7 @@ struct Sites: AsyncParsableCommand {
         @Option(help: "Comma-separated balance levels (minutes) that warn the owner when a call crosses them.")
         var lowBalance = "60,10"
         @Option(help: "Days call recordings are kept.") var recordingRetentionDays = 90
+        @Option(help: "Days callbacks and all about them are kept (30-3650); daily counts stay.") var dataRetentionDays = 365
         @Flag(help: "Its callbacks go to the beta release channel (beta workers only).") var beta = false
         @Flag(help: "Print {\"id\", \"site_key\"} as JSON.") var json = false
 
@@ -58,6 +59,7 @@ struct Sites: AsyncParsableCommand {
             new.allowedOrigins = origin
             new.ownerPhone = ownerPhone
             new.recordingRetentionDays = recordingRetentionDays
+            new.dataRetentionDays = dataRetentionDays
             new.beta = beta
             do {
                 new.lowBalanceThresholds = try lowBalance.split(separator: ",").map { part throws(DomainError) in

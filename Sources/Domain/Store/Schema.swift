@@ -19,6 +19,7 @@ public enum Schema {
             ("0013_release_measures.sql", String(decoding: PackageResources._013_release_measures_sql, as: UTF8.self)),
             ("0014_attempt_sip_code.sql", String(decoding: PackageResources._014_attempt_sip_code_sql, as: UTF8.self)),
             ("0015_site_key_rotation.sql", String(decoding: PackageResources._015_site_key_rotation_sql, as: UTF8.self)),
+            ("0016_data_retention.sql", String(decoding: PackageResources._016_data_retention_sql, as: UTF8.self)),
         ])
     }
 }

@@ -29,6 +29,9 @@ public struct SiteStore: Sendable {
         public var ownerPhone: String?
         public var lowBalanceThresholds = [60, 10]
         public var recordingRetentionDays = 90
+        /// Days its callbacks and all about them are kept (30-3650); then `data.retention` purges
+        /// them, keeping daily counts.
+        public var dataRetentionDays = 365
         /// Its callbacks go to the beta release channel (handled by beta workers only).
         public var beta = false
 
@@ -82,6 +85,9 @@ public struct SiteStore: Sendable {
             throw DomainError(.invalid, "low-balance: expected up to 10 levels of 0-10000000 minutes, got \(new.lowBalanceThresholds)",
                               field: "low-balance")
         }
+        guard (30...3650).contains(new.dataRetentionDays) else {
+            throw DomainError(.invalid, "data-retention-days: expected 30-3650, got \(new.dataRetentionDays)", field: "data-retention-days")
+        }
         guard (1...3650).contains(new.recordingRetentionDays) else {
             throw DomainError(.invalid, "recording-retention-days: expected 1-3650, got \(new.recordingRetentionDays)",
                               field: "recording-retention-days")
@@ -97,16 +103,16 @@ public struct SiteStore: Sendable {
         let rows = try await database.query("""
             INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
                                default_country_code, served_country_codes, limits, owner_phone, low_balance_thresholds,
-                               recording_retention_days, allowed_origins, channel)
+                               recording_retention_days, allowed_origins, channel, data_retention_days)
             VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::jsonb, $6, $7, $8, $9,
                     ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb, $12,
-                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16)
+                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16, $17)
             RETURNING \(Self.columns)
             """, [name, Self.hash(key), try JSONText.encode(managers), new.timeZone, try JSONText.encode(new.hours),
                   new.balanceMinutes, new.email, new.language, new.defaultCountryCode,
                   try JSONText.encode(served), try JSONText.encode(new.limits), owner,
                   try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays, try JSONText.encode(origins),
-                  new.beta ? "beta" : "production"])
+                  new.beta ? "beta" : "production", new.dataRetentionDays])
         return (try Self.site(rows[0]), key)
     }
 
