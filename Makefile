@@ -23,7 +23,7 @@ SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 
 APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
                 libcurl4-openssl-dev libssl-dev curl chromium chromium-driver python3-selenium \
-                sip-tester prometheus prometheus-alertmanager
+                sip-tester prometheus prometheus-alertmanager stunnel4
 
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
@@ -230,7 +230,7 @@ fuzz-smoke: fuzz-build
 	if $(RUN)/fuzz/redial-fuzz-planted "$$found" >$(RUN)/fuzz/planted-replay.log 2>&1; then
 	  echo "fuzz-smoke: the saved input does not reproduce the planted crash"; exit 1
 	fi
-	echo "fuzz-smoke: the planted bug was found after $$(grep -a -o '^#[0-9]*' $(RUN)/fuzz/planted.log | tail -1 | tr -d '#') runs and its input reproduces it"
+	echo "fuzz-smoke: the planted bug was found ($$(basename $$found)) and its input reproduces it"
 
 check-alerting: deps ## check the alert rules (promtool unit tests) and the Alertmanager configuration
 	promtool check rules deploy/prometheus/rules.yml

@@ -1,17 +1,28 @@
-/// Where a PostgreSQL server is: parsed from `postgres://user[:password]@host[:port]/database`.
+import Foundation
+
+/// Where a PostgreSQL server is, and how to trust it: parsed from
+/// `postgres://user[:password]@host[:port]/database[?sslmode=verify-full&sslrootcert=/path/ca.crt]`.
 public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var user: String
     public var password: String?
     public var database: String
+    /// libpq's TLS settings from the URL's query: `sslmode` (disable … verify-full), `sslrootcert`
+    /// (the CA to verify the server with), `sslcert` and `sslkey` (a client certificate).
+    public var tls: [String: String]
 
-    public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String) {
+    /// The query parameters a URL may carry, all passed to libpq as they are.
+    public static let tlsParameters: Set<String> = ["sslmode", "sslrootcert", "sslcert", "sslkey"]
+    static let sslModes: Set<String> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+    public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String, tls: [String: String] = [:]) {
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
     public init(parsing text: String) throws(PostgresError) {
@@ -24,7 +35,20 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
             throw bad("scheme must be postgres://")
         }
         var rest = text[schemeEnd.upperBound...]
-        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
+        var tls: [String: String] = [:]
+        if let query = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: query)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                guard parts.count == 2, Self.tlsParameters.contains(parts[0]), !parts[1].isEmpty else {
+                    throw bad("parameters may be \(Self.tlsParameters.sorted().joined(separator: ", ")), each with a value; got '\(pair.prefix(40))'")
+                }
+                tls[parts[0]] = parts[1]
+            }
+            if let mode = tls["sslmode"], !Self.sslModes.contains(mode) {
+                throw bad("sslmode must be one of \(Self.sslModes.sorted().joined(separator: ", "))")
+            }
+            rest = rest[..<query]
+        }
         guard let at = rest.lastIndex(of: "@") else { throw bad("user is missing") }
         let credentials = rest[..<at]
         rest = rest[rest.index(after: at)...]
@@ -49,7 +73,7 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
             port = p
         }
         guard !host.isEmpty, !host.contains(" ") else { throw bad("host is missing or malformed") }
-        self.init(host: host, port: port, user: user, password: password, database: database)
+        self.init(host: host, port: port, user: user, password: password, database: database, tls: tls)
     }
 
     /// libpq's keyword/value form, every value quoted so nothing in it can inject a keyword.
@@ -66,6 +90,7 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
             ("keepalives_interval", String(max(1, dead / 6))), ("keepalives_count", "3"),
         ]
         if let password { pairs.append(("password", password)) }
+        pairs += tls.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return pairs.map { key, value in
             let escaped = value.replacingAll("\\", with: "\\\\").replacingAll("'", with: "\\'")
             return "\(key)='\(escaped)'"
@@ -73,7 +98,8 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)"
+        let query = tls.isEmpty ? "" : "?" + tls.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        return "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)" + query
     }
 
     static func redacted(_ text: String) -> String {
