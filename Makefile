@@ -23,7 +23,7 @@ SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 
 APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
                 libcurl4-openssl-dev libssl-dev curl chromium chromium-driver python3-selenium \
-                sip-tester prometheus prometheus-alertmanager stunnel4
+                sip-tester prometheus prometheus-alertmanager stunnel4 openssl
 
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)

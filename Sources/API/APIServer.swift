@@ -32,6 +32,8 @@ public struct APIServer: Sendable {
         public var operationsPort: Int?
         /// `REDIAL_BETA_SHARE`: the share of production sites' new callbacks sent to beta.
         public var betaShare: Double = 0
+        /// `REDIAL_LOOKUP_KEY`: the key of the number's keyed hash in the abuse limiter's Redis keys.
+        public var lookupKey: [UInt8] = Array(RedialSettings.Defaults.lookupKey.utf8)
 
         public init(host: String, port: Int, trustedProxies: [NetworkRange], telephony: any TelephonyProvider, outcomePolicy: JobPolicy,
                     timeScale: Double, deniedPrefixes: [String], operationsPort: Int? = nil) {
@@ -90,7 +92,7 @@ public struct APIServer: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database, betaShare: configuration.betaShare),
-                       limiter: IntakeLimiter(redis: redis, database: database), trustedProxies: configuration.trustedProxies,
+                       limiter: IntakeLimiter(redis: redis, database: database, lookupKey: configuration.lookupKey), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)
         TelephonyEvents(provider: configuration.telephony, jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import PostgresClient
 import Queue
@@ -8,16 +9,24 @@ import RedisClient
 /// one site would give; the thresholds are the requesting site's. Checked and counted atomically
 /// in Redis (`checkIntakeLimits.lua`). When Redis cannot answer, the same limits are counted from
 /// PostgreSQL's accepted callbacks (not atomic: two requests racing in that degraded mode may
-/// both pass); when neither can, the request is refused. Never unchecked.
+/// both pass); when neither can, the request is refused. Never unchecked. Redis holds no number:
+/// its keys and members carry the number's keyed hash (`lookupKey`).
 struct IntakeLimiter: Sendable {
     let redis: RedisPool
     let database: PostgresPool
+    let lookupKey: [UInt8]
 
     static let script = LuaScript("checkIntakeLimits", PackageResources.checkIntakeLimits_lua, keys: ["number", "client", "site"])
 
+    /// What stands for a number in Redis: HMAC-SHA256 of its E.164 form under the lookup key
+    /// (128 bits of it), the same for every site and process with that key.
+    func lookup(_ phone: PhoneNumber) -> String {
+        String(HMACSHA256.authenticate(Array(phone.e164.utf8), key: lookupKey).hexString.prefix(32))
+    }
+
     /// The script's KEYS for one request, in its header's order.
-    static func keys(phone: PhoneNumber, client: String, site: Site) -> [String] {
-        [prefix + "number:" + phone.e164, prefix + "client:" + client, prefix + "site:" + site.id]
+    func keys(phone: PhoneNumber, client: String, site: Site) -> [String] {
+        [Self.prefix + "number:" + lookup(phone), Self.prefix + "client:" + client, Self.prefix + "site:" + site.id]
     }
 
     /// Every limiter key shares one hash tag: the script is one slot on Redis Cluster (one shard
@@ -34,8 +43,8 @@ struct IntakeLimiter: Sendable {
     func check(site: Site, phone: PhoneNumber, client: String) async -> Verdict {
         let limits = site.limits
         do {
-            let reply = try await redis.run(Self.script.script, keys: Self.keys(phone: phone, client: client, site: site),
-                                            arguments: [JobID.make(), phone.e164, limits.numberPer15Minutes, limits.numberPerHour,
+            let reply = try await redis.run(Self.script.script, keys: keys(phone: phone, client: client, site: site),
+                                            arguments: [JobID.make(), lookup(phone), limits.numberPer15Minutes, limits.numberPerHour,
                                                         limits.numberPerDay, limits.clientNumbersPerHour, limits.clientNumbersPerDay,
                                                         limits.sitePerMinute, limits.sitePerDay])
             if let items = reply.array, let code = items.first?.int {

@@ -25,6 +25,8 @@ public struct RedialSettings: Sendable {
         public static let deniedPrefixes = "+870,+881,+882,+883,+979,+1900,+1976"
         /// Only for the local sandbox; production sets its provider's secret.
         public static let telephonySecret = "sandbox-webhook-secret"
+        /// Development only; production sets its own (`REDIAL_LOOKUP_KEY`).
+        public static let lookupKey = "redial-development-lookup-key-not-a-secret"
         /// The sandbox carrier's test line (`SandboxWire.testNumber`).
         public static let telephonyTestNumber = "+15005550000"
     }
@@ -123,6 +125,10 @@ public struct RedialSettings: Sendable {
     /// The operations console's credential (`REDIAL_ADMIN_TOKEN`, at least 16 characters): nil,
     /// the console at `/admin` is off.
     public var adminToken: String?
+    /// The key of keyed hashes that stand in for phone numbers where something must be found by
+    /// number without holding it (`REDIAL_LOOKUP_KEY`, at least 32 bytes; the abuse limiter's
+    /// Redis keys). Changing it starts those counts afresh (their windows are a day at most).
+    public var lookupKey: [UInt8]
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
     public var unsafeDialWithoutLedger: Bool
     /// `REDIAL_UNSAFE_FAIL_DIALS=0.2`: the release gate's deliberately bad beta build fails that
@@ -133,7 +139,7 @@ public struct RedialSettings: Sendable {
     /// (`REDIAL_TELEPHONY_SECRET_FILE=/run/secrets/telephony`): the secret then never sits in the
     /// environment a process listing (`/proc/PID/environ`, `ps e`) shows.
     public static let secretVariables = [
-        "REDIAL_TELEPHONY_SECRET", "REDIAL_TELEPHONY_SECRET_PREVIOUS", "REDIAL_ADMIN_TOKEN", "REDIAL_S3_KEY", "REDIAL_S3_SECRET",
+        "REDIAL_TELEPHONY_SECRET", "REDIAL_TELEPHONY_SECRET_PREVIOUS", "REDIAL_ADMIN_TOKEN", "REDIAL_LOOKUP_KEY", "REDIAL_S3_KEY", "REDIAL_S3_SECRET",
         "REDIAL_REDIS_URL", "REDIAL_DATABASE_URL", "REDIAL_SMTP_URL",
     ]
 
@@ -297,6 +303,13 @@ public struct RedialSettings: Sendable {
             }
             return text
         }
+        let lookupKey = check("REDIAL_LOOKUP_KEY", Defaults.lookupKey) { text throws(SettingsError) in
+            guard text.utf8.count >= 32 else { throw SettingsError("expected at least 32 bytes") }
+            if mode == .production && text == Defaults.lookupKey {
+                throw SettingsError("the development key; set a secret of your own (refused in production)")
+            }
+            return Array(text.utf8)
+        }
         let escalate = check("REDIAL_ONCALL_ESCALATE_MINUTES", "15") { text throws(SettingsError) in
             guard let minutes = Double(text), minutes > 0, minutes <= 1440 else {
                 throw SettingsError("expected minutes > 0 and ≤ 1440, got '\(text)'")
@@ -330,7 +343,7 @@ public struct RedialSettings: Sendable {
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
               let watchdogPort, let alertmanager, let prometheus, let oncallPhone, let oncallSecondary, let escalate,
-              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials, let previousSecret else {
+              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials, let previousSecret, let lookupKey else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -353,6 +366,7 @@ public struct RedialSettings: Sendable {
         self.betaShare = betaShare
         self.oncallPhoneSecondary = oncallSecondary
         self.adminToken = adminToken ?? nil
+        self.lookupKey = lookupKey
         self.oncallEscalateAfter = escalate
         self.smsURL = sms
         self.smtpURL = smtp

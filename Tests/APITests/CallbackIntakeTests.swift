@@ -414,4 +414,21 @@ import TestSupport
         #expect(nobody.status == 1 && nobody.output.contains("no site"), "\(nobody.output)")
         #expect(try await status(third.key) == 202, "a refused rotation changes nothing")
     }
+
+    /// The abuse limiter counts per number across every site in Redis without holding a number:
+    /// its keys and members carry a keyed hash. Nothing in the test's Redis shows the digits.
+    @Test func theLimitersRedisHoldsNoPhoneNumber() async throws {
+        let key = try await site()
+        let digits = "7916" + String(format: "%07d", Int.random(in: 0..<10_000_000))
+        #expect(try await post(key, #"{"phone": "+\#(digits)"}"#, headers: [("X-Forwarded-For", "198.51.100.77")]).status == 202)
+        let connection = RedisConnection(configuration: RedisConfiguration(url: redis.url))
+        defer { Task { await connection.close() } }
+        let keys = try await connection.send("KEYS", "redial:{limits}:*").array?.compactMap(\.string) ?? []
+        #expect(keys.contains { $0.hasPrefix("redial:{limits}:number:") }, "the number is counted: \(keys)")
+        var seen = keys
+        for limiterKey in keys {
+            seen += try await connection.send("ZRANGE", limiterKey, 0, -1).array?.compactMap(\.string) ?? []
+        }
+        #expect(!seen.isEmpty && !seen.contains { $0.contains(digits) || $0.contains(String(digits.suffix(7))) }, "\(seen)")
+    }
 }

@@ -48,8 +48,9 @@ import TestSupport
             try RedialSettings(environment: ["REDIAL_ENV": "production"])
         } throws: { error in
             let problems = (error as? SettingsError)?.problems ?? []
-            return problems.count == 5
+            return problems.count == 6
                 && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_SECRET: the sandbox's public secret") }
+                && problems.contains("REDIAL_LOOKUP_KEY: the development key; set a secret of your own (refused in production)")
                 && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_URL: points at the local sandbox") }
                 && problems.contains { $0.hasPrefix("REDIAL_SMS_URL: points at the local sandbox") }
                 && problems.contains { $0.hasPrefix("REDIAL_S3_KEY: missing or a placeholder") }
@@ -59,11 +60,13 @@ import TestSupport
         short["REDIAL_TELEPHONY_SECRET"] = String(repeating: "k", count: 31)
         short["REDIAL_S3_KEY"] = "redial-local"
         short["REDIAL_TELEPHONY_URL"] = "http://localhost:8090"
+        short["REDIAL_LOOKUP_KEY"] = String(repeating: "l", count: 31)
         #expect {
             try RedialSettings(environment: short)
         } throws: { error in
             let problems = (error as? SettingsError)?.problems ?? []
-            return problems.count == 3
+            return problems.count == 4
+                && problems.contains("REDIAL_LOOKUP_KEY: expected at least 32 bytes")
                 && problems.contains("REDIAL_TELEPHONY_SECRET: expected at least 32 bytes in production, got 31")
                 && problems.contains { $0.hasPrefix("REDIAL_S3_KEY: missing or a placeholder") }
                 && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_URL: points at the local sandbox") }

@@ -22,7 +22,7 @@ public enum TestServices {
     public static let productionSettings = [
         "REDIAL_ENV": "production", "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
         "REDIAL_TELEPHONY_URL": "https://api.carrier.example", "REDIAL_SMS_URL": "https://sms.carrier.example",
-        "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret",
+        "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret", "REDIAL_LOOKUP_KEY": String(repeating: "l", count: 32),
     ]
 
     public static func uniqueName(_ prefix: String) -> String {

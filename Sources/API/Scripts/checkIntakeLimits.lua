@@ -3,11 +3,11 @@
 -- slip under a limit together. Sliding windows over sorted sets scored by time.
 --
 -- KEYS[1] number   zset   requests for this phone number from every site (member: request id),
---                         score = time (ms)
+--                         score = time (ms); named by the number's keyed hash, never the number
 -- KEYS[2] client   zset   numbers this client (an IPv4 address or an IPv6 /64) asked for, on
---                         every site (member: phone), score = last time (ms)
+--                         every site (member: the number's keyed hash), score = last time (ms)
 -- KEYS[3] site     zset   requests to this site (member: request id), score = time (ms)
--- ARGV[1] request id        ARGV[2] phone (E.164)
+-- ARGV[1] request id        ARGV[2] the number's keyed hash (IntakeLimiter.lookup)
 -- ARGV[3] number per 15 min ARGV[4] number per hour   ARGV[5] number per day
 -- ARGV[6] distinct numbers per client per hour        ARGV[7] … per day
 -- ARGV[8] site per minute   ARGV[9] site per day
@@ -17,7 +17,7 @@
 -- many site keys do not multiply the rings on one phone. All keys share one hash tag
 -- ("{limits}") and expire a day after their last write.
 local number, client, site = KEYS[1], KEYS[2], KEYS[3]
-local request, phone = ARGV[1], ARGV[2]
+local request, phone = ARGV[1], ARGV[2]  -- phone: the keyed hash
 
 -- @include serverTime
 local MINUTE, HOUR, DAY = 60000, 3600000, 86400000
