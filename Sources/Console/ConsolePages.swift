@@ -46,21 +46,4 @@ struct ConsolePages: Sendable {
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("Referrer-Policy")!: "same-origin",
     ]
-
-    /// A number as operators may see it: its country and operator prefix and last two digits.
-    static func mask(_ phone: String) -> String {
-        guard phone.count > 7 else { return String(repeating: "•", count: phone.count) }
-        return String(phone.prefix(5)) + String(repeating: "•", count: phone.count - 7) + String(phone.suffix(2))
-    }
-
-    /// Every phone-like run in a text (a job's payload) masked.
-    static func maskPhones(_ text: String) -> String {
-        guard let pattern = try? NSRegularExpression(pattern: #"\+?\d{8,15}"#) else { return text }
-        var masked = text
-        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
-            guard let range = Range(match.range, in: masked) else { continue }
-            masked.replaceSubrange(range, with: mask(String(masked[range])))
-        }
-        return masked
-    }
 }

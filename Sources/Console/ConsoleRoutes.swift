@@ -342,7 +342,7 @@ public struct ConsoleRoutes: Sendable {
         if let queue { matching = try await matchingDead(queue: queue, type: type, reason: reason) }
         let rows: [[String: Any]] = matching.map { job in
             ["id": job.id, "queue": queue ?? "", "type": job.type, "attempt": job.attempt, "maxAttempts": job.maxAttempts,
-             "error": ConsolePages.maskPhones(job.lastError ?? "")]
+             "error": PhoneMask.maskNumbers(in: job.lastError ?? "")]
         }
         var values: [String: Any] = ["queues": names.map { ["name": $0, "selected": $0 == queue] }, "jobs": rows, "type": type,
                                      "reason": reason, "count": rows.count]
@@ -374,7 +374,7 @@ public struct ConsoleRoutes: Sendable {
             ["id": job.id, "queue": job.queue, "type": job.type, "state": job.state?.rawValue ?? "?", "attempt": job.attempt,
              "maxAttempts": job.maxAttempts,
              "enqueued": Date(timeIntervalSince1970: Double(enqueued(job)) / 1000).formatted(.iso8601),
-             "error": ConsolePages.maskPhones(String((job.lastError ?? "").prefix(200)))]
+             "error": PhoneMask.maskNumbers(in: String((job.lastError ?? "").prefix(200)))]
         }
         values["searched"] = callback == nil ? "of type \(query)" : "of callback \(query)"
         return pages.render("jobs", title: "Jobs", csrf: csrf, values: values)
@@ -387,7 +387,7 @@ public struct ConsoleRoutes: Sendable {
             throw ConsoleProblem("no job \(id.prefix(40)) in queue '\(queue.prefix(80))'")
         }
         let fields: [[String: Any]] = record.fields.sorted { $0.key < $1.key }.map { name, value in
-            let shown = ["payload", "last_error"].contains(name) ? ConsolePages.maskPhones(value) : value
+            let shown = ["payload", "last_error"].contains(name) ? PhoneMask.maskNumbers(in: value) : value
             return ["name": name, "value": shown, "pre": name == "payload" || name == "last_error"]
         }
         return pages.render("job", title: "Job \(id)", csrf: csrf, values: ["fields": fields])
@@ -441,7 +441,7 @@ public struct ConsoleRoutes: Sendable {
         }
         let found: [[String: Any]] = try rows.map { row in
             ["id": try row.decode("id", as: String.self), "created": try row.decode("created", as: String.self),
-             "site": try row.decode("site", as: String.self), "phone": ConsolePages.mask(try row.decode("phone", as: String.self)),
+             "site": try row.decode("site", as: String.self), "phone": PhoneMask.mask(try row.decode("phone", as: String.self)),
              "status": try row.decode("status", as: String.self), "channel": try row.decode("channel", as: String.self)]
         }
         var values: [String: Any] = ["callbacks": found]
@@ -492,7 +492,7 @@ public struct ConsoleRoutes: Sendable {
             events.append((at, "debit", "minutes debited"))
         }
         events.sort { $0.at < $1.at }
-        var values: [String: Any] = ["id": id, "site": try row.decode("site", as: String.self), "phone": ConsolePages.mask(try row.decode("phone")),
+        var values: [String: Any] = ["id": id, "site": try row.decode("site", as: String.self), "phone": PhoneMask.mask(try row.decode("phone")),
                                      "status": try row.decode("status", as: String.self), "channel": try row.decode("channel", as: String.self),
                                      "events": events.map { ["at": $0.at, "kind": $0.kind, "text": $0.text] }]
         values["reason"] = try row.decodeIfPresent("reason", as: String.self)
@@ -594,7 +594,7 @@ public struct ConsoleRoutes: Sendable {
             return ["id": try row.decode("id", as: String.self), "name": try row.decode("name", as: String.self),
                     "balance": try row.decode("balance_minutes", as: Int.self), "timezone": try row.decode("timezone", as: String.self),
                     "hours": try row.decode("hours", as: String.self), "limits": try row.decode("limits", as: String.self),
-                    "managers": try JSONText.decode([String].self, try row.decode("managers", as: String.self)).map(ConsolePages.mask)
+                    "managers": try JSONText.decode([String].self, try row.decode("managers", as: String.self)).map(PhoneMask.mask)
                         .joined(separator: ", "),
                     "channel": channel, "other": channel == "beta" ? "production" : "beta", "active": try row.decode("active", as: Bool.self),
                     "rotated": try row.decodeIfPresent("rotated", as: String.self) ?? "", "previousExpires": try row.decodeIfPresent("previous_expires", as: String.self) ?? ""]

@@ -42,9 +42,10 @@ public enum WorkerCommands {
     }
 
     /// `failJob` for one run of a job `worker` holds: retried, snoozed or dead by `mode`, the
-    /// next run after `delay`, `reason` kept as its last error (at most 2000 characters).
+    /// next run after `delay`, `reason` kept as its last error (at most 2000 characters, phone
+    /// numbers masked: Redis keeps no number a provider's refusal named).
     public static func fail(_ keys: Keys, worker: String, job id: String, fence: Int, mode: String, delay: Duration,
                             reason: String) -> RedisCommand {
-        QueueScripts.failJob.command(keys, .init(worker: worker, job: id), arguments: [id, fence, mode, max(0, delay.milliseconds), String(reason.prefix(2000))])
+        QueueScripts.failJob.command(keys, .init(worker: worker, job: id), arguments: [id, fence, mode, max(0, delay.milliseconds), PhoneMask.maskNumbers(in: String(reason.prefix(2000)))])
     }
 }
