@@ -8,13 +8,14 @@ public enum PhoneMask {
         return String(phone.prefix(5)) + String(repeating: "•", count: phone.count - 7) + String(phone.suffix(2))
     }
 
-    /// Every run of 8 to 15 digits in `text` (with its `+`, when it has one) masked.
+    /// Every number in E.164 form in `text` (`+` and 8 to 15 digits: the form Redial keeps and
+    /// sends) masked. Bare digit runs are left alone: sizes, times and counts are digits too.
     public static func maskNumbers(in text: String) -> String {
         var result = ""
         var run = ""
         func flush() {
             let digits = run.filter(\.isASCIIDigitCharacter).count
-            result += (8...15).contains(digits) ? mask(run) : run
+            result += run.hasPrefix("+") && (8...15).contains(digits) ? mask(run) : run
             run = ""
         }
         for character in text {

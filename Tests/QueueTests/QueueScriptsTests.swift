@@ -507,12 +507,12 @@ import Watchdog
         let id = try await jobs.enqueue(.init(type: "noop", policy: policy)).id
         let fence = try #require(WorkerCommands.claimed(in: try await redis.pipeline([WorkerCommands.claim(keys, worker: "w1", count: 1)])[0].get(),
                                                         queue: keys.queue).first?.fence)
-        let reason = "gateway refused +79161234567 and 89035550101 (attempt 3 of 8, job 01J8ZK)"
+        let reason = "gateway refused +79161234567 and +375291234567 (12582912 bytes, attempt 3 of 8, job 01J8ZK)"
         let code = try await redis.pipeline([WorkerCommands.fail(keys, worker: "w1", job: id, fence: fence, mode: "retry", delay: .zero,
                                                                  reason: reason)])[0].get().int
         #expect(code == 1)
-        #expect(try await field(id, "last_error") == "gateway refused +7916•••••67 and 89035••••01 (attempt 3 of 8, job 01J8ZK)")
-        #expect(PhoneMask.maskNumbers(in: "+1234567 then 1234567890123456") == "+1234567 then 1234567890123456", "7 and 16 digits are no number")
+        #expect(try await field(id, "last_error") == "gateway refused +7916•••••67 and +3752••••••67 (12582912 bytes, attempt 3 of 8, job 01J8ZK)")
+        #expect(PhoneMask.maskNumbers(in: "+1234567 then +1234567890123456") == "+1234567 then +1234567890123456", "7 and 16 digits are no number")
     }
 
     @Test func outOfAttemptsGoesToDeadWithItsError() async throws {
