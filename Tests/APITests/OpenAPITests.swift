@@ -62,6 +62,8 @@ import TestSupport
     /// Schemathesis (PyPI) in a short, seeded form: examples, coverage and fuzzing of every
     /// operation with a real site key; every check but "schema-valid data is accepted" (a
     /// well-formed number the site does not serve is rightly refused, 400 naming the field).
+    /// One worker: with two, its generator parsed lambdas' source in two threads at once and
+    /// CPython 3.11's `ast.parse` failed inside Schemathesis (a CI run, and once here).
     @Test func schemathesisFindsNoServerErrorAndNoUndocumentedAnswer() async throws {
         let check = try await python(["-c", "import schemathesis"], timeout: .seconds(60))
         guard check.status == 0 else { throw SetupError("Schemathesis is not installed: run `make deps` (\(check.output))") }
@@ -80,7 +82,7 @@ import TestSupport
         let run = try await python([
             "-c", "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())",
             "run", api.base + "/openapi.json", "--header", "X-Site-Key: \(key)", "--checks", "all",
-            "--exclude-checks", "positive_data_acceptance", "--max-examples", "25", "--seed", "1", "--workers", "2",
+            "--exclude-checks", "positive_data_acceptance", "--max-examples", "25", "--seed", "1", "--workers", "1",
             "--no-color", "--report-dir", reports.path,
         ], timeout: .seconds(300))
         #expect(run.status == 0, "\(run.output.suffix(6000))")
