@@ -33,10 +33,10 @@ public struct APIServer: Sendable {
         /// `REDIAL_BETA_SHARE`: the share of production sites' new callbacks sent to beta.
         public var betaShare: Double = 0
         /// `REDIAL_LOOKUP_KEY`: the key of the number's keyed hash in the abuse limiter's Redis keys.
-        public var lookupKey: [UInt8] = Array(RedialSettings.Defaults.lookupKey.utf8)
+        public var lookupKey: [UInt8]
 
         public init(host: String, port: Int, trustedProxies: [NetworkRange], telephony: any TelephonyProvider, outcomePolicy: JobPolicy,
-                    timeScale: Double, deniedPrefixes: [String], operationsPort: Int? = nil) {
+                    timeScale: Double, deniedPrefixes: [String], lookupKey: [UInt8], operationsPort: Int? = nil) {
             self.host = host
             self.port = port
             self.trustedProxies = trustedProxies
@@ -44,6 +44,7 @@ public struct APIServer: Sendable {
             self.outcomePolicy = outcomePolicy
             self.timeScale = timeScale
             self.deniedPrefixes = deniedPrefixes
+            self.lookupKey = lookupKey
             self.operationsPort = operationsPort
         }
     }

@@ -24,9 +24,9 @@ struct IntakeLimiter: Sendable {
         String(HMACSHA256.authenticate(Array(phone.e164.utf8), key: lookupKey).hexString.prefix(32))
     }
 
-    /// The script's KEYS for one request, in its header's order.
-    func keys(phone: PhoneNumber, client: String, site: Site) -> [String] {
-        [Self.prefix + "number:" + lookup(phone), Self.prefix + "client:" + client, Self.prefix + "site:" + site.id]
+    /// The script's KEYS for one request, in its header's order (`number`: the number's lookup).
+    static func keys(number: String, client: String, site: Site) -> [String] {
+        [prefix + "number:" + number, prefix + "client:" + client, prefix + "site:" + site.id]
     }
 
     /// Every limiter key shares one hash tag: the script is one slot on Redis Cluster (one shard
@@ -42,9 +42,10 @@ struct IntakeLimiter: Sendable {
 
     func check(site: Site, phone: PhoneNumber, client: String) async -> Verdict {
         let limits = site.limits
+        let number = lookup(phone)
         do {
-            let reply = try await redis.run(Self.script.script, keys: keys(phone: phone, client: client, site: site),
-                                            arguments: [JobID.make(), lookup(phone), limits.numberPer15Minutes, limits.numberPerHour,
+            let reply = try await redis.run(Self.script.script, keys: Self.keys(number: number, client: client, site: site),
+                                            arguments: [JobID.make(), number, limits.numberPer15Minutes, limits.numberPerHour,
                                                         limits.numberPerDay, limits.clientNumbersPerHour, limits.clientNumbersPerDay,
                                                         limits.sitePerMinute, limits.sitePerDay])
             if let items = reply.array, let code = items.first?.int {

@@ -305,9 +305,6 @@ public struct RedialSettings: Sendable {
         }
         let lookupKey = check("REDIAL_LOOKUP_KEY", Defaults.lookupKey) { text throws(SettingsError) in
             guard text.utf8.count >= 32 else { throw SettingsError("expected at least 32 bytes") }
-            if mode == .production && text == Defaults.lookupKey {
-                throw SettingsError("the development key; set a secret of your own (refused in production)")
-            }
             return Array(text.utf8)
         }
         let escalate = check("REDIAL_ONCALL_ESCALATE_MINUTES", "15") { text throws(SettingsError) in
@@ -332,11 +329,10 @@ public struct RedialSettings: Sendable {
             guard let share = Double(text), (0...1).contains(share) else { throw SettingsError("expected a share between 0 and 1, got '\(text)'") }
             return share
         }
-        if mode == .production, let previous = previousSecret ?? nil, previous.utf8.count < Self.minimumProductionSecretBytes {
-            problems.append("REDIAL_TELEPHONY_SECRET_PREVIOUS: expected at least \(Self.minimumProductionSecretBytes) bytes in production")
-        }
         if mode == .production {
-            problems += Self.productionProblems(environment: environment, secret: secret, telephony: telephony, sms: sms,
+            problems += Self.productionProblems(environment: environment, secrets: [("REDIAL_TELEPHONY_SECRET", secret),
+                                                                                    ("REDIAL_TELEPHONY_SECRET_PREVIOUS", previousSecret ?? nil)],
+                                                lookupKey: lookupKey, telephony: telephony, sms: sms,
                                                 sandboxPort: sandboxPort ?? Defaults.sandboxPort, unsafe: unsafe || (failDials ?? 0) > 0)
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
@@ -397,18 +393,23 @@ public struct RedialSettings: Sendable {
     public static let minimumProductionSecretBytes = 32
 
     /// What development tolerates and production refuses, one line per variable: the sandbox's
-    /// public webhook secret or any short one (a forger could sign "answered" events and spend
-    /// balances), the sandbox as a provider (no call would reach a phone), placeholder or missing
-    /// object-storage credentials, and the chaos suite's broken-build switch.
-    static func productionProblems(environment: [String: String], secret: String?, telephony: String?, sms: String?,
-                                   sandboxPort: Int, unsafe: Bool) -> [String] {
+    /// public webhook secret or any short one, current or previous (a forger could sign "answered"
+    /// events and spend balances), the development lookup key, the sandbox as a provider (no call
+    /// would reach a phone), placeholder or missing object-storage credentials, and the chaos
+    /// suite's broken-build switch.
+    static func productionProblems(environment: [String: String], secrets: [(name: String, value: String?)], lookupKey: [UInt8]?,
+                                   telephony: String?, sms: String?, sandboxPort: Int, unsafe: Bool) -> [String] {
         var problems: [String] = []
-        if let secret {
+        for (name, secret) in secrets {
+            guard let secret else { continue }
             if secret == Defaults.telephonySecret {
-                problems.append("REDIAL_TELEPHONY_SECRET: the sandbox's public secret; set the provider's own (refused in production)")
+                problems.append("\(name): the sandbox's public secret; set the provider's own (refused in production)")
             } else if secret.utf8.count < minimumProductionSecretBytes {
-                problems.append("REDIAL_TELEPHONY_SECRET: expected at least \(minimumProductionSecretBytes) bytes in production, got \(secret.utf8.count)")
+                problems.append("\(name): expected at least \(minimumProductionSecretBytes) bytes in production, got \(secret.utf8.count)")
             }
+        }
+        if lookupKey == Array(Defaults.lookupKey.utf8) {
+            problems.append("REDIAL_LOOKUP_KEY: the development key; set a secret of your own (refused in production)")
         }
         func isSandbox(_ url: String?) -> Bool {
             guard let url else { return false }

@@ -28,9 +28,8 @@ struct Serve: AsyncParsableCommand {
         var configuration = APIServer.Configuration(
             host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
             telephony: Environment.telephony(settings), outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
-            deniedPrefixes: settings.deniedPrefixes, operationsPort: settings.metricsPort)
+            deniedPrefixes: settings.deniedPrefixes, lookupKey: settings.lookupKey, operationsPort: settings.metricsPort)
         configuration.betaShare = settings.betaShare
-        configuration.lookupKey = settings.lookupKey
         let console = try ConsoleRoutes(token: settings.adminToken, redis: redis, database: database,
                                         alertmanagerURL: settings.alertmanagerURL, prometheusURL: settings.prometheusURL, logger: logger)
         if settings.adminToken == nil { logger.info("the operations console at /admin is off: no REDIAL_ADMIN_TOKEN") }

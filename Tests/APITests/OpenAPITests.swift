@@ -44,7 +44,7 @@ import TestSupport
         let server = APIServer(
             configuration: .init(host: "127.0.0.1", port: 0, trustedProxies: [],
                                  telephony: SandboxTelephony(baseURL: "http://127.0.0.1:1", webhookSecret: "unused-secret-0123456789"),
-                                 outcomePolicy: JobPolicy(), timeScale: 1, deniedPrefixes: []),
+                                 outcomePolicy: JobPolicy(), timeScale: 1, deniedPrefixes: [], lookupKey: Array(repeating: 1, count: 32)),
             database: PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: "postgres://nobody@127.0.0.1:1/none"))),
             redis: RedisPool(configuration: RedisConfiguration(url: redis.url)),
             registry: PrometheusCollectorRegistry(), logger: Logger(label: "openapi-test"))
