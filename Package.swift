@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "CryptoPrimitives", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(
             name: "Settings",
-            dependencies: ["RedisClient", "PostgresClient", "HTTPClient"],
+            dependencies: ["RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives"],
             swiftSettings: strict
         ),
         .target(
@@ -209,7 +209,7 @@ let package = Package(
         .executableTarget(
             name: "redial-chaos",
             dependencies: [
-                "Domain", "Providers", "PostgresClient", "Queue", "RedisClient", "HTTPClient", "LocalServices",
+                "Domain", "Providers", "PostgresClient", "Queue", "RedisClient", "HTTPClient", "CryptoPrimitives", "LocalServices",
                 argumentParser,
             ],
             path: "Chaos",

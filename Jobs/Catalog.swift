@@ -12,7 +12,7 @@ public enum Catalog {
         NoopJob.self, SleepJob.self, FlakyJob.self,
         CallbackDialJob.self, CallbackOutcomeJob.self, CallbackCheckJob.self,
         NotifySMSJob.self, NotifyEmailJob.self, NotifyTriggerJob.self, NotifyStatusJob.self,
-        RecordingUploadJob.self, RecordingRetentionJob.self, DataRetentionJob.self,
+        RecordingUploadJob.self, RecordingRetentionJob.self, DataRetentionJob.self, DataResealJob.self,
         ReportPlanJob.self, ReportEmailJob.self,
     ]
 

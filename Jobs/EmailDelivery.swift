@@ -22,7 +22,7 @@ extension JobServices {
         } catch {
             return .retry(after: nil, reason: "\(error)")
         }
-        try await Deliveries(database: flow.database).recordSent(.init(
+        try await Deliveries(database: flow.database, protection: protection).recordSent(.init(
             effectKey: effectKey, channel: "email", siteID: siteID, message: message, recipient: address, providerID: id,
             detail: "accepted by the SMTP relay", releaseChannel: jobs.channel.rawValue))
         return .completed

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -53,8 +54,8 @@ public struct JobServices: Sendable {
     }
 
     /// Enqueues the messages a fired trigger sends, one job per recipient and channel, each
-    /// under its own effect key (`<channel>:<trigger>:<instance>:<recipient>`), so a trigger
-    /// seen twice sends once.
+    /// under its own effect key (`<channel>:<trigger>:<instance>:<recipient's lookup hash>`), so a
+    /// trigger seen twice sends once.
     func notify(_ trigger: Trigger) async throws {
         guard let context = try await flow.context(callbackID: trigger.callback_id) else { return }
         try await notify(trigger, context: context)
@@ -66,9 +67,11 @@ public struct JobServices: Sendable {
         let recipients = rule.to == "managers" ? context.managers : [context.owner]
         var variables = ["site": context.siteName, "visitor": context.visitor]
         variables.merge(trigger.variables) { _, new in new }
-        func notification<Channel>(_: Channel.Type, to recipient: String) -> Notification<Channel> {
-            Notification(site_id: context.siteID, message: trigger.trigger, to: recipient, variables: variables,
-                         effect_key: "\(Channel.name):\(trigger.trigger):\(trigger.instance):\(recipient)")
+        func notification<Channel>(_: Channel.Type, to recipient: String) throws -> Notification<Channel> {
+            let named = trigger.hashesRecipients ? flow.protection.lookup(recipient) : recipient
+            return try Notification(siteID: context.siteID, message: trigger.trigger,
+                                    effectKey: "\(Channel.name):\(trigger.trigger):\(trigger.instance):\(named)",
+                                    content: .init(to: recipient, variables: variables), protection: flow.protection)
         }
         var all = try recipients.map { try notification(SMSChannel.self, to: $0).request(policies: policies) }
         if rule.email, let address = context.email {

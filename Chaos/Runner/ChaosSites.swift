@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import PostgresClient
@@ -23,7 +24,8 @@ struct ChaosSites: Sendable {
         let hour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).hour ?? 12
         let offset = max(-12, min(12, 12 - hour))
         let zone = offset >= 0 ? "Etc/GMT-\(offset)" : "Etc/GMT+\(-offset)"
-        let store = SiteStore(database: database)
+        // The processes it starts run with the development keys, as these tests do.
+        let store = SiteStore(database: database, protection: .development)
         func site(_ name: String, hours: String) async throws -> (Site, String) {
             var new = SiteStore.NewSite(name: "chaos \(name) \(Date())", managers: ["+79990000001", "+79990000008"])
             new.balanceMinutes = balance

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -103,18 +104,20 @@ struct Checker: Sendable {
             perKey[ring["idempotency_key"] as? String ?? "", default: 0] += 1
             perVisitor[ring["visitor"] as? String ?? "", default: 0] += 1
         }
+        // Numbers are sealed (each callback's under its own nonce): a visitor is its lookup hash,
+        // and any one of its callbacks' numbers, opened, names it.
         var ringingAttempts: [String: Int] = [:]
         for row in try await database.query("""
-            SELECT c.phone, count(*)::int AS n FROM attempts a JOIN callbacks c ON c.id = a.callback_id
-            WHERE c.site_id = ANY(\(open)) AND a.provider_call_id IS NOT NULL GROUP BY c.phone
+            SELECT min(c.phone) AS phone, count(*)::int AS n FROM attempts a JOIN callbacks c ON c.id = a.callback_id
+            WHERE c.site_id = ANY(\(open)) AND a.provider_call_id IS NOT NULL GROUP BY c.phone_lookup
             """, [sites.openIDsJSON]) {
-            ringingAttempts[try row.decode("phone")] = try row.decode("n")
+            ringingAttempts[try phone(row)] = try row.decode("n")
         }
         // The closed site: every callback waits for the opening, and none of its visitors rang.
         let closedRows = try await database.query("""
             SELECT phone, status FROM callbacks WHERE site_id = $1::uuid
             """, [sites.closedID])
-        let closedPhones = Set(try closedRows.map { try $0.decode("phone", as: String.self) })
+        let closedPhones = Set(try closedRows.map(phone))
         verdict.closedNotWaiting = try closedRows.filter { try $0.decode("status", as: String.self) != "scheduled" }.count
             + closedPhones.reduce(0) { $0 + (perVisitor[$1] ?? 0) }
         if verdict.closedNotWaiting > 0 {
@@ -191,7 +194,7 @@ struct Checker: Sendable {
         // decision, so they may trail the callbacks' end by a few seconds: waited for, bounded.
         let failedPhones = try await database.query("""
             SELECT phone FROM callbacks WHERE site_id = ANY(\(open)) AND status = 'failed' AND reason IS DISTINCT FROM 'no_balance'
-            """, [sites.openIDsJSON]).map { try $0.decode("phone", as: String.self) }
+            """, [sites.openIDsJSON]).map(phone)
         _ = try await eventually(timeout: .seconds(60), every: .seconds(1)) {
             let texts = try await smsTexts()
             verdict.failedWithoutMessage = failedPhones.filter { phone in !texts.contains { $0.contains(phone) } }.count
@@ -227,6 +230,11 @@ struct Checker: Sendable {
 
         verdict.recoverySeconds = Self.recovery(record)
         return verdict
+    }
+
+    /// A row's visitor number, opened (the suite's processes run with the development keys).
+    private func phone(_ row: PostgresRow) throws -> String {
+        try DataProtection.development.open(try row.decode("phone"), .callbackPhone)
     }
 
     private func smsTexts() async throws -> [String] {

@@ -12,10 +12,11 @@ struct NotifyEmailJob: ServiceJob {
     func work(_ notification: Args, job: Job) async throws -> JobOutcome {
         guard let site = try await services.pendingSite(notification) else { return .completed }
         let messages = services.messages
+        let content = try notification.content(services.protection)
         func render(_ part: String?) throws -> String {
-            try messages.render(notification.message, language: site.language, part: part, variables: notification.variables)
+            try messages.render(notification.message, language: site.language, part: part, variables: content.variables)
         }
-        return try await services.sendEmail(to: notification.to, subject: try render("subject"), text: try render(nil),
+        return try await services.sendEmail(to: content.to, subject: try render("subject"), text: try render(nil),
                                             html: try render("html"), effectKey: notification.effect_key, siteID: notification.site_id,
                                             message: notification.message)
     }

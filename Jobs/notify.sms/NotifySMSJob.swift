@@ -13,15 +13,16 @@ struct NotifySMSJob: ServiceJob {
 
     func work(_ notification: Args, job: Job) async throws -> JobOutcome {
         guard let site = try await services.pendingSite(notification) else { return .completed }
-        let text = try services.messages.render(notification.message, language: site.language, variables: notification.variables)
+        let content = try notification.content(services.protection)
+        let text = try services.messages.render(notification.message, language: site.language, variables: content.variables)
         let id: String
         do {
-            id = try await services.sms.send(to: notification.to, text: text, idempotencyKey: notification.effect_key)
+            id = try await services.sms.send(to: content.to, text: text, idempotencyKey: notification.effect_key)
         } catch {
-            if case .invalidNumber(let detail) = error { throw PermanentJobError("SMS to \(PhoneNumber.masked(notification.to)) refused: \(detail)") }
+            if case .invalidNumber(let detail) = error { throw PermanentJobError("SMS to \(PhoneMask.mask(content.to)) refused: \(detail)") }
             return .retry(after: nil, reason: "\(error)")
         }
-        try await services.sent(notification, providerID: id)
+        try await services.sent(notification, to: content.to, providerID: id)
         // The delivery report comes later; poll for it (a crash before this line leaves the
         // row at `sent`, which is what the provider last told us).
         let status = NotifyStatusJob.Args(effect_key: notification.effect_key, sms_id: id)

@@ -24,7 +24,7 @@ struct NotifyStatusJob: ServiceJob {
             return .retry(after: nil, reason: "\(error)")
         }
         if status.state == .sent { return .retry(after: nil, reason: "SMS \(payload.sms_id) not delivered yet") }
-        try await Deliveries(database: services.flow.database).update(payload.effect_key, to: status)
+        try await Deliveries(database: services.flow.database, protection: services.protection).update(payload.effect_key, to: status)
         return .completed
     }
 }

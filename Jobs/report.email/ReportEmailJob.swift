@@ -28,7 +28,7 @@ struct ReportEmailJob: ServiceJob {
         }
         let database = services.flow.database
         if case .done = try await EffectLedger(database: database).begin(payload.effectKey) { return .completed }
-        guard let report = try await SiteReport.make(database: database, siteID: payload.site_id, from: payload.from, to: payload.to) else {
+        guard let report = try await SiteReport.make(database: database, protection: services.flow.protection, siteID: payload.site_id, from: payload.from, to: payload.to) else {
             throw PermanentJobError("no site \(payload.site_id)")
         }
         guard let address = report.email else {

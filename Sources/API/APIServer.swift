@@ -1,4 +1,5 @@
 import Console
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPTypes
@@ -32,11 +33,11 @@ public struct APIServer: Sendable {
         public var operationsPort: Int?
         /// `REDIAL_BETA_SHARE`: the share of production sites' new callbacks sent to beta.
         public var betaShare: Double = 0
-        /// `REDIAL_LOOKUP_KEY`: the key of the number's keyed hash in the abuse limiter's Redis keys.
-        public var lookupKey: [UInt8]
+        /// Seals the numbers and names intake stores; its lookup hash finds a number (`REDIAL_DATA_KEYS`, `REDIAL_LOOKUP_KEY`).
+        public var dataProtection: DataProtection
 
         public init(host: String, port: Int, trustedProxies: [NetworkRange], telephony: any TelephonyProvider, outcomePolicy: JobPolicy,
-                    timeScale: Double, deniedPrefixes: [String], lookupKey: [UInt8], operationsPort: Int? = nil) {
+                    timeScale: Double, deniedPrefixes: [String], dataProtection: DataProtection, operationsPort: Int? = nil) {
             self.host = host
             self.port = port
             self.trustedProxies = trustedProxies
@@ -44,7 +45,7 @@ public struct APIServer: Sendable {
             self.outcomePolicy = outcomePolicy
             self.timeScale = timeScale
             self.deniedPrefixes = deniedPrefixes
-            self.lookupKey = lookupKey
+            self.dataProtection = dataProtection
             self.operationsPort = operationsPort
         }
     }
@@ -92,8 +93,10 @@ public struct APIServer: Sendable {
             maxAge: .seconds(3600)))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
-        CallbackRoutes(sites: SiteStore(database: database), callbacks: CallbackStore(database: database, betaShare: configuration.betaShare),
-                       limiter: IntakeLimiter(redis: redis, database: database, lookupKey: configuration.lookupKey), trustedProxies: configuration.trustedProxies,
+        let protection = configuration.dataProtection
+        CallbackRoutes(sites: SiteStore(database: database, protection: protection),
+                       callbacks: CallbackStore(database: database, protection: protection, betaShare: configuration.betaShare),
+                       limiter: IntakeLimiter(redis: redis, database: database, protection: protection), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)
         TelephonyEvents(provider: configuration.telephony, jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)

@@ -10,19 +10,14 @@ import RedisClient
 /// in Redis (`checkIntakeLimits.lua`). When Redis cannot answer, the same limits are counted from
 /// PostgreSQL's accepted callbacks (not atomic: two requests racing in that degraded mode may
 /// both pass); when neither can, the request is refused. Never unchecked. Redis holds no number:
-/// its keys and members carry the number's keyed hash (`lookupKey`).
+/// its keys and members carry the number's lookup hash (`DataProtection.lookup`), the same one
+/// PostgreSQL's `callbacks.phone_lookup` holds.
 struct IntakeLimiter: Sendable {
     let redis: RedisPool
     let database: PostgresPool
-    let lookupKey: [UInt8]
+    let protection: DataProtection
 
     static let script = LuaScript("checkIntakeLimits", PackageResources.checkIntakeLimits_lua, keys: ["number", "client", "site"])
-
-    /// What stands for a number in Redis: HMAC-SHA256 of its E.164 form under the lookup key
-    /// (128 bits of it), the same for every site and process with that key.
-    func lookup(_ phone: PhoneNumber) -> String {
-        String(HMACSHA256.authenticate(Array(phone.e164.utf8), key: lookupKey).hexString.prefix(32))
-    }
 
     /// The script's KEYS for one request, in its header's order (`number`: the number's lookup).
     static func keys(number: String, client: String, site: Site) -> [String] {
@@ -42,7 +37,7 @@ struct IntakeLimiter: Sendable {
 
     func check(site: Site, phone: PhoneNumber, client: String) async -> Verdict {
         let limits = site.limits
-        let number = lookup(phone)
+        let number = protection.lookup(phone.e164)
         do {
             let reply = try await redis.run(Self.script.script, keys: Self.keys(number: number, client: client, site: site),
                                             arguments: [JobID.make(), number, limits.numberPer15Minutes, limits.numberPerHour,
@@ -57,27 +52,28 @@ struct IntakeLimiter: Sendable {
             // Fall through to PostgreSQL's count.
         }
         do {
-            return try await checkInDatabase(site: site, phone: phone, client: client)
+            return try await checkInDatabase(site: site, number: number, client: client)
         } catch {
             return .unavailable
         }
     }
 
-    /// The same limits over the callbacks PostgreSQL accepted (each accepted request is a row).
-    func checkInDatabase(site: Site, phone: PhoneNumber, client: String) async throws -> Verdict {
+    /// The same limits over the callbacks PostgreSQL accepted (each accepted request is a row);
+    /// `number` is the number's lookup hash.
+    func checkInDatabase(site: Site, number: String, client: String) async throws -> Verdict {
         let row = try await database.query("""
-            SELECT count(*) FILTER (WHERE phone = $1 AND created_at > now() - interval '15 minutes')::int AS number_15m,
-                   count(*) FILTER (WHERE phone = $1 AND created_at > now() - interval '1 hour')::int AS number_1h,
-                   count(*) FILTER (WHERE phone = $1)::int AS number_1d,
+            SELECT count(*) FILTER (WHERE phone_lookup = $1 AND created_at > now() - interval '15 minutes')::int AS number_15m,
+                   count(*) FILTER (WHERE phone_lookup = $1 AND created_at > now() - interval '1 hour')::int AS number_1h,
+                   count(*) FILTER (WHERE phone_lookup = $1)::int AS number_1d,
                    count(*) FILTER (WHERE site_id = $2::uuid AND created_at > now() - interval '1 minute')::int AS site_1m,
                    count(*) FILTER (WHERE site_id = $2::uuid)::int AS site_1d,
-                   count(DISTINCT phone) FILTER (WHERE client_address = $3 AND phone <> $1 AND created_at > now() - interval '1 hour')::int AS client_1h,
-                   count(DISTINCT phone) FILTER (WHERE client_address = $3 AND phone <> $1)::int AS client_1d,
-                   bool_or(client_address = $3 AND phone = $1 AND created_at > now() - interval '1 hour') AS seen_1h,
-                   bool_or(client_address = $3 AND phone = $1) AS seen_1d
+                   count(DISTINCT phone_lookup) FILTER (WHERE client_address = $3 AND phone_lookup <> $1 AND created_at > now() - interval '1 hour')::int AS client_1h,
+                   count(DISTINCT phone_lookup) FILTER (WHERE client_address = $3 AND phone_lookup <> $1)::int AS client_1d,
+                   bool_or(client_address = $3 AND phone_lookup = $1 AND created_at > now() - interval '1 hour') AS seen_1h,
+                   bool_or(client_address = $3 AND phone_lookup = $1) AS seen_1d
             FROM callbacks
-            WHERE created_at > now() - interval '1 day' AND (phone = $1 OR site_id = $2::uuid OR client_address = $3)
-            """, [phone.e164, site.id, client])[0]
+            WHERE created_at > now() - interval '1 day' AND (phone_lookup = $1 OR site_id = $2::uuid OR client_address = $3)
+            """, [number, site.id, client])[0]
         let limits = site.limits
         let checks: [(String, Int, Int, Int)] = [
             ("number_per_15_minutes", try row.decode("number_15m"), limits.numberPer15Minutes, 900),

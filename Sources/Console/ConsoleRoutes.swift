@@ -19,6 +19,8 @@ public struct ConsoleRoutes: Sendable {
     let jobs: JobQueue
     let redis: RedisPool
     let database: PostgresPool
+    /// Opens the sealed numbers it shows (masked).
+    let protection: DataProtection
     let pages: ConsolePages
     let gate: ReleaseGate
     let alertmanager: Alertmanager
@@ -29,7 +31,7 @@ public struct ConsoleRoutes: Sendable {
     /// - Parameter token: the admin credential; nil, the console answers that it is off.
     /// - Parameters:
     ///   - alertmanagerURL, prometheusURL: where the watchdog page reads alerts and probe history.
-    public init(token: String?, redis: RedisPool, database: PostgresPool, alertmanagerURL: String, prometheusURL: String,
+    public init(token: String?, redis: RedisPool, database: PostgresPool, protection: DataProtection, alertmanagerURL: String, prometheusURL: String,
                 logger: Logger) throws {
         alertmanager = Alertmanager(baseURL: alertmanagerURL)
         prometheus = PrometheusAPI(baseURL: prometheusURL)
@@ -37,6 +39,7 @@ public struct ConsoleRoutes: Sendable {
         jobs = JobQueue(redis: redis)
         self.redis = redis
         self.database = database
+        self.protection = protection
         pages = try ConsolePages()
         gate = ReleaseGate(database: database, jobs: jobs)
         self.logger = logger
@@ -149,7 +152,7 @@ public struct ConsoleRoutes: Sendable {
             try await act(request, clientAddress(request, context)) { form, _, _ in
                 let id = form["id"] ?? ""
                 guard UUID(uuidString: id) != nil, let channel = form["channel"], ["beta", "production"].contains(channel),
-                      try await SiteStore(database: database).setChannel(id: id, beta: channel == "beta") else {
+                      try await SiteStore(database: database, protection: protection).setChannel(id: id, beta: channel == "beta") else {
                     throw ConsoleProblem("no site \(id.prefix(40)), or no channel '\((form["channel"] ?? "").prefix(20))' (beta or production)")
                 }
                 return Self.back("/admin/sites", "site \(id): new callbacks go to \(channel)")
@@ -160,7 +163,7 @@ public struct ConsoleRoutes: Sendable {
                 let id = form["id"] ?? ""
                 guard let seconds = form["grace"].flatMap({ Int64($0) }), seconds >= 0,
                       .seconds(seconds) <= SiteStore.longestKeyGrace else { throw ConsoleProblem("grace: expected 0 to 30 days in seconds") }
-                let store = SiteStore(database: database)
+                let store = SiteStore(database: database, protection: protection)
                 guard let site = try await store.find(id: id), let rotated = try await store.rotateKey(id: id, grace: .seconds(seconds)) else {
                     throw ConsoleProblem("no site \(id.prefix(40))")
                 }
@@ -173,7 +176,7 @@ public struct ConsoleRoutes: Sendable {
         router.post("/admin/sites/revoke-previous-key") { request, context in
             try await act(request, clientAddress(request, context)) { form, _, _ in
                 let id = form["id"] ?? ""
-                guard try await SiteStore(database: database).revokePreviousKey(id: id) else {
+                guard try await SiteStore(database: database, protection: protection).revokePreviousKey(id: id) else {
                     throw ConsoleProblem("site \(id.prefix(40)) has no old key still working")
                 }
                 return Self.back("/admin/sites", "site \(id): the old key no longer works")
@@ -429,10 +432,14 @@ public struct ConsoleRoutes: Sendable {
                 ORDER BY c.created_at DESC LIMIT 50
                 """, [query])
         } else if query.count >= 3, query.allSatisfy(\.isNumber) {
+            // Numbers are sealed: the index holds their last four digits, the rest is matched opened.
             rows = try await database.query("""
                 SELECT c.id::text AS id, c.created_at::text AS created, s.name AS site, c.phone, c.status, c.channel
-                FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.phone LIKE '%' || $1 ORDER BY c.created_at DESC LIMIT 50
+                FROM callbacks c JOIN sites s ON s.id = c.site_id
+                WHERE CASE WHEN length($1) >= 4 THEN c.phone_tail = right($1, 4) ELSE c.phone_tail LIKE '%' || $1 END
+                ORDER BY c.created_at DESC LIMIT 500
                 """, [query])
+            rows = Array(rows.filter { (try? protection.open(try $0.decode("phone"), .callbackPhone))?.hasSuffix(query) == true }.prefix(50))
         } else if !query.isEmpty {
             rows = try await database.query("""
                 SELECT c.id::text AS id, c.created_at::text AS created, s.name AS site, c.phone, c.status, c.channel
@@ -441,7 +448,7 @@ public struct ConsoleRoutes: Sendable {
         }
         let found: [[String: Any]] = try rows.map { row in
             ["id": try row.decode("id", as: String.self), "created": try row.decode("created", as: String.self),
-             "site": try row.decode("site", as: String.self), "phone": PhoneMask.mask(try row.decode("phone", as: String.self)),
+             "site": try row.decode("site", as: String.self), "phone": try shown(row.decode("phone"), .callbackPhone),
              "status": try row.decode("status", as: String.self), "channel": try row.decode("channel", as: String.self)]
         }
         var values: [String: Any] = ["callbacks": found]
@@ -492,7 +499,7 @@ public struct ConsoleRoutes: Sendable {
             events.append((at, "debit", "minutes debited"))
         }
         events.sort { $0.at < $1.at }
-        var values: [String: Any] = ["id": id, "site": try row.decode("site", as: String.self), "phone": PhoneMask.mask(try row.decode("phone")),
+        var values: [String: Any] = ["id": id, "site": try row.decode("site", as: String.self), "phone": try shown(row.decode("phone"), .callbackPhone),
                                      "status": try row.decode("status", as: String.self), "channel": try row.decode("channel", as: String.self),
                                      "events": events.map { ["at": $0.at, "kind": $0.kind, "text": $0.text] }]
         values["reason"] = try row.decodeIfPresent("reason", as: String.self)
@@ -581,6 +588,16 @@ public struct ConsoleRoutes: Sendable {
         return "<svg class=\"history\" width=\"180\" height=\"14\" role=\"img\" aria-label=\"last hour\">" + bars.joined() + "</svg>"
     }
 
+    /// A sealed number as operators see it: opened and masked; one under a key this process's
+    /// ring does not hold says so rather than failing the page.
+    private func shown(_ sealed: String, _ column: SealedColumn) -> String {
+        do {
+            return PhoneMask.mask(try protection.open(sealed, column))
+        } catch {
+            return "sealed under key '\(DataProtection.keyID(of: sealed) ?? "?")', not held"
+        }
+    }
+
     /// Sites with their balance, hours, managers (masked), limits and release channel.
     private func sites(_ request: Request, _ csrf: String) async throws -> Response {
         let rows = try await database.query("""
@@ -594,7 +611,8 @@ public struct ConsoleRoutes: Sendable {
             return ["id": try row.decode("id", as: String.self), "name": try row.decode("name", as: String.self),
                     "balance": try row.decode("balance_minutes", as: Int.self), "timezone": try row.decode("timezone", as: String.self),
                     "hours": try row.decode("hours", as: String.self), "limits": try row.decode("limits", as: String.self),
-                    "managers": try JSONText.decode([String].self, try row.decode("managers", as: String.self)).map(PhoneMask.mask)
+                    "managers": try JSONText.decode([String].self, try row.decode("managers", as: String.self))
+                        .map { shown($0, .siteManagers) }
                         .joined(separator: ", "),
                     "channel": channel, "other": channel == "beta" ? "production" : "beta", "active": try row.decode("active", as: Bool.self),
                     "rotated": try row.decodeIfPresent("rotated", as: String.self) ?? "", "previousExpires": try row.decodeIfPresent("previous_expires", as: String.self) ?? ""]

@@ -26,6 +26,18 @@ public final class ChildProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// Runs a command to completion; its exit status and combined output.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
+        let name = URL(fileURLWithPath: executable).lastPathComponent
+        let process = try ChildProcess(executable, arguments, environment: environment, logName: "\(name)-\(UInt32.random(in: 0...UInt32.max))")
+        guard let status = await process.waitForExit(timeout: timeout) else {
+            process.stop()
+            throw SetupError("\(name) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+        }
+        return (status, process.log)
+    }
+
     public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
 

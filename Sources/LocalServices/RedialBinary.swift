@@ -12,22 +12,21 @@ public enum RedialBinary {
     public static func start(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
                              executable: String? = nil, logName: String) throws -> ChildProcess {
         let path = executable ?? path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw SetupError("\(path) is missing: run `swift build` (make test does) before the tests")
-        }
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
+        let merged = try merged(environment, path: path)
         if launcher.isEmpty { return try ChildProcess(path, arguments, environment: merged, logName: logName) }
         return try ChildProcess("/usr/bin/env", launcher + [path] + arguments, environment: merged, logName: logName)
     }
 
     /// Runs `redial <arguments>` to completion; returns exit status and combined output.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        let process = try start(arguments, environment: environment, logName: "cli-\(UInt32.random(in: 0...UInt32.max))")
-        guard let status = await process.waitForExit(timeout: .seconds(60)) else {
-            process.stop()
-            throw SetupError("redial \(arguments.joined(separator: " ")) did not finish within 60 s")
+        try await ChildProcess.run(path, arguments, environment: try merged(environment, path: path))
+    }
+
+    /// This process's environment with `environment` over it, once the binary is known to exist.
+    private static func merged(_ environment: [String: String], path: String) throws -> [String: String] {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw SetupError("\(path) is missing: run `swift build` (make test does) before the tests")
         }
-        return (status, process.log)
+        return ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     }
 }

@@ -36,11 +36,7 @@ extension JobQueue.Request {
     /// A request for `args` under its type's policy.
     public init<Args: JobArgs>(_ args: Args, policy: JobPolicy, delay: Duration = .zero, dedupKey: String? = nil) throws {
         try self.init(type: Args.jobType, encoding: args, policy: policy, delay: delay, dedupKey: dedupKey)
-        if Args.payloadVersion > 1,
-           var object = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] {
-            object["payload_version"] = Args.payloadVersion
-            payload = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-        }
+        payload = try Job.versioned(payload, Args.self)
     }
 
     /// A request for `args` with the policy its type has in `policies`; a type without one is a
@@ -54,6 +50,22 @@ extension JobQueue.Request {
 }
 
 extension Job {
+    /// `args` as a payload: JSON, with `payload_version` when the type's is above 1. Every
+    /// writer of a payload (an enqueue, an outbox row) goes through it.
+    public static func payload<Args: JobArgs>(_ args: Args) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try versioned(String(decoding: try encoder.encode(args), as: UTF8.self), Args.self)
+    }
+
+    static func versioned<Args: JobArgs>(_ payload: String, _: Args.Type) throws -> String {
+        guard Args.payloadVersion > 1, var object = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else {
+            return payload
+        }
+        object["payload_version"] = Args.payloadVersion
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
     static let payloadVersionKey = Array(#""payload_version""#.utf8)
 
     /// The job's payload as `Args`; a payload that does not fit, or a job of another type, is a

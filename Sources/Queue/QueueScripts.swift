@@ -106,6 +106,9 @@ public enum QueueScripts {
     public static let dropMoved = QueueScript("dropMoved", PackageResources.dropMoved_lua,
                                               keys: ["moving", "stats"])
 
+    public static let replacePayload = QueueScript("replacePayload", PackageResources.replacePayload_lua, keys: ["job"])
+
     public static let all = [enqueueJobs, claimJobs, completeJobs, failJob, promoteDue, reapWorker,
-                             requeueJobs, retryDead, deleteDead, pruneDead, beatHeartbeat, advanceSchedule, takeWaiting, dropMoved]
+                             requeueJobs, retryDead, deleteDead, pruneDead, beatHeartbeat, advanceSchedule, takeWaiting, dropMoved,
+                             replacePayload]
 }

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Foundation
 import HTTPClient
 import PostgresClient
@@ -25,8 +26,6 @@ public struct RedialSettings: Sendable {
         public static let deniedPrefixes = "+870,+881,+882,+883,+979,+1900,+1976"
         /// Only for the local sandbox; production sets its provider's secret.
         public static let telephonySecret = "sandbox-webhook-secret"
-        /// Development only; production sets its own (`REDIAL_LOOKUP_KEY`).
-        public static let lookupKey = "redial-development-lookup-key-not-a-secret"
         /// The sandbox carrier's test line (`SandboxWire.testNumber`).
         public static let telephonyTestNumber = "+15005550000"
     }
@@ -125,10 +124,12 @@ public struct RedialSettings: Sendable {
     /// The operations console's credential (`REDIAL_ADMIN_TOKEN`, at least 16 characters): nil,
     /// the console at `/admin` is off.
     public var adminToken: String?
-    /// The key of keyed hashes that stand in for phone numbers where something must be found by
-    /// number without holding it (`REDIAL_LOOKUP_KEY`, at least 32 bytes; the abuse limiter's
-    /// Redis keys). Changing it starts those counts afresh (their windows are a day at most).
-    public var lookupKey: [UInt8]
+    /// How personal data is kept at rest: the ring that seals numbers, names and addresses
+    /// (`REDIAL_DATA_KEYS`, `id:base64(32 bytes)[,…]`, the first seals) and the key of the keyed
+    /// hashes that stand in for a number where it must be found (`REDIAL_LOOKUP_KEY`, at least 32
+    /// bytes; never rotated, since every stored lookup would change). Both have development
+    /// defaults that production refuses.
+    public var dataProtection: DataProtection
     /// `REDIAL_UNSAFE_DIAL_WITHOUT_LEDGER=1`: the chaos suite's deliberately broken build.
     public var unsafeDialWithoutLedger: Bool
     /// `REDIAL_UNSAFE_FAIL_DIALS=0.2`: the release gate's deliberately bad beta build fails that
@@ -139,7 +140,7 @@ public struct RedialSettings: Sendable {
     /// (`REDIAL_TELEPHONY_SECRET_FILE=/run/secrets/telephony`): the secret then never sits in the
     /// environment a process listing (`/proc/PID/environ`, `ps e`) shows.
     public static let secretVariables = [
-        "REDIAL_TELEPHONY_SECRET", "REDIAL_TELEPHONY_SECRET_PREVIOUS", "REDIAL_ADMIN_TOKEN", "REDIAL_LOOKUP_KEY", "REDIAL_S3_KEY", "REDIAL_S3_SECRET",
+        "REDIAL_TELEPHONY_SECRET", "REDIAL_TELEPHONY_SECRET_PREVIOUS", "REDIAL_ADMIN_TOKEN", "REDIAL_LOOKUP_KEY", "REDIAL_DATA_KEYS", "REDIAL_S3_KEY", "REDIAL_S3_SECRET",
         "REDIAL_REDIS_URL", "REDIAL_DATABASE_URL", "REDIAL_SMTP_URL",
     ]
 
@@ -303,9 +304,16 @@ public struct RedialSettings: Sendable {
             }
             return text
         }
-        let lookupKey = check("REDIAL_LOOKUP_KEY", Defaults.lookupKey) { text throws(SettingsError) in
+        let lookupKey = check("REDIAL_LOOKUP_KEY", DataProtection.developmentLookupKey) { text throws(SettingsError) in
             guard text.utf8.count >= 32 else { throw SettingsError("expected at least 32 bytes") }
             return Array(text.utf8)
+        }
+        let dataProtection = check("REDIAL_DATA_KEYS", DataProtection.developmentRing) { text throws(SettingsError) in
+            do throws(CryptoError) {
+                return try DataProtection(ring: text, lookupKey: lookupKey ?? Array(DataProtection.developmentLookupKey.utf8))
+            } catch {
+                throw SettingsError(error.message)
+            }
         }
         let escalate = check("REDIAL_ONCALL_ESCALATE_MINUTES", "15") { text throws(SettingsError) in
             guard let minutes = Double(text), minutes > 0, minutes <= 1440 else {
@@ -332,14 +340,14 @@ public struct RedialSettings: Sendable {
         if mode == .production {
             problems += Self.productionProblems(environment: environment, secrets: [("REDIAL_TELEPHONY_SECRET", secret),
                                                                                     ("REDIAL_TELEPHONY_SECRET_PREVIOUS", previousSecret ?? nil)],
-                                                lookupKey: lookupKey, telephony: telephony, sms: sms,
+                                                dataProtection: dataProtection, telephony: telephony, sms: sms,
                                                 sandboxPort: sandboxPort ?? Defaults.sandboxPort, unsafe: unsafe || (failDials ?? 0) > 0)
         }
         guard problems.isEmpty, let mode, let redis, let database, let httpPort, let sandboxPort, let telephony,
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
               let watchdogPort, let alertmanager, let prometheus, let oncallPhone, let oncallSecondary, let escalate,
-              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials, let previousSecret, let lookupKey else {
+              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials, let previousSecret, let dataProtection else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -362,7 +370,7 @@ public struct RedialSettings: Sendable {
         self.betaShare = betaShare
         self.oncallPhoneSecondary = oncallSecondary
         self.adminToken = adminToken ?? nil
-        self.lookupKey = lookupKey
+        self.dataProtection = dataProtection
         self.oncallEscalateAfter = escalate
         self.smsURL = sms
         self.smtpURL = smtp
@@ -397,7 +405,7 @@ public struct RedialSettings: Sendable {
     /// events and spend balances), the development lookup key, the sandbox as a provider (no call
     /// would reach a phone), placeholder or missing object-storage credentials, and the chaos
     /// suite's broken-build switch.
-    static func productionProblems(environment: [String: String], secrets: [(name: String, value: String?)], lookupKey: [UInt8]?,
+    static func productionProblems(environment: [String: String], secrets: [(name: String, value: String?)], dataProtection: DataProtection?,
                                    telephony: String?, sms: String?, sandboxPort: Int, unsafe: Bool) -> [String] {
         var problems: [String] = []
         for (name, secret) in secrets {
@@ -408,8 +416,14 @@ public struct RedialSettings: Sendable {
                 problems.append("\(name): expected at least \(minimumProductionSecretBytes) bytes in production, got \(secret.utf8.count)")
             }
         }
-        if lookupKey == Array(Defaults.lookupKey.utf8) {
-            problems.append("REDIAL_LOOKUP_KEY: the development key; set a secret of your own (refused in production)")
+        if let dataProtection {
+            if dataProtection.holdsDevelopmentLookupKey {
+                problems.append("REDIAL_LOOKUP_KEY: the development key; set a secret of your own (refused in production)")
+            }
+            if dataProtection.holdsDevelopmentKey {
+                problems.append("REDIAL_DATA_KEYS: \((environment["REDIAL_DATA_KEYS"] ?? "").isEmpty ? "not set" : "holds the development key"); "
+                                + "production seals personal data under keys of its own (id:base64 of 32 random bytes)")
+            }
         }
         func isSandbox(_ url: String?) -> Bool {
             guard let url else { return false }

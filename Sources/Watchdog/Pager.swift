@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import PostgresClient
 import Providers
+import Queue
 
 /// Alertmanager's webhook receiver for pages: on-call's phone gets an SMS through the provider
 /// (never through the queue the alerts watch), every page is a row of `pages`, and a page that
@@ -107,6 +108,8 @@ public struct Pager: Sendable {
             }
         }
         let text = Self.text(notification)
+        // `pages.phone` is for the record only (whom to tell is read from the contacts), so it is
+        // kept masked: the database holds no on-call number.
         // The page's place in its incident is part of its idempotency key: a repeat is a new SMS,
         // while a webhook Alertmanager retries before its page was recorded sends the same one.
         // (Retried after the record, it pages again: a page twice rather than none.)
@@ -117,7 +120,7 @@ public struct Pager: Sendable {
             let id = try await sms.send(to: target.phone, text: text, idempotencyKey: key)
             try await database.query("""
                 INSERT INTO pages (group_key, status, contact, phone, body, provider_id) VALUES ($1, $2, $3, $4, $5, $6)
-                """, [notification.groupKey, notification.status, target.contact, target.phone, text, id])
+                """, [notification.groupKey, notification.status, target.contact, PhoneMask.mask(target.phone), text, id])
             paged.append(target.contact)
             logger.notice("paged \(target.contact) on-call: \(text)")
         }

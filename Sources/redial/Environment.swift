@@ -65,13 +65,14 @@ enum Environment {
                 policies: try Catalog.outcomePolicies(),
                 // The carrier's webhooks come back to this process's channel (beta dials, beta handles the outcome).
                 webhookURL: settings.publicURL + "/v1/telephony/events" + (settings.channel == "production" ? "" : "?channel=\(settings.channel)"),
+                protection: settings.dataProtection,
                 timeScale: settings.timeScale,
                 unsafeWithoutLedger: settings.unsafeDialWithoutLedger)
             let redis = RedisPool(configuration: redisConfiguration(settings, poolSize: 4))
             // Follow-up jobs stay on the channel of the worker that runs them.
             let jobs = JobQueue(redis: redis, timeScale: settings.timeScale, channel: WorkerRelease.Channel(rawValue: settings.channel) ?? .production)
             let throttle = RecipientThrottle(redis: redis, limit: settings.emailPerRecipient.limit,
-                                             window: .seconds(settings.emailPerRecipient.windowSeconds))
+                                             window: .seconds(settings.emailPerRecipient.windowSeconds), protection: settings.dataProtection)
             var services = JobServices(flow: flow, jobs: jobs, policies: try Catalog.policies(), sms: smsGateway(settings),
                                        smtp: SMTPClient(url: settings.smtpURL), mailFrom: settings.mailFrom, messages: try Messages.load(),
                                        emailThrottle: throttle,

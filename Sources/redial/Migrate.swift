@@ -34,6 +34,11 @@ struct Migrate: AsyncParsableCommand {
             }
             applied = try await Migrator.migrate(pool, migrations)
             current = try await Migrator.appliedVersions(pool).last ?? 0
+            // Rows from before sealing (migration 0017) are sealed now, before any worker reads them.
+            if applied.contains(Schema.sealedPersonalData) {
+                let sealed = try await DataResealing(database: pool, protection: settings.dataProtection).run()
+                print("sealed personal data written before migration \(Schema.sealedPersonalData): \(sealed)")
+            }
         } catch {
             await pool.close()
             throw error

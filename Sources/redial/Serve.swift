@@ -28,9 +28,9 @@ struct Serve: AsyncParsableCommand {
         var configuration = APIServer.Configuration(
             host: settings.httpHost, port: settings.httpPort, trustedProxies: settings.trustedProxies,
             telephony: Environment.telephony(settings), outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
-            deniedPrefixes: settings.deniedPrefixes, lookupKey: settings.lookupKey, operationsPort: settings.metricsPort)
+            deniedPrefixes: settings.deniedPrefixes, dataProtection: settings.dataProtection, operationsPort: settings.metricsPort)
         configuration.betaShare = settings.betaShare
-        let console = try ConsoleRoutes(token: settings.adminToken, redis: redis, database: database,
+        let console = try ConsoleRoutes(token: settings.adminToken, redis: redis, database: database, protection: settings.dataProtection,
                                         alertmanagerURL: settings.alertmanagerURL, prometheusURL: settings.prometheusURL, logger: logger)
         if settings.adminToken == nil { logger.info("the operations console at /admin is off: no REDIAL_ADMIN_TOKEN") }
         let server = APIServer(configuration: configuration, database: database, redis: redis, registry: registry, logger: logger,

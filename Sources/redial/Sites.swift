@@ -12,7 +12,7 @@ struct Sites: AsyncParsableCommand {
         let settings = try Environment.settings()
         let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
         do {
-            let result = try await body(SiteStore(database: database))
+            let result = try await body(SiteStore(database: database, protection: settings.dataProtection))
             await database.close()
             return result
         } catch let error as DomainError {
@@ -108,7 +108,7 @@ struct Sites: AsyncParsableCommand {
             let settings = try Environment.settings()
             let database = PostgresPool(configuration: PostgresConfiguration(url: settings.database, poolSize: 1))
             defer { Task { await database.close() } }
-            guard try await SiteStore(database: database).setChannel(id: site, beta: channel == "beta") else {
+            guard try await SiteStore(database: database, protection: settings.dataProtection).setChannel(id: site, beta: channel == "beta") else {
                 Environment.fail("no site \(site)", code: 1)
             }
             print("site \(site): new callbacks go to \(channel)")

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -33,7 +34,7 @@ import TestSupport
         new.balanceMinutes = balance
         new.defaultCountryCode = "7"
         configure(&new)
-        return try await SiteStore(database: database).create(new).key
+        return try await SiteStore(database: database, protection: .development).create(new).key
     }
 
     func post(_ key: String?, _ body: String, contentType: String? = "application/json",
@@ -64,8 +65,12 @@ import TestSupport
             SELECT c.phone, c.name, c.status, o.job_type FROM callbacks c JOIN outbox o ON o.callback_id = c.id WHERE c.id = $1::uuid
             """, [callback])
         #expect(rows.count == 1)
-        #expect(try rows[0].decode("phone", as: String.self) == "+79161234567")
-        #expect(try rows[0].decode("name", as: String.self) == "Анна")
+        // Sealed at rest: the stored values open to what was asked, and are not it.
+        let phone: String = try rows[0].decode("phone")
+        let name: String = try rows[0].decode("name")
+        #expect(phone.hasPrefix("v1.dev.") && !phone.contains("9161234567") && name.hasPrefix("v1.dev."))
+        #expect(try DataProtection.development.open(phone, .callbackPhone) == "+79161234567")
+        #expect(try DataProtection.development.open(name, .callbackName) == "Анна")
         #expect(try rows[0].decode("job_type", as: String.self) == "callback.dial")
 
         let shown = try await client.send(HTTPClientRequest(url: api.base + "/v1/callbacks/\(callback)", headers: [("X-Site-Key", key)]))
@@ -127,8 +132,8 @@ import TestSupport
         #expect(try id(replay) == id(first) && id(samePhone) == id(first))
         let count = try await database.query("""
             SELECT count(*) AS n FROM callbacks
-            WHERE site_id = (SELECT site_id FROM callbacks WHERE id = $1::uuid) AND phone = '+79162223344'
-            """, [try id(first)])[0].decode("n", as: Int.self)
+            WHERE site_id = (SELECT site_id FROM callbacks WHERE id = $1::uuid) AND phone_lookup = $2
+            """, [try id(first), DataProtection.development.lookup("+79162223344")])[0].decode("n", as: Int.self)
         #expect(count == 1)
     }
 
@@ -247,7 +252,7 @@ import TestSupport
         #expect(malformed.status == 400 && (try? error(malformed).code) == "malformed_json")
         #expect(try await post(key, #"{"phone": "+79165550303"}"#).status == 403, "a script without an Origin is refused too")
         await #expect(throws: DomainError.self) {
-            try await SiteStore(database: database).create({ () -> SiteStore.NewSite in
+            try await SiteStore(database: database, protection: .development).create({ () -> SiteStore.NewSite in
                 var new = SiteStore.NewSite(name: "bad origin", managers: ["+79160000001"])
                 new.allowedOrigins = ["javascript:alert(1)"]
                 return new
@@ -305,7 +310,7 @@ import TestSupport
         try await Migrator.migrate(bareDatabase, Schema.migrations())
         var new = SiteStore.NewSite(name: TestServices.uniqueName("site"), managers: ["+79160000001"])
         new.balanceMinutes = 10
-        let key = try await SiteStore(database: bareDatabase).create(new).key
+        let key = try await SiteStore(database: bareDatabase, protection: .development).create(new).key
         try await bareDatabase.query("ALTER TABLE callbacks RENAME COLUMN client_address TO client_gone")
         let port = try LocalHost.freePort()
         let broken = try await APIProcess(environment: ["REDIAL_REDIS_URL": "redis://127.0.0.1:\(port)/0", "REDIAL_DATABASE_URL": bare])
@@ -338,6 +343,7 @@ import TestSupport
         // (7 in 15 minutes) holds across all of them.
         var accepted = 0
         var refused = 0
+        var ids: [String] = []
         for round in 0..<2 {
             for (index, key) in keys.enumerated() {
                 let response = try await post(key, #"{"phone": "+79169990000"}"#,
@@ -345,6 +351,7 @@ import TestSupport
                 switch response.status {
                 case 202:
                     accepted += 1
+                    ids.append(try id(response))
                     // Ended, so the next request is a new callback, not a same-phone replay.
                     try await database.query("UPDATE callbacks SET status = 'completed' WHERE id = $1::uuid", [try id(response)])
                 case 429: refused += 1
@@ -353,7 +360,8 @@ import TestSupport
             }
         }
         #expect(accepted == 7 && refused == 13, "accepted \(accepted), refused \(refused)")
-        let rows = try await database.query("SELECT count(*)::int AS n FROM callbacks WHERE phone = '+79169990000'")[0].decode("n", as: Int.self)
+        let rows = try await database.query("SELECT count(*)::int AS n FROM callbacks WHERE phone_lookup = $1 AND id = ANY($2::uuid[])",
+                                            [DataProtection.development.lookup("+79169990000"), "{\(ids.joined(separator: ","))}"])[0].decode("n", as: Int.self)
         #expect(rows == 7)
     }
 
@@ -374,7 +382,7 @@ import TestSupport
         var new = SiteStore.NewSite(name: TestServices.uniqueName("rotating"), managers: ["+79160000001"])
         new.defaultCountryCode = "7"
         new.balanceMinutes = 100
-        let (site, first) = try await SiteStore(database: database).create(new)
+        let (site, first) = try await SiteStore(database: database, protection: .development).create(new)
         let environment = ["REDIAL_DATABASE_URL": databaseURL, "REDIAL_REDIS_URL": redis.url.description]
         var number = 0
         func status(_ key: String) async throws -> Int {

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import API
 import Domain
 import Foundation
@@ -44,7 +45,7 @@ import TestSupport
         let server = APIServer(
             configuration: .init(host: "127.0.0.1", port: 0, trustedProxies: [],
                                  telephony: SandboxTelephony(baseURL: "http://127.0.0.1:1", webhookSecret: "unused-secret-0123456789"),
-                                 outcomePolicy: JobPolicy(), timeScale: 1, deniedPrefixes: [], lookupKey: Array(repeating: 1, count: 32)),
+                                 outcomePolicy: JobPolicy(), timeScale: 1, deniedPrefixes: [], dataProtection: .development),
             database: PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: "postgres://nobody@127.0.0.1:1/none"))),
             redis: RedisPool(configuration: RedisConfiguration(url: redis.url)),
             registry: PrometheusCollectorRegistry(), logger: Logger(label: "openapi-test"))
@@ -74,7 +75,7 @@ import TestSupport
         var site = SiteStore.NewSite(name: TestServices.uniqueName("schema"), managers: ["+79160000001"])
         site.balanceMinutes = 1000
         site.defaultCountryCode = "7"
-        let key = try await SiteStore(database: database).create(site).key
+        let key = try await SiteStore(database: database, protection: .development).create(site).key
         await database.close()
         let api = try await APIProcess(environment: ["REDIAL_REDIS_URL": redis.url.description, "REDIAL_DATABASE_URL": databaseURL])
         defer { api.stop(); redis.stop() }

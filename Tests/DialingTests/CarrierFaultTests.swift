@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -112,15 +113,17 @@ extension DialFlowTests {
         for _ in 0..<10 {
             var new = SiteStore.NewSite(name: TestServices.uniqueName("attacker"), managers: ["+79160000001"])
             new.balanceMinutes = 100
-            keys.append(try await SiteStore(database: database).create(new).key)
+            keys.append(try await SiteStore(database: database, protection: .development).create(new).key)
         }
         let victim = number(0)
+        // Clients of their own (a /64 each): the per-client limits count for a day, across runs.
+        let run = String(UInt16.random(in: 1...UInt16.max), radix: 16)
         var accepted: [String] = []
         for round in 0..<3 {
             for (index, key) in keys.enumerated() {
                 let response = try await client.send(HTTPClientRequest(method: "POST", url: cluster.api + "/v1/callbacks",
                     headers: [("X-Site-Key", key), ("Content-Type", "application/json"), ("Idempotency-Key", "r\(round)"),
-                              ("X-Forwarded-For", "203.0.113.\(round * 10 + index + 1)")],
+                              ("X-Forwarded-For", "2001:db8:\(run):\(round * 10 + index + 1)::1")],
                     body: Array(#"{"phone": "\#(victim)"}"#.utf8)))
                 if response.status == 202, let id = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["id"] as? String {
                     accepted.append(id)

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -26,7 +27,7 @@ extension DialFlowTests {
             new.balanceMinutes = 100
             new.dataRetentionDays = days
             new.limits = ["client_numbers_per_hour": 100_000, "client_numbers_per_day": 100_000]
-            let (site, key) = try await SiteStore(database: database).create(new)
+            let (site, key) = try await SiteStore(database: database, protection: .development).create(new)
             return (site.id, key)
         }
         let short = try await site(keepingDays: 30)

@@ -32,7 +32,7 @@ import TestSupport
         // Every test's requests come from a handful of addresses, and the per-client limit counts
         // across sites: these sites allow many numbers per client (the limits have tests of their own).
         new.limits = ["client_numbers_per_hour": 100_000, "client_numbers_per_day": 100_000]
-        let (site, key) = try await SiteStore(database: database).create(new)
+        let (site, key) = try await SiteStore(database: database, protection: .development).create(new)
         return (site.id, key)
     }
 
@@ -103,6 +103,11 @@ import TestSupport
         return state
     }
 
+    /// The dedup (and effect) key of a notification: the recipient named by its lookup hash.
+    func messageKey(_ channel: String, _ trigger: String, _ instance: String, to recipient: String) -> String {
+        "\(channel):\(trigger):\(instance):\(DataProtection.development.lookup(recipient))"
+    }
+
     /// Rings per idempotency key (one key per attempt) for the given visitors.
     func ringsPerAttempt(_ cluster: Cluster, visitors: Set<String>) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
@@ -156,7 +161,7 @@ import TestSupport
         #expect(failedTexts.contains { ($0["text"] as? String ?? "").contains("invalid number") })
         // And the site's address got one email each: UTF-8 subject, text with an HTML alternative.
         for id in [ids[1], ids[2], ids[3], ids[7]] {
-            try await waitForJob(queue: "notifications", dedupKey: "email:callback_failed:\(id):owner@shop.test")
+            try await waitForJob(queue: "notifications", dedupKey: messageKey("email", "callback_failed", id, to: "owner@shop.test"))
         }
         let emails = try mail.messages()
         #expect(emails.count == 4)
@@ -196,7 +201,7 @@ import TestSupport
                                                                       policy: JobPolicy(queue: "callbacks")))
         await redis.close()
         try await waitForJob(queue: "callbacks", id: replay.id, states: ["retry"])
-        try await waitForJob(queue: "notifications", dedupKey: "sms:after_hours:\(id):+79160000001")
+        try await waitForJob(queue: "notifications", dedupKey: messageKey("sms", "after_hours", id, to: "+79160000001"))
         #expect(try await cluster.messages().filter { ($0["text"] as? String ?? "").contains(phone) }.count == 1)
     }
 

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import LocalServices
@@ -13,7 +14,10 @@ extension DialFlowTests {
     func deliveries(site siteID: String) async throws -> [(message: String, channel: String, recipient: String, status: String)] {
         try await database.query("""
             SELECT message, channel, recipient, status FROM deliveries WHERE site_id = $1::uuid ORDER BY effect_key
-            """, [siteID]).map { (try $0.decode("message"), try $0.decode("channel"), try $0.decode("recipient"), try $0.decode("status")) }
+            """, [siteID]).map {
+            (try $0.decode("message"), try $0.decode("channel"), try DataProtection.development.open(try $0.decode("recipient"), .deliveryRecipient),
+             try $0.decode("status"))
+        }
     }
 
     @Test func lowBalanceWarnsTheOwnerOncePerCrossingAndDeliveryIsRecorded() async throws {
@@ -26,7 +30,7 @@ extension DialFlowTests {
         new.lowBalanceThresholds = [11, 10, 5]
         new.ownerPhone = "+79160000772"  // ends in 2: the sandbox reports its SMS undelivered
         new.email = "owner@balance.test"
-        let (site, key) = try await SiteStore(database: database).create(new)
+        let (site, key) = try await SiteStore(database: database, protection: .development).create(new)
         // Three answered calls of 30 s, one minute each: 12 → 11 → 10 → 9. Crossed: 11 and 10, once each.
         let phones = (0..<3).map { _ in number(0) }
         var ids: [String] = []
@@ -42,7 +46,7 @@ extension DialFlowTests {
         // The two crossings' messages, each under its effect key (the debit that crossed it), sent.
         for (threshold, callback) in [(11, ids[0]), (10, ids[1])] {
             for (channel, to) in [("sms", owner), ("email", "owner@balance.test")] {
-                try await waitForJob(queue: "notifications", dedupKey: "\(channel):low_balance:\(site.id):\(threshold):\(callback):\(to)")
+                try await waitForJob(queue: "notifications", dedupKey: messageKey(channel, "low_balance", "\(site.id):\(threshold):\(callback)", to: to))
             }
         }
         let texts = try await ownerTexts()
@@ -89,7 +93,7 @@ extension DialFlowTests {
         // Two sent, the third waiting for the window: snoozed (retry), not sent, not dropped.
         var states: [String] = []
         for id in ids {
-            states.append(try await waitForJob(queue: "notifications", dedupKey: "email:callback_failed:\(id):\(address)",
+            states.append(try await waitForJob(queue: "notifications", dedupKey: messageKey("email", "callback_failed", id, to: address),
                                                states: ["completed", "retry"]) ?? "")
         }
         #expect(states.sorted() == ["completed", "completed", "retry"], "\(states)")

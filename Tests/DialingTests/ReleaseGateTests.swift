@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -67,7 +68,7 @@ import TestSupport
         var new = SiteStore.NewSite(name: "Gate", managers: ["+79160000001"])
         new.balanceMinutes = 100_000
         new.limits = ["client_numbers_per_hour": 100_000, "client_numbers_per_day": 100_000, "site_per_minute": 100_000, "site_per_day": 100_000]
-        let (_, key) = try await SiteStore(database: database).create(new)
+        let (_, key) = try await SiteStore(database: database, protection: .development).create(new)
         let environment = cluster.environment
         func release(_ arguments: [String]) async throws -> (status: Int32, output: String) {
             try await RedialBinary.run(["release"] + arguments, environment: environment)

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import HTTPClient
@@ -63,7 +64,7 @@ import TestSupport
         var new = SiteStore.NewSite(name: "Promotion", managers: ["+79160000001"])
         new.balanceMinutes = 10_000
         new.limits = ["client_numbers_per_hour": 100_000, "client_numbers_per_day": 100_000, "site_per_minute": 100_000]
-        let (_, key) = try await SiteStore(database: database).create(new)
+        let (_, key) = try await SiteStore(database: database, protection: .development).create(new)
 
         // Promoted by force (no samples here), naming the new build.
         #expect(try await RedialBinary.run(["release", "start", "v2", "--window", "1m"], environment: environment).status == 0)

@@ -58,9 +58,4 @@ import Testing
         #expect(String(decoding: data, as: UTF8.self).contains(#""7""#))
         #expect(try JSONDecoder().decode(WorkingHours.self, from: data) == hours)
     }
-
-    @Test func aMaskedNumberTellsNumbersApartWithoutGivingOneAway() {
-        #expect(PhoneNumber.masked("+79161234567") == "+79*******67")
-        #expect(PhoneNumber.masked("+1") == "**")
-    }
 }

@@ -58,7 +58,7 @@ import TestSupport
 
     @Test func theShippedSchedulesLoad() throws {
         let schedules = try Schedules.load(definitions: try Catalog.load())
-        #expect(Set(schedules.map(\.name)) == ["recording.retention", "data.retention", "report.plan"])
+        #expect(Set(schedules.map(\.name)) == ["recording.retention", "data.retention", "data.reseal", "report.plan"])
         #expect(schedules.first { $0.name == "report.plan" }?.catchUp == .all)
     }
 

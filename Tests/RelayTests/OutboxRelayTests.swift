@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import LocalServices
@@ -30,11 +31,11 @@ import TestSupport
     func accept(_ count: Int) async throws -> [String] {
         var new = SiteStore.NewSite(name: "relay", managers: ["+79160000001"])
         new.balanceMinutes = 10
-        let site = try await SiteStore(database: database).create(new).site
+        let site = try await SiteStore(database: database, protection: .development).create(new).site
         var ids: [String] = []
         for index in 0..<count {
             let phone = try PhoneNumber(parsing: "+7916100\(String(format: "%04d", index))")
-            guard case .created(let id, _) = try await CallbackStore(database: database).create(siteID: site.id, .init(phone: phone)) else {
+            guard case .created(let id, _) = try await CallbackStore(database: database, protection: .development).create(siteID: site.id, .init(phone: phone)) else {
                 throw SetupError("not created")
             }
             ids.append(id)
@@ -98,8 +99,8 @@ import TestSupport
         let redis = try await TestServices.redis()
         var new = SiteStore.NewSite(name: "relay", managers: ["+79160000001"])
         new.balanceMinutes = 10
-        let site = try await SiteStore(database: database).create(new).site
-        let created = try await CallbackStore(database: database).create(
+        let site = try await SiteStore(database: database, protection: .development).create(new).site
+        let created = try await CallbackStore(database: database, protection: .development).create(
             siteID: site.id, .init(phone: try PhoneNumber(parsing: "+79162000000"), callAt: Date().addingTimeInterval(3600)))
         #expect(created == .created(id: { if case .created(let id, _) = created { return id }; return "" }(), status: .scheduled))
         #expect(try await relay(redis).relayOnce() == 1)

@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Foundation
 import PostgresClient
 import RedisClient
@@ -48,9 +49,10 @@ import TestSupport
             try RedialSettings(environment: ["REDIAL_ENV": "production"])
         } throws: { error in
             let problems = (error as? SettingsError)?.problems ?? []
-            return problems.count == 6
+            return problems.count == 7
                 && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_SECRET: the sandbox's public secret") }
                 && problems.contains("REDIAL_LOOKUP_KEY: the development key; set a secret of your own (refused in production)")
+                && problems.contains { $0.hasPrefix("REDIAL_DATA_KEYS: not set; production seals personal data under keys of its own") }
                 && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_URL: points at the local sandbox") }
                 && problems.contains { $0.hasPrefix("REDIAL_SMS_URL: points at the local sandbox") }
                 && problems.contains { $0.hasPrefix("REDIAL_S3_KEY: missing or a placeholder") }
@@ -61,15 +63,24 @@ import TestSupport
         short["REDIAL_S3_KEY"] = "redial-local"
         short["REDIAL_TELEPHONY_URL"] = "http://localhost:8090"
         short["REDIAL_LOOKUP_KEY"] = String(repeating: "l", count: 31)
+        short["REDIAL_DATA_KEYS"] = "k1:" + Data(repeating: 7, count: 16).base64EncodedString()
         #expect {
             try RedialSettings(environment: short)
         } throws: { error in
             let problems = (error as? SettingsError)?.problems ?? []
-            return problems.count == 4
+            return problems.count == 5
                 && problems.contains("REDIAL_LOOKUP_KEY: expected at least 32 bytes")
+                && problems.contains("REDIAL_DATA_KEYS: key 'k1': expected 32 bytes in base64 (openssl rand -base64 32)")
                 && problems.contains("REDIAL_TELEPHONY_SECRET: expected at least 32 bytes in production, got 31")
                 && problems.contains { $0.hasPrefix("REDIAL_S3_KEY: missing or a placeholder") }
                 && problems.contains { $0.hasPrefix("REDIAL_TELEPHONY_URL: points at the local sandbox") }
+        }
+        var developmentKey = TestServices.productionSettings
+        developmentKey["REDIAL_DATA_KEYS"] = "k2:" + Data(repeating: 9, count: 32).base64EncodedString() + "," + DataProtection.developmentRing
+        #expect {
+            try RedialSettings(environment: developmentKey)
+        } throws: { error in
+            (error as? SettingsError)?.problems == ["REDIAL_DATA_KEYS: holds the development key; production seals personal data under keys of its own (id:base64 of 32 random bytes)"]
         }
         // Development tolerates all of it.
         #expect(try RedialSettings(environment: [:]).mode == .development)

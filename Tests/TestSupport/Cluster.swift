@@ -9,10 +9,11 @@ public final class Cluster: @unchecked Sendable {
     // @unchecked: `workers` changes only through the test's own calls, from one task.
     public let sandboxURL: String
     public let api: String
-    public let environment: [String: String]
+    public private(set) var environment: [String: String]
     private let sandbox: ChildProcess
-    private let server: ChildProcess
-    private let relay: ChildProcess
+    private var server: ChildProcess
+    private var relay: ChildProcess
+    private let apiPort: Int
     public private(set) var workers: [ChildProcess] = []
     private var started = 0
 
@@ -20,6 +21,7 @@ public final class Cluster: @unchecked Sendable {
     public init(workers count: Int = 2, timeScale: String = "0.01", smtpURL: String? = nil, settings: [String: String] = [:]) async throws {
         let sandboxPort = try LocalHost.freePort()
         let apiPort = try LocalHost.freePort()
+        self.apiPort = apiPort
         sandboxURL = "http://127.0.0.1:\(sandboxPort)"
         api = "http://127.0.0.1:\(apiPort)"
         var environment = [
@@ -57,6 +59,23 @@ public final class Cluster: @unchecked Sendable {
         workers[index].stop(signal: signal)
         workers[index] = try startWorker()
         workers.removeLast()
+    }
+
+    /// A rolling restart onto `settings` (merged into every process's environment): the API,
+    /// the relay, then each worker in turn, each stopped with SIGTERM (workers drain) and its
+    /// successor started before the next goes, as a deploy does. The sandbox stays.
+    public func roll(settings: [String: String]) async throws {
+        environment.merge(settings) { _, new in new }
+        server.stop(signal: SIGTERM)
+        server = try RedialBinary.start(["serve"], environment: environment, logName: "cluster-api-\(apiPort)-\(UInt16.random(in: 0...UInt16.max))")
+        guard try await eventually(timeout: .seconds(20), { (try? await HTTPClient().send(HTTPClientRequest(url: self.api + "/healthz")))?.status == 200 }) else {
+            throw SetupError("the API did not come back after a restart")
+        }
+        relay.stop(signal: SIGTERM)
+        relay = try RedialBinary.start(["relay"], environment: environment, logName: "cluster-relay-\(apiPort)-\(UInt16.random(in: 0...UInt16.max))")
+        for index in workers.indices {
+            try replaceWorker(at: index, signal: SIGTERM)
+        }
     }
 
     public func stop() {

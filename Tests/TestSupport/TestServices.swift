@@ -23,6 +23,7 @@ public enum TestServices {
         "REDIAL_ENV": "production", "REDIAL_TELEPHONY_SECRET": String(repeating: "k", count: 32),
         "REDIAL_TELEPHONY_URL": "https://api.carrier.example", "REDIAL_SMS_URL": "https://sms.carrier.example",
         "REDIAL_S3_KEY": "AKIAEXAMPLE", "REDIAL_S3_SECRET": "real-secret", "REDIAL_LOOKUP_KEY": String(repeating: "l", count: 32),
+        "REDIAL_DATA_KEYS": "k1:" + Data(repeating: 7, count: 32).base64EncodedString(),
     ]
 
     public static func uniqueName(_ prefix: String) -> String {

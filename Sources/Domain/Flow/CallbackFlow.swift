@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Foundation
 import PostgresClient
 import Providers
@@ -18,11 +19,14 @@ public struct CallbackFlow: Sendable {
     public let unsafeWithoutLedger: Bool
     /// `REDIAL_TIME_SCALE`: the attempt deadlines below are compared with real ages divided by it.
     public let timeScale: Double
+    /// Opens the sealed numbers it dials and notifies (`SealedColumn`).
+    public let protection: DataProtection
     var unclearAnswers: OutcomePolicies.UnclearAnswers { policies.unclearAnswers }
 
     public init(database: PostgresPool, provider: any TelephonyProvider, policies: OutcomePolicies, webhookURL: String,
-                timeScale: Double = 1, unsafeWithoutLedger: Bool = false) {
+                protection: DataProtection, timeScale: Double = 1, unsafeWithoutLedger: Bool = false) {
         self.database = database
+        self.protection = protection
         self.provider = provider
         self.policies = policies
         self.webhookURL = webhookURL
@@ -106,8 +110,8 @@ public struct CallbackFlow: Sendable {
             // Placed before (a replay, or the reconciler after a lost poll): the poll goes out
             // again; its dedup key makes it one job while the first is alive or done.
             if let placed { try await CheckArgs.queue(callbackID: callbackID, attempt: attempt, callID: placed, on: connection) }
-            return .ready(attempt: attempt, callID: placed, age: .milliseconds(Int64(max(0, age) * 1000)), visitor: try row.decode("phone"),
-                          managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)))
+            return .ready(attempt: attempt, callID: placed, age: .milliseconds(Int64(max(0, age) * 1000)), visitor: try protection.open(try row.decode("phone"), .callbackPhone),
+                          managers: try openManagers(row))
         }
         let attempt: Int, age: Duration, visitor: String, managers: [String]
         switch prepared {
@@ -294,13 +298,23 @@ public struct CallbackFlow: Sendable {
     public func context(callbackID: String) async throws -> Context? {
         guard let row = try await database.query("""
             SELECT s.id::text AS site_id, s.name, c.phone, array_to_json(s.managers)::text AS managers, s.timezone, s.email,
-                   coalesce(s.owner_phone, s.managers[1]) AS owner
+                   s.owner_phone
             FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid
             """, [callbackID]).first else { return nil }
-        return Context(siteID: try row.decode("site_id"), siteName: try row.decode("name"), visitor: try row.decode("phone"),
-                       managers: try JSONDecoder().decode([String].self, from: Data(try row.decode("managers", as: String.self).utf8)),
+        let managers = try openManagers(row)
+        guard let owner = try row.decodeIfPresent("owner_phone", as: String.self).map({ try protection.open($0, .siteOwnerPhone) })
+                ?? managers.first else {
+            throw DomainError(.invalid, "site \(try row.decode("site_id", as: String.self)) has no manager")
+        }
+        return Context(siteID: try row.decode("site_id"), siteName: try row.decode("name"),
+                       visitor: try protection.open(try row.decode("phone"), .callbackPhone), managers: managers,
                        timeZone: TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!,
-                       email: try row.decodeIfPresent("email"), owner: try row.decode("owner"))
+                       email: try row.decodeIfPresent("email"), owner: owner)
+    }
+
+    /// A site's managers, opened, from a row's `managers` (`array_to_json`).
+    private func openManagers(_ row: PostgresRow) throws -> [String] {
+        try JSONText.decode([String].self, row.decode("managers")).map { try protection.open($0, .siteManagers) }
     }
 
     public static func dialKey(_ callbackID: String, _ attempt: Int) -> String { "callback:\(callbackID):attempt:\(attempt)" }

@@ -5,12 +5,6 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { e164 }
 
-    /// For logs and error text: the country code's first digits and the last two, the rest
-    /// starred (`+79*******67`), enough to tell numbers apart, not to call one.
-    public static func masked(_ number: String) -> String {
-        guard number.count > 5 else { return String(repeating: "*", count: number.count) }
-        return number.prefix(3) + String(repeating: "*", count: number.count - 5) + number.suffix(2)
-    }
     /// The digits after `+`.
     public var digits: Substring { e164.dropFirst() }
 

@@ -1,17 +1,21 @@
+import CryptoPrimitives
 import Foundation
 import PostgresClient
 
 /// Callbacks in PostgreSQL. Intake writes the callback and its outbox row in one transaction:
-/// once `create` returns, the callback will be dialled even if Redis is down right now.
+/// once `create` returns, the callback will be dialled even if Redis is down right now. The
+/// visitor's number and name are sealed (`SealedColumn`); the number is found by its lookup hash.
 public struct CallbackStore: Sendable {
     public let database: PostgresPool
+    public let protection: DataProtection
 
     /// The share of production sites' new callbacks sent to the beta channel while a beta
     /// release soaks (`REDIAL_BETA_SHARE`).
     public let betaShare: Double
 
-    public init(database: PostgresPool, betaShare: Double = 0) {
+    public init(database: PostgresPool, protection: DataProtection, betaShare: Double = 0) {
         self.database = database
+        self.protection = protection
         self.betaShare = betaShare
     }
 
@@ -47,9 +51,9 @@ public struct CallbackStore: Sendable {
         let rows = try await database.query("""
             SELECT id::text AS id, status FROM callbacks
             WHERE site_id = $1::uuid AND ((idempotency_key IS NOT NULL AND idempotency_key = $2)
-               OR (phone = $3 AND status IN ('queued', 'scheduled', 'dialing', 'retry_wait')))
+               OR (phone_lookup = $3 AND status IN ('queued', 'scheduled', 'dialing', 'retry_wait')))
             ORDER BY (idempotency_key IS NOT DISTINCT FROM $2) DESC LIMIT 1
-            """, [siteID, idempotencyKey, phone.e164])
+            """, [siteID, idempotencyKey, protection.lookup(phone.e164)])
         return try rows.first.map { .existing(id: try $0.decode("id"), status: CallbackStatus(rawValue: try $0.decode("status")) ?? .queued) }
     }
 
@@ -59,14 +63,16 @@ public struct CallbackStore: Sendable {
         do {
             return try await database.transaction { connection in
                 let id = try await connection.query("""
-                    INSERT INTO callbacks (site_id, phone, name, page_url, call_at, status, idempotency_key, client_address, channel)
+                    INSERT INTO callbacks (site_id, phone, name, page_url, call_at, status, idempotency_key, client_address, channel,
+                                           phone_lookup, phone_tail)
                     VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8,
                             CASE WHEN (SELECT channel FROM sites WHERE id = $1::uuid) = 'beta'
                                       OR (random() < $9 AND EXISTS (SELECT 1 FROM releases WHERE state = 'soaking'))
-                                 THEN 'beta' ELSE 'production' END)
+                                 THEN 'beta' ELSE 'production' END, $10, $11)
                     RETURNING id::text AS id
-                    """, [siteID, new.phone.e164, new.name, new.pageURL, new.callAt.map(Timestamp.text), status.rawValue,
-                          new.idempotencyKey, new.clientAddress, betaShare])[0].decode("id", as: String.self)
+                    """, [siteID, try protection.seal(new.phone.e164, .callbackPhone), try new.name.map { try protection.seal($0, .callbackName) },
+                          new.pageURL, new.callAt.map(Timestamp.text), status.rawValue, new.idempotencyKey, new.clientAddress, betaShare,
+                          protection.lookup(new.phone.e164), DataProtection.tail(new.phone.e164)])[0].decode("id", as: String.self)
                 try await DialArgs.queue(callbackID: id, attempt: 1, runAt: scheduled ? new.callAt : nil, on: connection)
                 return .created(id: id, status: status)
             }
@@ -88,8 +94,8 @@ public struct CallbackStore: Sendable {
             """, [id, siteID])
         guard let row = rows.first else { return nil }
         let callback = Callback(
-            id: try row.decode("id"), siteID: try row.decode("site_id"), phone: try row.decode("phone"),
-            name: try row.decodeIfPresent("name"), pageURL: try row.decodeIfPresent("page_url"),
+            id: try row.decode("id"), siteID: try row.decode("site_id"), phone: try protection.open(try row.decode("phone"), .callbackPhone),
+            name: try row.decodeIfPresent("name", as: String.self).map { try protection.open($0, .callbackName) }, pageURL: try row.decodeIfPresent("page_url"),
             callAt: try row.decodeIfPresent("call_at", as: Double.self).map(Date.init(timeIntervalSince1970:)),
             status: CallbackStatus(rawValue: try row.decode("status")) ?? .queued, reason: try row.decodeIfPresent("reason"),
             createdAt: Date(timeIntervalSince1970: try row.decode("created_at", as: Double.self)))

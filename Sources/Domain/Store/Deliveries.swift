@@ -1,12 +1,17 @@
+import CryptoPrimitives
 import PostgresClient
 import Providers
 
 /// The `deliveries` table: one row per SMS or email sent, written in the transaction that marks
-/// its effect done, and updated as the provider reports delivery.
+/// its effect done, and updated as the provider reports delivery. The recipient is sealed.
 public struct Deliveries: Sendable {
     public let database: PostgresPool
+    public let protection: DataProtection
 
-    public init(database: PostgresPool) { self.database = database }
+    public init(database: PostgresPool, protection: DataProtection) {
+        self.database = database
+        self.protection = protection
+    }
 
     public struct Sent: Sendable {
         public let effectKey: String
@@ -39,7 +44,8 @@ public struct Deliveries: Sendable {
             try await connection.query("""
                 INSERT INTO deliveries (effect_key, channel, site_id, message, recipient, provider_id, status, detail, release_channel)
                 VALUES ($1, $2, $3::uuid, $4, $5, $6, 'sent', $7, $8) ON CONFLICT (effect_key) DO NOTHING
-                """, [sent.effectKey, sent.channel, sent.siteID, sent.message, sent.recipient, sent.providerID, sent.detail,
+                """, [sent.effectKey, sent.channel, sent.siteID, sent.message, try protection.seal(sent.recipient, .deliveryRecipient),
+                      sent.providerID, sent.detail,
                       sent.releaseChannel])
         }
     }

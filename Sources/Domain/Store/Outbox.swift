@@ -11,6 +11,6 @@ enum Outbox {
                                    on connection: PostgresConnection) async throws {
         try await connection.query("""
             INSERT INTO outbox (callback_id, job_type, payload, run_at, dedup_key) VALUES ($1::uuid, $2, $3::jsonb, $4::timestamptz, $5)
-            """, [callbackID, Args.jobType, try JSONText.encode(args), runAt.map(Timestamp.text), dedupKey])
+            """, [callbackID, Args.jobType, try Job.payload(args), runAt.map(Timestamp.text), dedupKey])
     }
 }

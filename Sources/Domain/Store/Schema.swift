@@ -20,6 +20,11 @@ public enum Schema {
             ("0014_attempt_sip_code.sql", String(decoding: PackageResources._014_attempt_sip_code_sql, as: UTF8.self)),
             ("0015_site_key_rotation.sql", String(decoding: PackageResources._015_site_key_rotation_sql, as: UTF8.self)),
             ("0016_data_retention.sql", String(decoding: PackageResources._016_data_retention_sql, as: UTF8.self)),
+            ("0017_sealed_personal_data.sql", String(decoding: PackageResources._017_sealed_personal_data_sql, as: UTF8.self)),
         ])
     }
+
+    /// The migration after which personal data is sealed; rows from before it are sealed by
+    /// `DataResealing` right after it is applied.
+    public static let sealedPersonalData = 17
 }

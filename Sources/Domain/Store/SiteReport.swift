@@ -1,3 +1,4 @@
+import CryptoPrimitives
 import Foundation
 import PostgresClient
 
@@ -36,7 +37,9 @@ public struct SiteReport: Sendable, Equatable {
     }
 
     /// The report of `siteID` for local dates [from, to) (`YYYY-MM-DD`, in the site's zone).
-    public static func make(database: PostgresPool, siteID: String, from: String, to: String) async throws -> SiteReport? {
+    /// The CSV's numbers are opened with `protection` (the report goes to the site's owner).
+    public static func make(database: PostgresPool, protection: DataProtection, siteID: String, from: String,
+                            to: String) async throws -> SiteReport? {
         guard UUIDText.isValid(siteID) else { return nil }
         guard let site = try await database.query("""
             SELECT name, language, email, balance_minutes, timezone FROM sites WHERE id = $1::uuid
@@ -60,7 +63,7 @@ public struct SiteReport: Sendable, Equatable {
                    coalesce(c.minutes_debited, 0) AS minutes
             FROM callbacks c WHERE \(window) ORDER BY c.created_at, c.id
             """, [siteID, from, to, zone]).map {
-            Row(id: try $0.decode("id"), createdAt: try $0.decode("created"), phone: try $0.decode("phone"), status: try $0.decode("status"),
+            Row(id: try $0.decode("id"), createdAt: try $0.decode("created"), phone: try protection.open(try $0.decode("phone"), .callbackPhone), status: try $0.decode("status"),
                 reason: try $0.decodeIfPresent("reason"), attempts: try $0.decode("attempts"), firstRingAt: try $0.decodeIfPresent("first_ring"),
                 minutes: try $0.decode("minutes"))
         }

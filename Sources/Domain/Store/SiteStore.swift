@@ -2,11 +2,16 @@ import CryptoPrimitives
 import Foundation
 import PostgresClient
 
-/// Sites in PostgreSQL. A site key is shown once, at creation; only its SHA-256 is stored.
+/// Sites in PostgreSQL. A site key is shown once, at creation; only its SHA-256 is stored. The
+/// managers' and owner's numbers are sealed (`SealedColumn`).
 public struct SiteStore: Sendable {
     public let database: PostgresPool
+    public let protection: DataProtection
 
-    public init(database: PostgresPool) { self.database = database }
+    public init(database: PostgresPool, protection: DataProtection) {
+        self.database = database
+        self.protection = protection
+    }
 
     public struct NewSite: Sendable {
         public var name: String
@@ -108,12 +113,12 @@ public struct SiteStore: Sendable {
                     ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb, $12,
                     ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16, $17)
             RETURNING \(Self.columns)
-            """, [name, Self.hash(key), try JSONText.encode(managers), new.timeZone, try JSONText.encode(new.hours),
+            """, [name, Self.hash(key), try JSONText.encode(managers.map { try protection.seal($0, .siteManagers) }), new.timeZone, try JSONText.encode(new.hours),
                   new.balanceMinutes, new.email, new.language, new.defaultCountryCode,
-                  try JSONText.encode(served), try JSONText.encode(new.limits), owner,
+                  try JSONText.encode(served), try JSONText.encode(new.limits), try owner.map { try protection.seal($0, .siteOwnerPhone) },
                   try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays, try JSONText.encode(origins),
                   new.beta ? "beta" : "production", new.dataRetentionDays])
-        return (try Self.site(rows[0]), key)
+        return (try site(rows[0]), key)
     }
 
     /// Moves a site's new callbacks to the beta channel or back to production (those already
@@ -132,7 +137,7 @@ public struct SiteStore: Sendable {
             SELECT \(Self.columns) FROM sites
             WHERE (key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > now())) AND active
             """, [Self.hash(key)])
-        return try rows.first.map(Self.site)
+        return try rows.first.map(site)
     }
 
     /// The longest an old key may stay valid after a rotation.
@@ -170,11 +175,11 @@ public struct SiteStore: Sendable {
 
     public func find(id: String) async throws -> Site? {
         guard UUIDText.isValid(id) else { return nil }
-        return try await database.query("SELECT \(Self.columns) FROM sites WHERE id = $1::uuid", [id]).first.map(Self.site)
+        return try await database.query("SELECT \(Self.columns) FROM sites WHERE id = $1::uuid", [id]).first.map(site)
     }
 
     public func list() async throws -> [Site] {
-        try await database.query("SELECT \(Self.columns) FROM sites ORDER BY created_at").map(Self.site)
+        try await database.query("SELECT \(Self.columns) FROM sites ORDER BY created_at").map(site)
     }
 
     static func hash(_ key: String) -> String { SHA256.hash(Array(key.utf8)).hexString }
@@ -193,18 +198,18 @@ public struct SiteStore: Sendable {
         array_to_json(allowed_origins)::text AS origins
         """
 
-    static func site(_ row: PostgresRow) throws -> Site {
+    func site(_ row: PostgresRow) throws -> Site {
         let zone = try row.decode("timezone", as: String.self)
         return Site(
             id: try row.decode("id"), name: try row.decode("name"),
-            managers: try JSONText.decode([String].self, row.decode("managers")),
+            managers: try JSONText.decode([String].self, row.decode("managers")).map { try protection.open($0, .siteManagers) },
             timeZone: TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!,
             hours: try JSONText.decode(WorkingHours.self, row.decode("hours")),
             balanceMinutes: try row.decode("balance_minutes"), email: try row.decodeIfPresent("email"),
             language: try row.decode("language"), defaultCountryCode: try row.decodeIfPresent("default_country_code"),
             servedCountryCodes: try JSONText.decode([String].self, row.decode("served")),
             limits: try IntakeLimits(overrides: JSONText.decode([String: Int].self, row.decode("limits"))),
-            active: try row.decode("active"), ownerPhone: try row.decodeIfPresent("owner_phone"),
+            active: try row.decode("active"), ownerPhone: try row.decodeIfPresent("owner_phone", as: String.self).map { try protection.open($0, .siteOwnerPhone) },
             lowBalanceThresholds: try JSONText.decode([Int].self, row.decode("thresholds")),
             recordingRetentionDays: try row.decode("recording_retention_days"),
             allowedOrigins: try JSONText.decode([String].self, row.decode("origins")))
