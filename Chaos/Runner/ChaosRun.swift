@@ -51,7 +51,10 @@ struct ChaosRun: AsyncParsableCommand {
                                        workers: plan.workers, breakLedger: breakLedger, network: network, storage: store.settings(bucket: bucket))
         let database = PostgresPool(configuration: PostgresConfiguration(
             url: PostgresURL(host: "127.0.0.1", port: postgresPort, user: "redial", database: "redial"), poolSize: 2))
-        try await Migrator.migrate(database, Schema.migrations())
+        // The product's own migration, which also seals rows a run before sealing left in clear.
+        let migrated = try await RedialBinary.run(["migrate"], environment: [
+            "REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(postgresPort)/redial", "REDIAL_REDIS_URL": "redis://127.0.0.1:\(redisPort)/0"])
+        guard migrated.status == 0 else { throw ValidationError("redial migrate failed: \(migrated.output)") }
         let sites = try await ChaosSites.make(database: database, rate: plan.requestsPerSecond)
         try await cluster.startAll()
         let alertWatch = try await AlertWatch(runDirectory: runDirectory, watchdogPorts: cluster.watchdogPorts)
