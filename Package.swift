@@ -239,7 +239,7 @@ let package = Package(
         tests("SettingsTests", ["Settings", "RedisClient", "PostgresClient"]),
         tests("QueueTests", ["Queue", "API", "Jobs", "Watchdog", "RedisClient", "HTTPClient"]),
         tests("ProvidersTests", ["Providers"]),
-        tests("DomainTests", ["Domain"]),
+        tests("DomainTests", ["Domain", "PostgresClient", "CryptoPrimitives"]),
         tests("JobsTests", ["Jobs", "Queue", "RedisClient"]),
         tests("RelayTests", ["Relay", "Domain", "Queue", "PostgresClient", "RedisClient", logging]),
         tests("APITests", ["API", "Domain", "Providers", "Queue", "HTTPClient", "PostgresClient", "RedisClient", prometheus, logging]),

@@ -26,6 +26,13 @@ public struct DataResealing: Sendable {
         /// Rows holding a value sealed under a key the ring does not hold (left as they are).
         public var unopenable = 0
         public var total: Int { callbacks + sites + deliveries }
+
+        public init(callbacks: Int = 0, sites: Int = 0, deliveries: Int = 0, unopenable: Int = 0) {
+            self.callbacks = callbacks
+            self.sites = sites
+            self.deliveries = deliveries
+            self.unopenable = unopenable
+        }
         public var description: String {
             "\(callbacks) callbacks, \(sites) sites, \(deliveries) deliveries"
                 + (unopenable > 0 ? "; \(unopenable) rows under keys REDIAL_DATA_KEYS does not hold, left as they are" : "")
