@@ -80,6 +80,32 @@ final class LibpqConnection {
         return try check(final)
     }
 
+    /// Waits up to `timeout` for notifications on the channels this connection LISTENs to;
+    /// returns how many arrived (0: none in time). A closed or broken socket throws
+    /// `.connectionLost` (the LISTEN went with it).
+    func notifications(waiting timeout: Duration) throws(PostgresError) -> Int {
+        if case let waiting = drainNotifications(), waiting > 0 { return waiting }
+        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ready = poll(&descriptor, 1, max(0, milliseconds))
+        if ready < 0 && errno == EINTR { return 0 }
+        if ready != 0 {
+            guard ready > 0, PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else {
+                throw PostgresError(.connectionLost, Self.errorMessage(connection))
+            }
+        }
+        return drainNotifications()
+    }
+
+    private func drainNotifications() -> Int {
+        var count = 0
+        while let notification = PQnotifies(connection) {
+            PQfreemem(notification)
+            count += 1
+        }
+        return count
+    }
+
     /// Runs a script of several statements without parameters (migrations): the simple query
     /// protocol, which PQexecParams refuses for more than one statement.
     func executeScript(_ sql: String) throws(PostgresError) {

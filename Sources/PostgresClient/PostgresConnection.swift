@@ -46,6 +46,25 @@ public actor PostgresConnection {
         }
     }
 
+    /// LISTENs on `channel`: from then on this connection serves `notifications(waiting:)`
+    /// (kept out of any pool: a notification arriving on an idle pooled connection would read as
+    /// a broken one).
+    public func listen(_ channel: String) throws(PostgresError) {
+        try query("LISTEN " + Self.quoteIdentifier(channel))
+    }
+
+    /// Waits up to `timeout` (blocking this connection's own thread) for notifications on the
+    /// channels it LISTENs to; how many came. A lost connection throws: LISTEN again.
+    public func notifications(waiting timeout: Duration) throws(PostgresError) -> Int {
+        guard let connection else { throw PostgresError(.connectionLost, "not listening: no connection to \(configuration.url)") }
+        do throws(PostgresError) {
+            return try connection.notifications(waiting: timeout)
+        } catch {
+            self.connection = nil
+            throw error
+        }
+    }
+
     public func close() {
         connection = nil
     }

@@ -10,6 +10,11 @@ import ServiceLifecycle
 /// in the same transaction. Dying after the enqueue but before the commit enqueues again on the
 /// next pass, and the job's dedup key (the row's, else `<type>:<callback id>`) turns that into the same job.
 /// Redis down: the transaction rolls back and the rows wait for the next pass.
+///
+/// A pass runs as soon as a transaction that wrote outbox rows commits: their trigger notifies
+/// `redial_outbox` (migration 0018) and the relay LISTENs on a connection of its own. Polling
+/// every `interval` stays as the fallback, for a lost listening connection or a notification
+/// missed while it reconnected.
 public final class OutboxRelay: Service, Sendable {
     private let database: PostgresPool
     private let jobs: JobQueue
@@ -19,9 +24,13 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let interval: Duration
 
+    /// The channel the outbox trigger notifies.
+    public static let channel = "redial_outbox"
+
     /// - Parameter policies: job policy by type (from the catalog), for the job types the outbox holds.
+    /// - Parameter interval: the fallback poll's; a notification wakes the relay at once.
     public init(database: PostgresPool, jobs: JobQueue, policies: [String: JobPolicy], logger: Logger,
-                interval: Duration = .milliseconds(100)) {
+                interval: Duration = .seconds(1)) {
         self.database = database
         self.jobs = jobs
         self.policies = policies
@@ -32,7 +41,40 @@ public final class OutboxRelay: Service, Sendable {
 
     public func run() async throws {
         // Cancelled on graceful shutdown: a pass in flight rolls back and its rows wait.
-        await cancelWhenGracefulShutdown { await self.loop() }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.loop() }
+                group.addTask { await self.wakeUps() }
+            }
+        }
+    }
+
+    /// Passes on every notification, until one finds nothing (a pass takes up to 500 rows). Two
+    /// passes at once (this and the poll) share the rows: each skips what the other locked.
+    private func wakeUps() async {
+        let listener = PostgresConnection(configuration: database.configuration)
+        var listening = false
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                if !listening {
+                    try await listener.listen(Self.channel)
+                    listening = true
+                    if failures > 0 { logger.info("outbox relay: listening for new rows again") }
+                    failures = 0
+                }
+                // A bounded wait, so a shutdown is never held longer than this.
+                if try await listener.notifications(waiting: .milliseconds(500)) > 0 {
+                    while try await relayOnce() > 0 && !Task.isCancelled {}
+                }
+            } catch {
+                listening = false
+                failures += 1
+                if failures == 1 { logger.warning("outbox relay: not listening for new rows (\(error)); polling every \(interval) meanwhile") }
+                try? await Task.sleep(for: min(.milliseconds(250) * (1 << min(failures, 4)), .seconds(5)))
+            }
+        }
+        await listener.close()
     }
 
     private func loop() async {

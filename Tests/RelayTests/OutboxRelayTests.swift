@@ -80,6 +80,35 @@ import TestSupport
         try await TestServices.dropSchema(schema)
     }
 
+    @Test func aCommitWakesTheRelayLongBeforeItsNextPoll() async throws {
+        let redis = try await TestServices.redis()
+        var configuration = database.configuration
+        configuration.applicationName = TestServices.uniqueName("relay")
+        let pool = PostgresPool(configuration: configuration)
+        let relay = OutboxRelay(database: pool, jobs: JobQueue(redis: redis), policies: ["callback.dial": policy], logger: Logger(label: "test"),
+                                interval: .seconds(3600))
+        let running = Task { try await relay.run() }
+        // Both of its loops have settled: the listener has LISTENed, and the poll has made its
+        // first pass, found nothing, looked for unknown types (it does so right before it sleeps)
+        // and gone to sleep for an hour.
+        let settled = try await eventually(timeout: .seconds(10)) {
+            let sessions = try await database.query("""
+                SELECT query FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'
+                """, [configuration.applicationName]).map { try $0.decode("query", as: String.self) }
+            return sessions.contains { $0.hasPrefix("LISTEN") } && sessions.contains { $0.contains("NOT job_type = ANY") }
+        }
+        #expect(settled)
+        _ = try await accept(3)
+        #expect(try await eventually(timeout: .seconds(10)) { try await pending() == 0 }, "relayed on the commit's notification")
+        #expect(try await JobQueue(redis: redis).stats(queue: queue).ready == 3)
+        running.cancel()
+        _ = await running.result
+        await pool.close()
+        await redis.close()
+        await database.close()
+        try await TestServices.dropSchema(schema)
+    }
+
     @Test func withRedisDownRowsWaitAndAreRelayedWhenItReturns() async throws {
         let server = try await PrivateRedis()
         let redis = RedisPool(configuration: RedisConfiguration(url: server.url, connectTimeout: .milliseconds(300)))

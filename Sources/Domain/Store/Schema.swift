@@ -21,6 +21,7 @@ public enum Schema {
             ("0015_site_key_rotation.sql", String(decoding: PackageResources._015_site_key_rotation_sql, as: UTF8.self)),
             ("0016_data_retention.sql", String(decoding: PackageResources._016_data_retention_sql, as: UTF8.self)),
             ("0017_sealed_personal_data.sql", String(decoding: PackageResources._017_sealed_personal_data_sql, as: UTF8.self)),
+            ("0018_outbox_notify.sql", String(decoding: PackageResources._018_outbox_notify_sql, as: UTF8.self)),
         ])
     }
 
