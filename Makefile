@@ -23,12 +23,12 @@ SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 
 APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
                 libcurl4-openssl-dev libssl-dev curl chromium chromium-driver python3-selenium \
-                sip-tester prometheus prometheus-alertmanager stunnel4 openssl
+                sip-tester prometheus prometheus-alertmanager stunnel4 openssl wrk
 
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services ops services-running stop test run migrate bench chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
+.PHONY: help deps build services ops services-running stop test run migrate bench bench-intake chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -290,6 +290,18 @@ bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1:
 	trap 'kill $$(cat $(RUN)/bench/redis.pid); rm -rf $(RUN)/bench/redis' EXIT
 	for i in $$(seq 100); do redis-cli -p $(BENCH_PORT) ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 	.build/release/redial-bench --redis-port $(BENCH_PORT) --redial .build/release/redial \
+	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
+	$(MAKE) --no-print-directory bench-intake
+
+INTAKE_RUN := $(RUN)/bench-intake
+INTAKE_PORTS := REDIS_PORT=16393 PG_PORT=15493
+bench-intake: deps ## the callback path alone: accepted/s vs pgbench, wrk, click to ring (QUICK=1: short); adds "intake" to .run/bench/results.json
+	@swift build -c release --product redial
+	swift build -c release --product redial-bench
+	rm -rf $(INTAKE_RUN); mkdir -p $(INTAKE_RUN)
+	$(MAKE) --no-print-directory services RUN=$(INTAKE_RUN) $(INTAKE_PORTS) OPS=0
+	trap '$(MAKE) --no-print-directory stop RUN=$(INTAKE_RUN) $(INTAKE_PORTS)' EXIT
+	.build/release/redial-bench --intake --redis-port 16393 --postgres-port 15493 --redial .build/release/redial \
 	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
 
 PROFILE ?= smoke

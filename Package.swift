@@ -195,7 +195,7 @@ let package = Package(
         .executableTarget(
             name: "redial-bench",
             dependencies: [
-                "Queue", "RedisClient", "LocalServices",
+                "Queue", "RedisClient", "HTTPClient", "LocalServices",
                 argumentParser,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 logging,

@@ -26,6 +26,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Measure only enqueue → start latency at this many jobs/s (with --concurrency).") var latencyOnly: Double?
     @Option(help: "Handler slots of the latency worker (with --latency-only).") var concurrency = 64
     @Option(help: "Seconds of steady load (with --latency-only; make bench uses 5).") var seconds: Double?
+    @Flag(help: "Only the callback path: intake against pgbench, click to ring (with --postgres-port and --redial).") var intake = false
+    @Option(help: "Port of the benchmark's own PostgreSQL (with --intake).") var postgresPort: Int?
 
     func validate() throws {
         guard (1...65535).contains(redisPort) else { throw ValidationError("--redis-port: expected 1-65535, got \(redisPort)") }
@@ -52,6 +54,14 @@ struct Bench: AsyncParsableCommand {
             print("\(sent.jobs) \(sent.calls)")
             return
         }
+        if intake {
+            guard let redial, let postgresPort, let output else { throw ValidationError("--intake needs --redial, --postgres-port and --output") }
+            let results = try await IntakeBench(redial: redial, redisPort: redisPort, postgresPort: postgresPort, seconds: quick ? 5 : 15).run()
+            try Self.merge(results, into: output)
+            print(Table.render(results))
+            print("wrote \(output) (intake)")
+            return
+        }
         if let latencyOnly {
             // Only the latency scenario, at a chosen rate: for chasing tail latency.
             let runner = try await Runner(port: redisPort, redial: "", plan: Plan(quick: quick, latencySeconds: seconds))
@@ -75,6 +85,14 @@ struct Bench: AsyncParsableCommand {
         try encoder.encode(results).write(to: URL(fileURLWithPath: output))
         print(Table.render(results))
         print("wrote \(output)")
+    }
+
+    /// The intake figures as `results.json`'s `intake` member, beside the engine's when that file exists.
+    static func merge(_ results: IntakeBench.Results, into output: String) throws {
+        var document = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output)))) as? [String: Any] ?? [:]
+        document["intake"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(results))
+        try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: output))
     }
 }
 

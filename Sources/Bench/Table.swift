@@ -114,3 +114,21 @@ enum Table {
         load.redisStalls.max { $0.maxMs < $1.maxMs }?.event ?? "none"
     }
 }
+
+extension Table {
+    /// The intake part's summary, with the ratios its targets read.
+    static func render(_ intake: IntakeBench.Results) -> String {
+        let click = intake.clickToRing
+        return [
+            String(format: "pgbench, intake's transaction, %d clients     %.0f tx/s", IntakeBench.apiPoolSize, intake.pgbenchPerSecond),
+            String(format: "wrk GET /healthz                              %.0f requests/s", intake.healthzPerSecond),
+            String(format: "wrk POST /v1/callbacks, accepted              %.0f /s (%d not accepted), p50 %.1f ms, p99 %.1f ms",
+                   intake.acceptedPerSecond, intake.notAccepted, intake.intakeLatency["p50"] ?? 0, intake.intakeLatency["p99"] ?? 0),
+            String(format: "accepted ÷ pgbench (target ≥ 0.5)             %.2f", intake.ratioToPgbench),
+            String(format: "click to ring at %.0f/s: %d of %d rung         p50 %.1f ms, p99 %.1f ms (target ≤ 150), max %.1f ms",
+                   click.rate, click.rung, click.callbacks, click.p50, click.p99, click.max),
+            String(format: "resident after the load                       API %.1f MB, worker %.1f MB",
+                   intake.residentMB["api"] ?? 0, intake.residentMB["worker"] ?? 0),
+        ].joined(separator: "\n")
+    }
+}

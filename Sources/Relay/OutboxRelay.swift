@@ -109,17 +109,20 @@ public final class OutboxRelay: Service, Sendable {
         return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode("job_type", as: String.self), try $0.decode("n", as: Int.self)) })
     }
 
+    /// A pass's rows: up to 500 not yet relayed, of the job types in $1 (a JSON array), locked.
+    public static let passSQL = """
+        SELECT o.id, o.callback_id::text AS callback_id, o.job_type, o.payload::text AS payload, o.dedup_key,
+               extract(epoch FROM o.run_at - now())::float8 AS delay, c.channel
+        FROM outbox o JOIN callbacks c ON c.id = o.callback_id
+        WHERE o.relayed_at IS NULL AND o.job_type = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
+        ORDER BY o.id LIMIT 500 FOR UPDATE OF o SKIP LOCKED
+        """
+
     /// One pass of up to 500 rows of known job types; returns how many were relayed.
     @discardableResult
     public func relayOnce() async throws -> Int {
         try await database.transaction { connection in
-            let rows = try await connection.query("""
-                SELECT o.id, o.callback_id::text AS callback_id, o.job_type, o.payload::text AS payload, o.dedup_key,
-                       extract(epoch FROM o.run_at - now())::float8 AS delay, c.channel
-                FROM outbox o JOIN callbacks c ON c.id = o.callback_id
-                WHERE o.relayed_at IS NULL AND o.job_type = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
-                ORDER BY o.id LIMIT 500 FOR UPDATE OF o SKIP LOCKED
-                """, [knownTypes])
+            let rows = try await connection.query(Self.passSQL, [knownTypes])
             guard !rows.isEmpty else { return 0 }
             var requests: [JobQueue.Request] = []
             var ids: [Int64] = []

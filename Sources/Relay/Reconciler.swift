@@ -54,18 +54,21 @@ public final class Reconciler: Service, Sendable {
         }
     }
 
+    /// Active callbacks that have not moved for $1 seconds and wait for no outbox row.
+    public static let staleSQL = """
+        SELECT id::text AS id, job_key, channel, extract(epoch FROM updated_at)::bigint AS updated,
+               extract(epoch FROM GREATEST(call_at, (SELECT max(run_at) FROM outbox o WHERE o.callback_id = c.id)) - now())::float8 AS wait
+        FROM callbacks c
+        WHERE status IN ('queued', 'scheduled', 'dialing', 'retry_wait')
+          AND updated_at < now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.callback_id = c.id AND o.relayed_at IS NULL)
+        ORDER BY updated_at LIMIT 500
+        """
+
     /// One pass; returns how many callbacks got a new job.
     @discardableResult
     public func pass() async throws -> Int {
-        let rows = try await database.query("""
-            SELECT id::text AS id, job_key, channel, extract(epoch FROM updated_at)::bigint AS updated,
-                   extract(epoch FROM GREATEST(call_at, (SELECT max(run_at) FROM outbox o WHERE o.callback_id = c.id)) - now())::float8 AS wait
-            FROM callbacks c
-            WHERE status IN ('queued', 'scheduled', 'dialing', 'retry_wait')
-              AND updated_at < now() - make_interval(secs => $1)
-              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.callback_id = c.id AND o.relayed_at IS NULL)
-            ORDER BY updated_at LIMIT 500
-            """, [Double(staleAfter.components.seconds)])
+        let rows = try await database.query(Self.staleSQL, [Double(staleAfter.components.seconds)])
         var count = 0
         for row in rows {
             let id: String = try row.decode("id")

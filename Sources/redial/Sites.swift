@@ -45,6 +45,7 @@ struct Sites: AsyncParsableCommand {
         var lowBalance = "60,10"
         @Option(help: "Days call recordings are kept.") var recordingRetentionDays = 90
         @Option(help: "Days callbacks and all about them are kept (30-3650); daily counts stay.") var dataRetentionDays = 365
+        @Option(help: "An abuse limit of its own, NAME=N (e.g. site_per_minute=600); repeat for several.") var limit: [String] = []
         @Flag(help: "Its callbacks go to the beta release channel (beta workers only).") var beta = false
         @Flag(help: "Print {\"id\", \"site_key\"} as JSON.") var json = false
 
@@ -61,7 +62,7 @@ struct Sites: AsyncParsableCommand {
             new.recordingRetentionDays = recordingRetentionDays
             new.dataRetentionDays = dataRetentionDays
             new.beta = beta
-            do {
+            do throws(DomainError) {
                 new.lowBalanceThresholds = try lowBalance.split(separator: ",").map { part throws(DomainError) in
                     guard let minutes = Int(part.trimmingCharacters(in: .whitespaces)) else {
                         throw DomainError(.invalid, "low-balance: expected comma-separated minutes such as 60,10, got '\(lowBalance)'",
@@ -70,6 +71,13 @@ struct Sites: AsyncParsableCommand {
                     return minutes
                 }
                 if let hours { new.hours = try WorkingHours(parsing: hours, days: try Self.parseDays(days)) }
+                for entry in limit {
+                    let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, let value = Int(parts[1]) else {
+                        throw DomainError(.invalid, "limit: expected NAME=N such as site_per_minute=600, got '\(entry)'", field: "limit")
+                    }
+                    new.limits[parts[0]] = value
+                }
             } catch {
                 Environment.fail(error.message, code: 64)
             }

@@ -47,13 +47,17 @@ public struct CallbackStore: Sendable {
 
     /// The callback this request would repeat (same Idempotency-Key, or same phone while
     /// active), if there is one. Checked before limits, so a replay is never rate-limited.
+    /// On every request's path: $1 site, $2 Idempotency-Key, $3 the number's lookup (an index
+    /// serves each side of the OR: `HotPathIndexTests`).
+    public static let existingSQL = """
+        SELECT id::text AS id, status FROM callbacks
+        WHERE site_id = $1::uuid AND ((idempotency_key IS NOT NULL AND idempotency_key = $2)
+           OR (phone_lookup = $3 AND status IN ('queued', 'scheduled', 'dialing', 'retry_wait')))
+        ORDER BY (idempotency_key IS NOT DISTINCT FROM $2) DESC LIMIT 1
+        """
+
     public func existing(siteID: String, phone: PhoneNumber, idempotencyKey: String?) async throws -> Created? {
-        let rows = try await database.query("""
-            SELECT id::text AS id, status FROM callbacks
-            WHERE site_id = $1::uuid AND ((idempotency_key IS NOT NULL AND idempotency_key = $2)
-               OR (phone_lookup = $3 AND status IN ('queued', 'scheduled', 'dialing', 'retry_wait')))
-            ORDER BY (idempotency_key IS NOT DISTINCT FROM $2) DESC LIMIT 1
-            """, [siteID, idempotencyKey, protection.lookup(phone.e164)])
+        let rows = try await database.query(Self.existingSQL, [siteID, idempotencyKey, protection.lookup(phone.e164)])
         return try rows.first.map { .existing(id: try $0.decode("id"), status: CallbackStatus(rawValue: try $0.decode("status")) ?? .queued) }
     }
 

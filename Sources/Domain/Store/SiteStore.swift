@@ -133,12 +133,14 @@ public struct SiteStore: Sendable {
     /// expires), or nil.
     public func find(key: String) async throws -> Site? {
         guard key.hasPrefix("sk_"), key.utf8.count < 100 else { return nil }
-        let rows = try await database.query("""
-            SELECT \(Self.columns) FROM sites
-            WHERE (key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > now())) AND active
-            """, [Self.hash(key)])
-        return try rows.first.map(site)
+        return try await database.query(Self.findByKeySQL, [Self.hash(key)]).first.map(site)
     }
+
+    /// On every request's path: $1 the key's hash.
+    public static let findByKeySQL = """
+        SELECT \(columns) FROM sites
+        WHERE (key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > now())) AND active
+        """
 
     /// The longest an old key may stay valid after a rotation.
     public static let longestKeyGrace: Duration = .seconds(30 * 86_400)

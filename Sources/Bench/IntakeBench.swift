@@ -1,0 +1,260 @@
+import Foundation
+import HTTPClient
+import LocalServices
+
+/// The callback path's speed (`redial-bench --intake`, part of `make bench`): how many callback
+/// requests the API accepts per second against PostgreSQL's own rate for the same transaction
+/// (pgbench, same server, as many clients as the API's pool), the HTTP layer's own limit (wrk on
+/// `/healthz`), and the time from a 202 to the carrier's ring at half the accepted rate (from the
+/// sandbox's ring log). On the PostgreSQL and Redis the Makefile starts for it; the cluster's
+/// processes are the release build's.
+struct IntakeBench {
+    let redial: String
+    let redisPort: Int
+    let postgresPort: Int
+    let seconds: Int
+
+    struct Results: Encodable {
+        /// pgbench's transactions per second for intake's statements.
+        let pgbenchPerSecond: Double
+        let healthzPerSecond: Double
+        let acceptedPerSecond: Double
+        /// Requests of the load that were not answered 202 (each one a finding).
+        let notAccepted: Int
+        /// wrk's latency percentiles of `POST /v1/callbacks`, ms.
+        let intakeLatency: [String: Double]
+        let ratioToPgbench: Double
+        let clickToRing: ClickToRing
+        /// Resident memory after the load, MB.
+        let residentMB: [String: Double]
+
+        enum CodingKeys: String, CodingKey {
+            case pgbenchPerSecond = "pgbench_tps", healthzPerSecond = "healthz_rps", acceptedPerSecond = "accepted_per_s"
+            case notAccepted = "not_accepted", intakeLatency = "intake_latency_ms", ratioToPgbench = "ratio_to_pgbench"
+            case clickToRing = "click_to_ring", residentMB = "resident_mb"
+        }
+    }
+
+    struct ClickToRing: Encodable {
+        let rate: Double
+        let callbacks: Int
+        let rung: Int
+        let p50: Double
+        let p99: Double
+        let max: Double
+
+        enum CodingKeys: String, CodingKey {
+            case rate = "requests_per_s", callbacks, rung, p50 = "p50_ms", p99 = "p99_ms", max = "max_ms"
+        }
+    }
+
+    /// The API's PostgreSQL pool (`redial serve`): pgbench gets as many clients.
+    static let apiPoolSize = 8
+
+    func run() async throws -> Results {
+        let store = try await ObjectStore()
+        defer { store.stop() }
+        _ = try await HTTPClient().send(HTTPClientRequest(method: "PUT", url: store.url + "/bench"))
+        let sandboxPort = try LocalHost.freePort(), apiPort = try LocalHost.freePort()
+        let api = "http://127.0.0.1:\(apiPort)", sandbox = "http://127.0.0.1:\(sandboxPort)"
+        let database = "postgres://redial@127.0.0.1:\(postgresPort)/redial"
+        var environment = [
+            "REDIAL_REDIS_URL": "redis://127.0.0.1:\(redisPort)/0", "REDIAL_DATABASE_URL": database,
+            "REDIAL_HTTP_PORT": String(apiPort), "REDIAL_SANDBOX_PORT": String(sandboxPort), "REDIAL_TELEPHONY_URL": sandbox,
+            "REDIAL_SMS_URL": sandbox, "REDIAL_PUBLIC_URL": api,
+            "REDIAL_TELEPHONY_SECRET": "bench-webhook-secret-0123456789",
+        ]
+        environment.merge(store.settings(bucket: "bench")) { _, new in new }
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        func redial(_ arguments: [String]) async throws -> String {
+            let result = try await ChildProcess.run(self.redial, arguments, environment: merged)
+            guard result.status == 0 else { throw BenchError("redial \(arguments.joined(separator: " ")): \(result.output)") }
+            return result.output
+        }
+        _ = try await redial(["migrate"])
+        let created = try await redial(["sites", "add", "--name", "bench", "--manager", "+79990000001", "--balance-minutes", "10000000",
+                                        "--low-balance", "", "--limit", "site_per_minute=1000000", "--limit", "site_per_day=1000000", "--json"])
+        guard let site = try JSONSerialization.jsonObject(with: Data(created.utf8)) as? [String: String], let siteID = site["id"],
+              let key = site["site_key"] else { throw BenchError("sites add printed \(created)") }
+
+        print("intake: pgbench, intake's statements, \(Self.apiPoolSize) clients, \(seconds) s")
+        let limit = try await pgbench(database: database, siteID: siteID)
+        var processes: [ChildProcess] = []
+        defer { for process in processes.reversed() { process.stop(signal: SIGTERM) } }
+        for (name, arguments) in [("sandbox", ["sandbox"]), ("api", ["serve"]), ("relay", ["relay"]),
+                                  ("worker-1", ["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "32"]),
+                                  ("worker-2", ["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "32"])] {
+            processes.append(try ChildProcess(self.redial, arguments, environment: merged, logName: "bench-intake-\(name)"))
+        }
+        for url in [api + "/healthz", sandbox + "/healthz"] {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while (try? await HTTPClient().send(HTTPClientRequest(url: url)))?.status != 200 {
+                guard ContinuousClock.now < deadline else { throw BenchError("\(url) did not answer within 30 s") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        print("intake: wrk on /healthz")
+        let healthz = try await wrk(url: api + "/healthz", script: nil)
+        print("intake: wrk posting distinct numbers from distinct clients")
+        let intake = try await wrk(url: api + "/v1/callbacks", script: Self.postScript, arguments: [key])
+        let accepted = Double(intake.requests - intake.notOK) / intake.seconds
+        let resident = ["api": Self.residentMB(processes[1].pid), "worker": Self.residentMB(processes[3].pid)]
+        // The load's callbacks rung first, so the next ones meet no backlog.
+        try await waitForRings(sandbox: sandbox, atLeast: intake.requests - intake.notOK)
+        let rate = min(max(accepted / 2, 1), 500)
+        print(String(format: "intake: click to ring at %.0f requests/s", rate))
+        let click = try await clickToRing(api: api, sandbox: sandbox, key: key, rate: rate)
+        return Results(pgbenchPerSecond: limit, healthzPerSecond: healthz.perSecond, acceptedPerSecond: accepted, notAccepted: intake.notOK,
+                       intakeLatency: intake.percentiles, ratioToPgbench: limit > 0 ? accepted / limit : 0, clickToRing: click,
+                       residentMB: resident)
+    }
+
+    /// pgbench running what the API does in PostgreSQL for one accepted callback: the site by its
+    /// key, the number's active callback, then the callback, its outbox row (with the relay's
+    /// notification) and its job key in one transaction. The rows it made are removed after.
+    func pgbench(database: String, siteID: String) async throws -> Double {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("redial-intake-\(UInt32.random(in: 0...UInt32.max)).sql")
+        defer { try? FileManager.default.removeItem(at: script) }
+        try Self.pgbenchScript.write(to: script, atomically: true, encoding: .utf8)
+        // A child of this process inherits its blocked signals (Foundation's Process keeps the
+        // mask), and pgbench's -T is a SIGALRM: it would never stop. Unblocked before the exec.
+        let result = try await ChildProcess.run("/usr/bin/python3", [
+            "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+            "/usr/bin/pgbench", "-n", "-c", String(Self.apiPoolSize), "-j", "2", "-T", String(seconds), "-f", script.path,
+            "-D", "site=\(siteID)", database,
+        ], timeout: .seconds(seconds + 60))
+        guard result.status == 0, let tps = result.output.firstMatch(of: /tps = ([0-9.]+) \(without initial connection time\)/)
+            .flatMap({ Double($0.1) }) else { throw BenchError("pgbench: \(result.output.suffix(800))") }
+        let cleanup = try await ChildProcess.run("/usr/bin/psql", [database, "-c", """
+            DELETE FROM outbox WHERE callback_id IN (SELECT id FROM callbacks WHERE page_url = 'https://bench.example/pgbench');
+            DELETE FROM callbacks WHERE page_url = 'https://bench.example/pgbench';
+            """])
+        guard cleanup.status == 0 else { throw BenchError("removing pgbench's rows: \(cleanup.output)") }
+        return tps
+    }
+
+    static let pgbenchScript = """
+        \\set n random(1, 9000000000000000000)
+        SELECT id FROM sites WHERE id = ':site' AND active;
+        SELECT id::text, status FROM callbacks WHERE site_id = ':site' AND phone_lookup = md5(:n::text) AND status IN ('queued', 'scheduled', 'dialing', 'retry_wait') LIMIT 1;
+        BEGIN;
+        INSERT INTO callbacks (site_id, phone, page_url, status, client_address, channel, phone_lookup, phone_tail) VALUES (':site', 'v1.dev.' || md5(:n::text) || md5((:n + 1)::text), 'https://bench.example/pgbench', 'queued', '10.0.0.1', CASE WHEN (SELECT channel FROM sites WHERE id = ':site') = 'beta' OR (random() < 0 AND EXISTS (SELECT 1 FROM releases WHERE state = 'soaking')) THEN 'beta' ELSE 'production' END, md5(:n::text), right(:n::text, 4)) RETURNING id AS cb \\gset
+        INSERT INTO outbox (callback_id, job_type, payload, dedup_key) VALUES (':cb', 'callback.dial', ('{"attempt":1,"callback_id":"' || ':cb' || '"}')::jsonb, 'callback.dial:' || ':cb');
+        UPDATE callbacks SET job_key = 'callback.dial:' || ':cb', updated_at = now() WHERE id = ':cb';
+        END;
+
+        """
+
+    /// wrk's request script: each request a new number (answered by the sandbox: it ends in 0)
+    /// from a new client address, so no limit but the machine's is met.
+    static let postScript = """
+        local counter = 0
+        local threads = 0
+        setup = function(thread) thread:set("id", threads); threads = threads + 1 end
+        init = function(args) key = args[1] end
+        request = function()
+          counter = counter + 1
+          local phone = string.format("+7990%d%05d0", id, counter % 100000)
+          local address = string.format("10.%d.%d.%d", id, math.floor(counter / 256) % 256, counter % 256)
+          return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["X-Site-Key"] = key, ["X-Forwarded-For"] = address},
+                            '{"phone": "' .. phone .. '"}')
+        end
+
+        """
+
+    struct WrkRun {
+        let requests: Int
+        let notOK: Int
+        let seconds: Double
+        let perSecond: Double
+        let percentiles: [String: Double]
+    }
+
+    func wrk(url: String, script: String?, arguments: [String] = []) async throws -> WrkRun {
+        var options = ["-t", "2", "-c", "16", "-d", "\(seconds)s", "--latency"]
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("redial-wrk-\(UInt32.random(in: 0...UInt32.max)).lua")
+        defer { try? FileManager.default.removeItem(at: file) }
+        if let script {
+            try script.write(to: file, atomically: true, encoding: .utf8)
+            options += ["-s", file.path]
+        }
+        let result = try await ChildProcess.run("/usr/bin/wrk", options + [url] + (arguments.isEmpty ? [] : ["--"] + arguments),
+                                                timeout: .seconds(seconds + 60))
+        let output = result.output
+        guard result.status == 0, let total = output.firstMatch(of: /([0-9]+) requests in ([0-9.]+)(ms|s|m)/),
+              let requests = Int(total.1), let duration = Double(total.2),
+              let rate = output.firstMatch(of: /Requests\/sec:\s+([0-9.]+)/).flatMap({ Double($0.1) }) else {
+            throw BenchError("wrk \(url): \(output.suffix(800))")
+        }
+        let seconds = total.3 == "ms" ? duration / 1000 : total.3 == "m" ? duration * 60 : duration
+        let notOK = output.firstMatch(of: /Non-2xx or 3xx responses: ([0-9]+)/).flatMap { Int($0.1) } ?? 0
+        var percentiles: [String: Double] = [:]
+        for match in output.matches(of: /\s(50|75|90|99)%\s+([0-9.]+)(us|ms|s)/) {
+            guard let value = Double(match.2) else { continue }
+            percentiles["p\(match.1)"] = match.3 == "us" ? value / 1000 : match.3 == "s" ? value * 1000 : value
+        }
+        return WrkRun(requests: requests, notOK: notOK, seconds: seconds, perSecond: rate, percentiles: percentiles)
+    }
+
+    /// Requests at `rate` (open loop: each sent at its time, whatever the others do) for the run's
+    /// seconds; for each accepted one, the time from its 202 to the ring the sandbox logged.
+    func clickToRing(api: String, sandbox: String, key: String, rate: Double) async throws -> ClickToRing {
+        let count = Int(rate * Double(min(seconds, 10)))
+        let start = ContinuousClock.now
+        let accepted = await withTaskGroup(of: (String, Date)?.self) { group in
+            for index in 0..<count {
+                try? await Task.sleep(until: start + .seconds(Double(index) / rate))
+                group.addTask {
+                    let request = HTTPClientRequest(method: "POST", url: api + "/v1/callbacks",
+                                                    headers: [("Content-Type", "application/json"), ("X-Site-Key", key),
+                                                              ("X-Forwarded-For", "10.200.\(index / 256 % 256).\(index % 256)")],
+                                                    body: Array(#"{"phone": "+79910\#(String(format: "%05d", index % 100_000))0"}"#.utf8))
+                    guard let response = try? await HTTPClient().send(request), response.status == 202,
+                          let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+                          let id = object["id"] as? String else { return nil }
+                    return (id, Date())
+                }
+            }
+            var accepted: [String: Date] = [:]
+            for await case let (id, at)? in group { accepted[id] = at }
+            return accepted
+        }
+        // The rings, once every accepted callback has one (or 30 s have passed).
+        var rings: [String: Date] = [:]
+        let formatter = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let deadline = ContinuousClock.now + .seconds(30)
+        repeat {
+            let response = try await HTTPClient().send(HTTPClientRequest(url: sandbox + "/sandbox/calls"))
+            for call in (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? [] {
+                guard let key = call["idempotency_key"] as? String, key.hasSuffix(":attempt:1"),
+                      let text = call["created_at"] as? String, let at = try? formatter.parse(text) else { continue }
+                rings[String(key.dropFirst("callback:".count).dropLast(":attempt:1".count))] = at
+            }
+            if accepted.keys.allSatisfy({ rings[$0] != nil }) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        } while ContinuousClock.now < deadline
+        let delays = accepted.compactMap { id, at in rings[id].map { max(0, $0.timeIntervalSince(at) * 1000) } }.sorted()
+        func percentile(_ p: Double) -> Double {
+            delays.isEmpty ? 0 : (delays[min(delays.count - 1, Int((Double(delays.count) * p).rounded(.up)) - 1)] * 10).rounded() / 10
+        }
+        return ClickToRing(rate: rate, callbacks: accepted.count, rung: delays.count, p50: percentile(0.5), p99: percentile(0.99),
+                           max: delays.last.map { ($0 * 10).rounded() / 10 } ?? 0)
+    }
+
+    /// Waits (up to two minutes) until the sandbox has rung `count` visitors.
+    func waitForRings(sandbox: String, atLeast count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let response = try await HTTPClient().send(HTTPClientRequest(url: sandbox + "/sandbox/calls"))
+            if ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [Any])?.count ?? 0) >= count { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw BenchError("the load's \(count) callbacks were not all rung within two minutes")
+    }
+
+    static func residentMB(_ pid: Int32) -> Double {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        guard let kilobytes = status.firstMatch(of: /VmRSS:\s+([0-9]+) kB/).flatMap({ Double($0.1) }) else { return 0 }
+        return (kilobytes / 1024 * 10).rounded() / 10
+    }
+}
