@@ -195,7 +195,7 @@ let package = Package(
         .executableTarget(
             name: "redial-bench",
             dependencies: [
-                "Queue", "RedisClient", "HTTPClient", "LocalServices",
+                "Queue", "RedisClient", "HTTPClient", "PostgresClient", "Relay", "LocalServices",
                 argumentParser,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 logging,

@@ -56,7 +56,8 @@ struct Bench: AsyncParsableCommand {
         }
         if intake {
             guard let redial, let postgresPort, let output else { throw ValidationError("--intake needs --redial, --postgres-port and --output") }
-            let results = try await IntakeBench(redial: redial, redisPort: redisPort, postgresPort: postgresPort, seconds: quick ? 5 : 15).run()
+            let results = try await IntakeBench(redial: redial, redisPort: redisPort, postgresPort: postgresPort, seconds: quick ? 5 : 15,
+                                          quick: quick).run()
             try Self.merge(results, into: output)
             print(Table.render(results))
             print("wrote \(output) (intake)")

@@ -1,6 +1,8 @@
 import Foundation
 import HTTPClient
 import LocalServices
+import PostgresClient
+import Relay
 
 /// The callback path's speed (`redial-bench --intake`, part of `make bench`): how many callback
 /// requests the API accepts per second against PostgreSQL's own rate for the same transaction
@@ -13,6 +15,7 @@ struct IntakeBench {
     let redisPort: Int
     let postgresPort: Int
     let seconds: Int
+    let quick: Bool
 
     struct Results: Encodable {
         /// pgbench's transactions per second for intake's statements.
@@ -27,11 +30,27 @@ struct IntakeBench {
         let clickToRing: ClickToRing
         /// Resident memory after the load and the click-to-ring run, MB.
         let residentMB: [String: Double]
+        let growth: Growth
 
         enum CodingKeys: String, CodingKey {
             case pgbenchPerSecond = "pgbench_tps", healthzPerSecond = "healthz_rps", acceptedPerSecond = "accepted_per_s"
             case notAccepted = "not_accepted", intakeLatency = "intake_latency_ms", ratioToPgbench = "ratio_to_pgbench"
-            case clickToRing = "click_to_ring", residentMB = "resident_mb"
+            case clickToRing = "click_to_ring", residentMB = "resident_mb", growth
+        }
+    }
+
+    /// The same intake with `history` old callbacks (and their attempts) in PostgreSQL, and the
+    /// reconciler's scan (median of 20) before and after.
+    struct Growth: Encodable {
+        let history: Int
+        let acceptedPerSecond: Double
+        let acceptedRatioToEmpty: Double
+        let reconcilerMsEmpty: Double
+        let reconcilerMsHistory: Double
+
+        enum CodingKeys: String, CodingKey {
+            case history, acceptedPerSecond = "accepted_per_s", acceptedRatioToEmpty = "accepted_ratio_to_empty"
+            case reconcilerMsEmpty = "reconciler_scan_ms_empty", reconcilerMsHistory = "reconciler_scan_ms_history"
         }
     }
 
@@ -97,18 +116,29 @@ struct IntakeBench {
         print("intake: wrk on /healthz")
         let healthz = try await wrk(url: api + "/healthz", script: nil)
         print("intake: wrk posting distinct numbers from distinct clients")
-        let intake = try await wrk(url: api + "/v1/callbacks", script: Self.postScript, arguments: [key])
+        let intake = try await wrk(url: api + "/v1/callbacks", script: Self.postScript, arguments: [key, "7990"])
         let accepted = Double(intake.requests - intake.notOK) / intake.seconds
+        let pool = PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: database), poolSize: 1))
+        defer { Task { await pool.close() } }
+        let scanEmpty = try await reconcilerScan(pool)
+        let history = quick ? 100_000 : 1_000_000
+        print("intake: \(history) historical callbacks with their attempts")
+        try await makeHistory(database: database, siteID: siteID, count: history)
+        print("intake: wrk again, beside them")
+        let grown = try await wrk(url: api + "/v1/callbacks", script: Self.postScript, arguments: [key, "7993"])
+        let acceptedGrown = Double(grown.requests - grown.notOK) / grown.seconds
+        let growth = Growth(history: history, acceptedPerSecond: acceptedGrown, acceptedRatioToEmpty: accepted > 0 ? acceptedGrown / accepted : 0,
+                            reconcilerMsEmpty: scanEmpty, reconcilerMsHistory: try await reconcilerScan(pool))
         for index in 1...2 { try start("worker-\(index)", ["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "32"]) }
         // The load's callbacks rung first, so the next ones meet no backlog.
-        try await waitForRings(sandbox: sandbox, atLeast: intake.requests - intake.notOK)
+        try await waitForRings(sandbox: sandbox, atLeast: intake.requests - intake.notOK + grown.requests - grown.notOK)
         let rate = min(max(accepted / 2, 1), 500)
         print(String(format: "intake: click to ring at %.0f requests/s", rate))
         let click = try await clickToRing(api: api, sandbox: sandbox, key: key, rate: rate)
         let resident = ["api": Self.residentMB(processes[1].pid), "worker": Self.residentMB(processes[3].pid)]
         return Results(pgbenchPerSecond: limit, healthzPerSecond: healthz.perSecond, acceptedPerSecond: accepted, notAccepted: intake.notOK,
                        intakeLatency: intake.percentiles, ratioToPgbench: limit > 0 ? accepted / limit : 0, clickToRing: click,
-                       residentMB: resident)
+                       residentMB: resident, growth: growth)
     }
 
     /// pgbench running what the API does in PostgreSQL for one accepted callback: the site by its
@@ -153,10 +183,10 @@ struct IntakeBench {
         local counter = 0
         local threads = 0
         setup = function(thread) thread:set("id", threads); threads = threads + 1 end
-        init = function(args) key = args[1] end
+        init = function(args) key = args[1]; prefix = args[2] end
         request = function()
           counter = counter + 1
-          local phone = string.format("+7990%d%05d0", id, counter % 100000)
+          local phone = string.format("+%s%d%05d0", prefix, id, counter % 100000)
           local address = string.format("10.%d.%d.%d", id, math.floor(counter / 256) % 256, counter % 256)
           return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["X-Site-Key"] = key, ["X-Forwarded-For"] = address},
                             '{"phone": "' .. phone .. '"}')
@@ -241,6 +271,34 @@ struct IntakeBench {
         }
         return ClickToRing(rate: rate, callbacks: accepted.count, rung: delays.count, p50: percentile(0.5), p99: percentile(0.99),
                            max: delays.last.map { ($0 * 10).rounded() / 10 } ?? 0)
+    }
+
+    /// The reconciler's scan (`Reconciler.staleSQL`, as its pass runs it), median of 20, ms.
+    func reconcilerScan(_ pool: PostgresPool) async throws -> Double {
+        var times: [Double] = []
+        for _ in 0..<20 {
+            let start = ContinuousClock.now
+            _ = try await pool.query(Reconciler.staleSQL, [120.0])
+            let elapsed = (ContinuousClock.now - start).components
+            times.append(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)
+        }
+        return (times.sorted()[times.count / 2] * 100).rounded() / 100
+    }
+
+    /// `count` ended callbacks of the bench site spread over the past year, each with an
+    /// answered attempt, as a site's history would be; then ANALYZE, as autovacuum would.
+    func makeHistory(database: String, siteID: String, count: Int) async throws {
+        let result = try await ChildProcess.run("/usr/bin/psql", [database, "-v", "ON_ERROR_STOP=1", "-c", """
+            INSERT INTO callbacks (site_id, phone, status, created_at, updated_at, phone_lookup, phone_tail, channel, client_address, page_url)
+            SELECT '\(siteID)', 'v1.dev.' || md5(i::text) || md5((i + 1)::text), (ARRAY['completed', 'failed', 'canceled'])[1 + i % 3],
+                   now() - make_interval(secs => i * 31.0), now() - make_interval(secs => i * 31.0), md5('history' || i), right(i::text, 4),
+                   'production', '10.9.' || (i % 250) || '.' || (i % 200), 'https://bench.example/history'
+            FROM generate_series(1, \(count)) AS i;
+            """, "-c", """
+            INSERT INTO attempts (callback_id, n, outcome, started_at, ended_at)
+            SELECT id, 1, 'answered', created_at, created_at + interval '40 seconds' FROM callbacks WHERE page_url = 'https://bench.example/history';
+            """, "-c", "ANALYZE"], timeout: .seconds(1800))
+        guard result.status == 0 else { throw BenchError("making the history: \(result.output.suffix(800))") }
     }
 
     /// Waits (up to two minutes) until the sandbox has rung `count` visitors.

@@ -129,6 +129,10 @@ extension Table {
                    click.rate, click.rung, click.callbacks, click.p50, click.p99, click.max),
             String(format: "resident after the load                       API %.1f MB, worker %.1f MB",
                    intake.residentMB["api"] ?? 0, intake.residentMB["worker"] ?? 0),
+            String(format: "with %d old callbacks: accepted             %.0f /s, %.2f of empty (target ≥ 0.85)",
+                   intake.growth.history, intake.growth.acceptedPerSecond, intake.growth.acceptedRatioToEmpty),
+            String(format: "reconciler's scan, empty → with history       %.2f ms → %.2f ms (target ≤ 1.15×)",
+                   intake.growth.reconcilerMsEmpty, intake.growth.reconcilerMsHistory),
         ].joined(separator: "\n")
     }
 }

@@ -28,6 +28,7 @@ extension DialFlowTests {
         var new = SiteStore.NewSite(name: TestServices.uniqueName("balance"), managers: ["+79160000001"])
         new.balanceMinutes = 12
         new.lowBalanceThresholds = [11, 10, 5]
+        new.limits = ["client_numbers_per_hour": 100_000, "client_numbers_per_day": 100_000]  // as `site()`: limits have tests of their own
         new.ownerPhone = "+79160000772"  // ends in 2: the sandbox reports its SMS undelivered
         new.email = "owner@balance.test"
         let (site, key) = try await SiteStore(database: database, protection: .development).create(new)
