@@ -15,9 +15,11 @@ import TestSupport
 /// A bad beta (it fails 20 % of its `callback.dial` runs: REDIAL_UNSAFE_FAIL_DIALS) is rolled
 /// back by the watchdog for its failure rate, and its promotion refused; a good one is refused
 /// only until its window has passed and both sides have their samples. On a Redis and a database of its own: the gate counts every job and attempt there.
-/// REDIAL_TIME_SCALE=0.01: a 10-minute window is 6 s.
-@Suite struct ReleaseGateTests {
-    struct Report: Decodable {
+/// REDIAL_TIME_SCALE=0.01: a 10-minute window is 6 s. Part of the serialized dial suite: beside
+/// another suite's cluster, a loaded machine let heartbeats (scaled to milliseconds) lapse, and the
+/// gate rightly counted the recoveries against a sound beta (a CI run).
+extension DialFlowTests {
+    struct GateReport: Decodable {
         struct Metric: Decodable {
             let name: String
             let verdict: String
@@ -73,10 +75,10 @@ import TestSupport
         func release(_ arguments: [String]) async throws -> (status: Int32, output: String) {
             try await RedialBinary.run(["release"] + arguments, environment: environment)
         }
-        func report(_ version: String) async throws -> Report {
+        func report(_ version: String) async throws -> GateReport {
             let status = try await release(["status", version, "--json"])
             let line = try #require(status.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(status.output)")
-            return try JSONDecoder().decode(Report.self, from: Data(line.utf8))
+            return try JSONDecoder().decode(GateReport.self, from: Data(line.utf8))
         }
         /// `count` callbacks, about half of them to beta, all the way to their end.
         func load(_ count: Int) async throws {
