@@ -140,26 +140,35 @@ extension DialFlowTests {
 
         // Load throughout: a callback every 150 ms, half of them refused (each then texts both
         // managers), while every process moves onto the new ring in three rolling restarts.
+        let tally = LoadTally()
         let load = Task { () -> [String] in
             var ids: [String] = []
             while !Task.isCancelled {
                 // While the API restarts its port is closed: the widget's visitor tries again.
-                if let id = try? await request(cluster, key: siteKey, phone: number(ids.count % 2 == 0 ? 0 : 7)) { ids.append(id) }
-                try? await Task.sleep(for: .milliseconds(150))
+                if let id = try? await request(cluster, key: siteKey, phone: number(ids.count % 2 == 0 ? 0 : 7)) {
+                    ids.append(id)
+                    await tally.add()
+                }
+                try? await Task.sleep(for: .milliseconds(150))  // the load's pace
             }
             return ids
         }
-        try await Task.sleep(for: .seconds(2))
+        /// Each phase goes on until the load has had `more` callbacks accepted in it.
+        func loadRuns(_ more: Int) async throws {
+            let target = await tally.count + more
+            #expect(try await eventually(timeout: .seconds(30)) { await tally.count >= target }, "the load goes on")
+        }
+        try await loadRuns(5)
         try await cluster.roll(settings: ["REDIAL_DATA_KEYS": "\(k1),\(k2)"])  // 1: the new key opens everywhere
         try await cluster.roll(settings: ["REDIAL_DATA_KEYS": "\(k2),\(k1)"])  // 2: and seals
         let resealed = try await RedialBinary.run(["data", "reseal"], environment: cluster.environment)
         #expect(resealed.status == 0 && resealed.output.contains("sealed again under key 'r2'"), "\(resealed.output)")
-        try await Task.sleep(for: .seconds(1))
+        try await loadRuns(3)
         // What was written between the reseal and this point still names r1 only if the reseal
         // missed it; a second pass (the nightly job's) finds what the first could not see.
         _ = try await RedialBinary.run(["data", "reseal"], environment: cluster.environment)
         try await cluster.roll(settings: ["REDIAL_DATA_KEYS": k2])  // 3: the old key is gone
-        try await Task.sleep(for: .seconds(2))
+        try await loadRuns(5)
         load.cancel()
         let ids = await load.value
         #expect(ids.count >= 20, "load ran throughout: \(ids.count) callbacks")
@@ -200,4 +209,10 @@ extension DialFlowTests {
             #expect(!dead.contains { ($0.lastError ?? "").contains("REDIAL_DATA_KEYS") }, "\(queue): a job died unable to open its payload")
         }
     }
+}
+
+/// How many callbacks the rotation test's load has had accepted so far.
+private actor LoadTally {
+    private(set) var count = 0
+    func add() { count += 1 }
 }

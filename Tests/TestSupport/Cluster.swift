@@ -36,15 +36,17 @@ public final class Cluster: @unchecked Sendable {
         server = try RedialBinary.start(["serve"], environment: environment, logName: "cluster-api-\(apiPort)")
         relay = try RedialBinary.start(["relay"], environment: environment, logName: "cluster-relay-\(apiPort)")
         for _ in 0..<count { try startWorker() }
-        let client = HTTPClient()
-        for url in [sandboxURL + "/healthz", api + "/healthz"] {
-            guard try await eventually(timeout: .seconds(20), { (try? await client.send(HTTPClientRequest(url: url)))?.status == 200 }) else {
-                throw SetupError("cluster did not start: \(url)")
-            }
-        }
+        for url in [sandboxURL + "/healthz", api + "/healthz"] { try await Self.waitHealthy(url, else: "cluster did not start") }
     }
 
     public static let secret = "test-webhook-secret-0123456789"
+
+    /// Waits up to 20 s for `url` to answer 200.
+    private static func waitHealthy(_ url: String, else problem: String) async throws {
+        guard try await eventually(timeout: .seconds(20), { (try? await HTTPClient().send(HTTPClientRequest(url: url)))?.status == 200 }) else {
+            throw SetupError("\(problem): \(url)")
+        }
+    }
 
     @discardableResult
     public func startWorker() throws -> ChildProcess {
@@ -68,9 +70,7 @@ public final class Cluster: @unchecked Sendable {
         environment.merge(settings) { _, new in new }
         server.stop(signal: SIGTERM)
         server = try RedialBinary.start(["serve"], environment: environment, logName: "cluster-api-\(apiPort)-\(UInt16.random(in: 0...UInt16.max))")
-        guard try await eventually(timeout: .seconds(20), { (try? await HTTPClient().send(HTTPClientRequest(url: self.api + "/healthz")))?.status == 200 }) else {
-            throw SetupError("the API did not come back after a restart")
-        }
+        try await Self.waitHealthy(api + "/healthz", else: "the API did not come back after a restart")
         relay.stop(signal: SIGTERM)
         relay = try RedialBinary.start(["relay"], environment: environment, logName: "cluster-relay-\(apiPort)-\(UInt16.random(in: 0...UInt16.max))")
         for index in workers.indices {
