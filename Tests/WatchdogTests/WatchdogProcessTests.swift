@@ -20,12 +20,19 @@ import TestSupport
 
     /// One Prometheus sample of a watchdog's `/metrics`, or nil when it is not there (yet).
     static func sample(_ port: Int, _ name: String) async -> Double? {
+        await scrape(port)[name]
+    }
+
+    /// Every sample of one scrape, by series: values read together come from the same moment.
+    static func scrape(_ port: Int) async -> [String: Double] {
         guard let response = try? await HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics", timeout: .seconds(2))),
-              response.status == 200 else { return nil }
-        for line in response.text.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.split(separator: " ").last ?? "")
+              response.status == 200 else { return [:] }
+        var samples: [String: Double] = [:]
+        for line in response.text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
         }
-        return nil
+        return samples
     }
 
     @Test func aTrunkThatStopsAnsweringPausesDialingUntilItIsBackAndAStandbyTakesOver() async throws {
