@@ -56,10 +56,13 @@ public struct APIServer: Sendable {
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     let console: ConsoleRoutes?
+    /// Intake's sites by key; a service of the server's group (it listens for site changes).
+    public let siteKeys: SiteKeyCache
 
     public init(configuration: Configuration, database: PostgresPool, redis: RedisPool,
                 registry: PrometheusCollectorRegistry, logger: Logger, console: ConsoleRoutes? = nil) {
         self.console = console
+        siteKeys = SiteKeyCache(sites: SiteStore(database: database, protection: configuration.dataProtection), logger: logger)
         self.configuration = configuration
         self.database = database
         self.redis = redis
@@ -94,7 +97,7 @@ public struct APIServer: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         let protection = configuration.dataProtection
-        CallbackRoutes(sites: SiteStore(database: database, protection: protection),
+        CallbackRoutes(sites: siteKeys,
                        callbacks: CallbackStore(database: database, protection: protection, betaShare: configuration.betaShare),
                        limiter: IntakeLimiter(redis: redis, database: database, protection: protection), trustedProxies: configuration.trustedProxies,
                        deniedPrefixes: configuration.deniedPrefixes).add(to: router)

@@ -9,7 +9,7 @@ import Settings
 /// site key, body size, content type, JSON syntax, field validation, replays, balance, limits;
 /// a malformed request is answered for what is wrong with it, never 429.
 struct CallbackRoutes: Sendable {
-    let sites: SiteStore
+    let sites: SiteKeyCache
     let callbacks: CallbackStore
     let limiter: IntakeLimiter
     let trustedProxies: [NetworkRange]

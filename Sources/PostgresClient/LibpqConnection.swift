@@ -81,14 +81,14 @@ final class LibpqConnection {
     }
 
     /// Waits up to `timeout` for notifications on the channels this connection LISTENs to;
-    /// returns how many arrived (0: none in time). A closed or broken socket throws
+    /// returns their payloads (empty: none in time). A closed or broken socket throws
     /// `.connectionLost` (the LISTEN went with it).
-    func notifications(waiting timeout: Duration) throws(PostgresError) -> Int {
-        if case let waiting = drainNotifications(), waiting > 0 { return waiting }
+    func notifications(waiting timeout: Duration) throws(PostgresError) -> [String] {
+        if case let waiting = drainNotifications(), !waiting.isEmpty { return waiting }
         var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let ready = poll(&descriptor, 1, max(0, milliseconds))
-        if ready < 0 && errno == EINTR { return 0 }
+        if ready < 0 && errno == EINTR { return [] }
         if ready != 0 {
             guard ready > 0, PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else {
                 throw PostgresError(.connectionLost, Self.errorMessage(connection))
@@ -97,13 +97,13 @@ final class LibpqConnection {
         return drainNotifications()
     }
 
-    private func drainNotifications() -> Int {
-        var count = 0
+    private func drainNotifications() -> [String] {
+        var payloads: [String] = []
         while let notification = PQnotifies(connection) {
+            payloads.append(notification.pointee.extra.map { String(cString: $0) } ?? "")
             PQfreemem(notification)
-            count += 1
         }
-        return count
+        return payloads
     }
 
     /// Runs a script of several statements without parameters (migrations): the simple query

@@ -54,8 +54,8 @@ public actor PostgresConnection {
     }
 
     /// Waits up to `timeout` (blocking this connection's own thread) for notifications on the
-    /// channels it LISTENs to; how many came. A lost connection throws: LISTEN again.
-    public func notifications(waiting timeout: Duration) throws(PostgresError) -> Int {
+    /// channels it LISTENs to; their payloads. A lost connection throws: LISTEN again.
+    public func notifications(waiting timeout: Duration) throws(PostgresError) -> [String] {
         guard let connection else { throw PostgresError(.connectionLost, "not listening: no connection to \(configuration.url)") }
         do throws(PostgresError) {
             return try connection.notifications(waiting: timeout)

@@ -52,29 +52,17 @@ public final class OutboxRelay: Service, Sendable {
     /// Passes on every notification, until one finds nothing (a pass takes up to 500 rows). Two
     /// passes at once (this and the poll) share the rows: each skips what the other locked.
     private func wakeUps() async {
-        let listener = PostgresConnection(configuration: database.configuration)
-        var listening = false
-        var failures = 0
-        while !Task.isCancelled {
-            do {
-                if !listening {
-                    try await listener.listen(Self.channel)
-                    listening = true
-                    if failures > 0 { logger.info("outbox relay: listening for new rows again") }
-                    failures = 0
-                }
-                // A bounded wait, so a shutdown is never held longer than this.
-                if try await listener.notifications(waiting: .milliseconds(500)) > 0 {
-                    while try await relayOnce() > 0 && !Task.isCancelled {}
-                }
-            } catch {
-                listening = false
-                failures += 1
+        await NotificationListener(configuration: database.configuration, channel: Self.channel).run { event in
+            switch event {
+            case .listening(let failures):
+                if failures > 0 { logger.info("outbox relay: listening for new rows again") }
+            case .notified:
+                // A failing pass is the poll's to report and retry.
+                while (try? await relayOnce()) ?? 0 > 0 && !Task.isCancelled {}
+            case .lost(let error, let failures):
                 if failures == 1 { logger.warning("outbox relay: not listening for new rows (\(error)); polling every \(interval) meanwhile") }
-                try? await Task.sleep(for: min(.milliseconds(250) * (1 << min(failures, 4)), .seconds(5)))
             }
         }
-        await listener.close()
     }
 
     private func loop() async {

@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
         if settings.adminToken == nil { logger.info("the operations console at /admin is off: no REDIAL_ADMIN_TOKEN") }
         let server = APIServer(configuration: configuration, database: database, redis: redis, registry: registry, logger: logger,
                                console: console)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application())]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application()), .init(service: server.siteKeys)]
         if let operations = server.operationsApplication() {
             services.append(.init(service: operations))
             logger.info("metrics and readiness details on http://127.0.0.1:\(settings.metricsPort ?? 0)")

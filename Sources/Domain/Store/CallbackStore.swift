@@ -1,6 +1,7 @@
 import CryptoPrimitives
 import Foundation
 import PostgresClient
+import Queue
 
 /// Callbacks in PostgreSQL. Intake writes the callback and its outbox row in one transaction:
 /// once `create` returns, the callback will be dialled even if Redis is down right now. The
@@ -61,25 +62,38 @@ public struct CallbackStore: Sendable {
         return try rows.first.map { .existing(id: try $0.decode("id"), status: CallbackStatus(rawValue: try $0.decode("status")) ?? .queued) }
     }
 
+    /// A new callback, its first dial job in the outbox and named as its job, in one statement
+    /// (one round trip, atomic without BEGIN/COMMIT): the id is made here so the job's key is
+    /// known up front. $1 id, $2 site, $3 sealed phone, $4 sealed name, $5 page, $6 call_at,
+    /// $7 status, $8 Idempotency-Key, $9 client, $10 beta share, $11 lookup, $12 tail, $13 job
+    /// key, $14 job type, $15 payload, $16 run_at.
+    public static let createSQL = """
+        WITH callback AS (
+            INSERT INTO callbacks (id, site_id, phone, name, page_url, call_at, status, idempotency_key, client_address, channel,
+                                   phone_lookup, phone_tail, job_key)
+            VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::timestamptz, $7, $8, $9,
+                    CASE WHEN (SELECT channel FROM sites WHERE id = $2::uuid) = 'beta'
+                              OR (random() < $10 AND EXISTS (SELECT 1 FROM releases WHERE state = 'soaking'))
+                         THEN 'beta' ELSE 'production' END, $11, $12, $13)
+            RETURNING id
+        )
+        INSERT INTO outbox (callback_id, job_type, payload, run_at, dedup_key)
+        SELECT id, $14, $15::jsonb, $16::timestamptz, $13 FROM callback
+        """
+
     public func create(siteID: String, _ new: NewCallback, now: Date = Date()) async throws -> Created {
         let scheduled = new.callAt.map { $0 > now.addingTimeInterval(1) } ?? false
         let status: CallbackStatus = scheduled ? .scheduled : .queued
+        let id = UUID().uuidString.lowercased()
         do {
-            return try await database.transaction { connection in
-                let id = try await connection.query("""
-                    INSERT INTO callbacks (site_id, phone, name, page_url, call_at, status, idempotency_key, client_address, channel,
-                                           phone_lookup, phone_tail)
-                    VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7, $8,
-                            CASE WHEN (SELECT channel FROM sites WHERE id = $1::uuid) = 'beta'
-                                      OR (random() < $9 AND EXISTS (SELECT 1 FROM releases WHERE state = 'soaking'))
-                                 THEN 'beta' ELSE 'production' END, $10, $11)
-                    RETURNING id::text AS id
-                    """, [siteID, try protection.seal(new.phone.e164, .callbackPhone), try new.name.map { try protection.seal($0, .callbackName) },
-                          new.pageURL, new.callAt.map(Timestamp.text), status.rawValue, new.idempotencyKey, new.clientAddress, betaShare,
-                          protection.lookup(new.phone.e164), DataProtection.tail(new.phone.e164)])[0].decode("id", as: String.self)
-                try await DialArgs.queue(callbackID: id, attempt: 1, runAt: scheduled ? new.callAt : nil, on: connection)
-                return .created(id: id, status: status)
-            }
+            try await database.query(Self.createSQL, [
+                id, siteID, try protection.seal(new.phone.e164, .callbackPhone), try new.name.map { try protection.seal($0, .callbackName) },
+                new.pageURL, new.callAt.map(Timestamp.text), status.rawValue, new.idempotencyKey, new.clientAddress, betaShare,
+                protection.lookup(new.phone.e164), DataProtection.tail(new.phone.e164), DialArgs.dedupKey(id, attempt: 1),
+                DialArgs.jobType, try Job.payload(DialArgs(callbackID: try CallbackID(id), attempt: 1)),
+                scheduled ? new.callAt.map(Timestamp.text) : nil,
+            ])
+            return .created(id: id, status: status)
         } catch let error as PostgresError where error.code == .uniqueViolation {
             // A concurrent request for the same key or phone won the race: answer with its callback.
             if let existing = try await existing(siteID: siteID, phone: new.phone, idempotencyKey: new.idempotencyKey) {

@@ -22,6 +22,7 @@ public enum Schema {
             ("0016_data_retention.sql", String(decoding: PackageResources._016_data_retention_sql, as: UTF8.self)),
             ("0017_sealed_personal_data.sql", String(decoding: PackageResources._017_sealed_personal_data_sql, as: UTF8.self)),
             ("0018_outbox_notify.sql", String(decoding: PackageResources._018_outbox_notify_sql, as: UTF8.self)),
+            ("0019_sites_notify.sql", String(decoding: PackageResources._019_sites_notify_sql, as: UTF8.self)),
         ])
     }
 
