@@ -295,14 +295,14 @@ bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1:
 
 INTAKE_RUN := $(RUN)/bench-intake
 INTAKE_PORTS := REDIS_PORT=16393 PG_PORT=15493
-bench-intake: deps ## the callback path alone: accepted/s vs pgbench, wrk, click to ring (QUICK=1: short); adds "intake" to .run/bench/results.json
+bench-intake: deps ## the callback path alone: accepted/s vs pgbench, wrk, click to ring, 10 min of memory (QUICK=1: short; SOAK=s); adds "intake" to .run/bench/results.json
 	@swift build -c release --product redial
 	swift build -c release --product redial-bench
 	rm -rf $(INTAKE_RUN); mkdir -p $(INTAKE_RUN)
 	$(MAKE) --no-print-directory services RUN=$(INTAKE_RUN) $(INTAKE_PORTS) OPS=0
 	trap '$(MAKE) --no-print-directory stop RUN=$(INTAKE_RUN) $(INTAKE_PORTS)' EXIT
 	.build/release/redial-bench --intake --redis-port 16393 --postgres-port 15493 --redial .build/release/redial \
-	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
+	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick) $(if $(SOAK),--soak-seconds $(SOAK))
 
 PROFILE ?= smoke
 CHAOS_REPORTS ?= $(RUN)/chaos-reports

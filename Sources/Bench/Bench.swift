@@ -28,6 +28,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds of steady load (with --latency-only; make bench uses 5).") var seconds: Double?
     @Flag(help: "Only the callback path: intake against pgbench, click to ring (with --postgres-port and --redial).") var intake = false
     @Option(help: "Port of the benchmark's own PostgreSQL (with --intake).") var postgresPort: Int?
+    @Option(help: "The intake part's memory run, seconds (default 600, 60 with --quick; 0: none).") var soakSeconds: Int?
 
     func validate() throws {
         guard (1...65535).contains(redisPort) else { throw ValidationError("--redis-port: expected 1-65535, got \(redisPort)") }
@@ -57,7 +58,7 @@ struct Bench: AsyncParsableCommand {
         if intake {
             guard let redial, let postgresPort, let output else { throw ValidationError("--intake needs --redial, --postgres-port and --output") }
             let results = try await IntakeBench(redial: redial, redisPort: redisPort, postgresPort: postgresPort, seconds: quick ? 5 : 15,
-                                          quick: quick).run()
+                                          quick: quick, soakSeconds: soakSeconds ?? (quick ? 60 : 600)).run()
             try Self.merge(results, into: output)
             print(Table.render(results))
             print("wrote \(output) (intake)")

@@ -18,6 +18,8 @@ struct IntakeBench {
     let postgresPort: Int
     let seconds: Int
     let quick: Bool
+    /// The memory run's length (0: none).
+    let soakSeconds: Int
 
     struct Results: Encodable {
         /// pgbench's transactions per second for intake's statements.
@@ -30,14 +32,41 @@ struct IntakeBench {
         let intakeLatency: [String: Double]
         let ratioToPgbench: Double
         let clickToRing: ClickToRing
+        /// How fast two workers dial a backlog here (rings per second).
+        let dialsPerSecond: Double
+        /// Click to ring at half `dialsPerSecond`, when half the intake is more than the workers carry.
+        let clickToRingWithinDialing: ClickToRing?
         /// Resident memory after the load and the click-to-ring run, MB.
         let residentMB: [String: Double]
         let growth: Growth
+        let memory: Memory?
 
         enum CodingKeys: String, CodingKey {
             case pgbenchPerSecond = "pgbench_tps", healthzPerSecond = "healthz_rps", acceptedPerSecond = "accepted_per_s"
             case notAccepted = "not_accepted", intakeLatency = "intake_latency_ms", ratioToPgbench = "ratio_to_pgbench"
-            case clickToRing = "click_to_ring", residentMB = "resident_mb", growth
+            case clickToRing = "click_to_ring", dialsPerSecond = "dials_per_s", clickToRingWithinDialing = "click_to_ring_within_dialing"
+            case residentMB = "resident_mb", growth, memory
+        }
+    }
+
+    /// The API's and a worker's resident memory through a steady load the workers carry (every
+    /// callback dialed, answered, recorded): sampled every `every` seconds; growth is the last
+    /// sample over the one a minute in (the first one in a short run), once warm.
+    struct Memory: Encodable {
+        let rate: Double
+        let seconds: Int
+        let accepted: Int
+        let apiMB: [Double]
+        let workerMB: [Double]
+        let every: Int
+        /// The sample growth is measured from.
+        let warm: Int
+        let apiGrowth: Double
+        let workerGrowth: Double
+
+        enum CodingKeys: String, CodingKey {
+            case rate = "requests_per_s", seconds, accepted, apiMB = "api_mb", workerMB = "worker_mb", every = "sample_every_s", warm = "warm_sample"
+            case apiGrowth = "api_growth", workerGrowth = "worker_growth"
         }
     }
 
@@ -134,15 +163,36 @@ struct IntakeBench {
         // The loads' callbacks are canceled before the workers start (more than two workers here
         // dial in minutes): their jobs then end at once, and click to ring meets no backlog.
         _ = try await pool.query("UPDATE callbacks SET status = 'canceled', updated_at = now() WHERE status IN ('queued', 'scheduled', 'dialing', 'retry_wait')")
+        // The dial pipeline's own rate: callbacks waiting when the workers start, rung how fast.
+        let waiting = quick ? 1000 : 3000
+        print("intake: \(waiting) callbacks waiting, then the workers start")
+        let drainIDs = await send(api: api, key: key, rate: 400, count: waiting) { index in
+            (phone: "+79930\(String(format: "%05d", index % 100_000))0", address: "10.202.\(index / 256 % 256).\(index % 256)")
+        }
         for index in 1...2 { try start("worker-\(index)", ["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "32"]) }
+        let drained = try await rings(sandbox: sandbox, of: Set(drainIDs.keys), within: .seconds(180)).values.sorted()
+        let dialRate = drained.count > 1 ? Double(drained.count - 1) / drained.last!.timeIntervalSince(drained.first!) : 0
         try await waitForEmptyQueue(redisPort: redisPort, pool: pool)
         let rate = min(max(accepted / 2, 1), 500)
-        print(String(format: "intake: click to ring at %.0f requests/s", rate))
-        let click = try await clickToRing(api: api, sandbox: sandbox, key: key, rate: rate)
+        print(String(format: "intake: click to ring at %.0f requests/s (half the intake)", rate))
+        let click = try await clickToRing(api: api, sandbox: sandbox, key: key, rate: rate, first: 0)
+        var withinDialing: ClickToRing?
+        if rate > dialRate * 0.8 {
+            try await waitForEmptyQueue(redisPort: redisPort, pool: pool)
+            let carried = max(dialRate / 2, 1)
+            print(String(format: "intake: click to ring at %.0f requests/s (half the dial pipeline's rate)", carried))
+            withinDialing = try await clickToRing(api: api, sandbox: sandbox, key: key, rate: carried, first: 50_000)
+        }
         let resident = ["api": Self.residentMB(processes[1].pid), "worker": Self.residentMB(processes[3].pid)]
+        var memory: Memory?
+        if soakSeconds > 0 {
+            print("intake: memory through \(soakSeconds) s at \(Int(Self.soakRate)) requests/s, the workers dialing")
+            memory = await soak(api: api, key: key, api: processes[1].pid, worker: processes[3].pid)
+        }
         return Results(pgbenchPerSecond: limit, healthzPerSecond: healthz.perSecond, acceptedPerSecond: accepted, notAccepted: intake.notOK,
                        intakeLatency: intake.percentiles, ratioToPgbench: limit > 0 ? accepted / limit : 0, clickToRing: click,
-                       residentMB: resident, growth: growth)
+                       dialsPerSecond: (dialRate * 10).rounded() / 10, clickToRingWithinDialing: withinDialing,
+                       residentMB: resident, growth: growth, memory: memory)
     }
 
     /// pgbench running what the API does in PostgreSQL for one accepted callback
@@ -231,17 +281,53 @@ struct IntakeBench {
 
     /// Requests at `rate` (open loop: each sent at its time, whatever the others do) for the run's
     /// seconds; for each accepted one, the time from its 202 to the ring the sandbox logged.
-    func clickToRing(api: String, sandbox: String, key: String, rate: Double) async throws -> ClickToRing {
-        let count = Int(rate * Double(min(seconds, 10)))
+    func clickToRing(api: String, sandbox: String, key: String, rate: Double, first: Int) async throws -> ClickToRing {
+        let accepted = await send(api: api, key: key, rate: rate, count: Int(rate * Double(min(seconds, 10)))) { index in
+            (phone: "+79910\(String(format: "%05d", (first + index) % 100_000))0", address: "10.200.\((first + index) / 256 % 256).\(index % 256)")
+        }
+        let rings = try await rings(sandbox: sandbox, of: Set(accepted.keys), within: .seconds(30))
+        let delays = accepted.compactMap { id, at in rings[id].map { max(0, $0.timeIntervalSince(at) * 1000) } }.sorted()
+        func percentile(_ p: Double) -> Double {
+            delays.isEmpty ? 0 : (delays[min(delays.count - 1, Int((Double(delays.count) * p).rounded(.up)) - 1)] * 10).rounded() / 10
+        }
+        return ClickToRing(rate: rate, callbacks: accepted.count, rung: delays.count, p50: percentile(0.5), p99: percentile(0.99),
+                           max: delays.last.map { ($0 * 10).rounded() / 10 } ?? 0)
+    }
+
+    /// When the sandbox's carrier was asked to ring each of `callbacks` (first attempts), once
+    /// all were or `within` has passed.
+    func rings(sandbox: String, of callbacks: Set<String>, within: Duration) async throws -> [String: Date] {
+        var rings: [String: Date] = [:]
+        let formatter = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let deadline = ContinuousClock.now + within
+        repeat {
+            let response = try await HTTPClient().send(HTTPClientRequest(url: sandbox + "/sandbox/calls"))
+            for call in (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? [] {
+                guard let key = call["idempotency_key"] as? String, key.hasSuffix(":attempt:1"),
+                      let text = call["created_at"] as? String, let at = try? formatter.parse(text) else { continue }
+                let id = String(key.dropFirst("callback:".count).dropLast(":attempt:1".count))
+                if callbacks.contains(id) { rings[id] = at }
+            }
+            if rings.count == callbacks.count { break }
+            try await Task.sleep(for: .milliseconds(500))
+        } while ContinuousClock.now < deadline
+        return rings
+    }
+
+    /// `count` requests at `rate` (open loop: each sent at its time, whatever the others do),
+    /// request n from `caller(n)`; when each accepted one was answered, by callback id.
+    func send(api: String, key: String, rate: Double, count: Int,
+              caller: @escaping @Sendable (Int) -> (phone: String, address: String)) async -> [String: Date] {
         let start = ContinuousClock.now
-        let accepted = await withTaskGroup(of: (String, Date)?.self) { group in
+        return await withTaskGroup(of: (String, Date)?.self) { group in
             for index in 0..<count {
                 try? await Task.sleep(until: start + .seconds(Double(index) / rate))
                 group.addTask {
+                    let (phone, address) = caller(index)
                     let request = HTTPClientRequest(method: "POST", url: api + "/v1/callbacks",
                                                     headers: [("Content-Type", "application/json"), ("X-Site-Key", key),
-                                                              ("X-Forwarded-For", "10.200.\(index / 256 % 256).\(index % 256)")],
-                                                    body: Array(#"{"phone": "+79910\#(String(format: "%05d", index % 100_000))0"}"#.utf8))
+                                                              ("X-Forwarded-For", address)],
+                                                    body: Array(#"{"phone": "\#(phone)"}"#.utf8))
                     guard let response = try? await HTTPClient().send(request), response.status == 202,
                           let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
                           let id = object["id"] as? String else { return nil }
@@ -252,26 +338,31 @@ struct IntakeBench {
             for await case let (id, at)? in group { accepted[id] = at }
             return accepted
         }
-        // The rings, once every accepted callback has one (or 30 s have passed).
-        var rings: [String: Date] = [:]
-        let formatter = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        let deadline = ContinuousClock.now + .seconds(30)
-        repeat {
-            let response = try await HTTPClient().send(HTTPClientRequest(url: sandbox + "/sandbox/calls"))
-            for call in (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? [] {
-                guard let key = call["idempotency_key"] as? String, key.hasSuffix(":attempt:1"),
-                      let text = call["created_at"] as? String, let at = try? formatter.parse(text) else { continue }
-                rings[String(key.dropFirst("callback:".count).dropLast(":attempt:1".count))] = at
-            }
-            if accepted.keys.allSatisfy({ rings[$0] != nil }) { break }
-            try await Task.sleep(for: .milliseconds(500))
-        } while ContinuousClock.now < deadline
-        let delays = accepted.compactMap { id, at in rings[id].map { max(0, $0.timeIntervalSince(at) * 1000) } }.sorted()
-        func percentile(_ p: Double) -> Double {
-            delays.isEmpty ? 0 : (delays[min(delays.count - 1, Int((Double(delays.count) * p).rounded(.up)) - 1)] * 10).rounded() / 10
+    }
+
+    /// The memory run's rate: well within what two workers here dial.
+    static let soakRate = 40.0
+
+    func soak(api: String, key: String, api apiPID: Int32, worker workerPID: Int32) async -> Memory {
+        let every = quick ? 10 : 30
+        var apiMB: [Double] = [], workerMB: [Double] = [], accepted = 0
+        for round in 0..<max(1, soakSeconds / every) {
+            let offset = round * Int(Self.soakRate) * every
+            accepted += await send(api: api, key: key, rate: Self.soakRate, count: Int(Self.soakRate) * every) { index in
+                let n = offset + index
+                return (phone: "+7992\(String(format: "%06d", n % 1_000_000))0", address: "10.201.\(n / 256 % 256).\(n % 256)")
+            }.count
+            apiMB.append(Self.residentMB(apiPID))
+            workerMB.append(Self.residentMB(workerPID))
         }
-        return ClickToRing(rate: rate, callbacks: accepted.count, rung: delays.count, p50: percentile(0.5), p99: percentile(0.99),
-                           max: delays.last.map { ($0 * 10).rounded() / 10 } ?? 0)
+        // Warm after a minute (the pools filled, the caches sized): growth is measured from there
+        // (a short run's from its first sample).
+        let warm = soakSeconds >= 120 ? 60 / every - 1 : 0
+        func growth(_ samples: [Double]) -> Double {
+            samples[warm] > 0 ? ((samples.last! / samples[warm]) * 1000).rounded() / 1000 : 0
+        }
+        return Memory(rate: Self.soakRate, seconds: soakSeconds, accepted: accepted, apiMB: apiMB, workerMB: workerMB, every: every,
+                      warm: warm, apiGrowth: growth(apiMB), workerGrowth: growth(workerMB))
     }
 
     /// The reconciler's scan (`Reconciler.staleSQL`, as its pass runs it), median of 20, ms.

@@ -119,7 +119,7 @@ extension Table {
     /// The intake part's summary, with the ratios its targets read.
     static func render(_ intake: IntakeBench.Results) -> String {
         let click = intake.clickToRing
-        return [
+        var lines: [String] = [
             String(format: "pgbench, intake's transaction, %d clients     %.0f tx/s", IntakeBench.apiPoolSize, intake.pgbenchPerSecond),
             String(format: "wrk GET /healthz                              %.0f requests/s", intake.healthzPerSecond),
             String(format: "wrk POST /v1/callbacks, accepted              %.0f /s (%d not accepted), p50 %.1f ms, p99 %.1f ms",
@@ -127,12 +127,23 @@ extension Table {
             String(format: "accepted ÷ pgbench (target ≥ 0.5)             %.2f", intake.ratioToPgbench),
             String(format: "click to ring at %.0f/s: %d of %d rung         p50 %.1f ms, p99 %.1f ms (target ≤ 150), max %.1f ms",
                    click.rate, click.rung, click.callbacks, click.p50, click.p99, click.max),
-            String(format: "resident after the load                       API %.1f MB, worker %.1f MB",
-                   intake.residentMB["api"] ?? 0, intake.residentMB["worker"] ?? 0),
-            String(format: "with %d old callbacks: accepted             %.0f /s, %.2f of empty (target ≥ 0.85)",
-                   intake.growth.history, intake.growth.acceptedPerSecond, intake.growth.acceptedRatioToEmpty),
-            String(format: "reconciler's scan, empty → with history       %.2f ms → %.2f ms (target ≤ 1.15×)",
-                   intake.growth.reconcilerMsEmpty, intake.growth.reconcilerMsHistory),
-        ].joined(separator: "\n")
+            String(format: "two workers dial a backlog at                 %.0f /s", intake.dialsPerSecond),
+        ]
+        if let within = intake.clickToRingWithinDialing {
+            lines.append(String(format: "click to ring at %.0f/s (half the dialing): %d of %d rung  p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                                within.rate, within.rung, within.callbacks, within.p50, within.p99, within.max))
+        }
+        lines.append(String(format: "resident after the load                       API %.1f MB, worker %.1f MB",
+                            intake.residentMB["api"] ?? 0, intake.residentMB["worker"] ?? 0))
+        lines.append(String(format: "with %d old callbacks: accepted             %.0f /s, %.2f of empty (target ≥ 0.85)",
+                            intake.growth.history, intake.growth.acceptedPerSecond, intake.growth.acceptedRatioToEmpty))
+        lines.append(String(format: "reconciler's scan, empty → with history       %.2f ms → %.2f ms (target ≤ 1.15×)",
+                            intake.growth.reconcilerMsEmpty, intake.growth.reconcilerMsHistory))
+        if let memory = intake.memory {
+            lines.append(String(format: "memory, %d s at %.0f/s (%d accepted)           API %.1f → %.1f MB (%.2f×), worker %.1f → %.1f MB (%.2f×) (target ≤ 1.10×)",
+                                memory.seconds, memory.rate, memory.accepted, memory.apiMB[memory.warm], memory.apiMB.last ?? 0,
+                                memory.apiGrowth, memory.workerMB[memory.warm], memory.workerMB.last ?? 0, memory.workerGrowth))
+        }
+        return lines.joined(separator: "\n")
     }
 }
