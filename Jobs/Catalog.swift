@@ -75,7 +75,7 @@ public enum Catalog {
     }
 
     static let knownFields: Set<String> = ["type", "description", "queue", "max_attempts", "backoff", "timeout_ms",
-                                          "dedup_window_ms", "priority"]
+                                          "dedup_window_ms", "priority", "replicas"]
 
     static func parse(_ path: String, _ contents: [UInt8]) throws(CatalogError) -> (String, JobPolicy) {
         let object: [String: Any]
@@ -139,9 +139,10 @@ public enum Catalog {
             }
             priority = parsed
         }
-        return (type, JobPolicy(queue: queue, maxAttempts: maxAttempts, backoffBase: .milliseconds(base),
-                                backoffCap: .milliseconds(cap), timeout: .milliseconds(timeout), dedupWindow: dedup,
-                                priority: priority))
+        var policy = JobPolicy(queue: queue, maxAttempts: maxAttempts, backoffBase: .milliseconds(base),
+                               backoffCap: .milliseconds(cap), timeout: .milliseconds(timeout), dedupWindow: dedup, priority: priority)
+        if object["replicas"] != nil { policy.replicas = try integer("replicas", in: object, 0...5) }
+        return (type, policy)
     }
 
     private static func describe(_ value: Any?) -> String {

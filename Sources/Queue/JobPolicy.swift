@@ -20,6 +20,9 @@ public struct JobPolicy: Sendable, Hashable {
     /// A second enqueue with the same dedup key inside this window returns the first job's id.
     public var dedupWindow: Duration?
     public var priority: Priority
+    /// Replicas its enqueue must reach before it counts (`WAIT`), at least; the Redis
+    /// configuration's `replicas` applies to every type. Default 0.
+    public var replicas = 0
 
     public static let defaultMaxAttempts = 5
     public static let defaultBackoffBase: Duration = .seconds(1)

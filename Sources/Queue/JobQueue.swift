@@ -102,7 +102,23 @@ public final class JobQueue: Sendable {
             }
             return QueueScripts.enqueueJobs.command(keys, arguments: arguments)
         }
-        let replies = try await redis.pipeline(commands)
+        let replicas = max(redis.configuration.replicas, requests.map(\.policy.replicas).max() ?? 0)
+        var replies: [RedisValue]
+        if replicas > 0 {
+            // WAIT counts the writes of its own connection: the same one, in the same round trip.
+            let timeout = redis.configuration.replicaTimeout
+            replies = try await redis.withConnection { connection in
+                try await connection.pipeline(commands + [.command(["WAIT", replicas, Int(timeout.milliseconds)])])
+            }
+            let reached = replies.removeLast().int ?? 0
+            if reached < replicas {
+                Counter(label: "redial_enqueues_not_replicated_total").increment()
+                throw QueueError(.notReplicated, "enqueue of \(requests.count) job(s) reached \(reached) of \(replicas) replica(s) within "
+                    + "\(timeout.milliseconds) ms: not acknowledged (retried, a job with a dedup key stays one job)")
+            }
+        } else {
+            replies = try await redis.pipeline(commands)
+        }
         var receipts = [Receipt?](repeating: nil, count: requests.count)
         var enqueued: [[String]: Int] = [:]  // [queue, type] → created jobs
         for (group, reply) in zip(groups, replies) {

@@ -8,6 +8,8 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         /// Preflight found Redis unfit for production.
         case unsafeRedis = "unsafe_redis"
         case unexpectedReply = "unexpected_reply"
+        /// The write reached fewer replicas than it must (`WAIT`): it does not count; retry.
+        case notReplicated = "not_replicated"
     }
 
     public let code: Code

@@ -55,6 +55,9 @@ public final class Worker: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for processor in processors { group.addTask { await processor.run() } }
+                let failovers = pool.sentinels.map { sentinels in Task { await self.preflightAfterFailovers(pool, sentinels) } }
+                await group.waitForAll()
+                failovers?.cancel()
             }
         } onGracefulShutdown: {
             self.stop()
@@ -84,6 +87,28 @@ public final class Worker: Service, Sendable {
                     lastProblem = error.message
                     await pause.wait()
                 }
+            }
+        }
+    }
+
+    /// After the master moves (a Sentinel failover), the checks again, on the new master: it
+    /// must keep the same promises. In production a failing one stops this worker, as at start.
+    private func preflightAfterFailovers(_ pool: RedisPool, _ sentinels: SentinelMaster) async {
+        var checked = sentinels.master
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            guard let master = sentinels.master, master != checked else { continue }
+            do {
+                let problems = try await Preflight.findings(pool)
+                checked = master
+                logger.info("Redis master is now \(master): preflight \(problems.isEmpty ? "passed" : "found problems")")
+                for problem in problems { logger.error("preflight after the failover to \(master): \(problem)") }
+                if configuration.production, !problems.isEmpty {
+                    logger.critical("refusing to run in production on \(master); stopping")
+                    stop()
+                }
+            } catch {
+                logger.warning("preflight after the failover to \(master): \(error); will retry")
             }
         }
     }

@@ -10,6 +10,11 @@ public struct RedisConfiguration: Sendable {
     public var commandTimeout: Duration
     /// Maximum connections a pool opens. Default 8.
     public var poolSize: Int
+    /// Replicas a write that must survive a failover (an enqueue) waits for (`WAIT n`), up to
+    /// `replicaTimeout`; fewer and it does not count. 0: the master's acknowledgement (and its
+    /// AOF) is enough, and what asynchronous replication had not carried is lost in a failover.
+    public var replicas = 0
+    public var replicaTimeout: Duration = .seconds(1)
 
     public static let defaultConnectTimeout: Duration = .seconds(2)
     public static let defaultCommandTimeout: Duration = .seconds(5)

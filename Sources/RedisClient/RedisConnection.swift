@@ -10,13 +10,21 @@ public actor RedisConnection {
     public let configuration: RedisConfiguration
     private let executor: DispatchQueueExecutor
     private var context: HiredisContext?
+    /// With a `redis-sentinel://` URL: where the master is, and the epoch this connection's
+    /// context was opened at (an older one than the tracker's is closed before use).
+    private let sentinelMaster: SentinelMaster?
+    private var openedAt = 0
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(configuration: RedisConfiguration) {
         self.configuration = configuration
         executor = DispatchQueueExecutor(label: "redial.redis.\(configuration.url.host):\(configuration.url.port)")
+        sentinelMaster = configuration.url.usesSentinels ? SentinelMaster.shared(configuration.url) : nil
     }
+
+    /// The master's tracker when this connection's URL names sentinels (how often it moved, where it is).
+    public nonisolated var sentinels: SentinelMaster? { sentinelMaster }
 
     /// Connects now instead of on first use, to fail fast.
     public func connect() throws(RedisError) {
@@ -69,6 +77,21 @@ public actor RedisConnection {
         try pipeline([.script(script, keys: keys, arguments: arguments)])[0].get()
     }
 
+    /// Waits up to `within` for the next message pushed on this connection (after `SUBSCRIBE`);
+    /// nil when none came. The connection is closed then: hiredis cannot resume a timed-out read.
+    public func nextPush(within timeout: Duration) throws(RedisError) -> RedisValue? {
+        let context = try usableContext()
+        context.setTimeout(timeout)
+        defer { self.context?.setTimeout(configuration.commandTimeout) }
+        do {
+            return try context.readReply()
+        } catch {
+            self.context = nil
+            if error.code == .timeout { return nil }
+            throw error
+        }
+    }
+
     /// Closes the socket; the next call opens a new one.
     public func close() {
         context = nil
@@ -80,12 +103,17 @@ public actor RedisConnection {
             var replies: [RedisValue] = []
             replies.reserveCapacity(commands.count)
             for _ in commands { replies.append(try context.readReply()) }
+            if let sentinelMaster, replies.contains(where: \.isReadOnly) {
+                // The master this connection knew was turned into a replica: nothing was written.
+                self.context = nil
+                sentinelMaster.moved(from: openedAt)
+            }
             return replies
         }
     }
 
     /// Every command in RESP, in one buffer.
-    private static func encode(_ commands: [RedisCommand]) -> [UInt8] {
+    static func encode(_ commands: [RedisCommand]) -> [UInt8] {
         var buffer: [UInt8] = []
         for command in commands {
             switch command {
@@ -119,24 +147,44 @@ public actor RedisConnection {
             return try body(context)
         } catch {
             self.context = nil
+            if error.code == .connectionLost || error.code == .timeout { sentinelMaster?.moved(from: openedAt) }
             throw error
         }
     }
 
     private func usableContext() throws(RedisError) -> HiredisContext {
-        if let context, context.isUsable { return context }
+        if let context, context.isUsable, sentinelMaster.map({ $0.epoch == openedAt }) ?? true { return context }
         context = nil
         let url = configuration.url
-        let fresh = try HiredisContext(host: url.host, port: url.port, timeout: configuration.connectTimeout)
+        var server = RedisURL.Address(host: url.host, port: url.port)
+        var epoch = 0
+        if let sentinelMaster { (server, epoch) = try sentinelMaster.resolve(timeout: configuration.connectTimeout) }
+        let fresh: HiredisContext
+        do {
+            fresh = try HiredisContext(host: server.host, port: server.port, timeout: configuration.connectTimeout)
+        } catch {
+            sentinelMaster?.moved(from: epoch)
+            throw error
+        }
         fresh.setTimeout(configuration.commandTimeout)
         if let password = url.password {
             let auth = url.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
             try Self.handshake(fresh, auth, url)
         }
+        if let sentinelMaster {
+            // The sentinels may name a master that has just been demoted (their view lags a
+            // failover by moments): only a server that says it is master is written to.
+            let role = try fresh.command(Self.encode([.command(["ROLE"])])).array?.first?.string
+            guard role == "master" else {
+                sentinelMaster.moved(from: epoch)
+                throw RedisError(.connectionFailed, "\(server), named master of \(url) by its sentinels, is \(role ?? "of no known role"): a failover is under way")
+            }
+        }
         if url.database != 0 {
             try Self.handshake(fresh, ["SELECT", String(url.database)], url)
         }
         context = fresh
+        openedAt = epoch
         return fresh
     }
 
@@ -150,6 +198,11 @@ public actor RedisConnection {
 extension RedisValue {
     var isNoScript: Bool {
         if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+
+    var isReadOnly: Bool {
+        if case .error(let message) = self { return message.hasPrefix("READONLY") }
         return false
     }
 }

@@ -28,12 +28,14 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Redis could not be reached, stopped answering, or is not ready yet (still loading its
-    /// data after a restart, or busy with a long script): worth waiting out. Not: it refused us,
+    /// data after a restart, busy with a long script, or failing over): worth waiting out. Not: it refused us,
     /// or answered with any other error.
     public var isTemporary: Bool {
         switch code {
         case .connectionFailed, .connectionLost, .timeout: true
-        case .server: serverErrorKind == "LOADING" || serverErrorKind == "BUSY"
+        // READONLY: a master turned replica (a failover); the write did not run and the next
+        // connection goes to the new master.
+        case .server: serverErrorKind == "LOADING" || serverErrorKind == "BUSY" || serverErrorKind == "READONLY"
         default: false
         }
     }

@@ -13,6 +13,11 @@ public final class RedisPool: Sendable {
             closedError: { RedisError(.closed, "the Redis pool was closed") })
     }
 
+    /// Where the master is when the URL names sentinels; nil for a plain server.
+    public var sentinels: SentinelMaster? {
+        configuration.url.usesSentinels ? SentinelMaster.shared(configuration.url) : nil
+    }
+
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     public func withConnection<T>(_ body: (RedisConnection) async throws -> T) async throws -> T {
         try await pool.withConnection(body)

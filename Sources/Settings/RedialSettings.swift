@@ -102,6 +102,10 @@ public struct RedialSettings: Sendable {
     /// The share of production sites' new callbacks that go to beta (`REDIAL_BETA_SHARE`, 0-1,
     /// default 0); a site marked beta sends all of its own.
     public var betaShare: Double
+    /// Replicas every enqueue must reach before it counts (`REDIAL_REDIS_WAIT`, 0-5, default 0:
+    /// the master's acknowledgement), and how long to wait for them
+    /// (`REDIAL_REDIS_WAIT_TIMEOUT_MS`, default 1000).
+    public var redisWait: (replicas: Int, timeout: Duration)
     public var oncallPhoneSecondary: String?
     public var oncallEscalateAfter: Duration
     /// Alertmanager, for `redial alerts` (`REDIAL_ALERTMANAGER_PORT` on loopback, 9093, or
@@ -293,6 +297,16 @@ public struct RedialSettings: Sendable {
             guard let share = Double(text), (0...1).contains(share) else { throw SettingsError("expected a share between 0 and 1, got '\(text)'") }
             return share
         }
+        let waitReplicas = check("REDIAL_REDIS_WAIT", "0") { text throws(SettingsError) in
+            guard let replicas = Int(text), (0...5).contains(replicas) else {
+                throw SettingsError("expected the replicas an enqueue must reach, 0-5, got '\(text)'")
+            }
+            return replicas
+        }
+        let waitTimeout = check("REDIAL_REDIS_WAIT_TIMEOUT_MS", "1000") { text throws(SettingsError) in
+            guard let ms = Int(text), (10...60_000).contains(ms) else { throw SettingsError("expected 10-60000 ms, got '\(text)'") }
+            return ms
+        }
         let testNumber = check("REDIAL_TELEPHONY_TEST_NUMBER", mode == .production ? "" : Defaults.telephonyTestNumber) {
             text throws(SettingsError) in try phone(text)
         }
@@ -347,7 +361,8 @@ public struct RedialSettings: Sendable {
               let sms, let smtp, let s3, let bucket, let proxies, let timeScale, let publicURL, let secret, let denied,
               let perRecipient, let partBytes, let maxRecording, let telephonyTimeout, let provider, let sipTrunks,
               let watchdogPort, let alertmanager, let prometheus, let oncallPhone, let oncallSecondary, let escalate,
-              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials, let previousSecret, let dataProtection else {
+              let expectedWorkers, let testNumber, let channel, let betaShare, let failDials, let previousSecret, let dataProtection,
+              let waitReplicas, let waitTimeout else {
             throw SettingsError(problems: problems)
         }
         self.mode = mode
@@ -368,6 +383,7 @@ public struct RedialSettings: Sendable {
         self.telephonyTestNumber = testNumber
         self.channel = channel
         self.betaShare = betaShare
+        self.redisWait = (waitReplicas, .milliseconds(waitTimeout))
         self.oncallPhoneSecondary = oncallSecondary
         self.adminToken = adminToken ?? nil
         self.dataProtection = dataProtection

@@ -25,7 +25,9 @@ enum Environment {
     }
 
     static func redisConfiguration(_ settings: RedialSettings, poolSize: Int = 4) -> RedisConfiguration {
-        RedisConfiguration(url: settings.redis, poolSize: poolSize)
+        var configuration = RedisConfiguration(url: settings.redis, poolSize: poolSize)
+        (configuration.replicas, configuration.replicaTimeout) = settings.redisWait
+        return configuration
     }
 
     /// Log lines to stderr; `REDIAL_LOG_LEVEL` (trace…critical) sets the level, default info.

@@ -47,4 +47,35 @@ import Testing
             "\(error)".contains("hunter2") == false
         }
     }
+
+    @Test func parsesSentinelsTheirMasterAndTheDatabase() throws {
+        let url = try RedisURL(parsing: "redis-sentinel://:s3cret@10.0.0.1:26379,10.0.0.2,[::1]:26380/redial/3")
+        #expect(url.usesSentinels)
+        #expect(url.sentinels == [.init(host: "10.0.0.1", port: 26379), .init(host: "10.0.0.2", port: 26379), .init(host: "::1", port: 26380)])
+        #expect(url.masterName == "redial")
+        #expect(url.database == 3)
+        #expect(url.password == "s3cret")
+        #expect(url.description == "redis-sentinel://:***@10.0.0.1:26379,10.0.0.2:26379,[::1]:26380/redial/3")
+        let plain = try RedisURL(parsing: "redis-sentinel://127.0.0.1:26380/mymaster")
+        #expect(plain.database == 0 && plain.masterName == "mymaster" && plain.sentinels.count == 1)
+        #expect(try RedisURL(parsing: "redis://127.0.0.1:6379").usesSentinels == false)
+    }
+
+    @Test(arguments: [
+        ("redis-sentinel://h1:26379", "master"),
+        ("redis-sentinel://h1:26379/", "master"),
+        ("redis-sentinel://h1:26379,,h2:26379/m", "host"),
+        ("redis-sentinel://h1:0/m", "port"),
+        ("redis-sentinel://h1/m/x", "database"),
+        ("redis-sentinel://h1/m/1/2", "database"),
+        ("redis-sentinel://h1/bad name", "master"),
+    ])
+    func refusesMalformedSentinelURLsWithAReason(text: String, mentions: String) {
+        #expect {
+            try RedisURL(parsing: text)
+        } throws: { error in
+            guard let error = error as? RedisError, error.code == .invalidURL else { return false }
+            return error.message.contains("expected redis-sentinel://") && error.message.contains(mentions)
+        }
+    }
 }
