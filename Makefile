@@ -28,7 +28,7 @@ APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services ops services-running stop test run migrate bench bench-intake chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
+.PHONY: help deps build services services-sentinel bench-replication ops services-running stop test run migrate bench bench-intake chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -138,6 +138,40 @@ ops: deps
 	  echo "prometheus: started (http://127.0.0.1:$(PROMETHEUS_PORT))"
 	fi
 
+# Redis under Sentinel on loopback: a master, one replica and three sentinels (quorum 2) with the
+# shipped durability flags, master name `redial`; stopped by `make stop`. A server killed and
+# started again here rejoins, and the sentinels make it a replica of whichever is master now.
+SENTINEL_MASTER_PORT  ?= 16380
+SENTINEL_REPLICA_PORT ?= 16381
+SENTINEL_PORTS        ?= 26380 26381 26382
+SENTINEL_URL = redis-sentinel://$(subst $(space),$(comma),$(foreach p,$(SENTINEL_PORTS),127.0.0.1:$(p)))/redial
+space := $(subst ,, )
+services-sentinel: deps ## start a Redis master, a replica and three sentinels under .run/sentinel/ (REDIAL_REDIS_URL=redis-sentinel://…/redial)
+	@mkdir -p $(RUN)/sentinel
+	running() { [ -f $$1 ] && kill -0 $$(cat $$1) 2>/dev/null; }
+	for port in $(SENTINEL_MASTER_PORT) $(SENTINEL_REPLICA_PORT); do
+	  pidfile=$(RUN)/sentinel/redis-$$port.pid
+	  if running $$pidfile; then echo "redis: already running (pid $$(cat $$pidfile), port $$port)"; continue; fi
+	  replica=(); [ $$port = $(SENTINEL_REPLICA_PORT) ] && replica=(--replicaof 127.0.0.1 $(SENTINEL_MASTER_PORT))
+	  mkdir -p $(RUN)/sentinel/redis-$$port
+	  redis-server $(REDIS_SHIPPED) --port $$port --pidfile $$pidfile --dir $(RUN)/sentinel/redis-$$port \
+	    --logfile $(RUN)/sentinel/redis-$$port.log "$${replica[@]}"
+	  for i in $$(seq 100); do redis-cli -p $$port ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+	  echo "redis: started (pid $$(cat $$pidfile), port $$port$${replica:+, replica of $(SENTINEL_MASTER_PORT)})"
+	done
+	for port in $(SENTINEL_PORTS); do
+	  pidfile=$(RUN)/sentinel/sentinel-$$port.pid; conf=$(RUN)/sentinel/sentinel-$$port.conf
+	  if running $$pidfile; then echo "sentinel: already running (pid $$(cat $$pidfile), port $$port)"; continue; fi
+	  # A sentinel rewrites its own file (the current master, the others it met): kept across restarts.
+	  [ -f $$conf ] || printf '%s\n' "port $$port" "bind 127.0.0.1" "dir $(RUN)/sentinel" \
+	    "sentinel monitor redial 127.0.0.1 $(SENTINEL_MASTER_PORT) 2" "sentinel down-after-milliseconds redial 1000" \
+	    "sentinel failover-timeout redial 3000" "sentinel parallel-syncs redial 1" > $$conf
+	  redis-server $$conf --sentinel --daemonize yes --pidfile $$pidfile --logfile $(RUN)/sentinel/sentinel-$$port.log
+	  for i in $$(seq 100); do redis-cli -p $$port ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+	  echo "sentinel: started (pid $$(cat $$pidfile), port $$port)"
+	done
+	echo "REDIAL_REDIS_URL=$(SENTINEL_URL)"
+
 services-running:
 	@pgdata=$$(cat $(RUN)/pgdata 2>/dev/null || true)
 	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null \
@@ -150,11 +184,14 @@ stop: ## stop what `make services` started (by pid file)
 	    rm -f $(RUN)/$$name.pid; echo "$$name: stopped"
 	  fi
 	done
-	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null; then
-	  pid=$$(cat $(RUN)/redis.pid); kill $$pid
-	  while kill -0 $$pid 2>/dev/null; do sleep 0.1; done
-	  echo "redis: stopped"
-	fi
+	for pidfile in $(RUN)/redis.pid $(RUN)/sentinel/sentinel-*.pid $(RUN)/sentinel/redis-*.pid; do
+	  if [ -f $$pidfile ] && kill -0 $$(cat $$pidfile) 2>/dev/null; then
+	    pid=$$(cat $$pidfile); kill $$pid
+	    while kill -0 $$pid 2>/dev/null; do sleep 0.1; done
+	    name=$$(basename $$pidfile .pid)
+	    case $$name in redis) echo "redis: stopped";; *) echo "$${name%%-*} $${name#*-}: stopped";; esac
+	  fi
+	done
 	if [ -f $(RUN)/pgdata ]; then
 	  pgdata=$$(cat $(RUN)/pgdata); as=(); [ "$$(id -u)" = 0 ] && as=(runuser -u postgres -- env -C /)
 	  if [ -f $$pgdata/postmaster.pid ]; then
@@ -280,7 +317,7 @@ run: build services ## build, start services, migrate, create a demo site, run t
 	curl -s -o /dev/null -X PUT http://127.0.0.1:9000/redial-recordings
 	REDIAL_SIP_TRUNKS=$${REDIAL_SIP_TRUNKS:-local=sip:trunk@127.0.0.1:$(SIP_TRUNK_PORT)} .build/debug/redial up --workers 2
 
-BENCH_PORT ?= 16381
+BENCH_PORT ?= 16394
 bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1: short); writes .run/bench/results.json
 	@swift build -c release --product redial
 	swift build -c release --product redial-bench
@@ -292,6 +329,7 @@ bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1:
 	.build/release/redial-bench --redis-port $(BENCH_PORT) --redial .build/release/redial \
 	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
 	$(MAKE) --no-print-directory bench-intake
+	$(MAKE) --no-print-directory bench-replication
 
 INTAKE_RUN := $(RUN)/bench-intake
 INTAKE_PORTS := REDIS_PORT=16393 PG_PORT=15493
@@ -304,17 +342,32 @@ bench-intake: deps ## the callback path alone: accepted/s vs pgbench, wrk, click
 	.build/release/redial-bench --intake --redis-port 16393 --postgres-port 15493 --redial .build/release/redial \
 	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick) $(if $(SOAK),--soak-seconds $(SOAK))
 
+REPLICATION_RUN := $(RUN)/bench-replication
+bench-replication: deps ## what REDIAL_REDIS_WAIT=1 costs: enqueues on a master with one replica, with and without WAIT; adds "replication" to .run/bench/results.json
+	@swift build -c release --product redial-bench
+	rm -rf $(REPLICATION_RUN); mkdir -p $(REPLICATION_RUN)/master $(REPLICATION_RUN)/replica
+	trap 'for f in $(REPLICATION_RUN)/*.pid; do kill $$(cat $$f) 2>/dev/null || true; done' EXIT
+	redis-server $(REDIS_SHIPPED) --port 16397 --pidfile $(REPLICATION_RUN)/master.pid --dir $(REPLICATION_RUN)/master \
+	  --logfile $(REPLICATION_RUN)/master.log
+	redis-server $(REDIS_SHIPPED) --port 16398 --pidfile $(REPLICATION_RUN)/replica.pid --dir $(REPLICATION_RUN)/replica \
+	  --logfile $(REPLICATION_RUN)/replica.log --replicaof 127.0.0.1 16397
+	for i in $$(seq 100); do redis-cli -p 16398 info replication 2>/dev/null | grep -q master_link_status:up && break; sleep 0.1; done
+	.build/release/redial-bench --replication --redis-port 16397 --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
+
 PROFILE ?= smoke
 CHAOS_REPORTS ?= $(RUN)/chaos-reports
 CHAOS_RUN := $(RUN)/chaos
 CHAOS_PORTS := REDIS_PORT=16392 PG_PORT=15492
+# The Sentinel profiles' topology: master, replica, three sentinels.
+CHAOS_SENTINEL_PORTS := 16395 16396 26390 26391 26392
+CHAOS_SENTINEL := SENTINEL_MASTER_PORT=16395 SENTINEL_REPLICA_PORT=16396 SENTINEL_PORTS="26390 26391 26392"
 # The full and network profiles add network faults when they can (root, ip netns): one worker in a namespace of
 # its own, reaching the services over a veth pair (Chaos/network.sh).
 export CHAOS_NS := redial-chaos
 export CHAOS_HOST_IP := 10.231.0.1
 export CHAOS_NS_IP := 10.231.0.2
 export CHAOS_PG_PORT := 15492
-chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|release|network; BREAK=1: broken build)
+chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|release|network|sentinel|sentinel-async; BREAK=1: broken build)
 	@swift build --product redial-chaos
 	mkdir -p $(CHAOS_RUN)
 	net=()
@@ -323,6 +376,12 @@ chaos: build ## faults against a real cluster of its own, invariants checked (PR
 	fi
 	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS) OPS=0 "$${net[@]}"
 	trap '$(MAKE) --no-print-directory stop RUN=$(CHAOS_RUN) $(CHAOS_PORTS); Chaos/network.sh down' EXIT
+	sentinel=()
+	if [[ "$(PROFILE)" == sentinel* ]]; then
+	  rm -rf $(CHAOS_RUN)/sentinel  # a fresh topology: the sentinels' rewritten files name the last run's master
+	  $(MAKE) --no-print-directory services-sentinel RUN=$(CHAOS_RUN) $(CHAOS_SENTINEL) >/dev/null
+	  sentinel=(--sentinel-ports $(subst $(space),$(comma),$(CHAOS_SENTINEL_PORTS)))
+	fi
 	.build/debug/redial-chaos --profile $(PROFILE) --run-directory $(CHAOS_RUN) --redis-port 16392 --postgres-port 15492 \
-	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger) \
+	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger) "$${sentinel[@]}" \
 	  $$( [ $${#net[@]} -gt 0 ] && echo --network-namespace $(CHAOS_NS) --network-address $(CHAOS_HOST_IP) )

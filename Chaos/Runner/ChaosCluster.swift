@@ -15,6 +15,10 @@ final class ChaosCluster: @unchecked Sendable {
     let sandboxURL: String
     let runDirectory: String
     let redisPort: Int
+    /// The Redis the cluster uses: the run's own server, or its sentinels (`sentinel`).
+    let redisURL: RedisURL
+    /// With a Sentinel topology (`make services-sentinel`): its two servers' ports and the sentinels'.
+    let sentinel: (servers: [Int], sentinels: [Int])?
     let postgresPort: Int
     private let components = Mutex<[String: ChildProcess]>([:])
     /// Components that run another build than `swift build`'s (a release's copy), by name.
@@ -33,9 +37,13 @@ final class ChaosCluster: @unchecked Sendable {
 
     /// - Parameter storage: settings of the object store recordings go to (`ObjectStore.settings`).
     init(runDirectory: String, redisPort: Int, postgresPort: Int, workers: Int, breakLedger: Bool,
-         network: (namespace: String, address: String)?, storage: [String: String]) throws {
+         network: (namespace: String, address: String)?, storage: [String: String],
+         sentinel: (servers: [Int], sentinels: [Int])? = nil, waitReplicas: Int = 0) throws {
         self.runDirectory = runDirectory
         self.redisPort = redisPort
+        self.sentinel = sentinel
+        redisURL = sentinel.map { RedisURL(sentinels: $0.sentinels.map { RedisURL.Address(host: "127.0.0.1", port: $0) }, masterName: "redial") }
+            ?? RedisURL(host: "127.0.0.1", port: redisPort)
         self.postgresPort = postgresPort
         workerCount = workers
         let sandboxPort = try LocalHost.freePort()
@@ -49,7 +57,7 @@ final class ChaosCluster: @unchecked Sendable {
         let sandboxHost = network?.address ?? "127.0.0.1"
         sandboxURL = "http://\(sandboxHost):\(sandboxPort)"
         var environment = [
-            "REDIAL_REDIS_URL": "redis://127.0.0.1:\(redisPort)/0",
+            "REDIAL_REDIS_URL": redisURL.description, "REDIAL_REDIS_WAIT": String(waitReplicas),
             "REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(postgresPort)/redial",
             "REDIAL_TIME_SCALE": "0.01", "REDIAL_HTTP_PORT": String(apiPort), "REDIAL_SANDBOX_PORT": String(sandboxPort),
             "REDIAL_TELEPHONY_URL": sandboxURL, "REDIAL_SMS_URL": sandboxURL, "REDIAL_PUBLIC_URL": api,
@@ -81,7 +89,8 @@ final class ChaosCluster: @unchecked Sendable {
         case "relay": ["relay"]
         case _ where Self.watchdogs.contains(name): ["watchdog"]
         case Self.betaWorker: ["work", "--channel", "beta", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "16", "--shutdown-grace", "5"]
-        default: ["work", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "16", "--shutdown-grace", "5"]
+        // `default`: the noop jobs of the Sentinel profiles.
+        default: ["work", "--queues", "callbacks,notifications,recordings,reports,default", "--concurrency", "16", "--shutdown-grace", "5"]
         }
     }
 
@@ -169,7 +178,7 @@ final class ChaosCluster: @unchecked Sendable {
 
     /// Production's live workers (by their heartbeats).
     func liveWorkers() async throws -> Int {
-        let redis = RedisPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: redisPort), poolSize: 1))
+        let redis = RedisPool(configuration: RedisConfiguration(url: redisURL, poolSize: 1))
         let jobs = JobQueue(redis: redis)
         let live = try? await jobs.liveWorkers(queues: try await jobs.queues())
         await redis.close()
@@ -197,6 +206,10 @@ final class ChaosCluster: @unchecked Sendable {
         var arguments = ["make", "--no-print-directory", "-C", LocalHost.repositoryRoot.path, target,
                          "RUN=\(runDirectory)", "REDIS_PORT=\(redisPort)", "PG_PORT=\(postgresPort)",
                          "OPS=0"]  // the run has its own trunk, watchdogs and Prometheus
+        if let sentinel {
+            arguments += ["SENTINEL_MASTER_PORT=\(sentinel.servers[0])", "SENTINEL_REPLICA_PORT=\(sentinel.servers[1])",
+                          "SENTINEL_PORTS=\(sentinel.sentinels.map(String.init).joined(separator: " "))"]
+        }
         if let network, let peer = ProcessInfo.processInfo.environment["CHAOS_NS_IP"] {
             arguments += ["LISTEN_EXTRA=\(network.address)", "TRUST_NET=\(peer)/32"]  // restarted services keep the link
         }
@@ -229,8 +242,11 @@ final class ChaosCluster: @unchecked Sendable {
         return nil
     }
 
-    func redisPID() -> Int32? {
-        (try? String(contentsOfFile: runDirectory + "/redis.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    func redisPID() -> Int32? { pid(file: "redis.pid") }
+
+    /// The pid in a pid file of the run's services (`make services`, `make services-sentinel`).
+    func pid(file: String) -> Int32? {
+        (try? String(contentsOfFile: runDirectory + "/" + file, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// Sets the sandbox's faults; a switch the sandbox refused is a fault not injected. Every
@@ -245,9 +261,21 @@ final class ChaosCluster: @unchecked Sendable {
         guard response.status == 200 else { throw SetupError("the sandbox refused faults \(json): \(response.status) \(response.text)") }
     }
 
-    /// Runs a command on the chaos run's Redis.
+    /// The port of the server the sentinels name master now (nil: none answered).
+    func sentinelMaster() async -> Int? {
+        for port in sentinel?.sentinels ?? [] {
+            let connection = RedisConnection(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port),
+                                                                               connectTimeout: .milliseconds(500)))
+            let reply = try? await connection.send("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redial").array
+            await connection.close()
+            if let reply, reply.count == 2, let port = reply[1].string.flatMap({ Int($0) }) { return port }
+        }
+        return nil
+    }
+
+    /// Runs a command on the chaos run's Redis (its master, under Sentinel).
     func redis(_ arguments: String...) async throws -> RedisValue {
-        let connection = RedisConnection(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: redisPort)))
+        let connection = RedisConnection(configuration: RedisConfiguration(url: redisURL))
         defer { Task { await connection.close() } }
         return try await connection.send(arguments)
     }

@@ -5,6 +5,7 @@ import HTTPClient
 import LocalServices
 import PostgresClient
 import Providers
+import Queue
 import RedisClient
 import Synchronization
 
@@ -26,12 +27,19 @@ struct ChaosRun: AsyncParsableCommand {
     var breakLedger = false
     @Option(help: "Network namespace of worker-0 (make chaos creates it for the full profile when root).") var networkNamespace: String?
     @Option(help: "Host address of the namespace's veth link, where the services listen too.") var networkAddress: String?
+    @Option(help: "Sentinel profiles: the two Redis servers' ports, then the three sentinels' (make chaos sets them).")
+    var sentinelPorts: String?
 
     func run() async throws {
         let network = networkNamespace.flatMap { namespace in networkAddress.map { (namespace: namespace, address: $0) } }
         guard let plan = ["smoke": Profile.smoke, "full": Profile.full(network: network != nil), "release": Profile.release,
-                          "network": Profile.network][profile] else {
-            throw ValidationError("--profile: expected smoke, full, release or network, got \(profile)")
+                          "network": Profile.network, "sentinel": Profile.sentinel(wait: true),
+                          "sentinel-async": Profile.sentinel(wait: false)][profile] else {
+            throw ValidationError("--profile: expected smoke, full, release, network, sentinel or sentinel-async, got \(profile)")
+        }
+        let ports = (sentinelPorts ?? "").split(separator: ",").compactMap { Int($0) }
+        if plan.sentinel && ports.count != 5 {
+            throw ValidationError("--profile \(plan.name) needs --sentinel-ports master,replica,s1,s2,s3 (make chaos PROFILE=\(plan.name) sets them)")
         }
         if plan.name == "network" && network == nil {
             throw ValidationError("--profile network needs --network-namespace and --network-address (make chaos PROFILE=network, as root)")
@@ -48,13 +56,19 @@ struct ChaosRun: AsyncParsableCommand {
         let storage = S3ObjectStorage(baseURL: store.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
         try await storage.ensureBucket()
         let cluster = try ChaosCluster(runDirectory: runDirectory, redisPort: redisPort, postgresPort: postgresPort,
-                                       workers: plan.workers, breakLedger: breakLedger, network: network, storage: store.settings(bucket: bucket))
+                                       workers: plan.workers, breakLedger: breakLedger, network: network, storage: store.settings(bucket: bucket),
+                                       sentinel: plan.sentinel ? (Array(ports.prefix(2)), Array(ports.suffix(3))) : nil,
+                                       waitReplicas: plan.waitReplicas)
         let database = PostgresPool(configuration: PostgresConfiguration(
             url: PostgresURL(host: "127.0.0.1", port: postgresPort, user: "redial", database: "redial"), poolSize: 2))
         // The product's own migration, which also seals rows a run before sealing left in clear.
         let migrated = try await RedialBinary.run(["migrate"], environment: [
-            "REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(postgresPort)/redial", "REDIAL_REDIS_URL": "redis://127.0.0.1:\(redisPort)/0"])
+            "REDIAL_DATABASE_URL": "postgres://redial@127.0.0.1:\(postgresPort)/redial", "REDIAL_REDIS_URL": cluster.redisURL.description])
         guard migrated.status == 0 else { throw ValidationError("redial migrate failed: \(migrated.output)") }
+        // Each run checks its own callbacks: what earlier runs left waiting (the closed site's, a
+        // run cut short) is canceled, or a fresh Redis (the Sentinel profiles') would have the
+        // reconciler dial it again, beside this run's load.
+        try await database.query("UPDATE callbacks SET status = 'canceled', updated_at = now() WHERE status IN ('queued', 'scheduled', 'dialing', 'retry_wait')")
         let sites = try await ChaosSites.make(database: database, rate: plan.requestsPerSecond)
         try await cluster.startAll()
         let alertWatch = try await AlertWatch(runDirectory: runDirectory, watchdogPorts: cluster.watchdogPorts)
@@ -71,6 +85,10 @@ struct ChaosRun: AsyncParsableCommand {
         let record = RunRecord(started: started)
         let load = Task { await LoadGenerator(api: cluster.api, sites: sites, rate: plan.requestsPerSecond, seconds: plan.loadSeconds, record: record).run() }
         let sampler = Task { await Sampler(database: database, sites: sites, record: record).run() }
+        var redisConfiguration = RedisConfiguration(url: cluster.redisURL, poolSize: 2)
+        redisConfiguration.replicas = plan.waitReplicas
+        let noopPool = RedisPool(configuration: redisConfiguration)
+        let noops = Task { await NoopLoad(jobs: JobQueue(redis: noopPool), rate: plan.noopPerSecond, seconds: plan.loadSeconds, record: record).run() }
         for (at, fault) in plan.schedule {
             let wait = started.addingTimeInterval(TimeInterval(at)).timeIntervalSinceNow
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
@@ -85,7 +103,9 @@ struct ChaosRun: AsyncParsableCommand {
             record.fault(fault, start: begin.timeIntervalSince(started), end: Date().timeIntervalSince(started))
         }
         await load.value
-        log("load done: \(record.acceptedIDs.count) accepted; settling (up to \(plan.settleSeconds) s)")
+        await noops.value
+        log("load done: \(record.acceptedIDs.count) accepted"
+            + (plan.noopPerSecond > 0 ? ", \(record.noopIDs.count) noop jobs acknowledged" : "") + "; settling (up to \(plan.settleSeconds) s)")
         let settled = try await settle(database: database, ids: record.acceptedIDs, seconds: plan.settleSeconds)
         // Let the reapers finish with the workers killed last (heartbeat TTL 1 s, passes every 0.5 s).
         try await Task.sleep(for: .seconds(3))
@@ -96,8 +116,8 @@ struct ChaosRun: AsyncParsableCommand {
         }
         let stillFiring = try await alertWatch.firing()
         let alerts = AlertWatch.attribute(try await alertWatch.spans(since: started), to: record.faults)
-        let checker = Checker(database: database, redis: RedisPool(configuration: RedisConfiguration(
-            url: RedisURL(host: "127.0.0.1", port: redisPort))), sandboxURL: cluster.sandboxURL, sites: sites, storage: storage)
+        let checker = Checker(database: database, redis: noopPool, sandboxURL: cluster.sandboxURL, sites: sites, storage: storage,
+                              waitReplicas: plan.waitReplicas)
         var verdict = try await checker.check(accepted: record.acceptedIDs, acceptedClosed: record.acceptedClosedIDs, settledAfter: settled,
                                               record: record)
         // A fault that was not injected leaves its invariant untested: the run proves less than it claims.
@@ -153,7 +173,7 @@ final class RunRecord: Sendable {
 
     let started: Date
     private let state = Mutex<(ids: [String], closedIDs: [String], refused: [Int: Int], samples: [Sample], faults: [FaultSpan],
-                               failures: [String])>(([], [], [:], [], [], []))
+                               failures: [String], noopIDs: [String], noopRefused: Int)>(([], [], [:], [], [], [], [], 0))
 
     init(started: Date) { self.started = started }
 
@@ -167,11 +187,15 @@ final class RunRecord: Sendable {
     }
 
     func injectionFailed(_ description: String) { state.withLock { $0.failures.append(description) } }
+    func noop(acknowledged id: String?) { state.withLock { if let id { $0.noopIDs.append(id) } else { $0.noopRefused += 1 } } }
 
     var acceptedIDs: [String] { state.withLock { Array(Set($0.ids)) } }
     /// Accepted by the site that is closed for the whole run.
     var acceptedClosedIDs: [String] { state.withLock { Array(Set($0.closedIDs)) } }
     var injectionFailures: [String] { state.withLock { $0.failures } }
+    /// Noop jobs whose enqueue was acknowledged, and how many enqueues were not.
+    var noopIDs: [String] { state.withLock { $0.noopIDs } }
+    var noopRefused: Int { state.withLock { $0.noopRefused } }
     var refusals: [Int: Int] { state.withLock { $0.refused } }
     var samples: [Sample] { state.withLock { $0.samples } }
     var faults: [FaultSpan] { state.withLock { $0.faults } }
@@ -222,6 +246,28 @@ struct LoadGenerator: Sendable {
                 }
                 try? await Task.sleep(for: .milliseconds(50))
             }
+        }
+    }
+}
+
+/// Enqueues noop jobs straight into Redis at a steady rate, one at a time; each enqueue that
+/// returned (acknowledged: on the master's AOF, and with WAIT on a replica) is recorded, each that
+/// failed (Redis failing over, a replica that did not confirm) is counted as not acknowledged.
+struct NoopLoad: Sendable {
+    let jobs: JobQueue
+    let rate: Double
+    let seconds: Int
+    let record: RunRecord
+
+    func run() async {
+        guard rate > 0 else { return }
+        let start = ContinuousClock.now
+        var sent = 0
+        while ContinuousClock.now < start + .seconds(seconds) {
+            sent += 1
+            let receipt = try? await jobs.enqueue(JobQueue.Request(type: "noop", payload: #"{"n":\#(sent)}"#, policy: JobPolicy(queue: "default")))
+            record.noop(acknowledged: receipt?.id)
+            try? await Task.sleep(until: start + .seconds(Double(sent) / rate))
         }
     }
 }

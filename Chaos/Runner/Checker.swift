@@ -17,6 +17,9 @@ struct Checker: Sendable {
     let sandboxURL: String
     let sites: ChaosSites
     let storage: any ObjectStorage
+    /// Replicas each enqueue waited for (`REDIAL_REDIS_WAIT`): with one or more, an acknowledged
+    /// enqueue lost in a failover is a violation; without, it is what asynchronous replication costs.
+    var waitReplicas = 0
 
     struct Verdict: Encodable {
         var accepted = 0
@@ -44,6 +47,15 @@ struct Checker: Sendable {
         /// Jobs waiting (ready, scheduled, or in a move) on a queue no live worker serves: a
         /// release channel left with work and nobody to do it.
         var jobsWaitingWithoutWorkers = 0
+        /// Noop jobs (Sentinel profiles): acknowledged enqueues, those the final master does not
+        /// hold (lost in a failover), those it holds but that never completed, and enqueues that
+        /// were not acknowledged (Redis failing over, WAIT short of its replicas).
+        var noopAcknowledged = 0
+        var noopLost = 0
+        var noopNotCompleted = 0
+        var noopNotAcknowledged = 0
+        /// Accepted callbacks whose dial job the reconciler made again (the one in Redis was gone).
+        var restoredByReconciler: [String] = []
         /// Components not running at the end (they exited by themselves), with exit status and log.
         var componentsDown: [String] = []
         var settledAfterSeconds: Double?
@@ -220,16 +232,66 @@ struct Checker: Sendable {
             WHERE c.site_id = ANY(\(open)) AND r.deleted_at IS NULL
             """, [sites.openIDsJSON]).map { (try $0.decode("object_key", as: String.self), try $0.decode("size", as: Int.self)) }
         var missing = 0
-        for object in stored where try await storage.head(object.key)?.size != object.size { missing += 1 }
+        var examples: [String] = []
+        for object in stored {
+            let found = try await storage.head(object.key)?.size
+            guard found != object.size else { continue }
+            missing += 1
+            if examples.count < 3 { examples.append("\(object.key): \(found.map { "\($0) bytes" } ?? "absent"), recorded \(object.size)") }
+        }
         verdict.recordingsStored = stored.count - missing
         if verdict.completedWithoutOneRecording > 0 {
             verdict.violations.append("\(verdict.completedWithoutOneRecording) completed calls without exactly one stored recording")
         }
-        if missing > 0 { verdict.violations.append("\(missing) recordings recorded but not in the bucket at their size") }
+        if missing > 0 {
+            verdict.violations.append("\(missing) recordings recorded but not in the bucket at their size (\(examples.joined(separator: "; ")))")
+        }
         if verdict.completed > 0 && stored.isEmpty { verdict.violations.append("no recording stored: the check read nothing") }
 
+        try await checkNoopJobs(record, &verdict)
         verdict.recoverySeconds = Self.recovery(record)
         return verdict
+    }
+
+    /// Every acknowledged noop job is on the final master and completed (waited for, bounded);
+    /// the callbacks whose dial jobs the reconciler restored are named.
+    private func checkNoopJobs(_ record: RunRecord, _ verdict: inout Verdict) async throws {
+        let acknowledged = record.noopIDs
+        verdict.noopNotAcknowledged = record.noopRefused
+        if acknowledged.isEmpty && record.noopRefused == 0 { return }
+        verdict.noopAcknowledged = acknowledged.count
+        if acknowledged.isEmpty { verdict.violations.append("no noop enqueue was acknowledged: the check read nothing") }
+        let keys = Keys(queue: "default")
+        _ = try await eventually(timeout: .seconds(60), every: .seconds(1)) {
+            var lost = 0, notCompleted = 0
+            for chunk in stride(from: 0, to: acknowledged.count, by: 500).map({ Array(acknowledged[$0..<min($0 + 500, acknowledged.count)]) }) {
+                let states = try await redis.pipeline(chunk.map { .make("HGET", keys.job($0), "state") })
+                for state in states {
+                    switch try state.get().string {
+                    case nil: lost += 1
+                    case "completed": break
+                    default: notCompleted += 1
+                    }
+                }
+            }
+            (verdict.noopLost, verdict.noopNotCompleted) = (lost, notCompleted)
+            return notCompleted == 0
+        }
+        if verdict.noopNotCompleted > 0 { verdict.violations.append("\(verdict.noopNotCompleted) acknowledged noop jobs never completed") }
+        if verdict.noopLost > 0 && waitReplicas > 0 {
+            verdict.violations.append("\(verdict.noopLost) noop enqueues acknowledged after WAIT \(waitReplicas) are not on the final master")
+        }
+        // The reconciler's jobs carry keys of their own (`callback.dial:<id>:reconciled:<at>`).
+        let completed = try await redis.send("LRANGE", Keys(queue: "callbacks").completed, 0, -1).array?.compactMap(\.string) ?? []
+        let ids = completed.compactMap { $0.split(separator: ":", maxSplits: 1).last.map(String.init) }
+        var restored = Set<String>()
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+            for reply in try await redis.pipeline(chunk.map { .make("HGET", Keys(queue: "callbacks").job($0), "dedup_key") }) {
+                guard let key = try reply.get().string, key.contains(":reconciled:") else { continue }
+                restored.insert(String(key.split(separator: ":")[1]))
+            }
+        }
+        verdict.restoredByReconciler = restored.intersection(record.acceptedIDs + record.acceptedClosedIDs).sorted()
     }
 
     /// A row's visitor number, opened (the suite's processes run with the development keys).

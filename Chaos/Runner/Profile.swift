@@ -8,6 +8,11 @@ struct Profile: Sendable {
     let schedule: [(at: Int, fault: any Fault)]
     /// Longest wait, after the load, for every accepted callback to end.
     let settleSeconds: Int
+    /// Redis under Sentinel (`make services-sentinel`), and the replicas every enqueue waits for.
+    var sentinel = false
+    var waitReplicas = 0
+    /// Noop jobs enqueued straight into Redis beside the callbacks, each acknowledged one checked.
+    var noopPerSecond = 0.0
 
     /// About 2 minutes: every kind of fault once or twice. `make test` runs it.
     static let smoke = Profile(
@@ -47,6 +52,17 @@ struct Profile: Sendable {
             (38, NetworkFault(mode: .postgresCut, seconds: 8)), (48, NetworkFault(mode: .partition, seconds: 6)), (55, KillWorker(victim: 0)), (56, NetworkFault(mode: .partition, seconds: 5)),
         ],
         settleSeconds: 90)
+
+    /// About 2 minutes under Sentinel (`make chaos PROFILE=sentinel`): the master killed three
+    /// times under callbacks and noop jobs, each enqueue acknowledged only once a replica holds it
+    /// (`REDIAL_REDIS_WAIT=1`): not one acknowledged enqueue may be lost. `sentinel-async`: the
+    /// same without WAIT; what replication lost is counted, and the callbacks' jobs must come back
+    /// through the reconciler.
+    static func sentinel(wait: Bool) -> Profile {
+        Profile(name: wait ? "sentinel" : "sentinel-async", loadSeconds: 60, requestsPerSecond: 4, workers: 3,
+                schedule: [(8, FailoverRedis()), (20, KillWorker()), (26, FailoverRedis()), (40, FailoverRedis()), (50, KillWorker())],
+                settleSeconds: 90, sentinel: true, waitReplicas: wait ? 1 : 0, noopPerSecond: 20)
+    }
 
     /// Ten minutes: a worker killed every 15 s (40), Redis killed 3 times, PostgreSQL restarted
     /// twice, API and relay killed, the provider hostile in turns; with a network of its own

@@ -35,6 +35,8 @@ enum Report {
             + "not debited, \(verdict.failedWithoutMessage) failed untold, \(verdict.recordingsStored) recordings stored, "
             + "\(verdict.jobsHeldByDeadWorkers) held by dead workers, \(verdict.alerts.count) alerts "
             + "(\(verdict.alerts.filter { $0.cause == nil }.count) unexplained)"
+            + (verdict.noopAcknowledged > 0 ? ", noop jobs: \(verdict.noopAcknowledged) acknowledged, \(verdict.noopLost) lost in failovers, "
+                + "\(verdict.noopNotAcknowledged) not acknowledged; \(verdict.restoredByReconciler.count) callbacks restored by the reconciler" : "")
         return verdict.violations.isEmpty
             ? "chaos: PASS — \(summary) (report: \(directory))"
             : "chaos: FAIL — \(verdict.violations.joined(separator: "; ")) — \(summary) (report: \(directory))"
@@ -52,6 +54,13 @@ enum Report {
             "| each completed call debited exactly once | \(v.debits) debits, \(v.completed) completed, balance drift \(v.balanceDrift) min |",
             "| no job still held by a dead worker | \(v.jobsHeldByDeadWorkers) |",
             "| no job in dead without a reason | \(v.deadJobsWithoutReason) |",
+            "| every acknowledged noop enqueue completed (Sentinel profiles; lost ones a violation with WAIT) | "
+                + (v.noopAcknowledged + v.noopNotAcknowledged > 0
+                    ? "\(v.noopAcknowledged - v.noopLost - v.noopNotCompleted) of \(v.noopAcknowledged) (lost in failovers: \(v.noopLost); "
+                        + "not acknowledged: \(v.noopNotAcknowledged)) |" : "not run |"),
+            "| callbacks whose lost dial job the reconciler restored from PostgreSQL | "
+                + (v.restoredByReconciler.isEmpty ? "none" : "\(v.restoredByReconciler.count) (all in report.json), e.g. "
+                    + v.restoredByReconciler.prefix(3).joined(separator: ", ")) + " |",
             "| every component running at the end | \(v.componentsDown.isEmpty ? "yes" : "down: " + v.componentsDown.joined(separator: "; ")) |",
             "", "Settled \(v.settledAfterSeconds.map { String(format: "%.1f s", $0) } ?? "never") after the load stopped. "
                 + "Completed \(v.completed), failed \(v.failed) (the failures are the magic numbers that must fail: busy, no answer, invalid, 503).",

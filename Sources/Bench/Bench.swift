@@ -29,6 +29,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Only the callback path: intake against pgbench, click to ring (with --postgres-port and --redial).") var intake = false
     @Option(help: "Port of the benchmark's own PostgreSQL (with --intake).") var postgresPort: Int?
     @Option(help: "The intake part's memory run, seconds (default 600, 60 with --quick; 0: none).") var soakSeconds: Int?
+    @Flag(help: "Only what WAIT 1 costs: --redis-port is a master with one replica (make bench-replication).") var replication = false
 
     func validate() throws {
         guard (1...65535).contains(redisPort) else { throw ValidationError("--redis-port: expected 1-65535, got \(redisPort)") }
@@ -55,11 +56,19 @@ struct Bench: AsyncParsableCommand {
             print("\(sent.jobs) \(sent.calls)")
             return
         }
+        if replication {
+            guard let output else { throw ValidationError("--replication needs --output") }
+            let results = try await ReplicationBench(masterPort: redisPort, quick: quick).run()
+            try Self.merge(results, as: "replication", into: output)
+            print(ReplicationBench.render(results))
+            print("wrote \(output) (replication)")
+            return
+        }
         if intake {
             guard let redial, let postgresPort, let output else { throw ValidationError("--intake needs --redial, --postgres-port and --output") }
             let results = try await IntakeBench(redial: redial, redisPort: redisPort, postgresPort: postgresPort, seconds: quick ? 5 : 15,
                                           quick: quick, soakSeconds: soakSeconds ?? (quick ? 60 : 600)).run()
-            try Self.merge(results, into: output)
+            try Self.merge(results, as: "intake", into: output)
             print(Table.render(results))
             print("wrote \(output) (intake)")
             return
@@ -89,10 +98,11 @@ struct Bench: AsyncParsableCommand {
         print("wrote \(output)")
     }
 
-    /// The intake figures as `results.json`'s `intake` member, beside the engine's when that file exists.
-    static func merge(_ results: IntakeBench.Results, into output: String) throws {
+    /// A part's figures as a member of `results.json` (`intake`, `replication`), beside the
+    /// engine's when that file exists.
+    static func merge(_ results: some Encodable, as member: String, into output: String) throws {
         var document = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output)))) as? [String: Any] ?? [:]
-        document["intake"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(results))
+        document[member] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(results))
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: output))
     }
