@@ -26,7 +26,10 @@ struct RecordingUploadJob: ServiceJob {
         guard let siteID = try await recordings.site(callbackID: payload.callback_id.text) else {
             throw PermanentJobError("no callback \(payload.callback_id.text)")
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("redial-recording-\(job.id)").path
+        // A file of this run's own: a run recovered from a worker that is only slow (its lease
+        // lapsed) may still be going on this machine, and sharing the job's name, one run's
+        // download or clean-up would truncate what the other uploads over the good copy.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("redial-recording-\(job.id)-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         let response: HTTPClientResponse
         do {

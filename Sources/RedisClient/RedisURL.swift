@@ -51,6 +51,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         func bad(_ why: String) -> RedisError {
             RedisError(.invalidURL, "\(expected), got '\(RedisURL.redacted(text))': \(why)")
         }
+        if text.hasPrefix("redis-cluster://") { throw bad("Redis Cluster is not supported yet (docs/redis-ha.md)") }
         guard sentinel || text.hasPrefix("redis://") else { throw bad("scheme must be redis:// or redis-sentinel://") }
         var rest = Substring(text.dropFirst(sentinel ? "redis-sentinel://".count : "redis://".count))
         var username: String?

@@ -16,7 +16,7 @@ import Testing
 
     let valid = """
         {"type": "mail", "queue": "notify", "max_attempts": 4, "backoff": {"base_ms": 500, "cap_ms": 8000},
-         "timeout_ms": 30000, "dedup_window_ms": 60000, "priority": "high"}
+         "timeout_ms": 30000, "dedup_window_ms": 60000, "priority": "high", "replicas": 1}
         """
 
     @Test func theShippedCatalogLoadsWithTheBuiltInTypes() throws {
@@ -27,9 +27,10 @@ import Testing
     @Test func aValidPolicyBecomesAJobPolicy() throws {
         let definition = try #require(try policy(valid).first)
         #expect(definition.type == "mail")
-        #expect(definition.policy == JobPolicy(queue: "notify", maxAttempts: 4, backoffBase: .milliseconds(500),
-                                               backoffCap: .seconds(8), timeout: .seconds(30), dedupWindow: .seconds(60),
-                                               priority: .high))
+        var expected = JobPolicy(queue: "notify", maxAttempts: 4, backoffBase: .milliseconds(500), backoffCap: .seconds(8),
+                                 timeout: .seconds(30), dedupWindow: .seconds(60), priority: .high)
+        expected.replicas = 1
+        #expect(definition.policy == expected)
     }
 
     @Test(arguments: [
@@ -48,6 +49,8 @@ import Testing
         (#"{"type": "mail", "queue": "q", "max_atempts": 1}"#, "field 'max_atempts': unknown field"),
         (#"{"type": "mail", "queue": "q", "max_attempts": 1, "backoff": {"base_ms": 1, "cap_ms": 1}, "timeout_ms": 1, "priority": "urgent"}"#,
          "field 'priority': expected one of high, normal, got 'urgent'"),
+        (#"{"type": "mail", "queue": "q", "max_attempts": 1, "backoff": {"base_ms": 1, "cap_ms": 1}, "timeout_ms": 1, "replicas": 6}"#,
+         "field 'replicas': expected an integer 0-5, got 6"),
         (#"{"type": "post", "queue": "q"}"#, "field 'type': 'post' does not match the file name"),
         ("[1, 2]", "expected a JSON object"),
         ("{not json", "not valid JSON"),

@@ -30,6 +30,7 @@ import Testing
         ("redis://host:99999", "port"),
         ("redis://host:abc", "port"),
         ("redis://host/x", "database"),
+        ("redis-cluster://h1:7000,h2:7001", "Cluster is not supported"),
     ])
     func refusesMalformedURLsWithAReason(text: String, mentions: String) {
         #expect {
