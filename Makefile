@@ -220,6 +220,8 @@ test: build ## install what is missing, start services, run every test, stop wha
 	REDIAL_REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/1 swift test --skip-build
 	# The chaos smoke profile guards the invariants under faults (its own Redis and PostgreSQL).
 	$(MAKE) --no-print-directory chaos PROFILE=smoke
+	# Redis under Sentinel: the master killed three times under load, WAIT 1 (its own topology).
+	$(MAKE) --no-print-directory chaos PROFILE=sentinel
 	$(MAKE) --no-print-directory fuzz-smoke
 
 # Fuzzing (libFuzzer, coverage-guided) of every public parser: Sources/FuzzTargets, corpora in
