@@ -249,12 +249,28 @@ struct Checker: Sendable {
         if verdict.completed > 0 && stored.isEmpty { verdict.violations.append("no recording stored: the check read nothing") }
 
         try await checkNoopJobs(record, &verdict)
+        try await nameRestoredCallbacks(record, &verdict)
         verdict.recoverySeconds = Self.recovery(record)
         return verdict
     }
 
-    /// Every acknowledged noop job is on the final master and completed (waited for, bounded);
-    /// the callbacks whose dial jobs the reconciler restored are named.
+    /// The callbacks whose dial job the reconciler made again (their job in Redis was gone, or
+    /// looked gone), from the completed dial jobs' keys.
+    private func nameRestoredCallbacks(_ record: RunRecord, _ verdict: inout Verdict) async throws {
+        // The reconciler's jobs carry keys of their own (`callback.dial:<id>:reconciled:<at>`).
+        let completed = try await redis.send("LRANGE", Keys(queue: "callbacks").completed, 0, -1).array?.compactMap(\.string) ?? []
+        let ids = completed.compactMap { $0.split(separator: ":", maxSplits: 1).last.map(String.init) }
+        var restored = Set<String>()
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+            for reply in try await redis.pipeline(chunk.map { .make("HGET", Keys(queue: "callbacks").job($0), "dedup_key") }) {
+                guard let key = try reply.get().string, key.contains(":reconciled:") else { continue }
+                restored.insert(String(key.split(separator: ":")[1]))
+            }
+        }
+        verdict.restoredByReconciler = restored.intersection(record.acceptedIDs + record.acceptedClosedIDs).sorted()
+    }
+
+    /// Every acknowledged noop job is on the final master and completed (waited for, bounded).
     private func checkNoopJobs(_ record: RunRecord, _ verdict: inout Verdict) async throws {
         let acknowledged = record.noopIDs
         verdict.noopNotAcknowledged = record.noopRefused
@@ -281,17 +297,6 @@ struct Checker: Sendable {
         if verdict.noopLost > 0 && waitReplicas > 0 {
             verdict.violations.append("\(verdict.noopLost) noop enqueues acknowledged after WAIT \(waitReplicas) are not on the final master")
         }
-        // The reconciler's jobs carry keys of their own (`callback.dial:<id>:reconciled:<at>`).
-        let completed = try await redis.send("LRANGE", Keys(queue: "callbacks").completed, 0, -1).array?.compactMap(\.string) ?? []
-        let ids = completed.compactMap { $0.split(separator: ":", maxSplits: 1).last.map(String.init) }
-        var restored = Set<String>()
-        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
-            for reply in try await redis.pipeline(chunk.map { .make("HGET", Keys(queue: "callbacks").job($0), "dedup_key") }) {
-                guard let key = try reply.get().string, key.contains(":reconciled:") else { continue }
-                restored.insert(String(key.split(separator: ":")[1]))
-            }
-        }
-        verdict.restoredByReconciler = restored.intersection(record.acceptedIDs + record.acceptedClosedIDs).sorted()
     }
 
     /// A row's visitor number, opened (the suite's processes run with the development keys).
