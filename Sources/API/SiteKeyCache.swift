@@ -40,6 +40,9 @@ public final class SiteKeyCache: Service, Sendable {
         self.capacity = capacity
     }
 
+    /// Whether sites are kept now: true while this process hears of site changes.
+    public var isListening: Bool { state.withLock { $0.listening } }
+
     public func find(key: String) async throws -> Site? {
         let now = ContinuousClock.now
         let (cached, generation) = state.withLock { state -> (Site?, Int?) in

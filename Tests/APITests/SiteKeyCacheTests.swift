@@ -33,7 +33,8 @@ import TestSupport
         }
 
         // Once listening, a read is kept: a change nobody hears of is not seen.
-        #expect(try await eventually(timeout: .seconds(10)) {
+        try #require(try await eventually(timeout: .seconds(60), every: .milliseconds(100)) { cache.isListening }, "the cache listens")
+        #expect(try await eventually(timeout: .seconds(30)) {
             try await setBalance(90, notifying: false)
             _ = try await balance()
             try await setBalance(80, notifying: false)
