@@ -23,8 +23,6 @@ public actor RedisConnection {
         sentinelMaster = configuration.url.usesSentinels ? SentinelMaster.shared(configuration.url) : nil
     }
 
-    /// The master's tracker when this connection's URL names sentinels (how often it moved, where it is).
-    public nonisolated var sentinels: SentinelMaster? { sentinelMaster }
 
     /// Connects now instead of on first use, to fail fast.
     public func connect() throws(RedisError) {
