@@ -13,25 +13,27 @@ public enum Preflight {
     /// Problems found, each with what to change. Empty when Redis is fit.
     public static func findings(_ redis: RedisPool) async throws -> [String] {
         var problems: [String] = []
-        let info = try await redis.send("INFO", "server").string ?? ""
-        let version = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
-            .map { String($0.dropFirst("redis_version:".count)) } ?? "unknown"
-        if (Int(version.split(separator: ".").first ?? "") ?? 0) < 7 {
-            problems.append("Redis \(version) is too old: Redial needs Redis ≥ 7")
+        // On a Redis Cluster every master holds some queues: each is checked, and named.
+        let infos = try await redis.sendToEachServer("INFO", "server")
+        let many = infos.count > 1
+        for (server, info) in infos {
+            let named = many ? "\(server): " : ""
+            let version = (info.string ?? "").split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
+                .map { String($0.dropFirst("redis_version:".count)) } ?? "unknown"
+            if (Int(version.split(separator: ".").first ?? "") ?? 0) < 7 {
+                problems.append("\(named)Redis \(version) is too old: Redial needs Redis ≥ 7")
+            }
         }
         do {
-            let policy = try await redis.send("CONFIG", "GET", "maxmemory-policy").array?.last?.string ?? "unknown"
-            if policy != "noeviction" {
-                problems.append("maxmemory-policy is \(policy): set `maxmemory-policy noeviction`, or Redis may evict jobs")
+            for (server, setting) in try await settings(redis, "maxmemory-policy") where setting != "noeviction" {
+                problems.append("\(many ? server + ": " : "")maxmemory-policy is \(setting): set `maxmemory-policy noeviction`, or Redis may evict jobs")
             }
-            let aof = try await redis.send("CONFIG", "GET", "appendonly").array?.last?.string ?? "unknown"
-            if aof != "yes" {
-                problems.append("appendonly is \(aof): set `appendonly yes`, or a Redis crash loses acknowledged jobs")
+            for (server, setting) in try await settings(redis, "appendonly") where setting != "yes" {
+                problems.append("\(many ? server + ": " : "")appendonly is \(setting): set `appendonly yes`, or a Redis crash loses acknowledged jobs")
             }
-            let fsync = try await redis.send("CONFIG", "GET", "appendfsync").array?.last?.string ?? "unknown"
-            if fsync == "no" {
-                problems.append("appendfsync is no: set `appendfsync always` (or everysec), or a machine crash loses "
-                    + "acknowledged jobs from however long the kernel held them (30 s and more)")
+            for (server, setting) in try await settings(redis, "appendfsync") where setting == "no" {
+                problems.append("\(many ? server + ": " : "")appendfsync is no: set `appendfsync always` (or everysec), or a machine crash "
+                    + "loses acknowledged jobs from however long the kernel held them (30 s and more)")
             }
         } catch let error as RedisError where error.code == .server {
             problems.append("cannot read Redis's configuration (\(error.message)): check maxmemory-policy and appendonly by hand")
@@ -46,10 +48,15 @@ public enum Preflight {
 
     /// What is allowed but costs something a reader should know, each said once at start-up.
     public static func cautions(_ redis: RedisPool) async throws -> [String] {
-        let fsync = (try? await redis.send("CONFIG", "GET", "appendfsync").array?.last?.string) ?? nil
-        guard fsync == "everysec" else { return [] }
+        let everysec = ((try? await settings(redis, "appendfsync")) ?? []).filter { $0.value == "everysec" }
+        guard !everysec.isEmpty else { return [] }
         return ["appendfsync is everysec: a crash of the machine (not of Redis alone) can lose the jobs acknowledged in "
             + "its last second; `appendfsync always` loses none (the shipped setting)"]
+    }
+
+    /// One configuration setting of each server (each master of a cluster).
+    private static func settings(_ redis: RedisPool, _ name: String) async throws -> [(server: String, value: String)] {
+        try await redis.sendToEachServer("CONFIG", "GET", name).map { ($0.server, $0.reply.array?.last?.string ?? "unknown") }
     }
 
     /// Runs the checks: throws in production when any fails, logs warnings otherwise. Stamps the

@@ -14,6 +14,10 @@ public actor RedisConnection {
     /// context was opened at (an older one than the tracker's is closed before use).
     private let sentinelMaster: SentinelMaster?
     private var openedAt = 0
+    /// With a `redis-cluster://` URL: which master serves each slot, and a socket per master
+    /// this connection has talked to (`context` is not used then).
+    let clusterMap: ClusterMap?
+    var nodeContexts: [RedisURL.Address: HiredisContext] = [:]
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -21,12 +25,16 @@ public actor RedisConnection {
         self.configuration = configuration
         executor = DispatchQueueExecutor(label: "redial.redis.\(configuration.url.host):\(configuration.url.port)")
         sentinelMaster = configuration.url.usesSentinels ? SentinelMaster.shared(configuration.url) : nil
+        clusterMap = configuration.url.usesCluster ? ClusterMap.shared(configuration.url) : nil
     }
-
 
     /// Connects now instead of on first use, to fail fast.
     public func connect() throws(RedisError) {
-        _ = try usableContext()
+        if let clusterMap {
+            _ = try nodeContext(try clusterMap.node(for: nil, timeout: configuration.connectTimeout))
+        } else {
+            _ = try usableContext()
+        }
     }
 
     /// Sends a command; an error reply is thrown as `.server`.
@@ -37,7 +45,7 @@ public actor RedisConnection {
 
     @discardableResult
     public func send(_ arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
-        try roundTrip([.command(arguments)])[0].get()
+        try pipeline([.command(arguments)])[0].get()
     }
 
     /// Sends every command, then reads every reply: one round trip. Error replies come back as
@@ -51,22 +59,13 @@ public actor RedisConnection {
     /// unblocks, without a round trip back to us.
     public func pipeline(_ commands: [RedisCommand], blocking: Duration? = nil) throws(RedisError) -> [RedisValue] {
         if commands.isEmpty { return [] }
+        if let clusterMap { return try clusterPipeline(commands, blocking: blocking, map: clusterMap) }
         if let blocking {
             let context = try usableContext()
             context.setTimeout(blocking + configuration.commandTimeout)
         }
         defer { if blocking != nil { context?.setTimeout(configuration.commandTimeout) } }
-        var replies = try roundTrip(commands)
-        let missing = replies.indices.filter { replies[$0].isNoScript }
-        if !missing.isEmpty {
-            var loaded = Set<String>()
-            for index in missing {
-                if case .script(let script, _, _) = commands[index], loaded.insert(script.sha1).inserted { try load(script) }
-            }
-            let retried = try roundTrip(missing.map { commands[$0] })
-            for (index, reply) in zip(missing, retried) { replies[index] = reply }
-        }
-        return replies
+        return try perform { context throws(RedisError) in try exchange(commands, on: context) }
     }
 
     /// Runs a script with EVALSHA, loading it first if needed; an error reply is thrown.
@@ -93,21 +92,42 @@ public actor RedisConnection {
     /// Closes the socket; the next call opens a new one.
     public func close() {
         context = nil
+        nodeContexts = [:]
     }
 
-    private func roundTrip(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
-        try perform { context throws(RedisError) in
-            try context.append(formatted: Self.encode(commands))
-            var replies: [RedisValue] = []
-            replies.reserveCapacity(commands.count)
-            for _ in commands { replies.append(try context.readReply()) }
-            if let sentinelMaster, replies.contains(where: \.isReadOnly) {
-                // The master this connection knew was turned into a replica: nothing was written.
-                self.context = nil
-                sentinelMaster.moved(from: openedAt)
+    /// One round trip on `context`; script calls answered NOSCRIPT (first use on this server, or
+    /// its script cache was flushed) are loaded and sent again in a second one, so they run
+    /// after the rest. Transport errors are thrown for the caller to drop the socket.
+    func exchange(_ commands: [RedisCommand], on context: HiredisContext) throws(RedisError) -> [RedisValue] {
+        var replies = try Self.roundTrip(commands, on: context)
+        let missing = replies.indices.filter { replies[$0].isNoScript }
+        if !missing.isEmpty {
+            var loaded = Set<String>()
+            for index in missing {
+                if case .script(let script, _, _) = commands[index], loaded.insert(script.sha1).inserted {
+                    let reply = try context.command(Self.encode([.command(["SCRIPT", "LOAD", script.source])]))
+                    guard reply.string == script.sha1 else {
+                        throw RedisError(.unexpectedReply, "SCRIPT LOAD of \(script.name) answered \(reply), expected \(script.sha1)")
+                    }
+                }
             }
-            return replies
+            let retried = try Self.roundTrip(missing.map { commands[$0] }, on: context)
+            for (index, reply) in zip(missing, retried) { replies[index] = reply }
         }
+        if let sentinelMaster, replies.contains(where: \.isReadOnly) {
+            // The master this connection knew was turned into a replica: nothing was written.
+            self.context = nil
+            sentinelMaster.moved(from: openedAt)
+        }
+        return replies
+    }
+
+    private static func roundTrip(_ commands: [RedisCommand], on context: HiredisContext) throws(RedisError) -> [RedisValue] {
+        try context.append(formatted: encode(commands))
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands { replies.append(try context.readReply()) }
+        return replies
     }
 
     /// Every command in RESP, in one buffer.
@@ -130,13 +150,6 @@ public actor RedisConnection {
         return buffer
     }
 
-    private func load(_ script: RedisScript) throws(RedisError) {
-        let reply = try send("SCRIPT", "LOAD", script.source)
-        guard reply.string == script.sha1 else {
-            throw RedisError(.unexpectedReply, "SCRIPT LOAD of \(script.name) answered \(reply), expected \(script.sha1)")
-        }
-    }
-
     /// Runs `body` on a usable connection; any transport failure drops the connection so the
     /// next call starts clean (a timed-out reply would otherwise arrive as the next one's).
     private func perform<T>(_ body: (HiredisContext) throws(RedisError) -> T) throws(RedisError) -> T {
@@ -151,6 +164,7 @@ public actor RedisConnection {
     }
 
     private func usableContext() throws(RedisError) -> HiredisContext {
+        if let clusterMap { return try nodeContext(try clusterMap.node(for: nil, timeout: configuration.connectTimeout)) }
         if let context, context.isUsable, sentinelMaster.map({ $0.epoch == openedAt }) ?? true { return context }
         context = nil
         let url = configuration.url
@@ -186,7 +200,7 @@ public actor RedisConnection {
         return fresh
     }
 
-    private static func handshake(_ context: HiredisContext, _ arguments: [String], _ url: RedisURL) throws(RedisError) {
+    static func handshake(_ context: HiredisContext, _ arguments: [String], _ url: RedisURL) throws(RedisError) {
         if case .error(let message) = try context.command(encode([.command(arguments)])) {
             throw RedisError(.refused, "\(url): \(arguments[0]) refused: \(message)")
         }

@@ -34,8 +34,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         switch code {
         case .connectionFailed, .connectionLost, .timeout: true
         // READONLY: a master turned replica (a failover); the write did not run and the next
-        // connection goes to the new master.
-        case .server: serverErrorKind == "LOADING" || serverErrorKind == "BUSY" || serverErrorKind == "READONLY"
+        // connection goes to the new master. A cluster's redirections and elections, when they
+        // outlast the client's own retries, are the same: nothing ran.
+        case .server: ["LOADING", "BUSY", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK"].contains(serverErrorKind ?? "")
         default: false
         }
     }

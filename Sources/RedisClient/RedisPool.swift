@@ -18,6 +18,17 @@ public final class RedisPool: Sendable {
         configuration.url.usesSentinels ? SentinelMaster.shared(configuration.url) : nil
     }
 
+    /// The slot map when the URL names a Redis Cluster; nil otherwise.
+    public var cluster: ClusterMap? {
+        configuration.url.usesCluster ? ClusterMap.shared(configuration.url) : nil
+    }
+
+    /// Sends `arguments` to each master of a cluster, or to the one server: for what a server
+    /// answers of itself (its configuration, its version) and what each must do (`FLUSHALL`).
+    public func sendToEachServer(_ arguments: any RedisArgument...) async throws -> [(server: String, reply: RedisValue)] {
+        try await withConnection { try await $0.sendToEachServer(arguments) }
+    }
+
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     public func withConnection<T>(_ body: (RedisConnection) async throws -> T) async throws -> T {
         try await pool.withConnection(body)

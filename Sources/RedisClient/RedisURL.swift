@@ -1,6 +1,8 @@
 /// Where a Redis server is and how to log in: parsed from `redis://[[user]:password@]host[:port][/db]`,
-/// or `redis-sentinel://[[user]:password@]host:port[,host:port…]/MASTER[/db]`: the sentinels to ask
-/// where the master named MASTER is (the credentials are the master's).
+/// `redis-sentinel://[[user]:password@]host:port[,host:port…]/MASTER[/db]`: the sentinels to ask
+/// where the master named MASTER is (the credentials are the master's), or
+/// `redis-cluster://[[user]:password@]host:port[,host:port…]`: nodes of a Redis Cluster to ask
+/// for its slot map (any of them will do; the rest of the cluster is learnt from the map).
 public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public struct Address: Sendable, Hashable, CustomStringConvertible {
         public var host: String
@@ -24,6 +26,8 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public var sentinels: [Address] = []
     /// The master's name the sentinels monitor (with `sentinels`).
     public var masterName: String?
+    /// A Redis Cluster's nodes to ask for the slot map; empty for a single server.
+    public var clusterSeeds: [Address] = []
 
     public init(host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.host = host
@@ -41,19 +45,28 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         self.masterName = masterName
     }
 
+    /// A Redis Cluster, reached through any of `seeds` (database 0, the only one a cluster has).
+    public init(clusterSeeds seeds: [Address], username: String? = nil, password: String? = nil) {
+        self.init(host: seeds.first?.host ?? "", port: seeds.first?.port ?? 6379, username: username, password: password)
+        clusterSeeds = seeds
+    }
+
     public var usesSentinels: Bool { !sentinels.isEmpty }
+    public var usesCluster: Bool { !clusterSeeds.isEmpty }
 
     /// Parses a `redis://` or `redis-sentinel://` URL; the error says what was expected and what was found.
     public init(parsing text: String) throws(RedisError) {
         let sentinel = text.hasPrefix("redis-sentinel://")
+        let cluster = text.hasPrefix("redis-cluster://")
         let expected = sentinel ? "expected redis-sentinel://[:password@]host:port[,host:port…]/master[/db]"
-            : "expected redis://[:password@]host:port[/db] or redis-sentinel://host:port[,host:port…]/master[/db]"
+            : cluster ? "expected redis-cluster://[:password@]host:port[,host:port…]"
+            : "expected redis://[:password@]host:port[/db], redis-sentinel://host:port[,host:port…]/master[/db] "
+                + "or redis-cluster://host:port[,host:port…]"
         func bad(_ why: String) -> RedisError {
             RedisError(.invalidURL, "\(expected), got '\(RedisURL.redacted(text))': \(why)")
         }
-        if text.hasPrefix("redis-cluster://") { throw bad("Redis Cluster is not supported yet (docs/redis-ha.md)") }
-        guard sentinel || text.hasPrefix("redis://") else { throw bad("scheme must be redis:// or redis-sentinel://") }
-        var rest = Substring(text.dropFirst(sentinel ? "redis-sentinel://".count : "redis://".count))
+        guard sentinel || cluster || text.hasPrefix("redis://") else { throw bad("scheme must be redis://, redis-sentinel:// or redis-cluster://") }
+        var rest = Substring(text.dropFirst(sentinel ? "redis-sentinel://".count : cluster ? "redis-cluster://".count : "redis://".count))
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -81,6 +94,9 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             path.removeFirst()
         }
         var database = 0
+        if cluster, path.contains(where: { !$0.isEmpty && $0 != "0" }) {
+            throw bad("a cluster has database 0 only")
+        }
         if let db = path.first, !db.isEmpty {
             guard path.count == 1, let n = Int(db), n >= 0, n < 1 << 16 else { throw bad("database must be a number ≥ 0") }
             database = n
@@ -103,7 +119,13 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             }
             return Address(host: host, port: port)
         }
-        if let masterName {
+        if cluster {
+            var seeds: [Address] = []
+            for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
+                seeds.append(try address(part, defaultPort: 6379))
+            }
+            self.init(clusterSeeds: seeds, username: username, password: password)
+        } else if let masterName {
             var sentinels: [Address] = []
             for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
                 sentinels.append(try address(part, defaultPort: 26379))
@@ -118,6 +140,9 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     /// The URL with any password masked, for logs and error messages.
     public var description: String {
         let credentials = password == nil ? "" : "\(username ?? ""):***@"
+        if usesCluster {
+            return "redis-cluster://\(credentials)\(clusterSeeds.map(\.description).joined(separator: ","))"
+        }
         if let masterName, usesSentinels {
             return "redis-sentinel://\(credentials)\(sentinels.map(\.description).joined(separator: ","))/\(masterName)/\(database)"
         }

@@ -30,7 +30,7 @@ import Testing
         ("redis://host:99999", "port"),
         ("redis://host:abc", "port"),
         ("redis://host/x", "database"),
-        ("redis-cluster://h1:7000,h2:7001", "Cluster is not supported"),
+        ("rediss://h1:6379", "scheme"),
     ])
     func refusesMalformedURLsWithAReason(text: String, mentions: String) {
         #expect {
@@ -60,6 +60,32 @@ import Testing
         let plain = try RedisURL(parsing: "redis-sentinel://127.0.0.1:26380/mymaster")
         #expect(plain.database == 0 && plain.masterName == "mymaster" && plain.sentinels.count == 1)
         #expect(try RedisURL(parsing: "redis://127.0.0.1:6379").usesSentinels == false)
+    }
+
+    @Test func parsesClusterSeeds() throws {
+        let url = try RedisURL(parsing: "redis-cluster://app:s3cret@10.0.0.1:7000,10.0.0.2,[::1]:7002")
+        #expect(url.usesCluster && !url.usesSentinels)
+        #expect(url.clusterSeeds == [.init(host: "10.0.0.1", port: 7000), .init(host: "10.0.0.2", port: 6379), .init(host: "::1", port: 7002)])
+        #expect(url.username == "app" && url.password == "s3cret" && url.database == 0)
+        #expect(url.description == "redis-cluster://app:***@10.0.0.1:7000,10.0.0.2:6379,[::1]:7002")
+        #expect(try RedisURL(parsing: "redis-cluster://h1:7000/0").clusterSeeds.count == 1)
+        #expect(try RedisURL(parsing: "redis://127.0.0.1:6379").usesCluster == false)
+    }
+
+    @Test(arguments: [
+        ("redis-cluster://", "host"),
+        ("redis-cluster://h1:7000,,h2:7001", "host"),
+        ("redis-cluster://h1:70000", "port"),
+        ("redis-cluster://h1:7000/1", "database 0 only"),
+        ("redis-cluster://h1:7000/0/x", "database 0 only"),
+    ])
+    func refusesMalformedClusterURLsWithAReason(text: String, mentions: String) {
+        #expect {
+            try RedisURL(parsing: text)
+        } throws: { error in
+            guard let error = error as? RedisError, error.code == .invalidURL else { return false }
+            return error.message.contains("expected redis-cluster://") && error.message.contains(mentions)
+        }
     }
 
     @Test(arguments: [
