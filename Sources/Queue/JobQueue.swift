@@ -105,12 +105,15 @@ public final class JobQueue: Sendable {
         let replicas = max(redis.configuration.replicas, requests.map(\.policy.replicas).max() ?? 0)
         var replies: [RedisValue]
         if replicas > 0 {
-            // WAIT counts the writes of its own connection: the same one, in the same round trip.
+            // WAIT counts the writes of its own connection: the same one, in the same round trip,
+            // after each queue's write (on a Redis Cluster the queues may be on different masters).
             let timeout = redis.configuration.replicaTimeout
-            replies = try await redis.withConnection { connection in
-                try await connection.pipeline(commands + [.command(["WAIT", replicas, Int(timeout.milliseconds)])])
+            let wait = RedisCommand.command(["WAIT", replicas, Int(timeout.milliseconds)])
+            let answers = try await redis.withConnection { connection in
+                try await connection.pipeline(commands.flatMap { [$0, wait] })
             }
-            let reached = replies.removeLast().int ?? 0
+            replies = stride(from: 0, to: answers.count, by: 2).map { answers[$0] }
+            let reached = stride(from: 1, to: answers.count, by: 2).map { answers[$0].int ?? 0 }.min() ?? 0
             if reached < replicas {
                 Counter(label: "redial_enqueues_not_replicated_total").increment()
                 throw QueueError(.notReplicated, "enqueue of \(requests.count) job(s) reached \(reached) of \(replicas) replica(s) within "

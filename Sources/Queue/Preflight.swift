@@ -48,10 +48,16 @@ public enum Preflight {
 
     /// What is allowed but costs something a reader should know, each said once at start-up.
     public static func cautions(_ redis: RedisPool) async throws -> [String] {
-        let everysec = ((try? await settings(redis, "appendfsync")) ?? []).filter { $0.value == "everysec" }
-        guard !everysec.isEmpty else { return [] }
-        return ["appendfsync is everysec: a crash of the machine (not of Redis alone) can lose the jobs acknowledged in "
-            + "its last second; `appendfsync always` loses none (the shipped setting)"]
+        var cautions: [String] = []
+        if ((try? await settings(redis, "appendfsync")) ?? []).contains(where: { $0.value == "everysec" }) {
+            cautions.append("appendfsync is everysec: a crash of the machine (not of Redis alone) can lose the jobs acknowledged in "
+                + "its last second; `appendfsync always` loses none (the shipped setting)")
+        }
+        if redis.cluster != nil, ((try? await settings(redis, "cluster-require-full-coverage")) ?? []).contains(where: { $0.value == "yes" }) {
+            cautions.append("cluster-require-full-coverage is yes: while one master fails over, every queue stops, not only its own; "
+                + "`cluster-require-full-coverage no` keeps the other shards serving (the shipped setting)")
+        }
+        return cautions
     }
 
     /// One configuration setting of each server (each master of a cluster).

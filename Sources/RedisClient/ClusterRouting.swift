@@ -26,7 +26,7 @@ extension RedisConnection {
             var pause = false
             for (node, indices) in try route(pending, slots: slots, asking: asking, map: map) {
                 let sent = indices.flatMap { index -> [RedisCommand] in
-                    asking[index] == nil ? [commands[index]] : [.command(["ASKING"]), commands[index]]
+                    asking[index] == nil ? [commands[index]] : [.asking, commands[index]]
                 }
                 let answers: [RedisValue]
                 do {
@@ -64,9 +64,15 @@ extension RedisConnection {
             }
             attempt += 1
             if again.isEmpty || attempt > Self.clusterAttempts {
-                if !again.isEmpty, let index = again.first, case .null = replies[index] {
-                    throw RedisError(.connectionFailed, "no master of \(configuration.url) for slot \(slots[index].map(String.init) ?? "any") "
-                        + "answered in \(attempt) attempts")
+                for index in again {
+                    let slot = slots[index].map(String.init) ?? "any"
+                    if case .null = replies[index] {
+                        throw RedisError(.connectionFailed, "no master of \(configuration.url) for slot \(slot) answered in \(attempt) attempts")
+                    }
+                    if let redirection = ClusterRedirection(replies[index], from: RedisURL.Address(host: "", port: 0)) {
+                        // Still sent on after every attempt: a slot on the move; worth retrying later.
+                        replies[index] = .error("TRYAGAIN slot \(slot) still redirected to \(redirection.node) after \(attempt) attempts (a migration under way)")
+                    }
                 }
                 return replies
             }

@@ -111,8 +111,12 @@ public actor RedisConnection {
                     }
                 }
             }
-            let retried = try Self.roundTrip(missing.map { commands[$0] }, on: context)
-            for (index, reply) in zip(missing, retried) { replies[index] = reply }
+            // A command a cluster redirected here with ASK is sent again after its ASKING.
+            let resent = missing.flatMap { index in
+                index > 0 && commands[index - 1].isAsking ? [commands[index - 1], commands[index]] : [commands[index]]
+            }
+            let retried = try Self.roundTrip(resent, on: context)
+            for (index, reply) in zip(missing, zip(resent, retried).filter { !$0.0.isAsking }.map(\.1)) { replies[index] = reply }
         }
         if let sentinelMaster, replies.contains(where: \.isReadOnly) {
             // The master this connection knew was turned into a replica: nothing was written.

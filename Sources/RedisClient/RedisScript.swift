@@ -22,4 +22,12 @@ public enum RedisCommand: Sendable {
     case script(RedisScript, keys: [String], arguments: [any RedisArgument])
 
     public static func make(_ arguments: any RedisArgument...) -> RedisCommand { .command(arguments) }
+
+    /// Redis Cluster's `ASKING`: the next command may touch a slot this master is importing.
+    static let asking = RedisCommand.command(["ASKING"])
+
+    var isAsking: Bool {
+        if case .command(let arguments) = self, arguments.count == 1, let name = arguments[0] as? String { return name == "ASKING" }
+        return false
+    }
 }

@@ -3,7 +3,8 @@ import LocalServices
 import RedisClient
 
 /// A Redis Cluster of a test's own: three masters and three replicas on free loopback ports
-/// (the shipped durability flags, as `PrivateRedis`), made with `redis-cli --cluster create
+/// (the shipped durability flags, as `PrivateRedis`; a shard failing over leaves the others
+/// serving: `cluster-require-full-coverage no`), made with `redis-cli --cluster create
 /// … --cluster-replicas 1`. A master that stops answering for a second is failed over
 /// (`cluster-node-timeout 1000`).
 public final class PrivateRedisCluster: @unchecked Sendable {
@@ -16,6 +17,7 @@ public final class PrivateRedisCluster: @unchecked Sendable {
             // The bus port named: the default (port + 10000) is out of range for ephemeral ports.
             servers.append(try await PrivateRedis(arguments: [
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+                "--cluster-require-full-coverage", "no",
                 "--cluster-port", String(try LocalHost.freePort()),
             ]))
         }
