@@ -28,7 +28,7 @@ APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services services-sentinel bench-replication ops services-running stop test run migrate bench bench-intake chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
+.PHONY: help deps build services services-sentinel services-cluster bench-replication ops services-running stop test run migrate bench bench-intake chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -172,6 +172,38 @@ services-sentinel: deps ## start a Redis master, a replica and three sentinels u
 	done
 	echo "REDIAL_REDIS_URL=$(SENTINEL_URL)"
 
+# A Redis Cluster on loopback: three masters and three replicas (`redis-cli --cluster create …
+# --cluster-replicas 1`) with the shipped durability flags; a shard failing over leaves the others
+# serving (`cluster-require-full-coverage no`). Kept under .run/cluster/ across restarts (each
+# node's nodes.conf); a node killed and started again rejoins. Stopped by `make stop`.
+CLUSTER_PORTS ?= 16401 16402 16403 16404 16405 16406
+CLUSTER_URL = redis-cluster://$(subst $(space),$(comma),$(foreach p,$(wordlist 1,3,$(CLUSTER_PORTS)),127.0.0.1:$(p)))
+services-cluster: deps ## start a Redis Cluster of three masters and three replicas under .run/cluster/ (REDIAL_REDIS_URL=redis-cluster://…)
+	@mkdir -p $(RUN)/cluster
+	running() { [ -f $$1 ] && kill -0 $$(cat $$1) 2>/dev/null; }
+	for port in $(CLUSTER_PORTS); do
+	  pidfile=$(RUN)/cluster/redis-$$port.pid
+	  if running $$pidfile; then echo "redis: already running (pid $$(cat $$pidfile), port $$port)"; continue; fi
+	  mkdir -p $(RUN)/cluster/redis-$$port
+	  redis-server $(REDIS_SHIPPED) --port $$port --pidfile $$pidfile --dir $(RUN)/cluster/redis-$$port \
+	    --logfile $(RUN)/cluster/redis-$$port.log --cluster-enabled yes --cluster-config-file nodes.conf \
+	    --cluster-node-timeout 1000 --cluster-require-full-coverage no
+	  for i in $$(seq 100); do redis-cli -p $$port ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+	  echo "redis: started (pid $$(cat $$pidfile), port $$port, cluster node)"
+	done
+	first=$(word 1,$(CLUSTER_PORTS))
+	if [ "$$(redis-cli -p $$first cluster info | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')" != "$(words $(CLUSTER_PORTS))" ]; then
+	  redis-cli --cluster create $(foreach p,$(CLUSTER_PORTS),127.0.0.1:$(p)) --cluster-replicas 1 --cluster-yes >$(RUN)/cluster/create.log 2>&1 \
+	    || { cat $(RUN)/cluster/create.log; exit 1; }
+	  echo "cluster: created (3 masters, 3 replicas)"
+	fi
+	for i in $$(seq 300); do
+	  ok=yes; for port in $(CLUSTER_PORTS); do redis-cli -p $$port cluster info | grep -q 'cluster_state:ok' || ok=no; done
+	  [ $$ok = yes ] && break; sleep 0.1
+	done
+	[ $$ok = yes ] || { echo "cluster: not ok after 30 s" >&2; exit 1; }
+	echo "REDIAL_REDIS_URL=$(CLUSTER_URL)"
+
 services-running:
 	@pgdata=$$(cat $(RUN)/pgdata 2>/dev/null || true)
 	if [ -f $(RUN)/redis.pid ] && kill -0 $$(cat $(RUN)/redis.pid) 2>/dev/null \
@@ -184,7 +216,7 @@ stop: ## stop what `make services` started (by pid file)
 	    rm -f $(RUN)/$$name.pid; echo "$$name: stopped"
 	  fi
 	done
-	for pidfile in $(RUN)/redis.pid $(RUN)/sentinel/sentinel-*.pid $(RUN)/sentinel/redis-*.pid; do
+	for pidfile in $(RUN)/redis.pid $(RUN)/sentinel/sentinel-*.pid $(RUN)/sentinel/redis-*.pid $(RUN)/cluster/redis-*.pid; do
 	  if [ -f $$pidfile ] && kill -0 $$(cat $$pidfile) 2>/dev/null; then
 	    pid=$$(cat $$pidfile); kill $$pid
 	    while kill -0 $$pid 2>/dev/null; do sleep 0.1; done
@@ -363,13 +395,15 @@ CHAOS_PORTS := REDIS_PORT=16392 PG_PORT=15492
 # The Sentinel profiles' topology: master, replica, three sentinels.
 CHAOS_SENTINEL_PORTS := 16395 16396 26390 26391 26392
 CHAOS_SENTINEL := SENTINEL_MASTER_PORT=16395 SENTINEL_REPLICA_PORT=16396 SENTINEL_PORTS="26390 26391 26392"
+# The cluster profile's topology: three masters, three replicas.
+CHAOS_CLUSTER_PORTS := 16411 16412 16413 16414 16415 16416
 # The full and network profiles add network faults when they can (root, ip netns): one worker in a namespace of
 # its own, reaching the services over a veth pair (Chaos/network.sh).
 export CHAOS_NS := redial-chaos
 export CHAOS_HOST_IP := 10.231.0.1
 export CHAOS_NS_IP := 10.231.0.2
 export CHAOS_PG_PORT := 15492
-chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|release|network|sentinel|sentinel-async; BREAK=1: broken build)
+chaos: build ## faults against a real cluster of its own, invariants checked (PROFILE=smoke|full|release|network|sentinel|sentinel-async|cluster; BREAK=1: broken build)
 	@swift build --product redial-chaos
 	mkdir -p $(CHAOS_RUN)
 	net=()
@@ -378,12 +412,17 @@ chaos: build ## faults against a real cluster of its own, invariants checked (PR
 	fi
 	$(MAKE) --no-print-directory services RUN=$(CHAOS_RUN) $(CHAOS_PORTS) OPS=0 "$${net[@]}"
 	trap '$(MAKE) --no-print-directory stop RUN=$(CHAOS_RUN) $(CHAOS_PORTS); Chaos/network.sh down' EXIT
-	sentinel=()
+	topology=()
 	if [[ "$(PROFILE)" == sentinel* ]]; then
 	  rm -rf $(CHAOS_RUN)/sentinel  # a fresh topology: the sentinels' rewritten files name the last run's master
 	  $(MAKE) --no-print-directory services-sentinel RUN=$(CHAOS_RUN) $(CHAOS_SENTINEL) >/dev/null
-	  sentinel=(--sentinel-ports $(subst $(space),$(comma),$(CHAOS_SENTINEL_PORTS)))
+	  topology=(--sentinel-ports $(subst $(space),$(comma),$(CHAOS_SENTINEL_PORTS)))
+	fi
+	if [ "$(PROFILE)" = cluster ]; then
+	  rm -rf $(CHAOS_RUN)/cluster  # a fresh cluster: the last run's moved the slots about
+	  $(MAKE) --no-print-directory services-cluster RUN=$(CHAOS_RUN) CLUSTER_PORTS="$(CHAOS_CLUSTER_PORTS)" >/dev/null
+	  topology=(--cluster-ports $(subst $(space),$(comma),$(CHAOS_CLUSTER_PORTS)))
 	fi
 	.build/debug/redial-chaos --profile $(PROFILE) --run-directory $(CHAOS_RUN) --redis-port 16392 --postgres-port 15492 \
-	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger) "$${sentinel[@]}" \
+	  --reports $(CHAOS_REPORTS) $(if $(BREAK),--break-ledger) "$${topology[@]}" \
 	  $$( [ $${#net[@]} -gt 0 ] && echo --network-namespace $(CHAOS_NS) --network-address $(CHAOS_HOST_IP) )

@@ -229,7 +229,7 @@ let package = Package(
 
         // Local servers and processes for the tests, the benchmarks and the chaos suite (moto,
         // child processes, the built binary, free ports); tests add their shared services on top.
-        .target(name: "LocalServices", swiftSettings: strict),
+        .target(name: "LocalServices", dependencies: ["RedisClient"], swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["LocalServices", "RedisClient", "PostgresClient", "HTTPClient"], path: "Tests/TestSupport",
                 swiftSettings: strict),
         tests("RedisClientTests", ["RedisClient"]),

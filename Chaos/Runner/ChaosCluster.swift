@@ -19,6 +19,8 @@ final class ChaosCluster: @unchecked Sendable {
     let redisURL: RedisURL
     /// With a Sentinel topology (`make services-sentinel`): its two servers' ports and the sentinels'.
     let sentinel: (servers: [Int], sentinels: [Int])?
+    /// With a Redis Cluster (`make services-cluster`): its six nodes' ports.
+    let clusterNodes: [Int]?
     let postgresPort: Int
     private let components = Mutex<[String: ChildProcess]>([:])
     /// Components that run another build than `swift build`'s (a release's copy), by name.
@@ -38,11 +40,13 @@ final class ChaosCluster: @unchecked Sendable {
     /// - Parameter storage: settings of the object store recordings go to (`ObjectStore.settings`).
     init(runDirectory: String, redisPort: Int, postgresPort: Int, workers: Int, breakLedger: Bool,
          network: (namespace: String, address: String)?, storage: [String: String],
-         sentinel: (servers: [Int], sentinels: [Int])? = nil, waitReplicas: Int = 0) throws {
+         sentinel: (servers: [Int], sentinels: [Int])? = nil, clusterNodes: [Int]? = nil, waitReplicas: Int = 0) throws {
         self.runDirectory = runDirectory
         self.redisPort = redisPort
         self.sentinel = sentinel
+        self.clusterNodes = clusterNodes
         redisURL = sentinel.map { RedisURL(sentinels: $0.sentinels.map { RedisURL.Address(host: "127.0.0.1", port: $0) }, masterName: "redial") }
+            ?? clusterNodes.map { RedisURL(clusterSeeds: $0.prefix(3).map { RedisURL.Address(host: "127.0.0.1", port: $0) }) }
             ?? RedisURL(host: "127.0.0.1", port: redisPort)
         self.postgresPort = postgresPort
         workerCount = workers
@@ -89,7 +93,7 @@ final class ChaosCluster: @unchecked Sendable {
         case "relay": ["relay"]
         case _ where Self.watchdogs.contains(name): ["watchdog"]
         case Self.betaWorker: ["work", "--channel", "beta", "--queues", "callbacks,notifications,recordings,reports", "--concurrency", "16", "--shutdown-grace", "5"]
-        // `default`: the noop jobs of the Sentinel profiles.
+        // `default`: the noop jobs of the Sentinel and cluster profiles.
         default: ["work", "--queues", "callbacks,notifications,recordings,reports,default", "--concurrency", "16", "--shutdown-grace", "5"]
         }
     }
@@ -210,6 +214,7 @@ final class ChaosCluster: @unchecked Sendable {
             arguments += ["SENTINEL_MASTER_PORT=\(sentinel.servers[0])", "SENTINEL_REPLICA_PORT=\(sentinel.servers[1])",
                           "SENTINEL_PORTS=\(sentinel.sentinels.map(String.init).joined(separator: " "))"]
         }
+        if let clusterNodes { arguments.append("CLUSTER_PORTS=\(clusterNodes.map(String.init).joined(separator: " "))") }
         if let network, let peer = ProcessInfo.processInfo.environment["CHAOS_NS_IP"] {
             arguments += ["LISTEN_EXTRA=\(network.address)", "TRUST_NET=\(peer)/32"]  // restarted services keep the link
         }
@@ -259,6 +264,12 @@ final class ChaosCluster: @unchecked Sendable {
         let response = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: sandboxURL + "/sandbox/faults",
                                                                      headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
         guard response.status == 200 else { throw SetupError("the sandbox refused faults \(json): \(response.status) \(response.text)") }
+    }
+
+    /// The Redis Cluster's nodes, to ask and reshard (cluster profile).
+    func clusterAdmin() throws -> RedisClusterAdmin {
+        guard let clusterNodes else { throw SetupError("a Redis Cluster fault needs the cluster profile (PROFILE=cluster)") }
+        return RedisClusterAdmin(ports: clusterNodes)
     }
 
     /// The port of the server the sentinels name master now (nil: none answered).

@@ -29,13 +29,19 @@ struct ChaosRun: AsyncParsableCommand {
     @Option(help: "Host address of the namespace's veth link, where the services listen too.") var networkAddress: String?
     @Option(help: "Sentinel profiles: the two Redis servers' ports, then the three sentinels' (make chaos sets them).")
     var sentinelPorts: String?
+    @Option(help: "Cluster profile: the six Redis Cluster nodes' ports (make chaos sets them).")
+    var clusterPorts: String?
 
     func run() async throws {
         let network = networkNamespace.flatMap { namespace in networkAddress.map { (namespace: namespace, address: $0) } }
         guard let plan = ["smoke": Profile.smoke, "full": Profile.full(network: network != nil), "release": Profile.release,
                           "network": Profile.network, "sentinel": Profile.sentinel(wait: true),
-                          "sentinel-async": Profile.sentinel(wait: false)][profile] else {
-            throw ValidationError("--profile: expected smoke, full, release, network, sentinel or sentinel-async, got \(profile)")
+                          "sentinel-async": Profile.sentinel(wait: false), "cluster": Profile.cluster][profile] else {
+            throw ValidationError("--profile: expected smoke, full, release, network, sentinel, sentinel-async or cluster, got \(profile)")
+        }
+        let nodes = (clusterPorts ?? "").split(separator: ",").compactMap { Int($0) }
+        if plan.cluster && nodes.count != 6 {
+            throw ValidationError("--profile cluster needs --cluster-ports with six ports (make chaos PROFILE=cluster sets them)")
         }
         let ports = (sentinelPorts ?? "").split(separator: ",").compactMap { Int($0) }
         if plan.sentinel && ports.count != 5 {
@@ -58,7 +64,7 @@ struct ChaosRun: AsyncParsableCommand {
         let cluster = try ChaosCluster(runDirectory: runDirectory, redisPort: redisPort, postgresPort: postgresPort,
                                        workers: plan.workers, breakLedger: breakLedger, network: network, storage: store.settings(bucket: bucket),
                                        sentinel: plan.sentinel ? (Array(ports.prefix(2)), Array(ports.suffix(3))) : nil,
-                                       waitReplicas: plan.waitReplicas)
+                                       clusterNodes: plan.cluster ? nodes : nil, waitReplicas: plan.waitReplicas)
         let database = PostgresPool(configuration: PostgresConfiguration(
             url: PostgresURL(host: "127.0.0.1", port: postgresPort, user: "redial", database: "redial"), poolSize: 2))
         // The product's own migration, which also seals rows a run before sealing left in clear.

@@ -10,6 +10,8 @@ struct Profile: Sendable {
     let settleSeconds: Int
     /// Redis under Sentinel (`make services-sentinel`), and the replicas every enqueue waits for.
     var sentinel = false
+    /// Redis Cluster (`make services-cluster`): three masters, three replicas.
+    var cluster = false
     var waitReplicas = 0
     /// Noop jobs enqueued straight into Redis beside the callbacks, each acknowledged one checked.
     var noopPerSecond = 0.0
@@ -63,6 +65,16 @@ struct Profile: Sendable {
                 schedule: [(8, FailoverRedis()), (20, KillWorker()), (26, FailoverRedis()), (40, FailoverRedis()), (50, KillWorker())],
                 settleSeconds: 90, sentinel: true, waitReplicas: wait ? 1 : 0, noopPerSecond: 20)
     }
+
+    /// About 2 minutes on a Redis Cluster (`make chaos PROFILE=cluster`): the callbacks' and the
+    /// noop jobs' slots each resharded to another master and their masters killed, with workers
+    /// killed between; every enqueue waits for a replica (`REDIAL_REDIS_WAIT=1`).
+    static let cluster = Profile(
+        name: "cluster", loadSeconds: 60, requestsPerSecond: 4, workers: 3,
+        schedule: [(6, MigrateQueueSlot(queue: "callbacks")), (14, FailoverClusterMaster(queue: "callbacks")), (24, KillWorker()),
+                   (28, MigrateQueueSlot(queue: "default")), (36, FailoverClusterMaster(queue: "default")),
+                   (46, MigrateQueueSlot(queue: "notifications")), (52, KillWorker())],
+        settleSeconds: 90, cluster: true, waitReplicas: 1, noopPerSecond: 20)
 
     /// Ten minutes: a worker killed every 15 s (40), Redis killed 3 times, PostgreSQL restarted
     /// twice, API and relay killed, the provider hostile in turns; with a network of its own

@@ -9,8 +9,10 @@ import LocalServices
 /// lost, and the reconciler restores the callbacks' jobs from PostgreSQL (the checker names them).
 struct FailoverRedis: Fault {
     let name = "kill -9 the Redis master (Sentinel failover)"
-    var explains: [String] { ["ServiceDown", "QueueStalled", "OutboxBacklog", "CallbackSLA", "WorkersMissing", "ReconcilerStale",
-                              "ChannelWithoutWorkers"] }
+    var explains: [String] { Self.alertsOfAFailover }
+    /// What a master's failover may raise while clients wait for the new one.
+    static let alertsOfAFailover = ["ServiceDown", "QueueStalled", "OutboxBacklog", "CallbackSLA", "WorkersMissing", "ReconcilerStale",
+                                    "ChannelWithoutWorkers"]
 
     func inject(_ cluster: ChaosCluster) async throws {
         guard cluster.sentinel != nil else { throw SetupError("a failover needs a Sentinel run (PROFILE=sentinel)") }

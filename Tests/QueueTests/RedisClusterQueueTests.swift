@@ -25,7 +25,7 @@ import TestSupport
         var byMaster: [Int: String] = [:]
         for n in 0..<100 where byMaster.count < 2 {
             let name = "shard-\(n)"
-            if let port = try await cluster.masterPort(ofSlot: HashSlot.of(name)), byMaster[port] == nil { byMaster[port] = name }
+            if let port = await cluster.admin.masterPort(ofSlot: HashSlot.of(name)), byMaster[port] == nil { byMaster[port] = name }
         }
         let queues = byMaster.values.sorted()
         try #require(queues.count == 2)
@@ -66,30 +66,18 @@ import TestSupport
 
         // The migrated queue's slot moves to another master, five keys at a time.
         let slot = HashSlot.of(migrated)
-        let source = try #require(try await cluster.masterPort(ofSlot: slot))
-        let target = try #require(try await cluster.masterPorts().first { $0 != source })
-        let (sourceID, targetID) = (try await cluster.nodeID(source), try await cluster.nodeID(target))
-        _ = try await cluster.send(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID])
-        _ = try await cluster.send(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID])
-        var batches = 0
-        while let keys = try await cluster.send(source, ["CLUSTER", "GETKEYSINSLOT", String(slot), "5"]).array?.compactMap(\.string),
-              !keys.isEmpty {
-            _ = try await cluster.send(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS"] + keys)
-            batches += 1
-            try await Task.sleep(for: .milliseconds(30))
-        }
-        for port in try await cluster.masterPorts() {
-            _ = try await cluster.send(port, ["CLUSTER", "SETSLOT", String(slot), "NODE", targetID])
-        }
-        #expect(batches > 3, "the slot held keys to move (\(batches) batches)")
-        #expect(try await cluster.masterPort(ofSlot: slot) == target)
+        let source = try #require(await cluster.admin.masterPort(ofSlot: slot))
+        let target = try #require(await cluster.admin.masterPorts().first { $0 != source })
+        let moved = try await cluster.admin.migrate(slot: slot, to: target)
+        #expect(moved > 15, "the slot held keys to move (\(moved))")
+        #expect(await cluster.admin.masterPort(ofSlot: slot) == target)
         try await progress(migrated, by: 100, "after its slot moved")
 
         // The other queue's master killed: its replica takes over.
-        let dead = try #require(try await cluster.masterPort(ofSlot: HashSlot.of(failed)))
+        let dead = try #require(await cluster.admin.masterPort(ofSlot: HashSlot.of(failed)))
         cluster.server(onPort: dead)?.stop()
         #expect(try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-            (try? await cluster.masterPort(ofSlot: HashSlot.of(failed))).flatMap { $0 } != dead
+            await cluster.admin.masterPort(ofSlot: HashSlot.of(failed)).map { $0 != dead } ?? false
         }, "the replica is promoted")
         try await progress(failed, by: 100, "after its master failed over")
         producer.cancel()

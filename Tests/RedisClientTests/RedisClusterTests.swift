@@ -44,12 +44,12 @@ import TestSupport
 
         // A slot migrating from its master to another: keys on both sides.
         let slot = HashSlot.of("{moving}")
-        let source = try #require(try await cluster.masterPort(ofSlot: slot))
-        let target = try #require(try await cluster.masterPorts().first { $0 != source })
+        let source = try #require(await cluster.admin.masterPort(ofSlot: slot))
+        let target = try #require(await cluster.admin.masterPorts().first { $0 != source })
         let moving = (0..<20).map { "{moving}:\($0)" }
         for key in moving { try await pool.send("SET", key, key) }
-        let sourceID = try await cluster.nodeID(source)
-        let targetID = try await cluster.nodeID(target)
+        let sourceID = try await cluster.admin.nodeID(source)
+        let targetID = try await cluster.admin.nodeID(target)
         #expect(try await cluster.send(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID]).string == "OK")
         #expect(try await cluster.send(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID]).string == "OK")
         _ = try await cluster.send(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS"] + moving.prefix(10))
@@ -64,7 +64,7 @@ import TestSupport
         let split = Task { try await pool.send("MGET", moving[0], moving[19]) }
         try await Task.sleep(for: .milliseconds(150))
         _ = try await cluster.send(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS"] + moving.suffix(10))
-        for port in try await cluster.masterPorts() {
+        for port in await cluster.admin.masterPorts() {
             _ = try await cluster.send(port, ["CLUSTER", "SETSLOT", String(slot), "NODE", targetID])
         }
         #expect(try await split.value.array?.map(\.string) == [moving[0], moving[19]])
@@ -78,7 +78,7 @@ import TestSupport
         // errors worth retrying, and lands once the replica is master.
         try await pool.send("SET", "key-1", "before")
         #expect(try await pool.withConnection { try await $0.pipeline([.make("SET", "key-1", "before"), .make("WAIT", 1, 2000)]) }[1].int == 1)
-        let dead = try #require(try await cluster.masterPort(ofSlot: HashSlot.of("key-1")))
+        let dead = try #require(await cluster.admin.masterPort(ofSlot: HashSlot.of("key-1")))
         cluster.server(onPort: dead)?.stop()
         let landed = try await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
             do {
@@ -90,7 +90,7 @@ import TestSupport
             }
         }
         #expect(landed, "a write to the dead master's slots lands once its replica is promoted")
-        let promoted = try #require(try await cluster.masterPort(ofSlot: HashSlot.of("key-1")))
+        let promoted = try #require(await cluster.admin.masterPort(ofSlot: HashSlot.of("key-1")))
         #expect(promoted != dead)
         for key in keys where key != "key-0" && key != "key-1" { #expect(try await pool.send("GET", key).string == "v-" + key) }
     }

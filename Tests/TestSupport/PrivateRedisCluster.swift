@@ -42,40 +42,13 @@ public final class PrivateRedisCluster: @unchecked Sendable {
         RedisURL(clusterSeeds: servers.prefix(3).map { RedisURL.Address(host: "127.0.0.1", port: $0.port) })
     }
 
-    /// The port of the master serving `slot`, as the first node that answers sees it.
-    public func masterPort(ofSlot slot: Int) async throws -> Int? {
-        for server in servers {
-            guard let ranges = try? await send(server.port, ["CLUSTER", "SLOTS"]).array else { continue }
-            for range in ranges {
-                guard let parts = range.array, parts.count >= 3, let start = parts[0].int, let end = parts[1].int else { continue }
-                if (start...end).contains(slot) { return parts[2].array?[1].int }
-            }
-        }
-        return nil
-    }
-
-    /// The node id of the server on `port` (`CLUSTER MYID`).
-    public func nodeID(_ port: Int) async throws -> String {
-        guard let id = try await send(port, ["CLUSTER", "MYID"]).string else { throw SetupError("no node id on \(port)") }
-        return id
-    }
+    /// Asks and moves slots (see `RedisClusterAdmin`).
+    public var admin: RedisClusterAdmin { RedisClusterAdmin(ports: servers.map(\.port)) }
 
     public func server(onPort port: Int) -> PrivateRedis? { servers.first { $0.port == port } }
 
-    /// The masters, by port, as the first node that answers sees them.
-    public func masterPorts() async throws -> [Int] {
-        for server in servers {
-            guard let ranges = try? await send(server.port, ["CLUSTER", "SLOTS"]).array else { continue }
-            return Array(Set(ranges.compactMap { $0.array?[2].array?[1].int })).sorted()
-        }
-        return []
-    }
-
     public func send(_ port: Int, _ arguments: [String]) async throws -> RedisValue {
-        let connection = RedisConnection(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port),
-                                                                           connectTimeout: .milliseconds(500)))
-        defer { Task { await connection.close() } }
-        return try await connection.send(arguments.map { $0 as any RedisArgument })
+        try await admin.send(port, arguments)
     }
 
     public func stop() {
