@@ -28,7 +28,7 @@ APT_PACKAGES := redis-server redis-tools libhiredis-dev postgresql libpq-dev \
 export REDIAL_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export REDIAL_DATABASE_URL ?= postgres://$(PG_USER)@127.0.0.1:$(PG_PORT)/$(PG_DB)
 
-.PHONY: help deps build services services-sentinel services-cluster bench-replication ops services-running stop test run migrate bench bench-intake chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
+.PHONY: help deps build services services-sentinel services-cluster bench-replication bench-cluster ops services-running stop test run migrate bench bench-intake chaos pg-restart check-alerting fuzz fuzz-build fuzz-run fuzz-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -364,6 +364,7 @@ bench: deps ## benchmarks vs Redis's own limit on a Redis of their own (QUICK=1:
 	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
 	$(MAKE) --no-print-directory bench-intake
 	$(MAKE) --no-print-directory bench-replication
+	$(MAKE) --no-print-directory bench-cluster
 
 INTAKE_RUN := $(RUN)/bench-intake
 INTAKE_PORTS := REDIS_PORT=16393 PG_PORT=15493
@@ -387,6 +388,20 @@ bench-replication: deps ## what REDIAL_REDIS_WAIT=1 costs: enqueues on a master 
 	  --logfile $(REPLICATION_RUN)/replica.log --replicaof 127.0.0.1 16397
 	for i in $$(seq 100); do redis-cli -p 16398 info replication 2>/dev/null | grep -q master_link_status:up && break; sleep 0.1; done
 	.build/release/redial-bench --replication --redis-port 16397 --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
+
+CLUSTER_BENCH_RUN := $(RUN)/bench-cluster
+CLUSTER_BENCH_PORTS := 16421 16422 16423 16424 16425 16426
+bench-cluster: deps ## the drain on a Redis Cluster of three masters against one Redis; adds "cluster" to .run/bench/results.json
+	@swift build -c release --product redial
+	swift build -c release --product redial-bench
+	rm -rf $(CLUSTER_BENCH_RUN); mkdir -p $(CLUSTER_BENCH_RUN)/single
+	trap '$(MAKE) --no-print-directory stop RUN=$(CLUSTER_BENCH_RUN) >/dev/null; kill $$(cat $(CLUSTER_BENCH_RUN)/single.pid) 2>/dev/null || true' EXIT
+	redis-server $(REDIS_SHIPPED) --port 16420 --pidfile $(CLUSTER_BENCH_RUN)/single.pid --dir $(CLUSTER_BENCH_RUN)/single \
+	  --logfile $(CLUSTER_BENCH_RUN)/single.log
+	for i in $$(seq 100); do redis-cli -p 16420 ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+	$(MAKE) --no-print-directory services-cluster RUN=$(CLUSTER_BENCH_RUN) CLUSTER_PORTS="$(CLUSTER_BENCH_PORTS)" >/dev/null
+	.build/release/redial-bench --redis-port 16420 --cluster $(subst $(space),$(comma),$(CLUSTER_BENCH_PORTS)) --redial .build/release/redial \
+	  --output $(RUN)/bench/results.json $(if $(QUICK),--quick)
 
 PROFILE ?= smoke
 CHAOS_REPORTS ?= $(RUN)/chaos-reports

@@ -30,6 +30,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Port of the benchmark's own PostgreSQL (with --intake).") var postgresPort: Int?
     @Option(help: "The intake part's memory run, seconds (default 600, 60 with --quick; 0: none).") var soakSeconds: Int?
     @Flag(help: "Only what WAIT 1 costs: --redis-port is a master with one replica (make bench-replication).") var replication = false
+    @Option(help: "Only the drain on a Redis Cluster (its six nodes' ports, comma-separated) against the one Redis on --redis-port (make bench-cluster; with --redial).")
+    var cluster: String?
 
     func validate() throws {
         guard (1...65535).contains(redisPort) else { throw ValidationError("--redis-port: expected 1-65535, got \(redisPort)") }
@@ -62,6 +64,16 @@ struct Bench: AsyncParsableCommand {
             try Self.merge(results, as: "replication", into: output)
             print(ReplicationBench.render(results))
             print("wrote \(output) (replication)")
+            return
+        }
+        if let cluster {
+            let ports = cluster.split(separator: ",").compactMap { Int($0) }
+            guard ports.count == 6, let redial, let output else { throw ValidationError("--cluster needs six ports, --redial and --output") }
+            let results = try await ClusterBench(singlePort: redisPort, clusterPorts: ports, redial: redial, quick: quick).run()
+            try Self.merge(results, as: "cluster", into: output)
+            print("drain over three queues: one Redis \(results.drains["one_redis"]!) jobs/s, cluster of three masters "
+                  + "\(results.drains["cluster"]!) jobs/s; ratio of medians \(results.ratio)")
+            print("wrote \(output) (cluster)")
             return
         }
         if intake {
