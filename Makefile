@@ -254,6 +254,8 @@ test: build ## install what is missing, start services, run every test, stop wha
 	$(MAKE) --no-print-directory chaos PROFILE=smoke
 	# Redis under Sentinel: the master killed three times under load, WAIT 1 (its own topology).
 	$(MAKE) --no-print-directory chaos PROFILE=sentinel
+	# Redis Cluster: queues' slots resharded and their masters killed under load, WAIT 1.
+	$(MAKE) --no-print-directory chaos PROFILE=cluster
 	$(MAKE) --no-print-directory fuzz-smoke
 
 # Fuzzing (libFuzzer, coverage-guided) of every public parser: Sources/FuzzTargets, corpora in
