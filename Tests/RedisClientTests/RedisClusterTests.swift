@@ -70,6 +70,14 @@ import TestSupport
         #expect(try await split.value.array?.map(\.string) == [moving[0], moving[19]])
         for key in moving { #expect(try await pool.send("GET", key).string == key, "\(key) after the move (MOVED)") }
         #expect(pool.cluster?.masters.contains(RedisURL.Address(host: "127.0.0.1", port: target)) == true)
+        // SCAN with a tagged pattern goes to the master of that tag, which holds every key it can match.
+        var cursor = "0", scanned: Set<String> = []
+        repeat {
+            let reply = try #require(try await pool.send("SCAN", cursor, "MATCH", "{moving}:*", "COUNT", 100).array)
+            cursor = try #require(reply[0].string)
+            scanned.formUnion(reply[1].array?.compactMap(\.string) ?? [])
+        } while cursor != "0"
+        #expect(scanned == Set(moving + ["{moving}:new"]))
         await #expect(throws: RedisError.self, "the old master sends the slot's commands on") {
             try await cluster.send(source, ["GET", moving[0]])
         }
