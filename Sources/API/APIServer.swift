@@ -104,7 +104,8 @@ public struct APIServer: Sendable {
         TelephonyEvents(provider: configuration.telephony, jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)
         addOperations(to: router, details: configuration.operationsPort == nil)
-        addWidget(to: router)
+        WidgetRoutes(sites: siteKeys).add(to: router)
+        addDocument(to: router)
         let trusted = configuration.trustedProxies
         console?.add(to: router) { request, context in
             ClientAddress.resolve(peer: context.peer, forwardedFor: request.headers[CallbackRoutes.forwardedFor], trusted: trusted)
@@ -144,15 +145,7 @@ public struct APIServer: Sendable {
         }
     }
 
-    private func addWidget(to router: Router<APIContext>) {
-        router.get("/widget.js") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "max-age=300"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.widget_js)))
-        }
-        router.get("/demo") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.demo_html)))
-        }
+    private func addDocument(to router: Router<APIContext>) {
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "max-age=300"],
                      body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))

@@ -26,6 +26,11 @@ struct CallbackRoutes: Sendable {
     }
 
     func site(_ request: Request) async throws -> Site {
+        try await Self.site(request, sites)
+    }
+
+    /// The active site of the request's `X-Site-Key`, or the error to answer.
+    static func site(_ request: Request, _ sites: SiteKeyCache) async throws -> Site {
         guard let key = request.headers[Self.siteKey], !key.isEmpty else {
             throw APIError(.unauthorized, "missing_site_key", "the X-Site-Key header is required")
         }
@@ -35,6 +40,13 @@ struct CallbackRoutes: Sendable {
         return site
     }
 
+    /// Refuses a request from a page the site does not run its widget on.
+    static func checkOrigin(_ request: Request, _ site: Site) throws {
+        guard site.allows(origin: request.headers[.origin]) else {
+            throw APIError(.forbidden, "origin_not_allowed", "this site's widget does not run on \(request.headers[.origin].map { "'\($0.prefix(100))'" } ?? "a page without an Origin")")
+        }
+    }
+
     struct Accepted: Encodable {
         let id: String
         let status: String
@@ -42,9 +54,7 @@ struct CallbackRoutes: Sendable {
 
     func create(_ request: Request, _ context: APIContext) async throws -> Response {
         let site = try await site(request)
-        guard site.allows(origin: request.headers[.origin]) else {
-            throw APIError(.forbidden, "origin_not_allowed", "this site's widget does not run on \(request.headers[.origin].map { "'\($0.prefix(100))'" } ?? "a page without an Origin")")
-        }
+        try Self.checkOrigin(request, site)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maximumBody {
             throw APIError(.contentTooLarge, "body_too_large", "the body has \(length) bytes; at most \(Self.maximumBody) are accepted")
         }

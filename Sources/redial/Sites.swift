@@ -6,7 +6,7 @@ import Settings
 
 struct Sites: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create and list customer sites.",
-                                                    subcommands: [Add.self, List.self, Channel.self, RotateKey.self, RevokePreviousKey.self])
+                                                    subcommands: [Add.self, List.self, Channel.self, Widget.self, RotateKey.self, RevokePreviousKey.self])
 
     static func withStore<T>(_ body: (SiteStore) async throws -> T) async throws -> T {
         let settings = try Environment.settings()
@@ -120,6 +120,37 @@ struct Sites: AsyncParsableCommand {
                 Environment.fail("no site \(site)", code: 1)
             }
             print("site \(site): new callbacks go to \(channel)")
+        }
+    }
+
+    struct Widget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change how a site's widget looks and behaves; prints its settings (unchanged ones kept).")
+
+        @Argument(help: "The site's id.") var site: String
+        @Option(help: "The button's and the form's colour, #rrggbb.") var color: String?
+        @Option(help: "The corner it sits in: right or left.") var position: String?
+        @Option(help: "The button's text instead of the language's own (1-40 characters; \"\" for the default).") var buttonText: String?
+        @Option(help: "Seconds after the page loads when the form opens by itself (1-600; 0: never).") var openAfter: Int?
+
+        func run() async throws {
+            let settings = try await withStore { store -> WidgetSettings? in
+                guard var settings = try await store.find(id: site)?.widget else { return nil }
+                if let color { settings.color = color }
+                if let position {
+                    guard let corner = WidgetSettings.Position(rawValue: position) else {
+                        throw DomainError(.invalid, "position: expected right or left, got '\(position.prefix(20))'", field: "position")
+                    }
+                    settings.position = corner
+                }
+                if let buttonText { settings.buttonText = buttonText.isEmpty ? nil : buttonText }
+                if let openAfter { settings.openAfterSeconds = openAfter == 0 ? nil : openAfter }
+                return try await store.setWidget(id: site, settings) ? settings : nil
+            }
+            guard let settings else { Environment.fail("no site \(site)", code: 1) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(settings), as: UTF8.self))
         }
     }
 

@@ -22,6 +22,7 @@ public struct Site: Sendable {
     public let recordingRetentionDays: Int
     /// Origins the widget runs on; empty: any (see `SiteStore.NewSite.allowedOrigins`).
     public let allowedOrigins: [String]
+    public var widget = WidgetSettings()
 
     /// An origin as browsers send it (`scheme://host[:port]`, lower case, no path), or nil.
     public static func origin(_ text: String) -> String? {

@@ -23,6 +23,7 @@ public enum Schema {
             ("0017_sealed_personal_data.sql", String(decoding: PackageResources._017_sealed_personal_data_sql, as: UTF8.self)),
             ("0018_outbox_notify.sql", String(decoding: PackageResources._018_outbox_notify_sql, as: UTF8.self)),
             ("0019_sites_notify.sql", String(decoding: PackageResources._019_sites_notify_sql, as: UTF8.self)),
+            ("0020_widget_settings.sql", String(decoding: PackageResources._020_widget_settings_sql, as: UTF8.self)),
         ])
     }
 

@@ -173,6 +173,14 @@ public struct SiteStore: Sendable {
             """, [id]).isEmpty
     }
 
+    /// Sets a site's widget settings (validated first); false when there is no such site.
+    public func setWidget(id: String, _ settings: WidgetSettings) async throws -> Bool {
+        try settings.validate()
+        guard UUIDText.isValid(id) else { return false }
+        return try await !database.query("UPDATE sites SET widget = $2::jsonb WHERE id = $1::uuid RETURNING id",
+                                          [id, try JSONText.encode(settings)]).isEmpty
+    }
+
     static func newKey() throws -> String { "sk_" + (try SecureRandom.token(byteCount: 24)) }
 
     public func find(id: String) async throws -> Site? {
@@ -197,12 +205,12 @@ public struct SiteStore: Sendable {
         balance_minutes, email, language, default_country_code,
         array_to_json(served_country_codes)::text AS served, limits::text AS limits, active, owner_phone,
         array_to_json(low_balance_thresholds)::text AS thresholds, recording_retention_days,
-        array_to_json(allowed_origins)::text AS origins
+        array_to_json(allowed_origins)::text AS origins, widget::text AS widget
         """
 
     func site(_ row: PostgresRow) throws -> Site {
         let zone = try row.decode("timezone", as: String.self)
-        return Site(
+        var site = Site(
             id: try row.decode("id"), name: try row.decode("name"),
             managers: try JSONText.decode([String].self, row.decode("managers")).map { try protection.open($0, .siteManagers) },
             timeZone: TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!,
@@ -215,5 +223,7 @@ public struct SiteStore: Sendable {
             lowBalanceThresholds: try JSONText.decode([Int].self, row.decode("thresholds")),
             recordingRetentionDays: try row.decode("recording_retention_days"),
             allowedOrigins: try JSONText.decode([String].self, row.decode("origins")))
+        site.widget = try JSONText.decode(WidgetSettings.self, row.decode("widget"))
+        return site
     }
 }

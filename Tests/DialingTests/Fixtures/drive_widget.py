@@ -22,30 +22,32 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 try:
     driver.get(url)
     deadline = time.time() + 20
-    while time.time() < deadline and not driver.find_elements(By.CSS_SELECTOR, ".redial-button"):
+    while time.time() < deadline and not driver.find_elements(By.CSS_SELECTOR, "[data-redial-widget][data-ready]"):
         time.sleep(0.1)
-    driver.find_element(By.CSS_SELECTOR, ".redial-button").click()
-    field = driver.find_element(By.CSS_SELECTOR, ".redial-phone")
-    submit = driver.find_element(By.CSS_SELECTOR, ".redial-submit")
+    # The widget lives in a shadow root.
+    root = driver.find_element(By.CSS_SELECTOR, "[data-redial-widget]").shadow_root
+    root.find_element(By.CSS_SELECTOR, ".redial-button").click()
+    field = root.find_element(By.CSS_SELECTOR, ".redial-phone")
+    submit = root.find_element(By.CSS_SELECTOR, ".redial-submit")
     field.send_keys("12")
     rejected_while_typing = submit.get_attribute("disabled") is not None and bool(
-        driver.find_element(By.CSS_SELECTOR, ".redial-hint").text)
+        root.find_element(By.CSS_SELECTOR, ".redial-hint").text)
     field.clear()
     field.send_keys(phone)
-    driver.find_element(By.CSS_SELECTOR, ".redial-name").send_keys("Browser Test")
+    root.find_element(By.CSS_SELECTOR, ".redial-name").send_keys("Browser Test")
     submit.click()
     statuses = []
     deadline = time.time() + 60
     final = None
     while time.time() < deadline:
-        status = driver.find_element(By.CSS_SELECTOR, ".redial-status").get_attribute("data-status")
+        status = root.find_element(By.CSS_SELECTOR, ".redial-status").get_attribute("data-status")
         if status and (not statuses or statuses[-1] != status):
             statuses.append(status)
         if status in ("completed", "failed", "canceled", "error"):
             final = status
             break
         time.sleep(0.1)
-    callback_id = driver.find_element(By.CSS_SELECTOR, ".redial-panel").get_attribute("data-callback-id")
+    callback_id = root.find_element(By.CSS_SELECTOR, ".redial-panel").get_attribute("data-callback-id")
     driver.save_screenshot(screenshot)
     print(json.dumps({"callback_id": callback_id, "statuses": statuses, "final": final,
                       "rejected_while_typing": rejected_while_typing}))
