@@ -45,6 +45,7 @@ struct Sites: AsyncParsableCommand {
         var lowBalance = "60,10"
         @Option(help: "Days call recordings are kept.") var recordingRetentionDays = 90
         @Option(help: "Days callbacks and all about them are kept (30-3650); daily counts stay.") var dataRetentionDays = 365
+        @Option(help: "The id of the site that referred this one (both are credited at its first top-up).") var referredBy: String?
         @Option(help: "An abuse limit of its own, NAME=N (e.g. site_per_minute=600); repeat for several.") var limit: [String] = []
         @Flag(help: "Its callbacks go to the beta release channel (beta workers only).") var beta = false
         @Flag(help: "Print {\"id\", \"site_key\"} as JSON.") var json = false
@@ -62,6 +63,7 @@ struct Sites: AsyncParsableCommand {
             new.recordingRetentionDays = recordingRetentionDays
             new.dataRetentionDays = dataRetentionDays
             new.beta = beta
+            new.referredBy = referredBy
             do throws(DomainError) {
                 new.lowBalanceThresholds = try lowBalance.split(separator: ",").map { part throws(DomainError) in
                     guard let minutes = Int(part.trimmingCharacters(in: .whitespaces)) else {

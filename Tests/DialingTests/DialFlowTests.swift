@@ -147,6 +147,9 @@ import TestSupport
         // Four answered calls of 30 s: four minutes debited, once each.
         let balance = try await database.query("SELECT balance_minutes FROM sites WHERE id = $1::uuid", [siteID])[0].decode("balance_minutes", as: Int.self)
         #expect(balance == 96)
+        let entries = try await BalanceLedger(database: database).entries(siteID: siteID)
+        #expect(entries.map(\.minutes).reduce(0, +) == balance && entries.filter { $0.kind == .call }.count == 4,
+                "the balance is the ledger's sum, one call entry per debit: \(entries)")
         let debits = try await database.query("SELECT count(*)::int AS n FROM effects WHERE effect_key = ANY(ARRAY(SELECT 'debit:' || unnest($1::text[])))",
                                               ["{" + ids.joined(separator: ",") + "}"])[0].decode("n", as: Int.self)
         #expect(debits == 4)

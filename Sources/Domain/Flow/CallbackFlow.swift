@@ -254,12 +254,16 @@ public struct CallbackFlow: Sendable {
     /// crossed (balance was above it, is now at or below it), queues the owner's warning. Keyed
     /// by the debit's callback: one warning per crossing, not per call, and a top-up re-arms it.
     private func debit(callbackID: String, minutes: Int, on connection: PostgresConnection) async throws {
+        // A ledger entry (`BalanceLedger`); its trigger moves the balance in this transaction.
         let row = try await connection.query("""
             WITH site AS (
-                SELECT s.id, s.balance_minutes AS before FROM sites s JOIN callbacks c ON c.site_id = s.id
-                WHERE c.id = $1::uuid FOR UPDATE OF s)
-            UPDATE sites SET balance_minutes = site.before - LEAST(site.before, $2) FROM site WHERE sites.id = site.id
-            RETURNING sites.id::text AS id, site.before, sites.balance_minutes, array_to_json(sites.low_balance_thresholds)::text AS thresholds
+                SELECT s.id, s.balance_minutes AS before, s.low_balance_thresholds FROM sites s JOIN callbacks c ON c.site_id = s.id
+                WHERE c.id = $1::uuid FOR UPDATE OF s),
+            entry AS (
+                INSERT INTO ledger (site_id, kind, minutes, entry_key, note)
+                SELECT id, 'call', -LEAST(before, $2), 'call:' || $1, CASE WHEN before < $2 THEN ($2 - before) || ' minutes unpaid' END FROM site)
+            SELECT id::text AS id, before, before - LEAST(before, $2) AS balance_minutes,
+                   array_to_json(low_balance_thresholds)::text AS thresholds FROM site
             """, [callbackID, minutes])[0]
         let before: Int = try row.decode("before")
         let after: Int = try row.decode("balance_minutes")

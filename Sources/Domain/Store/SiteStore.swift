@@ -39,6 +39,8 @@ public struct SiteStore: Sendable {
         public var dataRetentionDays = 365
         /// Its callbacks go to the beta release channel (handled by beta workers only).
         public var beta = false
+        /// The site that referred it: both are credited once its first top-up lands (`BalanceLedger`).
+        public var referredBy: String?
 
         public init(name: String, managers: [String]) {
             self.name = name
@@ -105,19 +107,29 @@ public struct SiteStore: Sendable {
             return origin
         }
         let key = try Self.newKey()
+        if let referrer = new.referredBy {
+            guard UUIDText.isValid(referrer), try await !database.query("SELECT 1 FROM sites WHERE id = $1::uuid", [referrer]).isEmpty else {
+                throw DomainError(.invalid, "referred by: no site '\(referrer.prefix(40))'", field: "referred_by")
+            }
+        }
+        // With its opening ledger entry (the balance it starts with), in one statement.
         let rows = try await database.query("""
-            INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
-                               default_country_code, served_country_codes, limits, owner_phone, low_balance_thresholds,
-                               recording_retention_days, allowed_origins, channel, data_retention_days)
-            VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::jsonb, $6, $7, $8, $9,
-                    ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb, $12,
-                    ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16, $17)
-            RETURNING \(Self.columns)
+            WITH site AS (
+                INSERT INTO sites (name, key_hash, managers, timezone, hours, balance_minutes, email, language,
+                                   default_country_code, served_country_codes, limits, owner_phone, low_balance_thresholds,
+                                   recording_retention_days, allowed_origins, channel, data_retention_days, referred_by)
+                VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::jsonb, $6, $7, $8, $9,
+                        ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb, $12,
+                        ARRAY(SELECT jsonb_array_elements_text($13::jsonb)::int), $14, ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16, $17,
+                        $18::uuid)
+                RETURNING *),
+            opening AS (INSERT INTO ledger (site_id, kind, minutes, entry_key) SELECT id, 'opening', balance_minutes, 'opening' FROM site)
+            SELECT \(Self.columns) FROM site AS sites
             """, [name, Self.hash(key), try JSONText.encode(managers.map { try protection.seal($0, .siteManagers) }), new.timeZone, try JSONText.encode(new.hours),
                   new.balanceMinutes, new.email, new.language, new.defaultCountryCode,
                   try JSONText.encode(served), try JSONText.encode(new.limits), try owner.map { try protection.seal($0, .siteOwnerPhone) },
                   try JSONText.encode(new.lowBalanceThresholds), new.recordingRetentionDays, try JSONText.encode(origins),
-                  new.beta ? "beta" : "production", new.dataRetentionDays])
+                  new.beta ? "beta" : "production", new.dataRetentionDays, new.referredBy])
         return (try site(rows[0]), key)
     }
 
