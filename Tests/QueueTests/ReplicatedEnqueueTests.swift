@@ -23,7 +23,8 @@ import TestSupport
         #expect(try await linked())
         var configuration = RedisConfiguration(url: master.url, poolSize: 2)
         configuration.replicas = 1
-        configuration.replicaTimeout = .milliseconds(300)
+        // Long enough for a loaded machine's replica to confirm; the refusals below wait it out.
+        configuration.replicaTimeout = .seconds(2)
         let pool = RedisPool(configuration: configuration)
         let jobs = JobQueue(redis: pool)
         let request = JobQueue.Request(type: "noop", payload: "{}", policy: JobPolicy(queue: "replicated"), dedupKey: nil)

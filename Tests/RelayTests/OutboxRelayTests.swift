@@ -91,7 +91,8 @@ import TestSupport
         // Both of its loops have settled: the listener has LISTENed, and the poll has made its
         // first pass, found nothing, looked for unknown types (it does so right before it sleeps)
         // and gone to sleep for an hour.
-        let settled = try await eventually(timeout: .seconds(10)) {
+        // Up to a minute: in a loaded test process a blocking connection may wait long for a thread.
+        let settled = try await eventually(timeout: .seconds(60)) {
             let sessions = try await database.query("""
                 SELECT query FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'
                 """, [configuration.applicationName]).map { try $0.decode("query", as: String.self) }
@@ -99,7 +100,7 @@ import TestSupport
         }
         #expect(settled)
         _ = try await accept(3)
-        #expect(try await eventually(timeout: .seconds(10)) { try await pending() == 0 }, "relayed on the commit's notification")
+        #expect(try await eventually(timeout: .seconds(30)) { try await pending() == 0 }, "relayed on the commit's notification (the poll sleeps an hour)")
         #expect(try await JobQueue(redis: redis).stats(queue: queue).ready == 3)
         running.cancel()
         _ = await running.result
