@@ -92,13 +92,14 @@ import TestSupport
         // first pass, found nothing, looked for unknown types (it does so right before it sleeps)
         // and gone to sleep for an hour.
         // Up to a minute: in a loaded test process a blocking connection may wait long for a thread.
+        var seen: [String] = []
         let settled = try await eventually(timeout: .seconds(60)) {
-            let sessions = try await database.query("""
-                SELECT query FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'
-                """, [configuration.applicationName]).map { try $0.decode("query", as: String.self) }
-            return sessions.contains { $0.hasPrefix("LISTEN") } && sessions.contains { $0.contains("NOT job_type = ANY") }
+            seen = try await database.query("""
+                SELECT state || ': ' || query AS session FROM pg_stat_activity WHERE application_name = $1
+                """, [configuration.applicationName]).map { try $0.decode("session", as: String.self) }
+            return seen.contains { $0.hasPrefix("idle: LISTEN") } && seen.contains { $0.hasPrefix("idle: ") && $0.contains("NOT job_type = ANY") }
         }
-        #expect(settled)
+        #expect(settled, "the relay's sessions: \(seen)")
         _ = try await accept(3)
         #expect(try await eventually(timeout: .seconds(30)) { try await pending() == 0 }, "relayed on the commit's notification (the poll sleeps an hour)")
         #expect(try await JobQueue(redis: redis).stats(queue: queue).ready == 3)
