@@ -147,10 +147,23 @@ let package = Package(
             resources: [.embedInCode("Templates"), .embedInCode("console.js"), .embedInCode("console.css")],
             swiftSettings: strict
         ),
+        // The site owner's cabinet at /cabinet: e-mail link sign-in, the owner's sites, their widget.
+        .target(
+            name: "Cabinet",
+            dependencies: [
+                "Console", "Domain", "HTTPClient", "RedisClient", "PostgresClient", "CryptoPrimitives",
+                hummingbird,
+                httpTypes,
+                logging,
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.embedInCode("Templates"), .embedInCode("cabinet.css")],
+            swiftSettings: strict
+        ),
         .target(
             name: "API",
             dependencies: [
-                "Domain", "Providers", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives", "Console",
+                "Domain", "Providers", "Queue", "RedisClient", "PostgresClient", "Settings", "CryptoPrimitives", "Console", "Cabinet",
                 hummingbird,
                 httpTypes,
                 prometheus,
@@ -180,7 +193,7 @@ let package = Package(
         .executableTarget(
             name: "redial",
             dependencies: [
-                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "ReleaseGate", "API", "Console", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives",
+                "Settings", "Queue", "Jobs", "Domain", "Providers", "Relay", "ReleaseGate", "API", "Console", "Cabinet", "Sandbox", "Watchdog", "RedisClient", "PostgresClient", "HTTPClient", "CryptoPrimitives",
                 argumentParser,
                 metrics,
                 prometheus,

@@ -1,3 +1,4 @@
+import Cabinet
 import Console
 import CryptoPrimitives
 import Domain
@@ -56,12 +57,14 @@ public struct APIServer: Sendable {
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     let console: ConsoleRoutes?
+    let cabinet: CabinetRoutes?
     /// Intake's sites by key; a service of the server's group (it listens for site changes).
     public let siteKeys: SiteKeyCache
 
     public init(configuration: Configuration, database: PostgresPool, redis: RedisPool,
-                registry: PrometheusCollectorRegistry, logger: Logger, console: ConsoleRoutes? = nil) {
+                registry: PrometheusCollectorRegistry, logger: Logger, console: ConsoleRoutes? = nil, cabinet: CabinetRoutes? = nil) {
         self.console = console
+        self.cabinet = cabinet
         siteKeys = SiteKeyCache(sites: SiteStore(database: database, protection: configuration.dataProtection), logger: logger)
         self.configuration = configuration
         self.database = database
@@ -81,7 +84,7 @@ public struct APIServer: Sendable {
     /// Every route the API answers outside the console, as "METHOD /path" (`{name}` for a
     /// path parameter): what `/openapi.json` must document, no more and no less.
     public var publicRoutes: [String] {
-        router().routes.map { "\($0.method) \($0.path)" }.filter { !$0.contains(" /admin") }.sorted()
+        router().routes.map { "\($0.method) \($0.path)" }.filter { !$0.contains(" /admin") && !$0.contains(" /cabinet") }.sorted()
     }
 
     private func router() -> Router<APIContext> {
@@ -110,6 +113,7 @@ public struct APIServer: Sendable {
         console?.add(to: router) { request, context in
             ClientAddress.resolve(peer: context.peer, forwardedFor: request.headers[CallbackRoutes.forwardedFor], trusted: trusted)
         }
+        cabinet?.add(to: router)
         // Last, so it wraps only the answer for no route: it needs every route to know them.
         let served = Dictionary(grouping: router.routes, by: { $0.path.description })
             .map { (path: $0.value[0].path, methods: $0.value.map(\.method)) }

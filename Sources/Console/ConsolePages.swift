@@ -35,15 +35,7 @@ struct ConsolePages: Sendable {
         layout["problem"] = problem
         layout["refresh"] = refresh
         let html = templates["layout"]?.render(layout) ?? body
-        return Response(status: status, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(status: status, headers: ServerForms.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// Every page: nothing from another origin, no framing, no caching of operators' data.
-    static let headers: HTTPFields = [
-        .contentType: "text/html; charset=utf-8",
-        .contentSecurityPolicy: "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        .cacheControl: "no-store",
-        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        HTTPField.Name("Referrer-Policy")!: "same-origin",
-    ]
 }

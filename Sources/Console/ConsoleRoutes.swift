@@ -54,7 +54,7 @@ public struct ConsoleRoutes: Sendable {
         router.post("/admin/sign-in") { request, context in try await signIn(request, client: clientAddress(request, context)) }
         router.post("/admin/sign-out") { request, context in
             try await act(request, clientAddress(request, context)) { _, _, _ in
-                if let id = Self.sessionID(request) { try await sessions?.signOut(id: id) }
+                if let id = ServerForms.cookie(Self.cookie, in: request) { try await sessions?.signOut(id: id) }
                 return Response(status: .seeOther, headers: [.location: "/admin/sign-in", .setCookie: Self.clearedCookie])
             }
         }
@@ -207,8 +207,8 @@ public struct ConsoleRoutes: Sendable {
 
     private func signIn(_ request: Request, client: String) async throws -> Response {
         guard let sessions else { return disabled() }
-        let form = try await Self.form(request)
-        guard Self.sameOrigin(request) else { return signInPage(problem: "Refused: the form came from another origin.", status: .forbidden) }
+        let form = try await ServerForms.form(request)
+        guard ServerForms.sameOrigin(request) else { return signInPage(problem: "Refused: the form came from another origin.", status: .forbidden) }
         let failures = "redial:admin:sign-in-failures:" + client
         if let count = try await redis.send("GET", failures).string.flatMap(Int.init), count >= Self.signInAttempts {
             logger.warning("console: a sign-in from \(client) refused: \(count) wrong tokens in \(Self.signInWindow / 60) minutes")
@@ -228,7 +228,7 @@ public struct ConsoleRoutes: Sendable {
     /// A page for a signed-in operator; anyone else goes to the sign-in page.
     private func page(_ request: Request, _ render: (String) async throws -> Response) async throws -> Response {
         guard let sessions else { return disabled() }
-        guard let id = Self.sessionID(request), let session = try await sessions.session(id: id) else {
+        guard let id = ServerForms.cookie(Self.cookie, in: request), let session = try await sessions.session(id: id) else {
             return Response(status: .seeOther, headers: [.location: "/admin/sign-in"])
         }
         do {
@@ -243,11 +243,11 @@ public struct ConsoleRoutes: Sendable {
     private func act(_ request: Request, _ client: String,
                      _ perform: ([String: String], _ csrf: String, _ who: String) async throws -> Response) async throws -> Response {
         guard let sessions else { return disabled() }
-        let form = try await Self.form(request)
-        guard let id = Self.sessionID(request), let session = try await sessions.session(id: id) else {
+        let form = try await ServerForms.form(request)
+        guard let id = ServerForms.cookie(Self.cookie, in: request), let session = try await sessions.session(id: id) else {
             return pages.render("signin", title: "Sign in", csrf: nil, problem: "Refused: sign in first.", status: .unauthorized)
         }
-        guard Self.sameOrigin(request),
+        guard ServerForms.sameOrigin(request),
               ConstantTime.equal(SHA256.hash(Array((form["csrf"] ?? "").utf8)), SHA256.hash(Array(session.csrf.utf8))) else {
             logger.warning("console: an action without a valid CSRF token or from another origin refused (\(request.uri.path))")
             return pages.render("job", title: "Refused", csrf: session.csrf,
@@ -642,38 +642,6 @@ public struct ConsoleRoutes: Sendable {
     }
 
     static let clearedCookie = "\(cookie)=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"
-
-    private static func sessionID(_ request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0] == cookie { return String(parts[1]) }
-            }
-        }
-        return nil
-    }
-
-    /// A form post from this console's own origin: a browser sends `Origin` (and
-    /// `Sec-Fetch-Site`) with every POST; one from another site names that site.
-    private static func sameOrigin(_ request: Request) -> Bool {
-        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) { return false }
-        guard let origin = request.headers[.origin] else { return true }
-        guard let host = URLComponents(string: origin)?.host, let authority = request.head.authority else { return false }
-        let port = URLComponents(string: origin)?.port.map { ":\($0)" } ?? ""
-        return host + port == authority
-    }
-
-    private static func form(_ request: Request) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: 16 * 1024)
-        var fields: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
-        }
-        return fields
-    }
 
     private static func age(_ duration: Duration?) -> String {
         guard let duration, duration > .zero else { return "—" }

@@ -1,4 +1,5 @@
 import API
+import Cabinet
 import Console
 import ArgumentParser
 import Domain
@@ -33,8 +34,10 @@ struct Serve: AsyncParsableCommand {
         let console = try ConsoleRoutes(token: settings.adminToken, redis: redis, database: database, protection: settings.dataProtection,
                                         alertmanagerURL: settings.alertmanagerURL, prometheusURL: settings.prometheusURL, logger: logger)
         if settings.adminToken == nil { logger.info("the operations console at /admin is off: no REDIAL_ADMIN_TOKEN") }
+        let cabinet = try CabinetRoutes(redis: redis, database: database, protection: settings.dataProtection, smtpURL: settings.smtpURL,
+                                        mailFrom: settings.mailFrom, publicURL: settings.publicURL, logger: logger)
         let server = APIServer(configuration: configuration, database: database, redis: redis, registry: registry, logger: logger,
-                               console: console)
+                               console: console, cabinet: cabinet)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application()), .init(service: server.siteKeys)]
         if let operations = server.operationsApplication() {
             services.append(.init(service: operations))

@@ -1,0 +1,196 @@
+import Console
+import CryptoPrimitives
+import Domain
+import Foundation
+import HTTPClient
+import HTTPTypes
+import Hummingbird
+import Logging
+import Mustache
+import PostgresClient
+import RedisClient
+
+/// The site owner's cabinet at `/cabinet`: signed in by a one-time link mailed to the address
+/// a site gives (`OwnerLinks`), the owner sees the sites of that address only: their balance and
+/// its history, their recent callbacks (numbers by their last digits), and their widget's
+/// settings, which they change here. Server-rendered; every change is a POST with the session's
+/// CSRF token from the cabinet's own origin.
+public struct CabinetRoutes: Sendable {
+    let links: OwnerLinks
+    let sessions: OwnerSessions
+    let database: PostgresPool
+    let sites: SiteStore
+    let mail: SMTPClient
+    let mailFrom: String
+    let publicURL: String
+    let logger: Logger
+    private let templates: [String: MustacheTemplate]
+    static let cookie = "redial_owner"
+    /// Links one address may ask for within an hour: the form must not become a mail cannon.
+    static let linksPerHour = 5
+
+    public init(redis: RedisPool, database: PostgresPool, protection: DataProtection, smtpURL: String, mailFrom: String, publicURL: String,
+                logger: Logger) throws {
+        links = OwnerLinks(database: database)
+        sessions = OwnerSessions(redis: redis)
+        self.database = database
+        sites = SiteStore(database: database, protection: protection)
+        mail = SMTPClient(url: smtpURL, timeout: .seconds(15))
+        self.mailFrom = mailFrom
+        self.publicURL = publicURL
+        self.logger = logger
+        var templates: [String: MustacheTemplate] = [:]
+        for (name, bytes) in [("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
+                              ("home", PackageResources.home_mustache)] {
+            templates[name] = try MustacheTemplate(string: String(decoding: bytes, as: UTF8.self))
+        }
+        self.templates = templates
+    }
+
+    public func add<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/cabinet/cabinet.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=300"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.cabinet_css)))
+        }
+        router.get("/cabinet/sign-in") { _, _ in render("signin", title: "Sign in") }
+        router.post("/cabinet/sign-in") { request, _ in try await askForLink(request) }
+        router.get("/cabinet/link") { request, _ in try await follow(request) }
+        router.get("/cabinet") { request, _ in
+            guard let (_, session) = try await signedIn(request) else { return Self.redirect("/cabinet/sign-in") }
+            return try await home(session, notice: request.uri.queryParameters.get("done"))
+        }
+        router.post("/cabinet/widget") { request, _ in try await saveWidget(request) }
+        router.post("/cabinet/sign-out") { request, _ in
+            if let (id, _) = try await signedIn(request) { try await sessions.end(id: id) }
+            return Response(status: .seeOther, headers: [.location: "/cabinet/sign-in", .setCookie: "\(Self.cookie)=; Path=/cabinet; HttpOnly; SameSite=Lax; Max-Age=0"])
+        }
+    }
+
+    private func askForLink(_ request: Request) async throws -> Response {
+        let form = try await ServerForms.form(request)
+        guard ServerForms.sameOrigin(request) else { return render("signin", title: "Sign in", problem: "Refused: the form came from another origin.", status: .forbidden) }
+        let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard email.contains("@"), email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            return render("signin", title: "Sign in", problem: "Enter an email address.", status: .badRequest)
+        }
+        let recent = try await database.query("""
+            SELECT count(*)::int AS n FROM owner_links WHERE email = lower($1) AND created_at > now() - interval '1 hour'
+            """, [email])[0].decode("n", as: Int.self)
+        if recent < Self.linksPerHour, let token = try await links.issue(email: email) {
+            let link = publicURL + "/cabinet/link?token=" + token
+            let message = MailMessage(from: mailFrom, fromName: "Redial", to: [email], subject: "Your Redial sign-in link",
+                                      text: "Sign in to your Redial cabinet: \(link)\n\nThe link works once, for 15 minutes. "
+                                          + "If you did not ask for it, ignore this message.\n",
+                                      messageID: "<cabinet-\(try SecureRandom.token(byteCount: 12))@redial>")
+            do {
+                try await mail.send(from: mailFrom, to: [email], message: message.rendered())
+            } catch {
+                logger.error("cabinet: the sign-in link to an owner could not be sent: \(error)")
+                return render("signin", title: "Sign in", problem: "The link could not be sent just now; try again in a minute.",
+                              status: .serviceUnavailable)
+            }
+        }
+        // The same answer for any address: the form tells no one whose address it is.
+        return render("signin", title: "Check your mail",
+                      notice: "If a site gives \(email) as its address, a sign-in link is on its way (good once, for 15 minutes).")
+    }
+
+    private func follow(_ request: Request) async throws -> Response {
+        guard let email = try await links.redeem(token: request.uri.queryParameters.get("token") ?? "") else {
+            return render("signin", title: "Sign in", problem: "This link was used before or has expired: ask for a new one.", status: .gone)
+        }
+        let id = try await sessions.start(email: email)
+        return Response(status: .seeOther, headers: [
+            .location: "/cabinet",
+            .setCookie: "\(Self.cookie)=\(id); Path=/cabinet; HttpOnly; SameSite=Lax; Max-Age=\(OwnerSessions.lifetime.components.seconds)",
+        ])
+    }
+
+    private func signedIn(_ request: Request) async throws -> (String, OwnerSessions.Session)? {
+        guard let id = ServerForms.cookie(Self.cookie, in: request), let session = try await sessions.session(id: id) else { return nil }
+        return (id, session)
+    }
+
+    /// The ids of the active sites giving the owner's address.
+    private func owned(_ email: String) async throws -> [String] {
+        try await database.query("SELECT id::text AS id FROM sites WHERE lower(email) = lower($1) AND active ORDER BY created_at", [email])
+            .map { try $0.decode("id", as: String.self) }
+    }
+
+    private func home(_ session: OwnerSessions.Session, notice: String? = nil) async throws -> Response {
+        var values: [[String: Any]] = []
+        let ledger = BalanceLedger(database: database)
+        for id in try await owned(session.email) {
+            guard let site = try await sites.find(id: id) else { continue }
+            let callbacks = try await database.query("""
+                SELECT to_char(c.created_at, 'YYYY-MM-DD HH24:MI') AS created, c.status, coalesce(c.phone_tail, '') AS tail,
+                       (SELECT count(*)::int FROM attempts a WHERE a.callback_id = c.id) AS attempts
+                FROM callbacks c WHERE c.site_id = $1::uuid ORDER BY c.created_at DESC LIMIT 20
+                """, [id]).map { row -> [String: Any] in
+                ["created": try row.decode("created", as: String.self), "status": try row.decode("status", as: String.self),
+                 "tail": try row.decode("tail", as: String.self), "attempts": try row.decode("attempts", as: Int.self)]
+            }
+            let entries = try await ledger.entries(siteID: id).suffix(20).reversed().map { entry -> [String: Any] in
+                ["at": String(entry.createdAt.prefix(16)), "kind": entry.kind.rawValue.replacingOccurrences(of: "_", with: " "),
+                 "minutes": entry.minutes > 0 ? "+\(entry.minutes)" : String(entry.minutes)]
+            }
+            var value: [String: Any] = [
+                "id": site.id, "name": site.name, "balance": site.balanceMinutes, "language": site.language, "timezone": site.timeZone.identifier,
+                "callbacks": callbacks, "hasCallbacks": !callbacks.isEmpty, "ledger": Array(entries),
+                "color": site.widget.color, "right": site.widget.position == .right, "left": site.widget.position == .left,
+            ]
+            value["button_text"] = site.widget.buttonText
+            value["open_after_s"] = site.widget.openAfterSeconds
+            values.append(value)
+        }
+        return render("home", title: "Your sites", csrf: session.csrf, values: ["sites": values], notice: notice)
+    }
+
+    private func saveWidget(_ request: Request) async throws -> Response {
+        let form = try await ServerForms.form(request)
+        guard let (_, session) = try await signedIn(request) else {
+            return render("signin", title: "Sign in", problem: "Refused: sign in first.", status: .unauthorized)
+        }
+        guard ServerForms.sameOrigin(request), let csrf = form["csrf"],
+              ConstantTime.equal(Array(csrf.utf8), Array(session.csrf.utf8)) else {
+            return render("signin", title: "Sign in", problem: "Refused: the form did not come from this cabinet.", status: .forbidden)
+        }
+        let id = form["site"] ?? ""
+        guard try await owned(session.email).contains(id), var settings = try await sites.find(id: id)?.widget else {
+            return render("signin", title: "Not yours", csrf: session.csrf, problem: "No site of yours has that id.", status: .notFound)
+        }
+        settings.color = form["color"] ?? settings.color
+        settings.position = WidgetSettings.Position(rawValue: form["position"] ?? "") ?? settings.position
+        let text = (form["button_text"] ?? "").trimmingCharacters(in: .whitespaces)
+        settings.buttonText = text.isEmpty ? nil : text
+        let delay = (form["open_after_s"] ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            guard delay.isEmpty || Int(delay) != nil else {
+                throw DomainError(.invalid, "open_after_s: expected whole seconds, got '\(delay.prefix(20))'", field: "widget")
+            }
+            settings.openAfterSeconds = Int(delay)
+            _ = try await sites.setWidget(id: id, settings)
+        } catch let error as DomainError {
+            return render("signin", title: "Not saved", csrf: session.csrf, problem: "Not saved: \(error.message)", status: .badRequest)
+        }
+        logger.notice("cabinet: \(session.email) changed the widget of site \(id)")
+        return Self.redirect("/cabinet?done=" + ("widget saved".addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ""))
+    }
+
+    private func render(_ page: String, title: String, csrf: String? = nil, values: [String: Any] = [:], notice: String? = nil,
+                        problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        var values = values
+        values["csrf"] = csrf
+        let body = templates[page]?.render(values) ?? ""
+        var layout: [String: Any] = ["title": title, "body": body]
+        layout["csrf"] = csrf
+        layout["notice"] = notice
+        layout["problem"] = problem
+        let html = templates["layout"]?.render(layout) ?? body
+        return Response(status: status, headers: ServerForms.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    private static func redirect(_ path: String) -> Response {
+        Response(status: .seeOther, headers: [.location: path])
+    }
+}
