@@ -151,7 +151,7 @@ let package = Package(
         .target(
             name: "Cabinet",
             dependencies: [
-                "Console", "Domain", "HTTPClient", "RedisClient", "PostgresClient", "CryptoPrimitives",
+                "Console", "Domain", "Providers", "HTTPClient", "RedisClient", "PostgresClient", "CryptoPrimitives",
                 hummingbird,
                 httpTypes,
                 logging,

@@ -8,6 +8,7 @@ import Hummingbird
 import Logging
 import Mustache
 import PostgresClient
+import Providers
 import RedisClient
 
 /// The site owner's cabinet at `/cabinet`: signed in by a one-time link mailed to the address
@@ -24,13 +25,21 @@ public struct CabinetRoutes: Sendable {
     let mailFrom: String
     let publicURL: String
     let logger: Logger
+    /// Where recordings are (played through short-lived signed URLs), and the key that signs them.
+    let storage: (any ObjectStorage)?
+    let recordingMaxBytes: Int
+    let protection: DataProtection
+    static let recordingLinkLifetime = 600
     private let templates: [String: MustacheTemplate]
     static let cookie = "redial_owner"
     /// Links one address may ask for within an hour: the form must not become a mail cannon.
     static let linksPerHour = 5
 
     public init(redis: RedisPool, database: PostgresPool, protection: DataProtection, smtpURL: String, mailFrom: String, publicURL: String,
-                logger: Logger) throws {
+                storage: (any ObjectStorage)?, recordingMaxBytes: Int, logger: Logger) throws {
+        self.storage = storage
+        self.recordingMaxBytes = recordingMaxBytes
+        self.protection = protection
         links = OwnerLinks(database: database)
         sessions = OwnerSessions(redis: redis)
         self.database = database
@@ -60,6 +69,7 @@ public struct CabinetRoutes: Sendable {
             return try await home(session, notice: request.uri.queryParameters.get("done"))
         }
         router.post("/cabinet/widget") { request, _ in try await saveWidget(request) }
+        router.get("/cabinet/recordings/{id}") { request, context in try await recording(request, id: context.parameters.get("id") ?? "") }
         router.post("/cabinet/sign-out") { request, _ in
             if let (id, _) = try await signedIn(request) { try await sessions.end(id: id) }
             return Response(status: .seeOther, headers: [.location: "/cabinet/sign-in", .setCookie: "\(Self.cookie)=; Path=/cabinet; HttpOnly; SameSite=Lax; Max-Age=0"])
@@ -123,12 +133,16 @@ public struct CabinetRoutes: Sendable {
         for id in try await owned(session.email) {
             guard let site = try await sites.find(id: id) else { continue }
             let callbacks = try await database.query("""
-                SELECT to_char(c.created_at, 'YYYY-MM-DD HH24:MI') AS created, c.status, coalesce(c.phone_tail, '') AS tail,
-                       (SELECT count(*)::int FROM attempts a WHERE a.callback_id = c.id) AS attempts
+                SELECT c.id::text AS id, to_char(c.created_at, 'YYYY-MM-DD HH24:MI') AS created, c.status, coalesce(c.phone_tail, '') AS tail,
+                       (SELECT count(*)::int FROM attempts a WHERE a.callback_id = c.id) AS attempts,
+                       EXISTS (SELECT 1 FROM recordings r WHERE r.callback_id = c.id AND r.deleted_at IS NULL) AS recorded
                 FROM callbacks c WHERE c.site_id = $1::uuid ORDER BY c.created_at DESC LIMIT 20
                 """, [id]).map { row -> [String: Any] in
-                ["created": try row.decode("created", as: String.self), "status": try row.decode("status", as: String.self),
-                 "tail": try row.decode("tail", as: String.self), "attempts": try row.decode("attempts", as: Int.self)]
+                var value: [String: Any] = [
+                    "created": try row.decode("created", as: String.self), "status": try row.decode("status", as: String.self),
+                    "tail": try row.decode("tail", as: String.self), "attempts": try row.decode("attempts", as: Int.self)]
+                if try row.decode("recorded", as: Bool.self) { value["recording"] = recordingLink(try row.decode("id")) }
+                return value
             }
             let entries = try await ledger.entries(siteID: id).suffix(20).reversed().map { entry -> [String: Any] in
                 ["at": String(entry.createdAt.prefix(16)), "kind": entry.kind.rawValue.replacingOccurrences(of: "_", with: " "),
@@ -143,7 +157,8 @@ public struct CabinetRoutes: Sendable {
             value["open_after_s"] = site.widget.openAfterSeconds
             values.append(value)
         }
-        return render("home", title: "Your sites", csrf: session.csrf, values: ["sites": values], notice: notice)
+        let announcements = try await Announcements(database: database).current().map { ["title": $0.title, "body": $0.body] }
+        return render("home", title: "Your sites", csrf: session.csrf, values: ["sites": values, "announcements": announcements], notice: notice)
     }
 
     private func saveWidget(_ request: Request) async throws -> Response {
@@ -175,6 +190,33 @@ public struct CabinetRoutes: Sendable {
         }
         logger.notice("cabinet: \(session.email) changed the widget of site \(id)")
         return Self.redirect("/cabinet?done=" + ("widget saved".addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ""))
+    }
+
+    /// A link that plays a callback's recording for `recordingLinkLifetime` seconds: its expiry
+    /// signed with the lookup key, so any API process honours it and no one can forge or extend it.
+    func recordingLink(_ callbackID: String, now: Date = Date()) -> String {
+        let expires = Int(now.timeIntervalSince1970) + Self.recordingLinkLifetime
+        return "/cabinet/recordings/\(callbackID)?expires=\(expires)&sig=\(protection.lookup("cabinet-recording:\(callbackID):\(expires)"))"
+    }
+
+    private func recording(_ request: Request, id: String) async throws -> Response {
+        let expires = Int(request.uri.queryParameters.get("expires") ?? "") ?? 0
+        let signature = request.uri.queryParameters.get("sig") ?? ""
+        let expected = protection.lookup("cabinet-recording:\(id):\(expires)")
+        guard ConstantTime.equal(Array(signature.utf8), Array(expected.utf8)) else {
+            return Response(status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "not a link this cabinet gave\n")))
+        }
+        guard expires >= Int(Date().timeIntervalSince1970) else {
+            return Response(status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "this link has expired: reload the cabinet\n")))
+        }
+        guard let storage, UUID(uuidString: id) != nil, let key = try await database.query("""
+            SELECT object_key FROM recordings WHERE callback_id = $1::uuid AND deleted_at IS NULL ORDER BY attempt DESC LIMIT 1
+            """, [id]).first.map({ try $0.decode("object_key", as: String.self) }) else {
+            return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "no recording\n")))
+        }
+        let bytes = try await storage.get(key, maxBytes: recordingMaxBytes)
+        let type = key.hasSuffix(".mp3") ? "audio/mpeg" : key.hasSuffix(".wav") ? "audio/wav" : "application/octet-stream"
+        return Response(status: .ok, headers: [.contentType: type, .cacheControl: "private, no-store"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     private func render(_ page: String, title: String, csrf: String? = nil, values: [String: Any] = [:], notice: String? = nil,

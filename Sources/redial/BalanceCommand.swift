@@ -68,15 +68,7 @@ struct BalanceCommand: AsyncParsableCommand {
         @Option(help: "Last day it may be used, YYYY-MM-DD (UTC; default: never expires).") var expires: String?
 
         func run() async throws {
-            var until: Date?
-            if let expires {
-                let format = DateFormatter()
-                format.dateFormat = "yyyy-MM-dd"
-                format.timeZone = TimeZone(identifier: "UTC")
-                format.locale = Locale(identifier: "en_US_POSIX")
-                guard let day = format.date(from: expires) else { Environment.fail("expires: expected YYYY-MM-DD, got '\(expires.prefix(20))'", code: 64) }
-                until = day.addingTimeInterval(86_400)
-            }
+            let until = try expires.map { try Environment.endOfDay($0, option: "--expires") }
             let created = try await withDatabase { try await PromoCode(database: $0).create(code, minutes: minutes, expiresAt: until) }
             guard created else { Environment.fail("promo code \(code.uppercased()) exists", code: 1) }
             print("promo code \(code.uppercased()): \(minutes) minutes\(expires.map { ", until the end of \($0) UTC" } ?? "")")

@@ -134,6 +134,17 @@ enum Environment {
         WorkerRelease(version: Redial.version, build: BuildIdentity.current, scripts: ScriptSet.version(of: scripts))
     }
 
+    /// "YYYY-MM-DD" → the end of that day, UTC (the moment a thing valid "until" then stops), or
+    /// an error naming `option`.
+    static func endOfDay(_ text: String, option: String) throws -> Date {
+        let format = DateFormatter()
+        format.dateFormat = "yyyy-MM-dd"
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.locale = Locale(identifier: "en_US_POSIX")
+        guard let day = format.date(from: text) else { throw ValidationError("\(option): expected YYYY-MM-DD, got '\(text.prefix(20))'") }
+        return day.addingTimeInterval(86_400)
+    }
+
     /// "30m", "2h", "1d", "90s" → a duration within `range` (seconds), or an error naming `option`.
     static func duration(_ text: String, option: String, range: ClosedRange<Int64>) throws -> Duration {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]

@@ -10,5 +10,5 @@ struct Redial: AsyncParsableCommand {
         abstract: "Redial: a reliability-first job-queue cluster behind a \"call me back\" widget.",
         discussion: "Configuration comes from REDIAL_* environment variables (see README.md).",
         version: Redial.version,
-        subcommands: [Up.self, Serve.self, Work.self, RelayCommand.self, WatchdogCommand.self, SandboxCommand.self, Sites.self, Enqueue.self, Stats.self, JobsCommand.self, QueuesCommand.self, AlertsCommand.self, ReleaseCommand.self, DataCommand.self, BalanceCommand.self, Migrate.self])
+        subcommands: [Up.self, Serve.self, Work.self, RelayCommand.self, WatchdogCommand.self, SandboxCommand.self, Sites.self, Enqueue.self, Stats.self, JobsCommand.self, QueuesCommand.self, AlertsCommand.self, ReleaseCommand.self, DataCommand.self, BalanceCommand.self, AnnouncementsCommand.self, Migrate.self])
 }

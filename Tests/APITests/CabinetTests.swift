@@ -5,6 +5,7 @@ import Foundation
 import HTTPClient
 import LocalServices
 import PostgresClient
+import Providers
 import RedisClient
 import Testing
 import TestSupport
@@ -31,8 +32,30 @@ import TestSupport
         var theirs = SiteStore.NewSite(name: TestServices.uniqueName("Theirs"), managers: ["+79160000002"])
         theirs.email = "someone-else@shop.example"
         let other = try await store.create(theirs).site
+        // A recording of one of the owner's callbacks, in a real S3-compatible store.
+        let objects = try await ObjectStore()
+        defer { objects.stop() }
+        let bucket = "cabinet-\(UInt32.random(in: 0...UInt32.max))"
+        let storage = S3ObjectStorage(baseURL: objects.url, bucket: bucket, region: "us-east-1", accessKey: "test-key", secretKey: "test-secret")
+        try await storage.ensureBucket()
+        let audio = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cabinet-\(UUID().uuidString).wav")
+        try Data(audio).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await storage.put(file: file.path, key: "recordings/cabinet-test.wav", contentType: "audio/wav")
+        let callback = try await database.query("""
+            INSERT INTO callbacks (site_id, phone, phone_tail, status) VALUES ($1::uuid, 'sealed', '4567', 'completed') RETURNING id::text AS id
+            """, [site.id])[0].decode("id", as: String.self)
+        try await database.query("""
+            INSERT INTO recordings (callback_id, attempt, site_id, source_url, bucket, object_key, size_bytes, sha256, etag, parts)
+            VALUES ($1::uuid, 1, $2::uuid, 'http://carrier/rec', $3, 'recordings/cabinet-test.wav', 4096, 'x', 'x', 1)
+            """, [callback, site.id, bucket])
+        let announcements = Announcements(database: database)
+        _ = try await announcements.add(title: "Reports by SMS", body: "Daily reports can now come by SMS.")
+        _ = try await announcements.add(title: "Old news", body: "Gone.", startsAt: Date(timeIntervalSinceNow: -7200), endsAt: Date(timeIntervalSinceNow: -3600))
+        await #expect(throws: DomainError.self) { _ = try await announcements.add(title: "", body: "x") }
         let api = try await APIProcess(environment: ["REDIAL_DATABASE_URL": databaseURL, "REDIAL_REDIS_URL": redis.url.description,
-                                                     "REDIAL_SMTP_URL": sink.url])
+                                                     "REDIAL_SMTP_URL": sink.url].merging(objects.settings(bucket: bucket)) { $1 })
         defer { api.stop() }
         let client = HTTPClient()
         func send(_ method: String = "GET", _ path: String, form: String? = nil, cookie: String? = nil) async throws -> HTTPClientResponse {
@@ -66,6 +89,16 @@ import TestSupport
         #expect(home.status == 200 && home.text.contains(mine.name) && home.text.contains("<b>42</b>"))
         #expect(!home.text.contains(theirs.name), "only the owner's sites")
         #expect(home.text.contains("opening"), "the balance's history")
+        #expect(home.text.contains("Reports by SMS") && !home.text.contains("Old news"), "current announcements only")
+        #expect(home.text.contains("…4567"), "a callback by its number's last digits")
+        let player = try #require(home.text.range(of: #"/cabinet/recordings/[^"]+"#, options: .regularExpression).map { String(home.text[$0]) }
+            .map { $0.replacingOccurrences(of: "&amp;", with: "&") }, "a player for the recording")
+        let played = try await send("GET", player)
+        #expect(played.status == 200 && played.body == audio && played.header("Content-Type") == "audio/wav", "the recording plays: \(played.status)")
+        #expect(try await send("GET", player.replacingOccurrences(of: "sig=", with: "sig=0")).status == 403, "a forged signature")
+        let past = Int(Date().timeIntervalSince1970) - 1
+        let expired = "/cabinet/recordings/\(callback)?expires=\(past)&sig=\(DataProtection.development.lookup("cabinet-recording:\(callback):\(past)"))"
+        #expect(try await send("GET", expired).status == 403, "an expired link, however well signed")
         let csrf = try #require(home.text.range(of: #"name="csrf" value="[^"]+""#, options: .regularExpression)
             .map { String(home.text[$0].dropFirst(#"name="csrf" value=""#.count).dropLast()) })
 

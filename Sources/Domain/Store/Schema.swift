@@ -26,6 +26,7 @@ public enum Schema {
             ("0020_widget_settings.sql", String(decoding: PackageResources._020_widget_settings_sql, as: UTF8.self)),
             ("0021_balance_ledger.sql", String(decoding: PackageResources._021_balance_ledger_sql, as: UTF8.self)),
             ("0022_owner_links.sql", String(decoding: PackageResources._022_owner_links_sql, as: UTF8.self)),
+            ("0023_announcements.sql", String(decoding: PackageResources._023_announcements_sql, as: UTF8.self)),
         ])
     }
 
