@@ -155,7 +155,6 @@ let package = Package(
                 hummingbird,
                 httpTypes,
                 logging,
-                .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [.embedInCode("Templates"), .embedInCode("cabinet.css")],
             swiftSettings: strict

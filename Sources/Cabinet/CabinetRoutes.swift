@@ -6,7 +6,6 @@ import HTTPClient
 import HTTPTypes
 import Hummingbird
 import Logging
-import Mustache
 import PostgresClient
 import Providers
 import RedisClient
@@ -30,7 +29,7 @@ public struct CabinetRoutes: Sendable {
     let recordingMaxBytes: Int
     let protection: DataProtection
     static let recordingLinkLifetime = 600
-    private let templates: [String: MustacheTemplate]
+    private let pages: PageTemplates
     static let cookie = "redial_owner"
     /// Links one address may ask for within an hour: the form must not become a mail cannon.
     static let linksPerHour = 5
@@ -48,12 +47,8 @@ public struct CabinetRoutes: Sendable {
         self.mailFrom = mailFrom
         self.publicURL = publicURL
         self.logger = logger
-        var templates: [String: MustacheTemplate] = [:]
-        for (name, bytes) in [("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
-                              ("home", PackageResources.home_mustache)] {
-            templates[name] = try MustacheTemplate(string: String(decoding: bytes, as: UTF8.self))
-        }
-        self.templates = templates
+        pages = try PageTemplates([("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
+                                   ("home", PackageResources.home_mustache)])
     }
 
     public func add<Context: RequestContext>(to router: Router<Context>) {
@@ -221,15 +216,7 @@ public struct CabinetRoutes: Sendable {
 
     private func render(_ page: String, title: String, csrf: String? = nil, values: [String: Any] = [:], notice: String? = nil,
                         problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
-        var values = values
-        values["csrf"] = csrf
-        let body = templates[page]?.render(values) ?? ""
-        var layout: [String: Any] = ["title": title, "body": body]
-        layout["csrf"] = csrf
-        layout["notice"] = notice
-        layout["problem"] = problem
-        let html = templates["layout"]?.render(layout) ?? body
-        return Response(status: status, headers: ServerForms.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
+        pages.render(page, title: title, csrf: csrf, values: values, notice: notice, problem: problem, status: status)
     }
 
     private static func redirect(_ path: String) -> Response {

@@ -21,7 +21,7 @@ public struct ConsoleRoutes: Sendable {
     let database: PostgresPool
     /// Opens the sealed numbers it shows (masked).
     let protection: DataProtection
-    let pages: ConsolePages
+    let pages: PageTemplates
     let gate: ReleaseGate
     let alertmanager: Alertmanager
     let prometheus: PrometheusAPI
@@ -40,7 +40,7 @@ public struct ConsoleRoutes: Sendable {
         self.redis = redis
         self.database = database
         self.protection = protection
-        pages = try ConsolePages()
+        pages = try PageTemplates.console()
         gate = ReleaseGate(database: database, jobs: jobs)
         self.logger = logger
     }

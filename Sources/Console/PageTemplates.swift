@@ -3,20 +3,27 @@ import HTTPTypes
 import Hummingbird
 import Mustache
 
-/// The console's HTML: one Mustache template per page, rendered into the layout (escaped by
-/// Mustache; only the rendered page goes in unescaped). Templates are compiled once.
-struct ConsolePages: Sendable {
+/// Server-rendered HTML (the console's, the owner's cabinet's): one Mustache template per page,
+/// rendered into the one named "layout" (escaped by Mustache; only the rendered page goes in
+/// unescaped). Templates are compiled once.
+public struct PageTemplates: Sendable {
     private let templates: [String: MustacheTemplate]
 
-    init() throws {
-        var templates: [String: MustacheTemplate] = [:]
-        for (name, bytes) in [("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
+    /// The console's pages.
+    static func console() throws -> PageTemplates {
+        try PageTemplates([("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
                               ("overview", PackageResources.overview_mustache), ("dead", PackageResources.dead_mustache),
                               ("job", PackageResources.job_mustache), ("jobs", PackageResources.jobs_mustache), ("workers", PackageResources.workers_mustache),
                               ("callbacks", PackageResources.callbacks_mustache), ("callback", PackageResources.callback_mustache),
                               ("releases", PackageResources.releases_mustache), ("sites", PackageResources.sites_mustache),
                               ("sitekey", PackageResources.sitekey_mustache),
-                              ("watchdog", PackageResources.watchdog_mustache)] {
+                              ("watchdog", PackageResources.watchdog_mustache)])
+    }
+
+    /// Templates by name, "layout" among them.
+    public init(_ sources: [(name: String, bytes: [UInt8])]) throws {
+        var templates: [String: MustacheTemplate] = [:]
+        for (name, bytes) in sources {
             templates[name] = try MustacheTemplate(string: String(decoding: bytes, as: UTF8.self))
         }
         self.templates = templates
@@ -24,7 +31,7 @@ struct ConsolePages: Sendable {
 
     /// A whole page: `page`'s template with `values`, in the layout. `csrf` (a signed-in
     /// session's) shows the navigation and goes into every form.
-    func render(_ page: String, title: String, csrf: String?, values: [String: Any] = [:], notice: String? = nil,
+    public func render(_ page: String, title: String, csrf: String?, values: [String: Any] = [:], notice: String? = nil,
                 problem: String? = nil, status: HTTPResponse.Status = .ok, refresh: Int? = nil) -> Response {
         var values = values
         values["csrf"] = csrf
