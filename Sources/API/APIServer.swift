@@ -36,6 +36,8 @@ public struct APIServer: Sendable {
         public var betaShare: Double = 0
         /// Seals the numbers and names intake stores; its lookup hash finds a number (`REDIAL_DATA_KEYS`, `REDIAL_LOOKUP_KEY`).
         public var dataProtection: DataProtection
+        /// Where owners pay for minutes; its signed events credit the ledger. nil: no payments.
+        public var payments: (any PaymentProvider)?
 
         public init(host: String, port: Int, trustedProxies: [NetworkRange], telephony: any TelephonyProvider, outcomePolicy: JobPolicy,
                     timeScale: Double, deniedPrefixes: [String], dataProtection: DataProtection, operationsPort: Int? = nil) {
@@ -107,6 +109,7 @@ public struct APIServer: Sendable {
         TelephonyEvents(provider: configuration.telephony, jobs: JobQueue(redis: redis, timeScale: configuration.timeScale),
                         redis: redis, policy: configuration.outcomePolicy).add(to: router)
         addOperations(to: router, details: configuration.operationsPort == nil)
+        if let payments = configuration.payments { PaymentEvents(provider: payments, database: database).add(to: router) }
         WidgetRoutes(sites: siteKeys).add(to: router)
         addDocument(to: router)
         let trusted = configuration.trustedProxies

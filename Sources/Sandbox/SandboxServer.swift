@@ -67,6 +67,8 @@ public struct SandboxServer: Sendable {
                                        "detail": delivered ? "handset acknowledged" : "handset unreachable"])
         }
         router.get("/sandbox/calls") { _, _ in try Self.json(.ok, await state.ringLog()) }
+        router.post("/v1/payments") { request, _ in try await pay(request) }
+        router.get("/sandbox/payments") { _, _ in try Self.json(.ok, await state.paymentDeliveries) }
         router.get("/sandbox/sms") { _, _ in try Self.json(.ok, await state.messages) }
         router.get("/sandbox/faults") { _, _ in try Self.json(.ok, await state.faults) }
         router.post("/sandbox/faults") { request, _ in
@@ -78,7 +80,7 @@ public struct SandboxServer: Sendable {
                 return try Self.json(.badRequest, ["error": """
                     expected {"error_rate": 0-1, "latency_ms": 0-60000, "drop_webhooks": bool, "recording_bytes": 44-268435456, \
                     "place_then_fail": 0-1, "slow_after_place_ms": 0-60000, "lookup_fails": bool, "talk_s": 1-86400, \
-                    "calls_fail": bool}
+                    "calls_fail": bool, "duplicate_payment_events": bool}
                     """])
             }
             await state.setFaults(faults)
@@ -189,17 +191,24 @@ public struct SandboxServer: Sendable {
     func sendWebhook(_ call: SandboxState.Call) async {
         let event = SandboxWire.Event(eventID: "evt-\(call.callID)", call: call.wire)
         guard let body = try? JSONEncoder().encode(event) else { return }
+        if await !deliverSigned(Array(body), to: call.callbackURL) {
+            logger.warning("webhook for \(call.callID) not delivered to \(call.callbackURL)")
+        }
+    }
+
+    /// POSTs a signed webhook, five tries with backoff until one is answered 2xx.
+    func deliverSigned(_ body: [UInt8], to url: String) async -> Bool {
         for attempt in 0..<5 {
             let time = String(Int(Date().timeIntervalSince1970))
-            let signature = SandboxWire.sign(Array(body), time: time, secret: Array(configuration.webhookSecret.utf8))
+            let signature = SandboxWire.sign(body, time: time, secret: Array(configuration.webhookSecret.utf8))
             let response = try? await HTTPClient().send(HTTPClientRequest(
-                method: "POST", url: call.callbackURL,
+                method: "POST", url: url,
                 headers: [("Content-Type", "application/json"), (SandboxWire.signatureHeader, "t=\(time),v1=\(signature)")],
-                body: Array(body), timeout: .seconds(5)))
-            if let status = response?.status, (200..<300).contains(status) { return }
+                body: body, timeout: .seconds(5)))
+            if let status = response?.status, (200..<300).contains(status) { return true }
             try? await Task.sleep(for: .milliseconds(200 << attempt))
         }
-        logger.warning("webhook for \(call.callID) not delivered to \(call.callbackURL)")
+        return false
     }
 
     struct SMSRequest: Decodable {

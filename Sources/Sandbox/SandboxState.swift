@@ -65,11 +65,13 @@ actor SandboxState {
         /// The API takes calls but the network fails every one (SIP 503 after the ring time): the
         /// outage an OPTIONS probe cannot see, which the answer ratio and the test call do.
         var callsFail = false
+        /// Every payment event is delivered twice (a provider's at-least-once webhooks).
+        var duplicatePaymentEvents = false
 
         enum CodingKeys: String, CodingKey {
             case errorRate = "error_rate", latencyMs = "latency_ms", dropWebhooks = "drop_webhooks", recordingBytes = "recording_bytes"
             case placeThenFail = "place_then_fail", slowAfterPlaceMs = "slow_after_place_ms", lookupFails = "lookup_fails"
-            case talkSeconds = "talk_s", callsFail = "calls_fail"
+            case talkSeconds = "talk_s", callsFail = "calls_fail", duplicatePaymentEvents = "duplicate_payment_events"
         }
 
         init() {}
@@ -86,6 +88,7 @@ actor SandboxState {
             lookupFails = try container.decodeIfPresent(Bool.self, forKey: .lookupFails) ?? lookupFails
             talkSeconds = try container.decodeIfPresent(Int.self, forKey: .talkSeconds) ?? talkSeconds
             callsFail = try container.decodeIfPresent(Bool.self, forKey: .callsFail) ?? callsFail
+            duplicatePaymentEvents = try container.decodeIfPresent(Bool.self, forKey: .duplicatePaymentEvents) ?? duplicatePaymentEvents
         }
     }
 
@@ -96,6 +99,12 @@ actor SandboxState {
     private var smsByKey: [String: String] = [:]
     private var originatesPerVisitor: [String: Int] = [:]
     var faults = Faults()
+    /// Payment events delivered (each delivery, duplicates too), for tests.
+    private(set) var paymentDeliveries: [String] = []
+
+    func delivered(payment id: String) {
+        paymentDeliveries.append(id)
+    }
     private var sequence = 0
 
     /// Keys whose first originate is still being processed (e.g. the slow number 6).

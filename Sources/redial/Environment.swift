@@ -97,6 +97,16 @@ enum Environment {
         }
     }
 
+    /// The payment provider's adapter `REDIAL_PROVIDER` names: the sandbox's payments are served
+    /// by the same simulator as its calls, and signed with the same secret.
+    static func payments(_ settings: RedialSettings) -> any PaymentProvider {
+        switch settings.provider {
+        case .sandbox:
+            SandboxPayments(baseURL: settings.telephonyURL, webhookSecret: settings.telephonySecret,
+                            previousWebhookSecret: settings.previousTelephonySecret)
+        }
+    }
+
     /// The SMS gateway's adapter `REDIAL_PROVIDER` names.
     static func smsGateway(_ settings: RedialSettings) -> any SMSGateway {
         switch settings.provider {

@@ -31,6 +31,7 @@ struct Serve: AsyncParsableCommand {
             telephony: Environment.telephony(settings), outcomePolicy: outcomePolicy, timeScale: settings.timeScale,
             deniedPrefixes: settings.deniedPrefixes, dataProtection: settings.dataProtection, operationsPort: settings.metricsPort)
         configuration.betaShare = settings.betaShare
+        configuration.payments = Environment.payments(settings)
         let console = try ConsoleRoutes(token: settings.adminToken, redis: redis, database: database, protection: settings.dataProtection,
                                         alertmanagerURL: settings.alertmanagerURL, prometheusURL: settings.prometheusURL, logger: logger)
         if settings.adminToken == nil { logger.info("the operations console at /admin is off: no REDIAL_ADMIN_TOKEN") }

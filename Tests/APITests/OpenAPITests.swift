@@ -42,10 +42,13 @@ import TestSupport
         let api = try await APIProcess(environment: ["REDIAL_REDIS_URL": redis.url.description])
         defer { api.stop(); redis.stop() }
         // The routes as the server builds them (pools that never connect: only the router is read).
+        var configuration = APIServer.Configuration(
+            host: "127.0.0.1", port: 0, trustedProxies: [],
+            telephony: SandboxTelephony(baseURL: "http://127.0.0.1:1", webhookSecret: "unused-secret-0123456789"),
+            outcomePolicy: JobPolicy(), timeScale: 1, deniedPrefixes: [], dataProtection: .development)
+        configuration.payments = SandboxPayments(baseURL: "http://127.0.0.1:1", webhookSecret: "unused-secret-0123456789")  // as redial serve
         let server = APIServer(
-            configuration: .init(host: "127.0.0.1", port: 0, trustedProxies: [],
-                                 telephony: SandboxTelephony(baseURL: "http://127.0.0.1:1", webhookSecret: "unused-secret-0123456789"),
-                                 outcomePolicy: JobPolicy(), timeScale: 1, deniedPrefixes: [], dataProtection: .development),
+            configuration: configuration,
             database: PostgresPool(configuration: PostgresConfiguration(url: try PostgresURL(parsing: "postgres://nobody@127.0.0.1:1/none"))),
             redis: RedisPool(configuration: RedisConfiguration(url: redis.url)),
             registry: PrometheusCollectorRegistry(), logger: Logger(label: "openapi-test"))

@@ -87,23 +87,7 @@ public struct SandboxTelephony: TelephonyProvider {
     /// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the shared
     /// secret, at most `signatureTolerance` old; the body a JSON event with event_id and call_id.
     public func event(fromWebhook body: [UInt8], signature: String?, now: Date) throws(WebhookRejection) -> CallEvent {
-        guard let signature else { throw .unsigned("the \(SandboxWire.signatureHeader) header is required") }
-        var fields: [Substring: Substring] = [:]
-        for part in signature.split(separator: ",") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { fields[pair[0].trimmingPrefix(" ")] = pair[1] }
-        }
-        guard let time = fields["t"], let seconds = TimeInterval(time), let mac = fields["v1"].flatMap({ [UInt8](hexString: $0) }) else {
-            throw .badSignature("\(SandboxWire.signatureHeader) must be t=<unix seconds>,v1=<hex>")
-        }
-        let tolerance = SandboxWire.signatureTolerance
-        guard abs(now.timeIntervalSince1970 - seconds) <= tolerance else {
-            throw .staleSignature("the signature is older than \(Int(tolerance)) s (or from the future)")
-        }
-        let signed = Array("\(time).".utf8) + body
-        guard webhookSecrets.contains(where: { HMACSHA256.verify(mac, message: signed, key: $0) }) else {
-            throw .badSignature("the signature does not match the body")
-        }
+        let mac = try SandboxWire.verifiedMAC(of: body, signature: signature, secrets: webhookSecrets, now: now)
         guard let event = try? JSONDecoder().decode(SandboxWire.Event.self, from: Data(body)),
               !event.eventID.isEmpty, event.eventID.utf8.count <= 200, !event.call.callID.isEmpty else {
             throw .malformedEvent("expected a JSON event with event_id and call_id")

@@ -72,6 +72,28 @@ public enum SandboxWire {
         HMACSHA256.authenticate(Array("\(time).".utf8) + body, key: secret).hexString
     }
 
+    /// Checks a webhook's `X-Signature` against the shared secrets (the current one, or the one
+    /// before a rotation) and its age; returns the MAC (a signed request's replay token).
+    public static func verifiedMAC(of body: [UInt8], signature: String?, secrets: [[UInt8]], now: Date) throws(WebhookRejection) -> [UInt8] {
+        guard let signature else { throw .unsigned("the \(signatureHeader) header is required") }
+        var fields: [Substring: Substring] = [:]
+        for part in signature.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { fields[pair[0].trimmingPrefix(" ")] = pair[1] }
+        }
+        guard let time = fields["t"], let seconds = TimeInterval(time), let mac = fields["v1"].flatMap({ [UInt8](hexString: $0) }) else {
+            throw .badSignature("\(signatureHeader) must be t=<unix seconds>,v1=<hex>")
+        }
+        guard abs(now.timeIntervalSince1970 - seconds) <= signatureTolerance else {
+            throw .staleSignature("the signature is older than \(Int(signatureTolerance)) s (or from the future)")
+        }
+        let signed = Array("\(time).".utf8) + body
+        guard secrets.contains(where: { HMACSHA256.verify(mac, message: signed, key: $0) }) else {
+            throw .badSignature("the signature does not match the body")
+        }
+        return mac
+    }
+
     /// The outcome a call status reports, once the call is over.
     static func outcome(of call: CallStatus) -> CallOutcome? {
         call.status == "completed" ? CallOutcome(reported: call.outcome, sipCode: call.sipCode) : nil
