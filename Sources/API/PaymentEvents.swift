@@ -25,10 +25,12 @@ struct PaymentEvents: Sendable {
             if case .malformedEvent = error { throw APIError(.badRequest, error.code, error.message) }
             throw APIError(.unauthorized, error.code, error.message)
         }
-        guard try await !database.query("SELECT 1 FROM sites WHERE id = $1::uuid", [event.siteID]).isEmpty else {
-            throw APIError(.notFound, "unknown_site", "no site \(event.siteID)")
+        let credited: Bool
+        do {
+            credited = try await BalanceLedger(database: database).topUp(siteID: event.siteID, minutes: event.minutes, paymentID: event.paymentID)
+        } catch let error as DomainError where error.code == .notFound {
+            throw APIError(.notFound, "unknown_site", error.message)
         }
-        let credited = try await BalanceLedger(database: database).topUp(siteID: event.siteID, minutes: event.minutes, paymentID: event.paymentID)
         return try CallbackRoutes.json(.ok, ["status": credited ? "credited" : "already_credited"])
     }
 }

@@ -7,10 +7,18 @@ struct OwnerLinks: Sendable {
     let database: PostgresPool
     static let lifetime: Duration = .seconds(15 * 60)
 
-    /// A new token for `email`, or nil when no active site gives that address (the caller
-    /// answers the same either way: the form tells no one which addresses are owners').
+    /// Links one address may ask for within an hour: the form must not become a mail cannon.
+    static let perHour = 5
+
+    /// A new token for `email`, or nil when no active site gives that address or it had its
+    /// hour's links (the caller answers the same either way: the form tells no one which
+    /// addresses are owners').
     func issue(email: String) async throws -> String? {
-        guard try await !database.query("SELECT 1 FROM sites WHERE lower(email) = lower($1) AND active LIMIT 1", [email]).isEmpty else {
+        guard try await !database.query("""
+            SELECT 1 FROM sites WHERE lower(email) = lower($1) AND active
+              AND (SELECT count(*) FROM owner_links WHERE email = lower($1) AND created_at > now() - interval '1 hour') < $2
+            LIMIT 1
+            """, [email, Self.perHour]).isEmpty else {
             return nil
         }
         let token = try SecureRandom.token(byteCount: 32)

@@ -15,7 +15,7 @@ struct AnnouncementsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let end = try until.map { try Environment.endOfDay($0, option: "--until") }
-            let id = try await BalanceCommand.withDatabase { try await Announcements(database: $0).add(title: title, body: body, endsAt: end) }
+            let id = try await Sites.withDatabase { try await Announcements(database: $0).add(title: title, body: body, endsAt: end) }
             print("announcement \(id) shows from now\(until.map { " until the end of \($0) UTC" } ?? "")")
         }
     }
@@ -24,7 +24,7 @@ struct AnnouncementsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The announcements showing now.")
 
         func run() async throws {
-            for item in try await BalanceCommand.withDatabase({ try await Announcements(database: $0).current() }) {
+            for item in try await Sites.withDatabase({ try await Announcements(database: $0).current() }) {
                 print("\(item.id)  \(item.title)")
             }
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Domain
 import Foundation
-import PostgresClient
 
 /// `redial balance`: a site's call minutes as its ledger (`BalanceLedger`): top-ups, promo codes,
 /// the entries. Every credit has a key: the same one twice credits once.
@@ -9,10 +8,6 @@ struct BalanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance", abstract: "A site's call minutes: top-ups, promo codes, the ledger.",
         subcommands: [TopUp.self, Redeem.self, Ledger.self, Promo.self])
-
-    static func withDatabase<T>(_ body: (PostgresPool) async throws -> T) async throws -> T {
-        try await Sites.withStore { store in try await body(store.database) }
-    }
 
     struct TopUp: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,7 +17,7 @@ struct BalanceCommand: AsyncParsableCommand {
         @Option(help: "The payment's id at the payment provider (the credit's key).") var paymentID: String
 
         func run() async throws {
-            let credited = try await withDatabase { try await BalanceLedger(database: $0).topUp(siteID: site, minutes: minutes, paymentID: paymentID) }
+            let credited = try await Sites.withDatabase { try await BalanceLedger(database: $0).topUp(siteID: site, minutes: minutes, paymentID: paymentID) }
             print(credited ? "site \(site): \(minutes) minutes credited (payment \(paymentID))" : "payment \(paymentID) was credited before: nothing done")
         }
     }
@@ -33,7 +28,7 @@ struct BalanceCommand: AsyncParsableCommand {
         @Argument(help: "The code.") var code: String
 
         func run() async throws {
-            switch try await withDatabase({ try await BalanceLedger(database: $0).redeem(siteID: site, code: code) }) {
+            switch try await Sites.withDatabase({ try await BalanceLedger(database: $0).redeem(siteID: site, code: code) }) {
             case .credited(let minutes): print("site \(site): \(minutes) minutes credited (\(code.uppercased()))")
             case .alreadyUsed: Environment.fail("\(code.uppercased()) was used by this site before", code: 1)
             case .expired: Environment.fail("\(code.uppercased()) has expired", code: 1)
@@ -48,7 +43,7 @@ struct BalanceCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let entries = try await withDatabase { try await BalanceLedger(database: $0).entries(siteID: site) }
+            let entries = try await Sites.withDatabase { try await BalanceLedger(database: $0).entries(siteID: site) }
             if json {
                 let rows = entries.map { ["kind": $0.kind.rawValue, "minutes": String($0.minutes), "key": $0.key, "note": $0.note ?? "", "at": $0.createdAt] }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
@@ -69,7 +64,7 @@ struct BalanceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let until = try expires.map { try Environment.endOfDay($0, option: "--expires") }
-            let created = try await withDatabase { try await PromoCode(database: $0).create(code, minutes: minutes, expiresAt: until) }
+            let created = try await Sites.withDatabase { try await PromoCode(database: $0).create(code, minutes: minutes, expiresAt: until) }
             guard created else { Environment.fail("promo code \(code.uppercased()) exists", code: 1) }
             print("promo code \(code.uppercased()): \(minutes) minutes\(expires.map { ", until the end of \($0) UTC" } ?? "")")
         }

@@ -24,6 +24,11 @@ struct Sites: AsyncParsableCommand {
         }
     }
 
+    /// The database, for commands about sites' data beyond the sites themselves (balance, announcements).
+    static func withDatabase<T>(_ body: (PostgresPool) async throws -> T) async throws -> T {
+        try await withStore { store in try await body(store.database) }
+    }
+
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a site; prints its id and site key (shown only now).")
 

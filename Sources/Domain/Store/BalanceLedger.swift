@@ -29,11 +29,14 @@ public struct BalanceLedger: Sendable {
 
     /// A top-up of `minutes` paid under `paymentID` (the payment provider's id: the key). The
     /// site's first top-up also credits it and the site that referred it, once each. False when
-    /// that payment was credited before.
+    /// that payment was credited before; `notFound` when there is no such site.
     public func topUp(siteID: String, minutes: Int, paymentID: String) async throws -> Bool {
         guard (1...1_000_000).contains(minutes) else { throw DomainError(.invalid, "minutes: expected 1-1000000, got \(minutes)", field: "minutes") }
         guard !paymentID.isEmpty, paymentID.utf8.count <= 100 else { throw DomainError(.invalid, "payment id: expected 1-100 bytes", field: "payment_id") }
         return try await database.transaction { connection in
+            guard UUIDText.isValid(siteID), try await !connection.query("SELECT 1 FROM sites WHERE id = $1::uuid", [siteID]).isEmpty else {
+                throw DomainError(.notFound, "no site \(siteID.prefix(40))", field: "site_id")
+            }
             guard try await credit(siteID, .topUp, minutes, key: "payment:\(paymentID)", note: nil, on: connection) else { return false }
             let referrer = try await connection.query("""
                 SELECT referred_by::text AS referrer FROM sites
