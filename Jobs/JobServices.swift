@@ -64,7 +64,8 @@ public struct JobServices: Sendable {
     /// `notify` for a caller that already holds the callback's context.
     func notify(_ trigger: Trigger, context: CallbackFlow.Context) async throws {
         guard let rule = messages.rules[trigger.trigger] else { return }
-        let recipients = rule.to == "managers" ? context.managers : [context.owner]
+        let settings = context.notifications
+        let recipients = !settings.sms(trigger.trigger) ? [] : rule.to == "managers" ? context.managers : [context.owner]
         var variables = ["site": context.siteName, "visitor": context.visitor]
         variables.merge(trigger.variables) { _, new in new }
         func notification<Channel>(_: Channel.Type, to recipient: String) throws -> Notification<Channel> {
@@ -74,7 +75,7 @@ public struct JobServices: Sendable {
                                     content: .init(to: recipient, variables: variables), protection: flow.protection)
         }
         var all = try recipients.map { try notification(SMSChannel.self, to: $0).request(policies: policies) }
-        if rule.email, let address = context.email {
+        if rule.email, settings.email(trigger.trigger), let address = context.email {
             all.append(try notification(EmailChannel.self, to: address).request(policies: policies))
         }
         if !all.isEmpty { _ = try await jobs.enqueue(batch: all) }

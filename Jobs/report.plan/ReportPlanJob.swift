@@ -4,7 +4,7 @@ import Queue
 
 /// `report.plan` (`{"tick": RFC 3339}`, from the hourly schedule): for every site with an email
 /// address whose local time at the tick is 07:xx, queues yesterday's daily report and, on a
-/// Monday, last week's. Each report's dedup key is its effect key, so a replayed or caught-up
+/// Monday, last week's (each only if its owner has not turned it off). Each report's dedup key is its effect key, so a replayed or caught-up
 /// tick queues nothing twice.
 struct ReportPlanJob: ServiceJob {
     let services: JobServices
@@ -20,8 +20,8 @@ struct ReportPlanJob: ServiceJob {
         let text = args.tick
         guard let tick = ISO8601DateFormatter().date(from: text) else { throw PermanentJobError("tick '\(text)' is not an RFC 3339 time") }
         var requests: [JobQueue.Request] = []
-        for (siteID, zone) in try await SiteReport.recipients(database: services.flow.database) {
-            for period in Self.periods(at: tick, in: zone) {
+        for (siteID, zone, wants) in try await SiteReport.recipients(database: services.flow.database) {
+            for period in Self.periods(at: tick, in: zone) where period.name == "daily" ? wants.dailyReport : wants.weeklyReport {
                 let report = ReportEmailJob.Args(site_id: siteID, period: period.name, from: period.from, to: period.to)
                 requests.append(try JobQueue.Request(report, policies: services.policies, dedupKey: report.effectKey))
             }

@@ -69,6 +69,7 @@ public struct SandboxServer: Sendable {
         router.get("/sandbox/calls") { _, _ in try Self.json(.ok, await state.ringLog()) }
         router.post("/v1/payments") { request, _ in try await pay(request) }
         router.get("/sandbox/payments") { _, _ in try Self.json(.ok, await state.paymentDeliveries) }
+        router.get("/sandbox/checkout/{id}") { _, context in await checkoutPage(id: context.parameters.get("id") ?? "") }
         router.get("/sandbox/sms") { _, _ in try Self.json(.ok, await state.messages) }
         router.get("/sandbox/faults") { _, _ in try Self.json(.ok, await state.faults) }
         router.post("/sandbox/faults") { request, _ in

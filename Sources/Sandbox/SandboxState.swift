@@ -101,6 +101,12 @@ actor SandboxState {
     var faults = Faults()
     /// Payment events delivered (each delivery, duplicates too), for tests.
     private(set) var paymentDeliveries: [String] = []
+    /// Each checkout's minutes and where its page sends the payer back.
+    private(set) var checkouts: [String: (minutes: Int, returnURL: String?)] = [:]
+
+    func opened(checkout id: String, minutes: Int, returnURL: String?) {
+        checkouts[id] = (minutes, returnURL)
+    }
 
     func delivered(payment id: String) {
         paymentDeliveries.append(id)

@@ -37,7 +37,8 @@ struct Serve: AsyncParsableCommand {
         if settings.adminToken == nil { logger.info("the operations console at /admin is off: no REDIAL_ADMIN_TOKEN") }
         let cabinet = try CabinetRoutes(redis: redis, database: database, protection: settings.dataProtection, smtpURL: settings.smtpURL,
                                         mailFrom: settings.mailFrom, publicURL: settings.publicURL,
-                                        storage: Environment.objectStorage(settings), recordingMaxBytes: settings.recordingMaxBytes, logger: logger)
+                                        storage: Environment.objectStorage(settings), recordingMaxBytes: settings.recordingMaxBytes,
+                                        payments: configuration.payments, logger: logger)
         let server = APIServer(configuration: configuration, database: database, redis: redis, registry: registry, logger: logger,
                                console: console, cabinet: cabinet)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application()), .init(service: server.siteKeys)]

@@ -3,6 +3,8 @@ import Domain
 import Foundation
 import LocalServices
 import PostgresClient
+import Queue
+import RedisClient
 import Testing
 import TestSupport
 
@@ -101,5 +103,36 @@ extension DialFlowTests {
         let early = try mail.messages().count
         #expect(early == 2, "the third email waits for the window: got \(early)")
         #expect(try await eventually(timeout: .seconds(20)) { try mail.messages().count == 3 })
+    }
+
+    /// An owner's notification settings hold: with the managers' SMS about failed callbacks
+    /// turned off, a failed callback e-mails the site's address and texts no manager; turning
+    /// the SMS back on texts them for the next one.
+    @Test func anEventTurnedOffBySMSIsNotTextedButStillEmailed() async throws {
+        let mail = try await MailSink()
+        defer { mail.stop() }
+        let cluster = try await Cluster(workers: 1, smtpURL: mail.url)
+        defer { cluster.stop() }
+        let address = "quiet-\(UInt32.random(in: 0...UInt32.max))@settings.test"
+        let (siteID, key) = try await site(email: address)
+        let store = SiteStore(database: database, protection: .development)
+        var quiet = NotificationSettings()
+        quiet.smsOff = ["callback_failed"]
+        #expect(try await store.setNotifications(id: siteID, ownerPhone: nil, lowBalanceThresholds: [10], quiet))
+        let redis = try await TestServices.redis(poolSize: 1)
+        defer { Task { await redis.close() } }
+        let keys = Keys(queue: "notifications")
+        let manager = "+79160000001"
+        for (smsOn, round) in [(false, 1), (true, 2)] {
+            if smsOn { #expect(try await store.setNotifications(id: siteID, ownerPhone: nil, lowBalanceThresholds: [10], NotificationSettings())) }
+            let id = try await request(cluster, key: key, phone: number(7))  // invalid: failed at once
+            try await waitTerminal([id])
+            // The e-mail and any SMS are queued together (one batch): once the e-mail is sent,
+            // the SMS is queued or it never will be.
+            try await waitForJob(queue: "notifications", dedupKey: messageKey("email", "callback_failed", id, to: address))
+            let sms = try await redis.send("GET", keys.dedup(messageKey("sms", "callback_failed", id, to: manager))).string
+            #expect((sms != nil) == smsOn, "round \(round): the managers' SMS \(smsOn ? "queued" : "not queued")")
+        }
+        #expect(try mail.messages().filter { $0.contains(address) }.count == 2, "both failures e-mailed")
     }
 }

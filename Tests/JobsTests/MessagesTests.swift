@@ -1,3 +1,4 @@
+import Domain
 import Jobs
 import Testing
 
@@ -35,5 +36,15 @@ import Testing
     @Test func renderingWithoutADeclaredVariableIsRefusedNotBlank() throws {
         let messages = try load("{{site}} {{visitor}}", "{{site}} {{visitor}}")
         #expect(throws: (any Error).self) { try messages.render("callback_failed", language: "en", variables: ["site": "Shop"]) }
+    }
+
+    /// The events an owner can turn off in the cabinet are the shipped triggers, with the same
+    /// e-mail flag: a trigger added to the file must be added there too.
+    @Test func theOwnersNotificationEventsAreTheShippedTriggers() throws {
+        let rules = try Messages.load().rules
+        #expect(Set(NotificationSettings.events.map(\.name)) == Set(rules.keys))
+        for event in NotificationSettings.events {
+            #expect(rules[event.name]?.email == event.byEmail, "\(event.name)")
+        }
     }
 }

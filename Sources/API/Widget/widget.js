@@ -3,7 +3,8 @@
  * Options (data-*): api (default: where this script came from), lang ("ru" or "en"; default:
  * the site's), open-after (seconds on page; default: the site's), open-on-scroll (percent
  * scrolled), open-on-exit ("true": when the pointer leaves the top), default-country (calling
- * code for numbers typed without one, e.g. "7").
+ * code for numbers typed without one, e.g. "7"), preview (with config: the cabinet's live preview,
+ * which sends nothing and follows RedialWidget.preview(settings)).
  * It lives in a Shadow DOM (no style leaks either way), asks only its own API (the site's
  * settings: language, colour, corner, button text, working hours and zone), and needs nothing
  * else. */
@@ -14,6 +15,7 @@
   var key = script.getAttribute("data-site-key");
   var api = script.getAttribute("data-api") || new URL(script.src, location.href).origin;
   var country = script.getAttribute("data-default-country") || "";
+  var preview = script.hasAttribute("data-preview");
   var TERMINAL = { completed: 1, failed: 1, canceled: 1 };
   var TEXTS = {
     en: {
@@ -67,8 +69,14 @@
     ".w .s{display:block;width:100%;margin-top:8px;padding:11px;border:0;border-radius:6px;background:var(--c);color:#fff;font-size:16px;cursor:pointer}" +
     ".w .s:disabled{opacity:.5;cursor:default}.w .st{margin-top:10px;font-weight:600}" +
     "button:focus-visible,input:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}";
+  /* A constructed style sheet where the browser has them: a page's Content-Security-Policy
+   * without 'unsafe-inline' (the cabinet's) blocks a <style> element, not these. */
+  var sheet = null;
+  try { sheet = new CSSStyleSheet(); sheet.replaceSync(css); } catch (e) { sheet = null; }
+  var adopted = sheet && "adoptedStyleSheets" in root;
+  if (adopted) root.adoptedStyleSheets = [sheet];
   root.innerHTML =
-    "<style>" + css + "</style><div class=\"w\" part=\"widget\">" +
+    (adopted ? "" : "<style>" + css + "</style>") + "<div class=\"w\" part=\"widget\">" +
     "<button class=\"b redial-button\" type=\"button\" aria-haspopup=\"dialog\" aria-expanded=\"false\"></button>" +
     "<div class=\"p redial-panel\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"rt\" aria-describedby=\"rm\">" +
     "<div class=\"h\"><h2 id=\"rt\"></h2><button class=\"x redial-close\" type=\"button\">&times;</button></div>" +
@@ -188,6 +196,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (problem(phone.value)) return;
+    if (preview) { show("queued"); return; }
     submit.disabled = true;
     var idempotency = "w-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
     var body = { phone: phone.value, page_url: location.href };
@@ -216,6 +225,16 @@
 
   render();
   document.body.appendChild(host);
+  if (preview) {
+    try { config = JSON.parse(script.getAttribute("data-config") || "{}"); } catch (e) { config = {}; }
+    render();
+    host.setAttribute("data-ready", "");
+    window.RedialWidget = {
+      open: open, close: close,
+      preview: function (changes) { for (var k in changes) config[k] = changes[k]; render(); }
+    };
+    return;
+  }
   /* The site's settings (cached by the browser a minute, revalidated by version). The widget
    * works without them, in English and the default look. */
   fetch(api + "/v1/widget/config", { headers: { "X-Site-Key": key } })

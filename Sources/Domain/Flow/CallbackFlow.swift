@@ -297,12 +297,14 @@ public struct CallbackFlow: Sendable {
         public let email: String?
         /// Who gets the owner's SMS: the owner's phone, else the first manager.
         public let owner: String
+        /// Which events the owner turned off, by SMS or e-mail.
+        public let notifications: NotificationSettings
     }
 
     public func context(callbackID: String) async throws -> Context? {
         guard let row = try await database.query("""
             SELECT s.id::text AS site_id, s.name, c.phone, array_to_json(s.managers)::text AS managers, s.timezone, s.email,
-                   s.owner_phone
+                   s.owner_phone, s.notifications::text AS notifications
             FROM callbacks c JOIN sites s ON s.id = c.site_id WHERE c.id = $1::uuid
             """, [callbackID]).first else { return nil }
         let managers = try openManagers(row)
@@ -313,7 +315,8 @@ public struct CallbackFlow: Sendable {
         return Context(siteID: try row.decode("site_id"), siteName: try row.decode("name"),
                        visitor: try protection.open(try row.decode("phone"), .callbackPhone), managers: managers,
                        timeZone: TimeZone(identifier: try row.decode("timezone")) ?? TimeZone(identifier: "UTC")!,
-                       email: try row.decodeIfPresent("email"), owner: owner)
+                       email: try row.decodeIfPresent("email"), owner: owner,
+                       notifications: try JSONText.decode(NotificationSettings.self, row.decode("notifications")))
     }
 
     /// A site's managers, opened, from a row's `managers` (`array_to_json`).

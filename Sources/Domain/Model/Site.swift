@@ -23,6 +23,7 @@ public struct Site: Sendable {
     /// Origins the widget runs on; empty: any (see `SiteStore.NewSite.allowedOrigins`).
     public let allowedOrigins: [String]
     public var widget = WidgetSettings()
+    public var notifications = NotificationSettings()
 
     /// An origin as browsers send it (`scheme://host[:port]`, lower case, no path), or nil.
     public static func origin(_ text: String) -> String? {

@@ -45,6 +45,19 @@ public struct WorkingHours: Sendable, Hashable, Codable {
         self.days = Dictionary(days.map { ($0, Span(open: open, close: close)) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// A day's span from `HH:MM` times as a form gives them; a closing time of 00:00 or 24:00
+    /// is the end of the day.
+    public static func span(open: String, close: String) throws(DomainError) -> Span {
+        guard let start = minutes(Substring(open)), var end = minutes(Substring(close)) else {
+            throw DomainError(.invalid, "hours: expected HH:MM times, got '\(open.prefix(8))' and '\(close.prefix(8))'", field: "hours")
+        }
+        if end == 0 { end = 1440 }
+        guard start < end else {
+            throw DomainError(.invalid, "hours: opening \(open) is not before closing \(close)", field: "hours")
+        }
+        return Span(open: start, close: end)
+    }
+
     static func minutes(_ text: Substring) -> Int? {
         let parts = text.split(separator: ":")
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2,

@@ -27,6 +27,7 @@ public enum Schema {
             ("0021_balance_ledger.sql", String(decoding: PackageResources._021_balance_ledger_sql, as: UTF8.self)),
             ("0022_owner_links.sql", String(decoding: PackageResources._022_owner_links_sql, as: UTF8.self)),
             ("0023_announcements.sql", String(decoding: PackageResources._023_announcements_sql, as: UTF8.self)),
+            ("0024_site_notifications.sql", String(decoding: PackageResources._024_site_notifications_sql, as: UTF8.self)),
         ])
     }
 

@@ -37,9 +37,10 @@ public struct SiteReport: Sendable, Equatable {
     }
 
     /// The report of `siteID` for local dates [from, to) (`YYYY-MM-DD`, in the site's zone).
-    /// The CSV's numbers are opened with `protection` (the report goes to the site's owner).
+    /// The CSV's numbers are opened with `protection` (the report goes to the site's owner);
+    /// without `rows`, only the figures.
     public static func make(database: PostgresPool, protection: DataProtection, siteID: String, from: String,
-                            to: String) async throws -> SiteReport? {
+                            to: String, rows withRows: Bool = true) async throws -> SiteReport? {
         guard UUIDText.isValid(siteID) else { return nil }
         guard let site = try await database.query("""
             SELECT name, language, email, balance_minutes, timezone FROM sites WHERE id = $1::uuid
@@ -56,7 +57,7 @@ public struct SiteReport: Sendable, Equatable {
             FROM callbacks c LEFT JOIN LATERAL (SELECT min(started_at) AS first_ring FROM attempts a WHERE a.callback_id = c.id) f ON true
             WHERE \(window)
             """, [siteID, from, to, zone])[0]
-        let rows = try await database.query("""
+        let rows = !withRows ? [] : try await database.query("""
             SELECT c.id::text AS id, to_char(c.created_at AT TIME ZONE $4, 'YYYY-MM-DD HH24:MI:SS') AS created, c.phone, c.status, c.reason,
                    (SELECT count(*) FROM attempts a WHERE a.callback_id = c.id)::int AS attempts,
                    to_char((SELECT min(started_at) FROM attempts a WHERE a.callback_id = c.id) AT TIME ZONE $4, 'YYYY-MM-DD HH24:MI:SS') AS first_ring,
@@ -90,10 +91,14 @@ public struct SiteReport: Sendable, Equatable {
         }).joined(separator: "\r\n") + "\r\n"
     }
 
-    /// Active sites with an address to send reports to, with their zones.
-    public static func recipients(database: PostgresPool) async throws -> [(siteID: String, zone: TimeZone)] {
-        try await database.query("SELECT id::text AS id, timezone FROM sites WHERE active AND email IS NOT NULL ORDER BY id").map {
-            (try $0.decode("id"), TimeZone(identifier: try $0.decode("timezone")) ?? TimeZone(identifier: "UTC")!)
+    /// Active sites with an address to send reports to, with their zones and which reports
+    /// their owners want.
+    public static func recipients(database: PostgresPool) async throws -> [(siteID: String, zone: TimeZone, wants: NotificationSettings)] {
+        try await database.query("""
+            SELECT id::text AS id, timezone, notifications::text AS notifications FROM sites WHERE active AND email IS NOT NULL ORDER BY id
+            """).map {
+            (try $0.decode("id"), TimeZone(identifier: try $0.decode("timezone")) ?? TimeZone(identifier: "UTC")!,
+             try JSONText.decode(NotificationSettings.self, $0.decode("notifications")))
         }
     }
 }

@@ -52,19 +52,8 @@ public struct SiteStore: Sendable {
     public func create(_ new: NewSite) async throws -> (site: Site, key: String) {
         let name = new.name.trimmingWhitespace
         guard (1...200).contains(name.count) else { throw DomainError(.invalid, "name: expected 1-200 characters", field: "name") }
-        guard !new.managers.isEmpty, new.managers.count <= 10 else {
-            throw DomainError(.invalid, "manager: expected 1-10 manager phones", field: "manager")
-        }
-        let managers = try new.managers.map { text throws(DomainError) in
-            do {
-                return try PhoneNumber(parsing: text, defaultCountryCode: new.defaultCountryCode).e164
-            } catch {
-                throw DomainError(.invalid, "manager '\(text)' \(error)", field: "manager")
-            }
-        }
-        guard TimeZone(identifier: new.timeZone) != nil else {
-            throw DomainError(.invalid, "timezone: expected an IANA zone such as Europe/Moscow, got '\(new.timeZone)'", field: "timezone")
-        }
+        let managers = try Self.managers(new.managers, defaultCountryCode: new.defaultCountryCode)
+        try Self.checkZone(new.timeZone)
         guard ["en", "ru"].contains(new.language) else {
             throw DomainError(.invalid, "language: expected ru or en, got '\(new.language)'", field: "language")
         }
@@ -81,17 +70,8 @@ public struct SiteStore: Sendable {
             }
         }
         _ = try IntakeLimits(overrides: new.limits)
-        let owner = try new.ownerPhone.map { text throws(DomainError) in
-            do {
-                return try PhoneNumber(parsing: text, defaultCountryCode: new.defaultCountryCode).e164
-            } catch {
-                throw DomainError(.invalid, "owner phone '\(text)' \(error)", field: "owner-phone")
-            }
-        }
-        guard new.lowBalanceThresholds.count <= 10, new.lowBalanceThresholds.allSatisfy({ (0...10_000_000).contains($0) }) else {
-            throw DomainError(.invalid, "low-balance: expected up to 10 levels of 0-10000000 minutes, got \(new.lowBalanceThresholds)",
-                              field: "low-balance")
-        }
+        let owner = try Self.ownerPhone(new.ownerPhone, defaultCountryCode: new.defaultCountryCode)
+        try Self.checkThresholds(new.lowBalanceThresholds)
         guard (30...3650).contains(new.dataRetentionDays) else {
             throw DomainError(.invalid, "data-retention-days: expected 30-3650, got \(new.dataRetentionDays)", field: "data-retention-days")
         }
@@ -193,6 +173,83 @@ public struct SiteStore: Sendable {
                                           [id, try JSONText.encode(settings)]).isEmpty
     }
 
+    /// Sets who is rung, in order (1-10 numbers, read with the site's default country); false
+    /// when there is no such site.
+    public func setManagers(id: String, _ phones: [String]) async throws -> Bool {
+        guard let site = try await find(id: id) else { return false }
+        let managers = try Self.managers(phones, defaultCountryCode: site.defaultCountryCode)
+        return try await update(id, "managers = ARRAY(SELECT jsonb_array_elements_text($2::jsonb))",
+                                try JSONText.encode(managers.map { try protection.seal($0, .siteManagers) }))
+    }
+
+    /// Sets when the site takes calls and in which zone; false when there is no such site.
+    public func setHours(id: String, timeZone: String, _ hours: WorkingHours) async throws -> Bool {
+        try Self.checkZone(timeZone)
+        guard !hours.days.isEmpty else {
+            throw DomainError(.invalid, "hours: open on at least one day (a site that never opens would never be rung)", field: "hours")
+        }
+        return try await update(id, "timezone = $2, hours = $3::jsonb", timeZone, try JSONText.encode(hours))
+    }
+
+    /// Sets the site's intake limits: the fields given override the defaults (`IntakeLimits`).
+    public func setLimits(id: String, _ overrides: [String: Int]) async throws -> Bool {
+        _ = try IntakeLimits(overrides: overrides)
+        return try await update(id, "limits = $2::jsonb", try JSONText.encode(overrides))
+    }
+
+    /// Sets who hears what: the owner's phone (nil: the first manager), the balance levels that
+    /// warn, and which events and reports go by SMS and e-mail.
+    public func setNotifications(id: String, ownerPhone: String?, lowBalanceThresholds: [Int], _ settings: NotificationSettings) async throws -> Bool {
+        try settings.validate()
+        try Self.checkThresholds(lowBalanceThresholds)
+        guard let site = try await find(id: id) else { return false }
+        let owner = try Self.ownerPhone(ownerPhone, defaultCountryCode: site.defaultCountryCode)
+        return try await update(id, "owner_phone = $2, low_balance_thresholds = ARRAY(SELECT jsonb_array_elements_text($3::jsonb)::int), notifications = $4::jsonb",
+                                try owner.map { try protection.seal($0, .siteOwnerPhone) }, try JSONText.encode(lowBalanceThresholds),
+                                try JSONText.encode(settings))
+    }
+
+    private func update(_ id: String, _ assignments: String, _ values: (any PostgresEncodable)?...) async throws -> Bool {
+        guard UUIDText.isValid(id) else { return false }
+        return try await !database.query("UPDATE sites SET \(assignments) WHERE id = $1::uuid RETURNING id", [id] + values).isEmpty
+    }
+
+    static func managers(_ phones: [String], defaultCountryCode: String?) throws(DomainError) -> [String] {
+        guard !phones.isEmpty, phones.count <= 10 else {
+            throw DomainError(.invalid, "manager: expected 1-10 manager phones", field: "manager")
+        }
+        return try phones.map { text throws(DomainError) in
+            do {
+                return try PhoneNumber(parsing: text, defaultCountryCode: defaultCountryCode).e164
+            } catch {
+                throw DomainError(.invalid, "manager '\(text.prefix(40))' \(error)", field: "manager")
+            }
+        }
+    }
+
+    static func ownerPhone(_ text: String?, defaultCountryCode: String?) throws(DomainError) -> String? {
+        try text.map { text throws(DomainError) in
+            do {
+                return try PhoneNumber(parsing: text, defaultCountryCode: defaultCountryCode).e164
+            } catch {
+                throw DomainError(.invalid, "owner phone '\(text.prefix(40))' \(error)", field: "owner-phone")
+            }
+        }
+    }
+
+    static func checkZone(_ zone: String) throws(DomainError) {
+        guard TimeZone(identifier: zone) != nil else {
+            throw DomainError(.invalid, "timezone: expected an IANA zone such as Europe/Moscow, got '\(zone.prefix(60))'", field: "timezone")
+        }
+    }
+
+    static func checkThresholds(_ levels: [Int]) throws(DomainError) {
+        guard levels.count <= 10, levels.allSatisfy({ (0...10_000_000).contains($0) }) else {
+            throw DomainError(.invalid, "low-balance: expected up to 10 levels of 0-10000000 minutes, got \(levels.prefix(12))",
+                              field: "low-balance")
+        }
+    }
+
     static func newKey() throws -> String { "sk_" + (try SecureRandom.token(byteCount: 24)) }
 
     public func find(id: String) async throws -> Site? {
@@ -217,7 +274,7 @@ public struct SiteStore: Sendable {
         balance_minutes, email, language, default_country_code,
         array_to_json(served_country_codes)::text AS served, limits::text AS limits, active, owner_phone,
         array_to_json(low_balance_thresholds)::text AS thresholds, recording_retention_days,
-        array_to_json(allowed_origins)::text AS origins, widget::text AS widget
+        array_to_json(allowed_origins)::text AS origins, widget::text AS widget, notifications::text AS notifications
         """
 
     func site(_ row: PostgresRow) throws -> Site {
@@ -236,6 +293,7 @@ public struct SiteStore: Sendable {
             recordingRetentionDays: try row.decode("recording_retention_days"),
             allowedOrigins: try JSONText.decode([String].self, row.decode("origins")))
         site.widget = try JSONText.decode(WidgetSettings.self, row.decode("widget"))
+        site.notifications = try JSONText.decode(NotificationSettings.self, row.decode("notifications"))
         return site
     }
 }

@@ -22,8 +22,9 @@ public struct PaymentEvent: Sendable, Equatable {
 /// Where owners pay for call minutes. The ledger credits a payment by its id, so an event the
 /// provider delivers twice credits once.
 public protocol PaymentProvider: Sendable {
-    /// Opens a checkout for `minutes` of `siteID`; the provider reports it to `notifyURL`.
-    func checkout(siteID: String, minutes: Int, notifyURL: String) async throws -> PaymentCheckout
+    /// Opens a checkout for `minutes` of `siteID`; the provider reports it to `notifyURL` and
+    /// sends the payer back to `returnURL`.
+    func checkout(siteID: String, minutes: Int, notifyURL: String, returnURL: String) async throws -> PaymentCheckout
     /// A webhook's payment, if its signature holds; the rejection names what is wrong.
     func event(fromWebhook body: [UInt8], signature: String?, now: Date) throws(WebhookRejection) -> PaymentEvent
 }

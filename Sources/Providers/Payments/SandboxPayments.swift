@@ -18,22 +18,32 @@ public struct SandboxPayments: PaymentProvider {
         var paymentID: String
         var siteID: String
         var minutes: Int
-        var checkoutURL: String?
 
         enum CodingKeys: String, CodingKey {
-            case eventID = "event_id", paymentID = "payment_id", siteID = "site_id", minutes, checkoutURL = "checkout_url"
+            case eventID = "event_id", paymentID = "payment_id", siteID = "site_id", minutes
         }
     }
 
-    public func checkout(siteID: String, minutes: Int, notifyURL: String) async throws -> PaymentCheckout {
-        let body = try JSONSerialization.data(withJSONObject: ["site_id": siteID, "minutes": minutes, "notify_url": notifyURL])
+    /// The answer to a checkout's opening.
+    struct Opened: Codable {
+        var paymentID: String
+        var checkoutURL: String
+
+        enum CodingKeys: String, CodingKey {
+            case paymentID = "payment_id", checkoutURL = "checkout_url"
+        }
+    }
+
+    public func checkout(siteID: String, minutes: Int, notifyURL: String, returnURL: String) async throws -> PaymentCheckout {
+        let body = try JSONSerialization.data(withJSONObject: ["site_id": siteID, "minutes": minutes, "notify_url": notifyURL,
+                                                               "return_url": returnURL])
         let response = try await HTTPClient().send(HTTPClientRequest(method: "POST", url: baseURL + "/v1/payments",
                                                                      headers: [("Content-Type", "application/json")], body: Array(body),
                                                                      timeout: .seconds(15)))
-        guard response.status == 201, let wire = try? JSONDecoder().decode(Wire.self, from: Data(response.body)), let url = wire.checkoutURL else {
+        guard response.status == 201, let opened = try? JSONDecoder().decode(Opened.self, from: Data(response.body)) else {
             throw ProviderError.unavailable("the payment provider answered \(response.status): \(response.text.prefix(200))")
         }
-        return PaymentCheckout(paymentID: wire.paymentID, url: url)
+        return PaymentCheckout(paymentID: opened.paymentID, url: opened.checkoutURL)
     }
 
     public func event(fromWebhook body: [UInt8], signature: String?, now: Date) throws(WebhookRejection) -> PaymentEvent {
