@@ -1,7 +1,10 @@
+import CryptoPrimitives
 import Domain
 import Foundation
 import LocalServices
 import PostgresClient
+import Queue
+import RedisClient
 import Testing
 import TestSupport
 
@@ -80,5 +83,38 @@ extension DialFlowTests {
             let names = try mail.messages().filter { $0.contains("To: \(address)") && $0.contains("filename=\"callbacks-") }.map { $0.contains("callbacks-weekly-2026-11-16.csv") ? "weekly" : $0.contains("callbacks-daily-2026-11-22.csv") ? "daily" : "today" }
             return names.sorted() == ["daily", "today", "weekly"]
         })
+    }
+
+    /// The hourly plan honours each owner's choice: on a Monday at 07:00 in the site's zone, a
+    /// site that turned the daily report off gets only the weekly one, and one that turned the
+    /// weekly off only the daily.
+    @Test func thePlanQueuesOnlyTheReportsAnOwnerWants() async throws {
+        let cluster = try await Cluster(workers: 1)
+        defer { cluster.stop() }
+        let store = SiteStore(database: database, protection: .development)
+        let zone = "Asia/Yekaterinburg"
+        let (weeklyOnly, _) = try await site(zone: zone, email: "weekly@plan.test")
+        let (dailyOnly, _) = try await site(zone: zone, email: "daily@plan.test")
+        var noDaily = NotificationSettings()
+        noDaily.dailyReport = false
+        var noWeekly = NotificationSettings()
+        noWeekly.weeklyReport = false
+        #expect(try await store.setNotifications(id: weeklyOnly, ownerPhone: nil, lowBalanceThresholds: [10], noDaily))
+        #expect(try await store.setNotifications(id: dailyOnly, ownerPhone: nil, lowBalanceThresholds: [10], noWeekly))
+        // Monday 2026-11-30 07:15 in Yekaterinburg (UTC+5).
+        let run = try await RedialBinary.run(["enqueue", "--type", "report.plan", "--payload", #"{"tick": "2026-11-30T02:15:00Z"}"#],
+                                             environment: cluster.environment)
+        #expect(run.status == 0, "\(run.output)")
+        try await waitForJob(queue: "reports", id: run.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        // The plan queues its reports in one batch before it completes.
+        let redis = try await TestServices.redis(poolSize: 1)
+        defer { Task { await redis.close() } }
+        func queued(_ period: String, _ site: String, _ from: String) async throws -> Bool {
+            try await redis.send("GET", Keys(queue: "reports").dedup("report:\(period):\(site):\(from)")).string != nil
+        }
+        let (weekly1, daily1) = (try await queued("weekly", weeklyOnly, "2026-11-23"), try await queued("daily", weeklyOnly, "2026-11-29"))
+        let (weekly2, daily2) = (try await queued("weekly", dailyOnly, "2026-11-23"), try await queued("daily", dailyOnly, "2026-11-29"))
+        #expect(weekly1 && !daily1, "daily off: the weekly report only")
+        #expect(daily2 && !weekly2, "weekly off: the daily report only")
     }
 }
