@@ -51,7 +51,7 @@ public struct CabinetRoutes: Sendable {
         self.logger = logger
         pages = try PageTemplates([("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
                                    ("home", PackageResources.home_mustache), ("site", PackageResources.site_mustache),
-                                   ("reports", PackageResources.reports_mustache)])
+                                   ("reports", PackageResources.reports_mustache), ("problem", PackageResources.problem_mustache)])
     }
 
     public func add<Context: RequestContext>(to router: Router<Context>) {
@@ -152,7 +152,7 @@ public struct CabinetRoutes: Sendable {
                          _ page: (Site, OwnerSessions.Session) async throws -> Response) async throws -> Response {
         guard let (_, session) = try await signedIn(request) else { return Self.redirect("/cabinet/sign-in") }
         guard let site = try await site(id, of: session) else {
-            return render("signin", title: "Not yours", csrf: session.csrf, problem: "No site of yours has that id.", status: .notFound)
+            return problem("Not yours", "No site of yours has that id.", back: "/cabinet", session, .notFound)
         }
         return try await page(site, session)
     }
@@ -174,7 +174,7 @@ public struct CabinetRoutes: Sendable {
             return render("signin", title: "Sign in", problem: "Refused: the form did not come from this cabinet.", status: .forbidden)
         }
         guard let site = try await site(id, of: session) else {
-            return render("signin", title: "Not yours", csrf: session.csrf, problem: "No site of yours has that id.", status: .notFound)
+            return problem("Not yours", "No site of yours has that id.", back: "/cabinet", session, .notFound)
         }
         do {
             switch kind {
@@ -188,8 +188,7 @@ public struct CabinetRoutes: Sendable {
             }
         } catch let error as DomainError {
             let status: HTTPResponse.Status = error.code == .unavailable ? .serviceUnavailable : error.code == .conflict ? .conflict : .badRequest
-            return render("signin", title: "Not saved", csrf: session.csrf,
-                          problem: "Not saved: \(error.message). Go back to change it.", status: status)
+            return problem("Not saved", "Not saved: \(error.message).", back: "/cabinet/sites/\(site.id)", session, status)
         }
     }
 
@@ -201,6 +200,12 @@ public struct CabinetRoutes: Sendable {
     func render(_ page: String, title: String, csrf: String? = nil, values: [String: Any] = [:], notice: String? = nil,
                 problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         pages.render(page, title: title, csrf: csrf, values: values, notice: notice, problem: problem, status: status)
+    }
+
+    /// A page saying what went wrong to a signed-in owner, with the way back.
+    private func problem(_ title: String, _ text: String, back: String, _ session: OwnerSessions.Session,
+                         _ status: HTTPResponse.Status) -> Response {
+        render("problem", title: title, csrf: session.csrf, values: ["heading": title, "back": back], problem: text, status: status)
     }
 
     static func redirect(_ path: String) -> Response {
