@@ -23,14 +23,18 @@ extension CabinetRoutes {
 
     func sitePage(_ site: Site, _ session: OwnerSessions.Session, notice: String?) async throws -> Response {
         let callbacks = try await database.query("""
-            SELECT c.id::text AS id, to_char(c.created_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI') AS created, c.status, coalesce(c.phone_tail, '') AS tail,
+            SELECT c.id::text AS id, to_char(c.created_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI') AS created, c.status,
+                   coalesce(replace(c.reason, '_', ' '), '') AS reason, coalesce(c.phone_tail, '') AS tail,
                    (SELECT count(*)::int FROM attempts a WHERE a.callback_id = c.id) AS attempts,
                    EXISTS (SELECT 1 FROM recordings r WHERE r.callback_id = c.id AND r.deleted_at IS NULL) AS recorded
             FROM callbacks c WHERE c.site_id = $1::uuid ORDER BY c.created_at DESC LIMIT 20
             """, [site.id, site.timeZone.identifier]).map { row -> [String: Any] in
             var value: [String: Any] = [
                 "created": try row.decode("created", as: String.self), "status": try row.decode("status", as: String.self),
+
                 "tail": try row.decode("tail", as: String.self), "attempts": try row.decode("attempts", as: Int.self)]
+            let reason = try row.decode("reason", as: String.self)
+            if !reason.isEmpty { value["reason"] = reason }
             if try row.decode("recorded", as: Bool.self) { value["recording"] = recordingLink(try row.decode("id")) }
             return value
         }
