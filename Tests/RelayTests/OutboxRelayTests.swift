@@ -94,7 +94,8 @@ import TestSupport
         var seen: [String] = []
         let settled = try await eventually(timeout: .seconds(60)) {
             seen = try await database.query("""
-                SELECT state || ': ' || query AS session FROM pg_stat_activity WHERE application_name = $1
+                SELECT state || ': ' || query AS session FROM pg_stat_activity
+                WHERE application_name = $1 AND state IS NOT NULL AND query IS NOT NULL
                 """, [configuration.applicationName]).map { try $0.decode("session", as: String.self) }
             // Its last query is the unknown-types look, or a pass's COMMIT when rows of another
             // test's schema (the channel is the database's) woke it meanwhile.
