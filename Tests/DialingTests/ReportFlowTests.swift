@@ -89,10 +89,15 @@ extension DialFlowTests {
     /// site that turned the daily report off gets only the weekly one, and one that turned the
     /// weekly off only the daily.
     @Test func thePlanQueuesOnlyTheReportsAnOwnerWants() async throws {
-        let cluster = try await Cluster(workers: 1)
+        // Its own mail sink, and it waits for the reports it queued: jobs left in the shared
+        // queue would mail a later test's sink.
+        let mail = try await MailSink()
+        defer { mail.stop() }
+        let cluster = try await Cluster(workers: 1, smtpURL: mail.url)
         defer { cluster.stop() }
         let store = SiteStore(database: database, protection: .development)
-        let zone = "Asia/Yekaterinburg"
+        let zone = "Asia/Kathmandu"  // UTC+05:45, no other test's zone
+        try await database.query("UPDATE sites SET active = false WHERE timezone = $1", [zone])  // an earlier run's sites
         let (weeklyOnly, _) = try await site(zone: zone, email: "weekly@plan.test")
         let (dailyOnly, _) = try await site(zone: zone, email: "daily@plan.test")
         var noDaily = NotificationSettings()
@@ -101,8 +106,8 @@ extension DialFlowTests {
         noWeekly.weeklyReport = false
         #expect(try await store.setNotifications(id: weeklyOnly, ownerPhone: nil, lowBalanceThresholds: [10], noDaily))
         #expect(try await store.setNotifications(id: dailyOnly, ownerPhone: nil, lowBalanceThresholds: [10], noWeekly))
-        // Monday 2026-11-30 07:15 in Yekaterinburg (UTC+5).
-        let run = try await RedialBinary.run(["enqueue", "--type", "report.plan", "--payload", #"{"tick": "2026-11-30T02:15:00Z"}"#],
+        // Monday 2026-11-30 07:15 in Kathmandu.
+        let run = try await RedialBinary.run(["enqueue", "--type", "report.plan", "--payload", #"{"tick": "2026-11-30T01:30:00Z"}"#],
                                              environment: cluster.environment)
         #expect(run.status == 0, "\(run.output)")
         try await waitForJob(queue: "reports", id: run.output.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -116,5 +121,9 @@ extension DialFlowTests {
         let (weekly2, daily2) = (try await queued("weekly", dailyOnly, "2026-11-23"), try await queued("daily", dailyOnly, "2026-11-29"))
         #expect(weekly1 && !daily1, "daily off: the weekly report only")
         #expect(daily2 && !weekly2, "weekly off: the daily report only")
+        try await waitForJob(queue: "reports", dedupKey: "report:weekly:\(weeklyOnly):2026-11-23")
+        try await waitForJob(queue: "reports", dedupKey: "report:daily:\(dailyOnly):2026-11-29")
+        #expect(try mail.messages().count == 2)
+        try await database.query("UPDATE sites SET active = false WHERE timezone = $1", [zone])
     }
 }
