@@ -14,22 +14,6 @@ struct WidgetRoutes: Sendable {
     static let script = PackageResources.widget_js
     static let scriptVersion = String(SHA256.hash(script).hexString.prefix(16))
 
-    struct Config: Encodable {
-        let version: String
-        let language: String
-        let color: String
-        let position: String
-        let buttonText: String?
-        let openAfterSeconds: Int?
-        let timeZone: String
-        let hours: WorkingHours
-
-        enum CodingKeys: String, CodingKey {
-            case version, language, color, position, buttonText = "button_text", openAfterSeconds = "open_after_s",
-                 timeZone = "time_zone", hours
-        }
-    }
-
     func add(to router: Router<APIContext>) {
         router.get("/widget.js") { request, _ in
             try Self.cached(request, version: Self.scriptVersion, contentType: "application/javascript; charset=utf-8", body: Self.script)
@@ -44,12 +28,7 @@ struct WidgetRoutes: Sendable {
     func config(_ request: Request) async throws -> Response {
         let site = try await CallbackRoutes.site(request, sites)
         try CallbackRoutes.checkOrigin(request, site)
-        let widget = site.widget
-        func make(_ version: String) -> Config {
-            Config(version: version, language: site.language, color: widget.color, position: widget.position.rawValue,
-                   buttonText: widget.buttonText, openAfterSeconds: widget.openAfterSeconds, timeZone: site.timeZone.identifier,
-                   hours: site.hours)
-        }
+        func make(_ version: String) -> WidgetConfig { WidgetConfig(site, version: version) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // The version is the settings' own hash: a change shows at the next revalidation.

@@ -74,11 +74,7 @@ extension CabinetRoutes {
 
     /// What the widget's live preview starts from: the settings `/v1/widget/config` serves.
     static func previewConfig(_ site: Site) throws -> String {
-        var config: [String: Any] = ["language": site.language, "color": site.widget.color, "position": site.widget.position.rawValue,
-                                     "time_zone": site.timeZone.identifier,
-                                     "hours": Dictionary(uniqueKeysWithValues: site.hours.days.map { (String($0.key), ["open": $0.value.open, "close": $0.value.close]) })]
-        config["button_text"] = site.widget.buttonText
-        return String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
+        String(decoding: try JSONEncoder().encode(WidgetConfig(site, version: "")), as: UTF8.self)
     }
 
     static func clock(_ minutes: Int) -> String {
